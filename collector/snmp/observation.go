@@ -1,0 +1,114 @@
+// Package snmp polls one device over SNMP (gosnmp underneath) and returns
+// typed observations: the system group, IF-MIB interfaces, LLDP neighbours
+// and BGP4-MIB peers. It knows the MIBs; the fleet scheduler in collector/
+// decides when to poll, and topology/ decides what the observations mean.
+package snmp
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Poll is the result of one poll of one device. Tables that were not polled
+// or that failed are nil; Err says why the poll as a whole failed, and
+// Problems lists per-table faults that were contained (a table cut at
+// MaxRows, an OID loop) while the rest of the poll succeeded.
+type Poll struct {
+	Device string
+	Start  time.Time
+	End    time.Time
+	// Err is nil when the device answered the system group.
+	Err error
+	// Reason classifies Err (and Problems) for metrics: a small fixed set.
+	Reason Reason
+
+	System     System
+	Interfaces []Interface
+	LLDP       []LLDPNeighbor
+	BGPPeers   []BGPPeer
+	Problems   []Problem
+	// Varbinds counts the variable bindings decoded in this poll.
+	Varbinds int
+	// Requests counts the SNMP requests sent (retries included).
+	Requests int
+}
+
+// Reason is a bounded label value for errors: never an error string.
+type Reason string
+
+// Error reasons. Metrics use them as label values.
+const (
+	ReasonNone      Reason = ""
+	ReasonTimeout   Reason = "timeout"
+	ReasonAuth      Reason = "auth"      // SNMPv3 unknown user, wrong keys, not in time window
+	ReasonMalformed Reason = "malformed" // undecodable or inconsistent response
+	ReasonLoop      Reason = "loop"      // non-increasing OIDs in a walk
+	ReasonTooBig    Reason = "too_many_rows"
+	ReasonRefused   Reason = "refused" // ICMP port unreachable, network error
+	ReasonOverrun   Reason = "overrun" // the previous poll was still running
+	ReasonOther     Reason = "other"
+)
+
+// Problem is a contained fault in one table of a poll.
+type Problem struct {
+	Table  string // "interfaces", "lldp", "bgp"
+	Reason Reason
+	Detail string
+}
+
+// System is the SNMPv2-MIB system group.
+type System struct {
+	Name     string // sysName.0
+	Descr    string // sysDescr.0
+	ObjectID string // sysObjectID.0
+	// Uptime is sysUpTime.0 (TimeTicks, hundredths of a second). A decrease
+	// between two polls means the device rebooted and its counters reset.
+	Uptime time.Duration
+}
+
+// Interface is one row of ifTable joined with ifXTable by ifIndex.
+type Interface struct {
+	Index       int32
+	Name        string // ifName (ifXTable), falls back to ifDescr
+	Descr       string // ifDescr
+	Alias       string // ifAlias
+	AdminUp     bool   // ifAdminStatus == up(1)
+	OperStatus  int    // ifOperStatus: up(1) down(2) testing(3) unknown(4) dormant(5) notPresent(6) lowerLayerDown(7)
+	HighSpeed   uint64 // ifHighSpeed, Mbit/s
+	InOctets    uint64 // ifHCInOctets
+	OutOctets   uint64 // ifHCOutOctets
+	InErrors    uint64 // ifInErrors (Counter32)
+	OutErrors   uint64 // ifOutErrors (Counter32)
+	InDiscards  uint64 // ifInDiscards (Counter32)
+	OutDiscards uint64 // ifOutDiscards (Counter32)
+}
+
+// OperUp reports whether ifOperStatus is up(1).
+func (i *Interface) OperUp() bool { return i.OperStatus == 1 }
+
+// LLDPNeighbor is one row of LLDP-MIB lldpRemTable.
+type LLDPNeighbor struct {
+	// LocalPortNum is the lldpRemLocalPortNum index; LocalPort its name
+	// (lldpLocPortId/Desc resolved, or the ifName of the same index).
+	LocalPortNum int32
+	LocalPort    string
+	ChassisID    string // lldpRemChassisId, printable (MAC as aa:bb:..)
+	PortID       string // lldpRemPortId, printable
+	PortDescr    string // lldpRemPortDesc: usually the peer's interface name
+	SysName      string // lldpRemSysName: the peer's name
+}
+
+// BGPPeer is one row of BGP4-MIB bgpPeerTable.
+type BGPPeer struct {
+	Remote                    netip.Addr    // bgpPeerRemoteAddr (index)
+	Local                     netip.Addr    // bgpPeerLocalAddr
+	State                     int           // bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6)
+	AdminUp                   bool          // bgpPeerAdminStatus == start(2)
+	RemoteAS                  uint32        // bgpPeerRemoteAs
+	RemoteID                  netip.Addr    // bgpPeerIdentifier
+	FSMEstablishedTransitions uint32        // bgpPeerFsmEstablishedTransitions
+	FSMEstablishedTime        time.Duration // bgpPeerFsmEstablishedTime
+}
+
+// Established reports whether the session is in state established(6).
+func (p *BGPPeer) Established() bool { return p.State == 6 }
