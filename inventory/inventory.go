@@ -27,6 +27,8 @@ type Inventory struct {
 	Sites         []Site
 	Links         []Link
 	Interconnects []Interconnect
+	// BGP is the embedded listen-only route monitor ("bgp:" section).
+	BGP BGP
 
 	regionByID     map[string]int
 	datacentreByID map[string]int
@@ -288,4 +290,51 @@ type SNMPProfile struct {
 func DefaultProfile() SNMPProfile {
 	return SNMPProfile{Version: SNMPv3, Timeout: 2 * time.Second, Retries: 1, MaxRepetitions: 25,
 		AuthProtocol: "SHA", PrivProtocol: "AES"}
+}
+
+// BGP configures vigie's embedded, listen-only BGP speaker. vigie never
+// announces a route: every export is rejected.
+type BGP struct {
+	// LocalAS and RouterID identify vigie's speaker; zero LocalAS disables BGP.
+	LocalAS  uint32
+	RouterID netip.Addr
+	// ListenPort is where vigie accepts sessions (0 = only connect out).
+	ListenPort int
+	Peers      []BGPPeer
+	// Canaries are internet prefixes whose presence from each PFAI shows
+	// that the internet is reachable (the default route is always checked).
+	Canaries []netip.Prefix
+	Line     int
+}
+
+// BGP address families a peer may carry.
+const (
+	FamilyIPv4Unicast = "ipv4-unicast"
+	FamilyIPv6Unicast = "ipv6-unicast"
+	FamilyVPNv4       = "l3vpn-ipv4-unicast"
+	FamilyVPNv6       = "l3vpn-ipv6-unicast"
+)
+
+// BGPPeer is one session of the embedded speaker with a router.
+type BGPPeer struct {
+	// Device is the inventory device the session is with (for reconciliation
+	// with its BGP4-MIB table, and for role and region labels).
+	Device   string
+	Address  netip.Addr
+	RemoteAS uint32
+	// LocalAddress is the source address vigie uses (zero = chosen by the OS).
+	LocalAddress netip.Addr
+	Port         int      // remote TCP port (default 179)
+	Families     []string // default: ipv4-unicast
+	// Password is the TCP-MD5 key, by reference like every secret.
+	Password Secret
+	// MaxPrefixes tears the session down past this many prefixes (0 = none).
+	MaxPrefixes uint32
+	// TTLSecurity enables GTSM with this many hops (0 = off).
+	TTLSecurity int
+	// AddPath asks the peer to send every path, not only its best.
+	AddPath bool
+	// Passive waits for the router to connect instead of connecting out.
+	Passive bool
+	Line    int
 }
