@@ -1,0 +1,37 @@
+package store
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// metrics are the store's own; names are kept stable for alerting rules.
+type metrics struct {
+	writeErrors prometheus.Counter
+	batch       prometheus.Histogram
+	pending     prometheus.Gauge
+	dropped     prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_store_write_errors_total",
+			Help: "Batched commits to the topology store that failed (full disk, I/O error); the changes are kept and retried.",
+		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "vigie_store_batch_duration_seconds",
+			Help:    "Time to commit one batch of topology changes to the store (one transaction, one fsync).",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigie_store_pending_changes",
+			Help: "Changes held in memory because the last commit failed.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_store_dropped_events_total",
+			Help: "Events dropped from memory because commits kept failing and the pending bound was reached.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.writeErrors, m.batch, m.pending, m.dropped)
+	}
+	return m
+}
