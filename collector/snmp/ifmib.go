@@ -1,0 +1,138 @@
+package snmp
+
+import (
+	"slices"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// IF-MIB (RFC 2863): the ifTable and ifXTable columns that make an
+// Interface, walked together so that one GetBulk carries all of them.
+const (
+	oidIfEntry       = ".1.3.6.1.2.1.2.2.1"    // IF-MIB::ifEntry
+	oidIfDescr       = oidIfEntry + ".2"       // IF-MIB::ifDescr, DisplayString
+	oidIfAdminStatus = oidIfEntry + ".7"       // IF-MIB::ifAdminStatus, up(1) down(2) testing(3)
+	oidIfOperStatus  = oidIfEntry + ".8"       // IF-MIB::ifOperStatus, up(1) .. lowerLayerDown(7)
+	oidIfInDiscards  = oidIfEntry + ".13"      // IF-MIB::ifInDiscards, Counter32
+	oidIfInErrors    = oidIfEntry + ".14"      // IF-MIB::ifInErrors, Counter32
+	oidIfOutDiscards = oidIfEntry + ".19"      // IF-MIB::ifOutDiscards, Counter32
+	oidIfOutErrors   = oidIfEntry + ".20"      // IF-MIB::ifOutErrors, Counter32
+	oidIfXEntry      = ".1.3.6.1.2.1.31.1.1.1" // IF-MIB::ifXEntry
+	oidIfName        = oidIfXEntry + ".1"      // IF-MIB::ifName, DisplayString
+	oidIfHCInOctets  = oidIfXEntry + ".6"      // IF-MIB::ifHCInOctets, Counter64
+	oidIfHCOutOctets = oidIfXEntry + ".10"     // IF-MIB::ifHCOutOctets, Counter64
+	oidIfHighSpeed   = oidIfXEntry + ".15"     // IF-MIB::ifHighSpeed, Gauge32 (Mbit/s)
+	oidIfAlias       = oidIfXEntry + ".18"     // IF-MIB::ifAlias, DisplayString
+)
+
+// Column positions in ifColumnOIDs, used by ifDecoder.
+const (
+	ifColDescr = iota
+	ifColAdminStatus
+	ifColOperStatus
+	ifColInDiscards
+	ifColInErrors
+	ifColOutDiscards
+	ifColOutErrors
+	ifColName
+	ifColHCInOctets
+	ifColHCOutOctets
+	ifColHighSpeed
+	ifColAlias
+	ifColCount
+)
+
+// ifColumnOIDs returns the IF-MIB columns in ifCol* order.
+func ifColumnOIDs() []string {
+	return []string{oidIfDescr, oidIfAdminStatus, oidIfOperStatus, oidIfInDiscards, oidIfInErrors,
+		oidIfOutDiscards, oidIfOutErrors, oidIfName, oidIfHCInOctets, oidIfHCOutOctets, oidIfHighSpeed, oidIfAlias}
+}
+
+// ifDecoder joins ifTable and ifXTable rows by ifIndex. One lives in each
+// session and is reset per poll so that its map is reused.
+type ifDecoder struct {
+	rows    []Interface
+	byIndex map[int32]int
+	// bad counts values of the wrong type or with an unparsable index.
+	bad int
+}
+
+func (d *ifDecoder) reset() {
+	d.rows = d.rows[:0]
+	if d.byIndex == nil {
+		d.byIndex = make(map[int32]int, 64)
+	}
+	clear(d.byIndex)
+	d.bad = 0
+}
+
+// add decodes one varbind of column col with instance index.
+func (d *ifDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
+	ifIndex, ok := parseIndex32(index)
+	if !ok {
+		d.bad++
+		return
+	}
+	i, seen := d.byIndex[ifIndex]
+	if !seen {
+		i = len(d.rows)
+		d.rows = append(d.rows, Interface{Index: ifIndex})
+		d.byIndex[ifIndex] = i
+	}
+	r := &d.rows[i]
+	switch col {
+	case ifColDescr:
+		r.Descr, ok = asText(v)
+	case ifColName:
+		r.Name, ok = asText(v)
+	case ifColAlias:
+		r.Alias, ok = asText(v)
+	case ifColAdminStatus:
+		var n int
+		n, ok = asInt(v)
+		r.AdminUp = n == 1
+	case ifColOperStatus:
+		r.OperStatus, ok = asInt(v)
+	case ifColHighSpeed:
+		r.HighSpeed, ok = asCounter(v, gosnmp.Gauge32)
+	case ifColHCInOctets:
+		r.InOctets, ok = asCounter(v, gosnmp.Counter64)
+	case ifColHCOutOctets:
+		r.OutOctets, ok = asCounter(v, gosnmp.Counter64)
+	case ifColInErrors:
+		r.InErrors, ok = asCounter(v, gosnmp.Counter32)
+	case ifColOutErrors:
+		r.OutErrors, ok = asCounter(v, gosnmp.Counter32)
+	case ifColInDiscards:
+		r.InDiscards, ok = asCounter(v, gosnmp.Counter32)
+	case ifColOutDiscards:
+		r.OutDiscards, ok = asCounter(v, gosnmp.Counter32)
+	}
+	if !ok {
+		d.bad++
+	}
+}
+
+// asCounter returns an unsigned value only when it has the SMI type the
+// MIB declares, so that a string or a Counter32 posing as Counter64 is
+// reported as malformed rather than silently mixed into totals.
+func asCounter(v *gosnmp.SnmpPDU, want gosnmp.Asn1BER) (uint64, bool) {
+	if v.Type != want {
+		return 0, false
+	}
+	return asUint(v)
+}
+
+// finish returns the interfaces sorted by ifIndex, with ifDescr standing
+// in for a missing ifName. The slice is a copy the Poll may keep.
+func (d *ifDecoder) finish() []Interface {
+	out := make([]Interface, len(d.rows))
+	copy(out, d.rows)
+	for i := range out {
+		if out[i].Name == "" {
+			out[i].Name = out[i].Descr
+		}
+	}
+	slices.SortFunc(out, func(a, b Interface) int { return int(a.Index) - int(b.Index) })
+	return out
+}

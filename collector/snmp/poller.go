@@ -1,0 +1,203 @@
+package snmp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// Options configures a Poller.
+type Options struct {
+	// Sessions is the number of gosnmp sessions (sockets, 64 KiB buffers)
+	// and so the number of polls that can run at once. Default 64.
+	Sessions int
+	// Logger receives the poller's rare events (max-repetitions halved,
+	// decoder panics). Per-poll failures are in the Poll, for the caller
+	// to log at its own rate.
+	Logger *slog.Logger
+}
+
+// Poller polls devices through a bounded pool of sessions. It is safe for
+// concurrent use; Poll blocks while every session is busy.
+type Poller struct {
+	log          *slog.Logger
+	pool         chan *session
+	all          []*session
+	decodePanics atomic.Uint64
+}
+
+// NewPoller opens opts.Sessions sessions.
+func NewPoller(opts Options) (*Poller, error) {
+	if opts.Sessions <= 0 {
+		opts.Sessions = 64
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Poller{log: opts.Logger, pool: make(chan *session, opts.Sessions)}
+	for i := 0; i < opts.Sessions; i++ {
+		s, err := newSession()
+		if err != nil {
+			_ = p.Close()
+			return nil, err
+		}
+		p.all = append(p.all, s)
+		p.pool <- s
+	}
+	return p, nil
+}
+
+// Close releases every session's socket. Call it once no Poll is running.
+func (p *Poller) Close() error {
+	var errs []error
+	for _, s := range p.all {
+		errs = append(errs, s.close())
+	}
+	p.all = nil
+	return errors.Join(errs...)
+}
+
+// DecodePanics returns how many panics were recovered while decoding
+// answers (in gosnmp or in vigie's decoders) since the poller started.
+func (p *Poller) DecodePanics() uint64 { return p.decodePanics.Load() }
+
+func isDecodePanic(err error) bool { return errors.Is(err, errDecodePanic) }
+
+// halve reduces the device's GetBulk size after a timeout or tooBig.
+func (p *Poller) halve(t *Target, st *DeviceState) {
+	old := st.maxRep
+	st.maxRep = max(1, st.maxRep/2)
+	st.cleanPolls = 0
+	p.log.Info("device timed out on a large GetBulk answer: halving its max-repetitions",
+		"device", t.Device, "from", old, "to", st.maxRep)
+}
+
+// Poll polls one device: the system group, then the tables in t.Tables.
+// It never returns nil and never panics on what the device sends; st is
+// updated (engine, counters, adaptive bulk size) and must not be used by
+// another Poll at the same time. ctx bounds the whole poll.
+func (p *Poller) Poll(ctx context.Context, t *Target, st *DeviceState) *Poll {
+	res := &Poll{Device: t.Device, Start: time.Now()}
+	var s *session
+	select {
+	case s = <-p.pool:
+	case <-ctx.Done():
+		res.End = time.Now()
+		res.Err = fmt.Errorf("device %s: no free SNMP session before the poll's deadline: %w", t.Device, ctx.Err())
+		res.Reason = ReasonTimeout
+		return res
+	}
+	defer func() { p.pool <- s }()
+	s.begin(ctx, t, st)
+	p.poll(ctx, s, t, st, res)
+	s.end(t, st)
+	res.Requests, res.Varbinds = s.requests, s.varbinds
+	res.End = time.Now()
+	if res.Err == nil && len(res.Problems) > 0 {
+		res.Reason = res.Problems[0].Reason
+	}
+	return res
+}
+
+func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceState, res *Poll) {
+	if st.maxRep <= 0 || st.maxRep > t.MaxRepetitions {
+		st.maxRep = t.MaxRepetitions
+	}
+	sys, err := s.gs.Get(s.sysOIDs)
+	if err != nil {
+		err = wrapErr(err)
+		res.Reason = classify(err)
+		if isDecodePanic(err) {
+			p.decodePanics.Add(1)
+		}
+		res.Err = fmt.Errorf("device %s (%s): system group: %w", t.Device, t.Addr, err)
+		return
+	}
+	s.varbinds += len(sys.Variables)
+	if err := p.decodeSystem(sys.Variables, &res.System); err != nil {
+		res.Reason = classify(err)
+		res.Err = fmt.Errorf("device %s (%s): %w", t.Device, t.Addr, err)
+		return
+	}
+	rebooted := st.observeUptime(res.System.Uptime, res.Start)
+
+	halvedBefore := st.maxRep
+	var walkErr error
+	if t.Tables&TableInterfaces != 0 {
+		s.ifd.reset()
+		probs, err := p.walk(ctx, s, "interfaces", s.ifCols, t, st, s.ifd.add)
+		res.Problems = append(res.Problems, probs...)
+		if s.ifd.bad > 0 {
+			res.Problems = append(res.Problems, Problem{Table: "interfaces", Reason: ReasonMalformed,
+				Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
+		}
+		res.Interfaces = s.ifd.finish()
+		st.accumulate(res.Interfaces, rebooted, len(probs) == 0)
+		walkErr = err
+	}
+	if walkErr == nil && t.Tables&TableLLDP != 0 {
+		s.lldpd.reset()
+		probs, err := p.walk(ctx, s, "lldp", s.lldpCols, t, st, s.lldpd.add)
+		res.Problems = append(res.Problems, probs...)
+		if s.lldpd.bad > 0 {
+			res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
+				Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.lldpd.bad)})
+		}
+		ifs := res.Interfaces
+		res.LLDP = s.lldpd.finish(func(idx int32) string {
+			if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
+				return ifs[i].Name
+			}
+			return ""
+		})
+		walkErr = err
+	}
+	if walkErr == nil && t.Tables&TableBGP != 0 {
+		s.bgpd.reset()
+		probs, err := p.walk(ctx, s, "bgp", s.bgpCols, t, st, s.bgpd.add)
+		res.Problems = append(res.Problems, probs...)
+		if s.bgpd.bad > 0 {
+			res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
+				Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
+		}
+		res.BGPPeers = s.bgpd.finish()
+		walkErr = err
+	}
+	// Grow back towards the profile's size after a run of clean polls, so
+	// that one bad minute does not slow a device down forever.
+	if walkErr == nil && st.maxRep == halvedBefore && st.maxRep < t.MaxRepetitions {
+		st.cleanPolls++
+		if st.cleanPolls >= 10 {
+			st.maxRep = min(t.MaxRepetitions, st.maxRep*2)
+			st.cleanPolls = 0
+		}
+	}
+}
+
+// decodeSystem runs decodeSystem under recover: the bytes came from the
+// network.
+func (p *Poller) decodeSystem(vars []gosnmp.SnmpPDU, sys *System) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.decodePanics.Add(1)
+			err = fmt.Errorf("%w: system group: %v", errDecodePanic, r)
+		}
+	}()
+	bad, err := decodeSystem(vars, sys)
+	if err != nil {
+		if errors.Is(err, errNoSystem) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if bad > 0 && sys.Uptime == 0 && sys.Name == "" {
+		return fmt.Errorf("%w: system group: %d values of the wrong type", ErrMalformed, bad)
+	}
+	return nil
+}

@@ -1,0 +1,151 @@
+package snmp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gosnmp/gosnmp"
+)
+
+// session is one gosnmp client with its own socket, receive buffer, USM
+// parameters and decoders, lent to one poll at a time. The Poller owns a
+// fixed number of them: memory and file descriptors do not grow with the
+// fleet.
+type session struct {
+	gs   *gosnmp.GoSNMP
+	conn *retargetConn
+	// usm is the session's USM parameter block: device values are loaded
+	// into it before a v3 poll and saved back after, so that its random
+	// salt (initialised once by gosnmp) keeps incrementing across devices.
+	usm *gosnmp.UsmSecurityParameters
+
+	requests int
+	varbinds int
+
+	sysOIDs  []string
+	ifCols   []string
+	lldpCols []string
+	bgpCols  []string
+
+	// Walk scratch space, reused across polls.
+	next   []string
+	done   []bool
+	rows   []int
+	active []int
+	oids   []string
+
+	ifd   ifDecoder
+	lldpd lldpDecoder
+	bgpd  bgpDecoder
+}
+
+func newSession() (*session, error) {
+	s := &session{
+		usm: &gosnmp.UsmSecurityParameters{
+			UserName: "vigie-init", AuthenticationProtocol: gosnmp.SHA, AuthenticationPassphrase: "vigie-init",
+			PrivacyProtocol: gosnmp.AES, PrivacyPassphrase: "vigie-init",
+		},
+		sysOIDs:  []string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName},
+		ifCols:   ifColumnOIDs(),
+		lldpCols: lldpColumnOIDs(),
+		bgpCols:  bgpColumnOIDs(),
+	}
+	// Connect once, as v3, so that gosnmp allocates its receive buffer,
+	// draws random request/message ids and initialises the USM salt. The
+	// connected socket it dials (nothing is sent) is then replaced by the
+	// session's retargetable one.
+	s.gs = &gosnmp.GoSNMP{
+		Target: "127.0.0.1", Port: 9, Version: gosnmp.Version3, Timeout: time.Second,
+		SecurityModel: gosnmp.UserSecurityModel, MsgFlags: gosnmp.AuthPriv, SecurityParameters: s.usm,
+		MaxOids: gosnmp.MaxOids, Context: context.Background(),
+	}
+	if err := s.gs.Connect(); err != nil {
+		return nil, fmt.Errorf("snmp: initialise a gosnmp session: %w", err)
+	}
+	_ = s.gs.Conn.Close()
+	conn, err := newRetargetConn()
+	if err != nil {
+		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)
+	}
+	s.conn = conn
+	s.gs.Conn = conn
+	s.gs.OnSent = func(*gosnmp.GoSNMP) { s.requests++ }
+	return s, nil
+}
+
+func (s *session) close() error { return s.conn.Close() }
+
+// begin points the session at t, loading st's v3 state.
+func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
+	s.requests, s.varbinds = 0, 0
+	s.conn.setRemote(t.Addr)
+	g := s.gs
+	g.Context = ctx
+	g.Timeout = t.Timeout
+	g.Retries = t.Retries
+	g.ExponentialTimeout = false
+	if t.Version != "3" {
+		g.Version = gosnmp.Version2c
+		g.Community = t.Community.Value()
+		g.SecurityParameters = nil
+		g.MsgFlags = 0
+		g.ContextEngineID = ""
+		return
+	}
+	g.Version = gosnmp.Version3
+	g.Community = ""
+	g.SecurityModel = gosnmp.UserSecurityModel
+	g.MsgFlags = gosnmp.AuthPriv | gosnmp.Reportable
+	if t.PrivProtocol == gosnmp.NoPriv {
+		g.MsgFlags = gosnmp.AuthNoPriv | gosnmp.Reportable
+	}
+	auth, priv := t.AuthPassword.Value(), t.PrivPassword.Value()
+	if st.keyAuthPass != auth || st.keyPrivPass != priv {
+		// New or changed credentials: localise again (once).
+		st.authKey, st.privKey = nil, nil
+		st.keyAuthPass, st.keyPrivPass = auth, priv
+	}
+	u := s.usm
+	u.UserName = t.User
+	u.AuthenticationProtocol = t.AuthProtocol
+	u.PrivacyProtocol = t.PrivProtocol
+	u.AuthenticationPassphrase = auth
+	u.PrivacyPassphrase = priv
+	u.AuthoritativeEngineID = st.engineID
+	u.AuthoritativeEngineBoots = st.engineBoots
+	// Advance the agent's clock by the time elapsed since it was learnt,
+	// as RFC 3414 section 2.3 asks, so that a device polled every few
+	// minutes stays inside the 150 s window without a resync round trip.
+	u.AuthoritativeEngineTime = st.engineTime
+	if st.engineID != "" && !st.engineAt.IsZero() {
+		u.AuthoritativeEngineTime += uint32(time.Since(st.engineAt) / time.Second)
+	}
+	u.SecretKey, u.PrivacyKey = st.authKey, st.privKey
+	if st.engineID != "" && (u.SecretKey == nil || (t.PrivProtocol != gosnmp.NoPriv && u.PrivacyKey == nil)) {
+		// gosnmp would otherwise localise the keys on every request's copy.
+		_ = u.InitSecurityKeys()
+	}
+	g.SecurityParameters = u
+	g.ContextEngineID = st.contextEngineID
+}
+
+// end saves what the poll learnt about the device's engine.
+func (s *session) end(t *Target, st *DeviceState) {
+	if t.Version != "3" {
+		s.gs.Community = ""
+		return
+	}
+	u := s.usm
+	if u.AuthoritativeEngineID != st.engineID || u.AuthoritativeEngineTime != st.engineTime || u.AuthoritativeEngineBoots != st.engineBoots {
+		st.engineAt = time.Now()
+	}
+	st.engineID = u.AuthoritativeEngineID
+	st.engineBoots = u.AuthoritativeEngineBoots
+	st.engineTime = u.AuthoritativeEngineTime
+	st.authKey, st.privKey = u.SecretKey, u.PrivacyKey
+	st.contextEngineID = s.gs.ContextEngineID
+	// Do not leave one device's secrets in the shared block.
+	u.AuthenticationPassphrase, u.PrivacyPassphrase = "", ""
+	u.SecretKey, u.PrivacyKey = nil, nil
+}

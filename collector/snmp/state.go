@@ -1,0 +1,80 @@
+package snmp
+
+import (
+	"time"
+)
+
+// DeviceState is what the poller remembers about one device between polls:
+// its SNMPv3 engine and localised keys (so key localisation happens once per
+// engine, never per request), the adaptive GetBulk size, the last sysUpTime
+// (to see reboots) and vigie's own monotonic interface totals. It is small
+// on purpose (a few hundred bytes plus the interfaces) because the fleet
+// holds 20,000 of them. One goroutine at a time may use a DeviceState: the
+// scheduler never runs two polls of one device at once.
+type DeviceState struct {
+	// SNMPv3 USM, as learnt from the agent.
+	engineID        string
+	engineBoots     uint32
+	engineTime      uint32
+	engineAt        time.Time // when engineTime was learnt
+	contextEngineID string
+	authKey         []byte
+	privKey         []byte
+	// The passwords the keys were localised from: a profile change resets them.
+	keyAuthPass, keyPrivPass string
+
+	// maxRep is the current GetBulk max-repetitions (0 = not yet set).
+	maxRep int
+	// cleanPolls counts polls without a bulk timeout since the last halving.
+	cleanPolls int
+
+	havePrev   bool
+	prevUptime time.Duration
+	prevAt     time.Time
+	reboots    uint64
+
+	ifs map[int32]*ifCounters
+}
+
+// NewDeviceState returns an empty state: the first poll discovers the rest.
+func NewDeviceState() *DeviceState { return &DeviceState{} }
+
+// Reboots returns how many reboots (sysUpTime going back) were seen.
+func (st *DeviceState) Reboots() uint64 { return st.reboots }
+
+// MaxRepetitions returns the GetBulk max-repetitions the next poll will use
+// (0 before the first poll).
+func (st *DeviceState) MaxRepetitions() int { return st.maxRep }
+
+// EngineID returns the SNMPv3 authoritative engine id learnt ("" for v2c
+// or before the first v3 answer).
+func (st *DeviceState) EngineID() string { return st.engineID }
+
+// Totals returns vigie's monotonic totals for the interface with ifIndex.
+func (st *DeviceState) Totals(ifIndex int32) (InterfaceTotals, bool) {
+	c, ok := st.ifs[ifIndex]
+	if !ok || c.missing > 0 {
+		return InterfaceTotals{}, false
+	}
+	return c.totals, true
+}
+
+// observeUptime records sysUpTime and reports whether it shows a reboot: a
+// decrease that the 32-bit TimeTicks wrap (every 497 days) does not explain.
+func (st *DeviceState) observeUptime(up time.Duration, at time.Time) (rebooted bool) {
+	if st.havePrev && up < st.prevUptime {
+		const wrap = time.Duration(1<<32) * 10 * time.Millisecond
+		elapsed := at.Sub(st.prevAt)
+		expected := st.prevUptime + elapsed
+		// The 32-bit TimeTicks wrap after 497 days: a decrease is a wrap only
+		// if the uptime expected by now passed 2^32 ticks and the new value
+		// sits near expected-2^32.
+		wrapped := expected >= wrap && up <= expected-wrap+elapsed/2+time.Minute
+		if !wrapped {
+			rebooted = true
+			st.reboots++
+		}
+	}
+	st.havePrev, st.prevUptime, st.prevAt = true, up, at
+	return rebooted
+}
