@@ -1,0 +1,184 @@
+package bgp
+
+// decode.go turns GoBGP's API paths (protobuf Any values) into vigie's
+// compact route. Only the four families vigie asks for are decoded; other
+// NLRI types are skipped and counted by the caller.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	api "github.com/osrg/gobgp/v3/api"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// errUnsupported marks a path of a family vigie does not account.
+var errUnsupported = errors.New("unsupported family or NLRI type")
+
+// decoder reuses its protobuf messages between paths: one decoder per
+// goroutine (the monitor has exactly one event consumer).
+type decoder struct {
+	ipPrefix  api.IPAddressPrefix
+	vpnPrefix api.LabeledVPNIPAddressPrefix
+	rd0       api.RouteDistinguisherTwoOctetASN
+	rd1       api.RouteDistinguisherIPAddress
+	rd2       api.RouteDistinguisherFourOctetASN
+	nh        api.NextHopAttribute
+	mpReach   api.MpReachNLRIAttribute
+	opts      proto.UnmarshalOptions
+}
+
+// is reports whether the Any holds the message of that name ("apipb.X").
+func is(a *anypb.Any, name string) bool {
+	return a != nil && strings.HasSuffix(a.TypeUrl, name) &&
+		len(a.TypeUrl) > len(name) && a.TypeUrl[len(a.TypeUrl)-len(name)-1] == '/'
+}
+
+// familyOf maps an API family to vigie's.
+func familyOf(f *api.Family) family {
+	if f == nil {
+		return 0
+	}
+	switch {
+	case f.Afi == api.Family_AFI_IP && f.Safi == api.Family_SAFI_UNICAST:
+		return famIPv4
+	case f.Afi == api.Family_AFI_IP6 && f.Safi == api.Family_SAFI_UNICAST:
+		return famIPv6
+	case f.Afi == api.Family_AFI_IP && f.Safi == api.Family_SAFI_MPLS_VPN:
+		return famVPNv4
+	case f.Afi == api.Family_AFI_IP6 && f.Safi == api.Family_SAFI_MPLS_VPN:
+		return famVPNv6
+	}
+	return 0
+}
+
+// apiFamily is the inverse of familyOf.
+func apiFamily(f family) *api.Family {
+	switch f {
+	case famIPv4:
+		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_UNICAST}
+	case famIPv6:
+		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_UNICAST}
+	case famVPNv4:
+		return &api.Family{Afi: api.Family_AFI_IP, Safi: api.Family_SAFI_MPLS_VPN}
+	case famVPNv6:
+		return &api.Family{Afi: api.Family_AFI_IP6, Safi: api.Family_SAFI_MPLS_VPN}
+	}
+	return nil
+}
+
+// decode converts one API path. The next hop is read only for
+// announcements; withdraws carry no attributes.
+func (d *decoder) decode(p *api.Path) (route, error) {
+	r := route{fam: familyOf(p.Family), pathID: p.Identifier, withdraw: p.IsWithdraw}
+	var (
+		addr string
+		plen uint32
+	)
+	switch r.fam {
+	case famIPv4, famIPv6:
+		if !is(p.Nlri, "apipb.IPAddressPrefix") {
+			return r, errUnsupported
+		}
+		if err := d.opts.Unmarshal(p.Nlri.Value, &d.ipPrefix); err != nil {
+			return r, fmt.Errorf("decode prefix: %w", err)
+		}
+		addr, plen = d.ipPrefix.Prefix, d.ipPrefix.PrefixLen
+	case famVPNv4, famVPNv6:
+		if !is(p.Nlri, "apipb.LabeledVPNIPAddressPrefix") {
+			return r, errUnsupported
+		}
+		if err := d.opts.Unmarshal(p.Nlri.Value, &d.vpnPrefix); err != nil {
+			return r, fmt.Errorf("decode vpn prefix: %w", err)
+		}
+		addr, plen = d.vpnPrefix.Prefix, d.vpnPrefix.PrefixLen
+		rd, err := d.decodeRD(d.vpnPrefix.Rd)
+		if err != nil {
+			return r, err
+		}
+		r.rd = rd
+	default:
+		return r, errUnsupported
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return r, fmt.Errorf("decode prefix %q: %w", addr, err)
+	}
+	pfx, err := a.Unmap().Prefix(int(plen))
+	if err != nil {
+		return r, fmt.Errorf("decode prefix %s/%d: %w", addr, plen, err)
+	}
+	r.prefix = pfx
+	if r.withdraw {
+		return r, nil
+	}
+	for _, at := range p.Pattrs {
+		switch {
+		case is(at, "apipb.NextHopAttribute"):
+			if d.opts.Unmarshal(at.Value, &d.nh) == nil {
+				r.nextHop, _ = netip.ParseAddr(d.nh.NextHop)
+			}
+		case is(at, "apipb.MpReachNLRIAttribute"):
+			if d.opts.Unmarshal(at.Value, &d.mpReach) == nil && len(d.mpReach.NextHops) > 0 {
+				r.nextHop, _ = netip.ParseAddr(d.mpReach.NextHops[0])
+			}
+		}
+	}
+	return r, nil
+}
+
+// decodeRD packs a route distinguisher into its 8-byte wire value
+// (RFC 4364 section 4.2), which keeps the path key small.
+func (d *decoder) decodeRD(a *anypb.Any) (uint64, error) {
+	switch {
+	case is(a, "apipb.RouteDistinguisherTwoOctetASN"):
+		if err := d.opts.Unmarshal(a.Value, &d.rd0); err != nil {
+			return 0, fmt.Errorf("decode rd: %w", err)
+		}
+		return uint64(d.rd0.Admin&0xffff)<<32 | uint64(d.rd0.Assigned), nil
+	case is(a, "apipb.RouteDistinguisherIPAddress"):
+		if err := d.opts.Unmarshal(a.Value, &d.rd1); err != nil {
+			return 0, fmt.Errorf("decode rd: %w", err)
+		}
+		ip, err := netip.ParseAddr(d.rd1.Admin)
+		if err != nil || !ip.Is4() {
+			return 0, fmt.Errorf("decode rd admin %q: not an IPv4 address", d.rd1.Admin)
+		}
+		b := ip.As4()
+		return 1<<48 | uint64(binary.BigEndian.Uint32(b[:]))<<16 | uint64(d.rd1.Assigned&0xffff), nil
+	case is(a, "apipb.RouteDistinguisherFourOctetASN"):
+		if err := d.opts.Unmarshal(a.Value, &d.rd2); err != nil {
+			return 0, fmt.Errorf("decode rd: %w", err)
+		}
+		return 2<<48 | uint64(d.rd2.Admin)<<16 | uint64(d.rd2.Assigned&0xffff), nil
+	}
+	return 0, fmt.Errorf("decode rd: %w", errUnsupported)
+}
+
+// rdString formats a packed route distinguisher the way routers print it
+// ("65000:100", "192.0.2.1:7"); it is the vrf label value. Unicast routes
+// (rd 0) have the empty VRF, the global table.
+func rdString(rd uint64) string {
+	if rd == 0 {
+		return ""
+	}
+	if rd == rdOverflow {
+		return "other"
+	}
+	switch rd >> 48 {
+	case 0:
+		return strconv.FormatUint(rd>>32&0xffff, 10) + ":" + strconv.FormatUint(rd&0xffffffff, 10)
+	case 1:
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], uint32(rd>>16))
+		return netip.AddrFrom4(b).String() + ":" + strconv.FormatUint(rd&0xffff, 10)
+	case 2:
+		return strconv.FormatUint(rd>>16&0xffffffff, 10) + ":" + strconv.FormatUint(rd&0xffff, 10)
+	}
+	return strconv.FormatUint(rd, 16)
+}

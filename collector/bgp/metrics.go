@@ -1,0 +1,108 @@
+package bgp
+
+// metrics.go exposes the monitor's state to Prometheus. Values are read
+// from the state at scrape time under the read lock; nothing is updated per
+// route, and label values are the configured ones (bounded).
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+var (
+	peerLabels = []string{"peer", "device", "role", "region"}
+
+	descSessionUp = prometheus.NewDesc("vigie_bgp_session_up",
+		"1 when vigie's BGP session with the peer is established.", peerLabels, nil)
+	descUptime = prometheus.NewDesc("vigie_bgp_session_uptime_seconds",
+		"Seconds since the session was last established (0 when down).", peerLabels, nil)
+	descFlaps = prometheus.NewDesc("vigie_bgp_session_flaps_total",
+		"Sessions that went down after being established.", peerLabels, nil)
+	descReceived = prometheus.NewDesc("vigie_bgp_received_prefixes",
+		"Paths held from the peer per family and VRF (route distinguisher; \"\" for unicast, \"other\" past the per-peer bound).",
+		[]string{"peer", "device", "family", "vrf"}, nil)
+	descTrips = prometheus.NewDesc("vigie_bgp_max_prefix_trips_total",
+		"Sessions torn down because the peer exceeded its max-prefix limit.", []string{"peer", "device"}, nil)
+	descDefault = prometheus.NewDesc("vigie_bgp_default_route_present",
+		"1 when the PFAI peer sends a default route (0.0.0.0/0 or ::/0).", []string{"peer", "device"}, nil)
+	descCanary = prometheus.NewDesc("vigie_bgp_canary_present",
+		"1 when the PFAI peer sends the canary prefix.", []string{"peer", "device", "prefix"}, nil)
+	descSitePaths = prometheus.NewDesc("vigie_bgp_site_prefix_paths",
+		"Smallest number of paths over the site's prefixes (0 = a prefix is missing).", []string{"site", "region"}, nil)
+	descSitesMissing = prometheus.NewDesc("vigie_bgp_sites_without_prefix",
+		"Sites with at least one prefix that no peer sends.", nil, nil)
+	descUpdates = prometheus.NewDesc("vigie_bgp_updates_received_total",
+		"Paths received in UPDATE messages (announces and withdraws).", []string{"peer", "device"}, nil)
+	descHeld = prometheus.NewDesc("vigie_bgp_paths_held",
+		"Paths held over every peer (GoBGP's Adj-RIB-In, about 1 KiB each).", nil, nil)
+	descSkipped = prometheus.NewDesc("vigie_bgp_paths_skipped_total",
+		"Received paths not accounted, by reason (unsupported family, undecodable).", []string{"reason"}, nil)
+)
+
+// collector is the monitor's prometheus.Collector.
+type collector struct{ m *Monitor }
+
+// Describe implements prometheus.Collector.
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSessionUp, descUptime, descFlaps, descReceived, descTrips,
+		descDefault, descCanary, descSitePaths, descSitesMissing, descUpdates, descHeld, descSkipped} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	m := c.m
+	now := m.opts.Now()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	st := m.st
+	for _, p := range st.peers {
+		up, uptime := 0.0, 0.0
+		if p.established {
+			up, uptime = 1, now.Sub(p.since).Seconds()
+		}
+		ch <- prometheus.MustNewConstMetric(descSessionUp, prometheus.GaugeValue, up, p.addr, p.device, p.role, p.region)
+		ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, uptime, p.addr, p.device, p.role, p.region)
+		ch <- prometheus.MustNewConstMetric(descFlaps, prometheus.CounterValue, float64(p.flaps), p.addr, p.device, p.role, p.region)
+		ch <- prometheus.MustNewConstMetric(descTrips, prometheus.CounterValue, float64(p.trips), p.addr, p.device)
+		ch <- prometheus.MustNewConstMetric(descUpdates, prometheus.CounterValue, float64(p.updates), p.addr, p.device)
+		for _, name := range families(p.cfg) {
+			// Families the peer carries are always exposed, at 0 when empty,
+			// so that a family going to zero is a value and not a gap.
+			f := familyByName[name]
+			if f == famIPv4 || f == famIPv6 {
+				if _, ok := p.counts[famRD{f, 0}]; !ok {
+					ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, 0, p.addr, p.device, name, "")
+				}
+			}
+		}
+		for b, n := range p.counts {
+			ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, float64(n), p.addr, p.device, b.fam.String(), rdString(b.rd))
+		}
+		if p.role == "pfai" {
+			ch <- prometheus.MustNewConstMetric(descDefault, prometheus.GaugeValue, b2f(p.defaultPaths > 0), p.addr, p.device)
+			for j, cn := range st.canaries {
+				ch <- prometheus.MustNewConstMetric(descCanary, prometheus.GaugeValue, b2f(p.canaryPaths[j] > 0), p.addr, p.device, cn.String())
+			}
+		}
+	}
+	missing := 0
+	for i := range st.sites {
+		minPaths := st.minPaths(i)
+		if minPaths == 0 {
+			missing++
+		}
+		ch <- prometheus.MustNewConstMetric(descSitePaths, prometheus.GaugeValue, float64(minPaths), st.sites[i].id, st.sites[i].region)
+	}
+	ch <- prometheus.MustNewConstMetric(descSitesMissing, prometheus.GaugeValue, float64(missing))
+	ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(st.held))
+	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(m.skipped.Load()), "unsupported")
+	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(m.badPath.Load()), "undecodable")
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

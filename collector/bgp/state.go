@@ -1,0 +1,354 @@
+package bgp
+
+// state.go holds what vigie keeps of the routes it hears: per peer, the set
+// of path keys (to count exactly through replaces and withdraws) and, only
+// for the prefixes vigie cares about (site prefixes, the default route,
+// canaries), the next hop of each path. It knows nothing of GoBGP, so the
+// accounting is tested with plain values.
+
+import (
+	"net/netip"
+	"sort"
+	"time"
+
+	"github.com/vigie-rie/vigie/inventory"
+)
+
+// family is a compact address family: the four vigie listens for.
+type family uint8
+
+const (
+	famIPv4 family = iota + 1
+	famIPv6
+	famVPNv4
+	famVPNv6
+)
+
+// String returns the inventory's name of the family.
+func (f family) String() string {
+	switch f {
+	case famIPv4:
+		return inventory.FamilyIPv4Unicast
+	case famIPv6:
+		return inventory.FamilyIPv6Unicast
+	case famVPNv4:
+		return inventory.FamilyVPNv4
+	case famVPNv6:
+		return inventory.FamilyVPNv6
+	}
+	return "unknown"
+}
+
+// familyByName maps the inventory's family names to families.
+var familyByName = map[string]family{
+	inventory.FamilyIPv4Unicast: famIPv4,
+	inventory.FamilyIPv6Unicast: famIPv6,
+	inventory.FamilyVPNv4:       famVPNv4,
+	inventory.FamilyVPNv6:       famVPNv6,
+}
+
+// rdOverflow is the bucket of route distinguishers past the per-peer bound
+// (Options.MaxVRFsPerPeer); it keeps the vrf label bounded whatever a peer
+// sends. No real RD has type 0xffff.
+const rdOverflow = ^uint64(0)
+
+// route is one path as decoded from a GoBGP update event.
+type route struct {
+	fam      family
+	rd       uint64 // route distinguisher, 0 for unicast families
+	prefix   netip.Prefix
+	pathID   uint32 // ADD-PATH identifier, 0 without ADD-PATH
+	nextHop  netip.Addr
+	withdraw bool
+}
+
+// pathKey identifies one path of one peer.
+type pathKey struct {
+	prefix netip.Prefix
+	rd     uint64
+	pathID uint32
+	fam    family
+}
+
+// famRD is one (family, VRF) bucket of a peer's counts.
+type famRD struct {
+	fam family
+	rd  uint64
+}
+
+// srcPath identifies one path of a tracked prefix across peers.
+type srcPath struct {
+	peer   int
+	rd     uint64
+	pathID uint32
+	fam    family
+}
+
+// tracked is a prefix vigie looks for: a site prefix, the default route or a
+// canary. paths holds the next hop of each path heard for it.
+type tracked struct {
+	sites  []int // indexes into state.sites
+	canary int   // index into the canaries, -1 if not a canary
+	isDef  bool
+	paths  map[srcPath]netip.Addr
+}
+
+// peerState is vigie's view of one configured session.
+type peerState struct {
+	cfg                  inventory.BGPPeer
+	addr                 string // label value: the configured address
+	device, role, region string
+
+	state       string // GoBGP session state, lower case
+	established bool
+	since       time.Time // when the session last became established
+	localAddr   netip.Addr
+	remoteID    netip.Addr
+
+	flaps   uint64
+	trips   uint64
+	updates uint64
+
+	// paths maps every path held to whether it was counted in the
+	// rdOverflow bucket.
+	paths   map[pathKey]bool
+	counts  map[famRD]int
+	maxVRFs int
+
+	defaultPaths int
+	canaryPaths  []int
+}
+
+// siteState is one inventory site with prefixes.
+type siteState struct {
+	id, region string
+	prefixes   []netip.Prefix
+}
+
+// state is the monitor's route accounting. It is not safe for concurrent
+// use: Monitor serialises access with its mutex.
+type state struct {
+	peers    []*peerState
+	byAddr   map[netip.Addr]int
+	sites    []siteState
+	canaries []netip.Prefix
+	tracked  map[netip.Prefix]*tracked
+	held     int // paths held across peers
+}
+
+var defaultV4 = netip.MustParsePrefix("0.0.0.0/0")
+var defaultV6 = netip.MustParsePrefix("::/0")
+
+// newState indexes the configured peers, site prefixes and canaries.
+func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
+	s := &state{
+		byAddr:   make(map[netip.Addr]int, len(cfg.Peers)),
+		canaries: cfg.Canaries,
+		tracked:  make(map[netip.Prefix]*tracked),
+	}
+	track := func(p netip.Prefix) *tracked {
+		p = p.Masked()
+		t := s.tracked[p]
+		if t == nil {
+			t = &tracked{canary: -1, paths: map[srcPath]netip.Addr{}}
+			s.tracked[p] = t
+		}
+		return t
+	}
+	track(defaultV4).isDef = true
+	track(defaultV6).isDef = true
+	for i, c := range cfg.Canaries {
+		track(c).canary = i
+	}
+	if inv != nil {
+		for _, site := range inv.Sites {
+			if len(site.Prefixes) == 0 {
+				continue
+			}
+			i := len(s.sites)
+			s.sites = append(s.sites, siteState{id: site.ID, region: site.Region, prefixes: site.Prefixes})
+			for _, p := range site.Prefixes {
+				t := track(p)
+				t.sites = append(t.sites, i)
+			}
+		}
+	}
+	for i, pc := range cfg.Peers {
+		ps := &peerState{
+			cfg: pc, addr: pc.Address.String(), device: pc.Device, state: "idle",
+			paths: map[pathKey]bool{}, counts: map[famRD]int{}, maxVRFs: maxVRFs,
+			canaryPaths: make([]int, len(cfg.Canaries)),
+		}
+		if inv != nil {
+			if d := inv.Device(pc.Device); d != nil {
+				ps.role = string(d.Role)
+				ps.region = inv.DeviceRegion(d)
+			}
+		}
+		s.peers = append(s.peers, ps)
+		s.byAddr[pc.Address] = i
+	}
+	return s
+}
+
+// apply accounts one path of peer pi. It returns the default-route event
+// kind when the peer's default route appeared or vanished ("" otherwise).
+func (s *state) apply(pi int, r route) EventKind {
+	p := s.peers[pi]
+	k := pathKey{prefix: r.prefix, rd: r.rd, pathID: r.pathID, fam: r.fam}
+	over, held := p.paths[k]
+	if r.withdraw {
+		if !held {
+			return ""
+		}
+		delete(p.paths, k)
+		b := famRD{r.fam, r.rd}
+		if over {
+			b.rd = rdOverflow
+		}
+		if p.counts[b]--; p.counts[b] <= 0 {
+			delete(p.counts, b)
+		}
+		s.held--
+		return s.untrack(pi, r)
+	}
+	if held {
+		// An implicit replace: counts are unchanged, the next hop may move.
+		if t := s.tracked[r.prefix]; t != nil {
+			t.paths[srcPath{pi, r.rd, r.pathID, r.fam}] = r.nextHop
+		}
+		return ""
+	}
+	b := famRD{r.fam, r.rd}
+	if _, ok := p.counts[b]; !ok && r.rd != 0 && len(p.counts) >= p.maxVRFs {
+		b.rd = rdOverflow
+	}
+	p.paths[k] = b.rd != r.rd
+	p.counts[b]++
+	s.held++
+	t := s.tracked[r.prefix]
+	if t == nil {
+		return ""
+	}
+	t.paths[srcPath{pi, r.rd, r.pathID, r.fam}] = r.nextHop
+	var ev EventKind
+	if t.isDef {
+		if p.defaultPaths == 0 {
+			ev = EventDefaultRouteBack
+		}
+		p.defaultPaths++
+	}
+	if t.canary >= 0 {
+		p.canaryPaths[t.canary]++
+	}
+	return ev
+}
+
+// untrack removes a withdrawn path from the tracked prefixes.
+func (s *state) untrack(pi int, r route) EventKind {
+	t := s.tracked[r.prefix]
+	if t == nil {
+		return ""
+	}
+	delete(t.paths, srcPath{pi, r.rd, r.pathID, r.fam})
+	p := s.peers[pi]
+	var ev EventKind
+	if t.isDef {
+		if p.defaultPaths--; p.defaultPaths == 0 {
+			ev = EventDefaultRouteLost
+		}
+	}
+	if t.canary >= 0 {
+		p.canaryPaths[t.canary]--
+	}
+	return ev
+}
+
+// sessionDown forgets every path of peer pi, as GoBGP drops its Adj-RIB-In
+// when a session ends. It reports whether the peer had a default route.
+func (s *state) sessionDown(pi int) (hadDefault bool) {
+	p := s.peers[pi]
+	hadDefault = p.defaultPaths > 0
+	s.held -= len(p.paths)
+	p.paths = map[pathKey]bool{}
+	p.counts = map[famRD]int{}
+	p.defaultPaths = 0
+	for i := range p.canaryPaths {
+		p.canaryPaths[i] = 0
+	}
+	for _, t := range s.tracked {
+		for sp := range t.paths {
+			if sp.peer == pi {
+				delete(t.paths, sp)
+			}
+		}
+	}
+	return hadDefault
+}
+
+// prefixRoutes summarises the paths of one tracked prefix.
+func (s *state) prefixRoutes(p netip.Prefix) PrefixRoutes {
+	pr := PrefixRoutes{Prefix: p}
+	t := s.tracked[p.Masked()]
+	if t == nil {
+		return pr
+	}
+	pr.Paths = len(t.paths)
+	nh := make(map[netip.Addr]struct{}, len(t.paths))
+	peers := make(map[int]struct{}, len(t.paths))
+	for sp, a := range t.paths {
+		nh[a] = struct{}{}
+		peers[sp.peer] = struct{}{}
+	}
+	pr.NextHops = len(nh)
+	pr.Peers = len(peers)
+	return pr
+}
+
+// siteRoutes summarises one site.
+func (s *state) siteRoutes(i int) SiteRoutes {
+	site := s.sites[i]
+	sr := SiteRoutes{Site: site.id, Region: site.region, Prefixes: make([]PrefixRoutes, 0, len(site.prefixes))}
+	for j, p := range site.prefixes {
+		pr := s.prefixRoutes(p)
+		sr.Prefixes = append(sr.Prefixes, pr)
+		if pr.Paths == 0 {
+			sr.Missing++
+		}
+		if j == 0 || pr.Paths < sr.MinPaths {
+			sr.MinPaths = pr.Paths
+		}
+	}
+	return sr
+}
+
+// minPaths is siteRoutes(i).MinPaths without building the summary: the
+// scrape reads it for every site.
+func (s *state) minPaths(i int) int {
+	lowest := -1
+	for _, p := range s.sites[i].prefixes {
+		n := 0
+		if t := s.tracked[p.Masked()]; t != nil {
+			n = len(t.paths)
+		}
+		if lowest < 0 || n < lowest {
+			lowest = n
+		}
+	}
+	return max(lowest, 0)
+}
+
+// familyCounts lists a peer's prefix counts, sorted for stable output.
+func (p *peerState) familyCounts() []FamilyCount {
+	out := make([]FamilyCount, 0, len(p.counts))
+	for b, n := range p.counts {
+		out = append(out, FamilyCount{Family: b.fam.String(), VRF: rdString(b.rd), Prefixes: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Family != out[j].Family {
+			return out[i].Family < out[j].Family
+		}
+		return out[i].VRF < out[j].VRF
+	})
+	return out
+}

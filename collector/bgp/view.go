@@ -1,0 +1,110 @@
+package bgp
+
+// view.go holds the values the monitor hands out: snapshots of peers and
+// sites for the topology and the API, and the events it reports.
+
+import (
+	"net/netip"
+	"time"
+)
+
+// PeerStatus is a snapshot of one configured session, as vigie sees it.
+type PeerStatus struct {
+	// Address is the configured address of the router (the peer label).
+	Address netip.Addr
+	Device  string
+	Role    string
+	Region  string
+	// State is GoBGP's session state in lower case: idle, connect, active,
+	// opensent, openconfirm, established.
+	State       string
+	Established bool
+	// Since is when the session last became established (zero if never).
+	Since time.Time
+	// LocalAddress is vigie's end of the session, as the router sees it in
+	// its BGP4-MIB bgpPeerRemoteAddr (learned once established).
+	LocalAddress netip.Addr
+	// RemoteID is the router's BGP identifier.
+	RemoteID netip.Addr
+	// Flaps counts sessions that went down after being established.
+	Flaps uint64
+	// MaxPrefixTrips counts sessions torn down by the max-prefix limit.
+	MaxPrefixTrips uint64
+	// Updates counts UPDATE-carried paths received (announces and withdraws).
+	Updates uint64
+	// Prefixes is the count of paths held per family and VRF.
+	Prefixes []FamilyCount
+	// DefaultRoute says whether the peer currently sends 0.0.0.0/0 or ::/0.
+	DefaultRoute bool
+	// Canaries says, for each configured canary, whether the peer sends it.
+	Canaries map[netip.Prefix]bool
+	// LastError is the last reason a connection attempt failed, while the
+	// session is down (for the API; never a label).
+	LastError string
+}
+
+// Uptime is how long the session has been established (0 when down).
+func (p PeerStatus) Uptime(now time.Time) time.Duration {
+	if !p.Established {
+		return 0
+	}
+	return now.Sub(p.Since)
+}
+
+// FamilyCount is a number of paths held for one family and VRF.
+type FamilyCount struct {
+	Family string // inventory.Family* name
+	// VRF is the route distinguisher as routers print it ("65000:100"),
+	// "" for unicast families, "other" past Options.MaxVRFsPerPeer.
+	VRF      string
+	Prefixes int
+}
+
+// SiteRoutes says whether a site's prefixes are routed, and how diversely.
+type SiteRoutes struct {
+	Site     string
+	Region   string
+	Prefixes []PrefixRoutes
+	// Missing counts the site's prefixes that no peer sends.
+	Missing int
+	// MinPaths is the smallest path count over the site's prefixes: 0 means
+	// a prefix is missing, 1 that one path is all that is left for one.
+	MinPaths int
+}
+
+// PrefixRoutes counts the paths heard for one site prefix, over every peer,
+// family and VRF (exact prefix match).
+type PrefixRoutes struct {
+	Prefix   netip.Prefix
+	Paths    int // distinct (peer, VRF, ADD-PATH id) paths
+	NextHops int // distinct next-hop addresses among them
+	Peers    int // distinct peers sending it
+}
+
+// EventKind says what happened; it is a bounded set.
+type EventKind string
+
+// Event kinds reported through Options.OnEvent.
+const (
+	EventPeerUp           EventKind = "peer_up"
+	EventPeerDown         EventKind = "peer_down"
+	EventMaxPrefix        EventKind = "max_prefix"
+	EventDefaultRouteLost EventKind = "default_route_lost"
+	EventDefaultRouteBack EventKind = "default_route_back"
+	// EventDiscrepancy is a disagreement between a router's BGP4-MIB and
+	// vigie's own session with it, reported by Monitor.Reconcile when it
+	// first appears.
+	EventDiscrepancy EventKind = "discrepancy"
+)
+
+// Event is one change worth telling the topology and the alerting about.
+type Event struct {
+	Kind   EventKind
+	Time   time.Time
+	Peer   netip.Addr
+	Device string
+	// Family is set for max-prefix trips (the family that overflowed).
+	Family string
+	// Detail is a human sentence for logs and the API, never a label.
+	Detail string
+}
