@@ -1,0 +1,654 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Defaults the file may leave out (docs/configuration.md lists them all).
+const (
+	DefaultListen  = ":9742"
+	DefaultHistory = 168 * time.Hour
+	// DefaultProfileName is the SNMP profile of a device that names none.
+	DefaultProfileName = "default"
+	// MinInterval is the shortest poll interval accepted: SNMP agents run on
+	// the routers' control-plane CPU, which vigie must not load.
+	MinInterval = 5 * time.Second
+)
+
+// Load reads, parses and validates the configuration file at path. On
+// success the inventory is indexed and every default is filled in. When the
+// file has problems, the error is a *ConfigError listing all of them (see
+// CheckReport); warnings alone do not fail unless opts.Strict, and reach
+// opts.OnWarning.
+func Load(path string, opts LoadOptions) (*Inventory, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: cannot read the configuration (check the path and its permissions): %w", err)
+	}
+	return Parse(path, data, opts)
+}
+
+// Parse is Load on bytes already read; name is used in problems and as the
+// base of relative {file: PATH} secrets.
+func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
+	d := &decoder{
+		file:   name,
+		dir:    filepath.Dir(name),
+		opts:   opts,
+		budget: aliasBudget,
+		inv:    &Inventory{Source: name},
+	}
+	d.null = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+
+	root, extra, err := parseYAML(data)
+	if err != nil {
+		d.add(syntaxProblem(name, err))
+		return nil, d.result()
+	}
+	if extra {
+		d.warnf(0, fpath{}, "the file holds several YAML documents (---): only the first is read")
+	}
+	d.document(root)
+	return d.inv, d.result()
+}
+
+// parseYAML parses the first document into a node tree, once. yaml.v3 has
+// panicked on hostile input in the past: a panic becomes a syntax error.
+func parseYAML(data []byte) (root *yaml.Node, extra bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: the parser failed on this input (%v)", r)
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &doc, false, nil
+		}
+		return nil, false, err
+	}
+	var next yaml.Node
+	extra = dec.Decode(&next) == nil
+	return &doc, extra, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func syntaxProblem(file string, err error) Problem {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Problem{File: file, Line: line, Msg: "YAML syntax error: " + m[2] + " (check indentation, colons and quotes)"}
+	}
+	if len(msg) > 6 && msg[:6] == "yaml: " {
+		msg = msg[6:]
+	}
+	return Problem{File: file, Msg: "YAML syntax error: " + msg}
+}
+
+// result sorts the problems and decides whether they fail the load.
+func (d *decoder) result() error {
+	if d.dropped > 0 {
+		d.probs = append(d.probs, Problem{File: d.file, Msg: fmt.Sprintf("%d more problems not shown: fix those above and run again", d.dropped)})
+	}
+	fail := false
+	for i := range d.probs {
+		if d.opts.Strict {
+			d.probs[i].Warning = false
+		}
+		if !d.probs[i].Warning {
+			fail = true
+		}
+	}
+	sortProblems(d.probs)
+	if fail {
+		return &ConfigError{Problems: d.probs}
+	}
+	if d.opts.OnWarning != nil {
+		for _, p := range d.probs {
+			d.opts.OnWarning(p)
+		}
+	}
+	return nil
+}
+
+var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "bgp"}
+
+// document decodes the sections in dependency order, whatever their order
+// in the file, so that each reference is checked where it is written.
+func (d *decoder) document(doc *yaml.Node) {
+	inv := d.inv
+	inv.Agent = Agent{Listen: DefaultListen, History: DefaultHistory}
+	inv.Polling = DefaultPolling()
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		d.errf(0, fpath{}, "the configuration is empty: start from configs/vigie.example.yml")
+		return
+	}
+	root := doc.Content[0]
+	if r := d.deref(root); r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
+		d.errf(0, fpath{}, "the configuration is empty: start from configs/vigie.example.yml")
+		return
+	}
+	sections := make(map[string]*yaml.Node, len(topKeys))
+	d.fields(root, fpath{}, "the top level", func(key string, k, v *yaml.Node) {
+		if !slices.Contains(topKeys, key) {
+			// Keys starting with "x-" are a place for YAML anchors shared by
+			// several entries (as in docker compose files).
+			if !strings.HasPrefix(key, "x-") {
+				d.unknown(k, fpath{}, topKeys)
+			}
+			return
+		}
+		sections[key] = v
+	})
+	top := fpath{}
+	if v := sections["agent"]; v != nil {
+		d.agent(v, top.k("agent"))
+	}
+	if v := sections["polling"]; v != nil {
+		d.polling(v, top.k("polling"))
+	}
+	d.profiles = map[string]int{}
+	if v := sections["snmp_profiles"]; v != nil {
+		d.profileList(v, top.k("snmp_profiles"))
+	}
+	d.regions = map[string]int{}
+	if v := sections["regions"]; v != nil {
+		d.regionList(v, top.k("regions"))
+	}
+	d.dcs = map[string]int{}
+	if v := sections["datacentres"]; v != nil {
+		d.datacentreList(v, top.k("datacentres"))
+	}
+	d.pops = map[string]int{}
+	if v := sections["pops"]; v != nil {
+		d.popList(v, top.k("pops"))
+	}
+	d.siteIDs = d.prescanSites(sections["sites"])
+	d.devices = map[string]int{}
+	if v := sections["devices"]; v != nil {
+		d.deviceList(v, top.k("devices"))
+	}
+	d.sites = map[string]int{}
+	if v := sections["sites"]; v != nil {
+		d.siteList(v, top.k("sites"))
+	}
+	if v := sections["links"]; v != nil {
+		d.linkList(v, top.k("links"))
+	}
+	if v := sections["interconnects"]; v != nil {
+		d.interconnectList(v, top.k("interconnects"))
+	}
+	if v := sections["bgp"]; v != nil {
+		d.bgp(v, top.k("bgp"))
+	}
+	inv.Index()
+}
+
+var agentKeys = []string{"listen", "db", "history"}
+
+func (d *decoder) agent(n *yaml.Node, p fpath) {
+	a := &d.inv.Agent
+	d.fields(n, p, "the agent section", func(key string, k, v *yaml.Node) {
+		switch key {
+		case "listen":
+			if s, ok := d.name(v, p.k(key), "listen address"); ok {
+				if _, _, err := net.SplitHostPort(s); err != nil {
+					d.errf(v.Line, p.k(key), "invalid listen address %q: write HOST:PORT or :PORT, e.g. %q", s, DefaultListen)
+				} else {
+					a.Listen = s
+				}
+			}
+		case "db":
+			a.DB, _ = d.str(v, p.k(key))
+		case "history":
+			if x, ok := d.duration(v, p.k(key), time.Hour, " (the store keeps at least an hour of changes)"); ok {
+				a.History = x
+			}
+		default:
+			d.unknown(k, p, agentKeys)
+		}
+	})
+}
+
+var (
+	pollingKeys = []string{"intervals", "workers", "max_backoff", "max_rows", "tables"}
+	// PollTables lists the tables a device may be polled for.
+	PollTables = []string{"system", "interfaces", "lldp", "bgp"}
+)
+
+func (d *decoder) polling(n *yaml.Node, p fpath) {
+	pl := &d.inv.Polling
+	d.fields(n, p, "the polling section", func(key string, k, v *yaml.Node) {
+		q := p.k(key)
+		switch key {
+		case "intervals":
+			d.fields(v, q, "a mapping of role to interval", func(role string, rk, rv *yaml.Node) {
+				if !slices.Contains(Roles, Role(role)) {
+					d.unknown(rk, q, words(Roles))
+					return
+				}
+				if x, ok := d.duration(rv, q.k(role), MinInterval, ": SNMP agents share the routers' control-plane CPU; poll every 5s or slower"); ok {
+					pl.Intervals[Role(role)] = x
+				}
+			})
+		case "workers":
+			if x, ok := d.integer(v, q, 1, 100_000); ok {
+				pl.Workers = int(x)
+			}
+		case "max_backoff":
+			if x, ok := d.duration(v, q, time.Second, ""); ok {
+				pl.MaxBackoff = x
+			}
+		case "max_rows":
+			if x, ok := d.integer(v, q, 1, 10_000_000); ok {
+				pl.MaxRows = int(x)
+			}
+		case "tables":
+			var ts []string
+			d.list(v, q, "[system, interfaces, lldp, bgp]", func(i int, item *yaml.Node) {
+				if t, ok := d.enum(item, q.i(i), "table", PollTables); ok {
+					ts = append(ts, t)
+				}
+			})
+			pl.Tables = ts
+		default:
+			d.unknown(k, p, pollingKeys)
+		}
+	})
+}
+
+var (
+	profileKeys = []string{"name", "version", "community", "username", "auth_protocol", "auth_password", "priv_protocol", "priv_password", "timeout", "retries", "max_repetitions"}
+	// AuthProtocols and PrivProtocols are the SNMPv3 algorithms vigie accepts.
+	AuthProtocols = []string{"SHA", "SHA224", "SHA256", "SHA384", "SHA512", "MD5"}
+	PrivProtocols = []string{"AES", "AES192", "AES256", "AES192C", "AES256C", "DES"}
+	snmpVersions  = []string{string(SNMPv2c), string(SNMPv3)}
+)
+
+func (d *decoder) profileList(n *yaml.Node, p fpath) {
+	d.list(n, p, "[{name: default, version: 3, ...}]", func(i int, item *yaml.Node) {
+		q := p.i(i)
+		pr := DefaultProfile()
+		pr.Line = item.Line
+		var hasName, hasUser, hasCommunity, hasAuth, hasPriv bool
+		versionOK := true
+		ok := d.fields(item, q, "an SNMP profile", func(key string, k, v *yaml.Node) {
+			r := q.k(key)
+			switch key {
+			case "name":
+				pr.Name, _ = d.name(v, r, "profile name")
+				hasName = true
+			case "version":
+				s, ok := d.enum(v, r, "SNMP version", snmpVersions)
+				pr.Version, versionOK = SNMPVersion(s), ok
+			case "community":
+				pr.Community, hasCommunity = d.secret(v, r), true
+			case "username":
+				pr.Username, _ = d.str(v, r)
+				hasUser = true
+			case "auth_protocol":
+				if s, ok := d.enum(v, r, "auth protocol", AuthProtocols); ok {
+					pr.AuthProtocol = s
+					if s == "MD5" {
+						d.warnf(v.Line, r, "MD5 is broken: prefer SHA256 or SHA if the device supports it")
+					}
+				}
+			case "auth_password":
+				pr.AuthPassword, hasAuth = d.secret(v, r), true
+			case "priv_protocol":
+				if s, ok := d.enum(v, r, "privacy protocol", PrivProtocols); ok {
+					pr.PrivProtocol = s
+					if s == "DES" {
+						d.warnf(v.Line, r, "DES is broken: prefer AES")
+					}
+				}
+			case "priv_password":
+				pr.PrivPassword, hasPriv = d.secret(v, r), true
+			case "timeout":
+				if x, ok := d.duration(v, r, time.Millisecond, ""); ok {
+					pr.Timeout = x
+				}
+			case "retries":
+				if x, ok := d.integer(v, r, 0, 10); ok {
+					pr.Retries = int(x)
+				}
+			case "max_repetitions":
+				if x, ok := d.integer(v, r, 1, 255); ok {
+					pr.MaxRepetitions = int(x)
+				}
+			default:
+				d.unknown(k, q, profileKeys)
+			}
+		})
+		if !ok {
+			return
+		}
+		if !hasName {
+			d.missing(pr.Line, q.k("name"), "missing name: every SNMP profile needs one (devices refer to it by snmp_profile)")
+		}
+		switch {
+		case !versionOK:
+		case pr.Version == SNMPv2c:
+			d.warnf(pr.Line, q.k("version"), "v2c sends the community in clear; prefer version 3 authPriv")
+			if !hasCommunity {
+				d.missing(pr.Line, q.k("community"), "a v2c profile needs a community: write community: {env: VIGIE_SNMP_COMMUNITY}")
+			}
+		case pr.Version == SNMPv3:
+			if !hasUser {
+				d.missing(pr.Line, q.k("username"), "an SNMPv3 profile needs a username (the USM user configured on the devices)")
+			}
+			if !hasAuth {
+				d.missing(pr.Line, q.k("auth_password"), "vigie polls SNMPv3 with authPriv only: add auth_password: {env: VIGIE_SNMP_AUTH}")
+			}
+			if !hasPriv {
+				d.missing(pr.Line, q.k("priv_password"), "vigie polls SNMPv3 with authPriv only: add priv_password: {env: VIGIE_SNMP_PRIV}")
+			}
+			if hasCommunity {
+				d.warnf(pr.Line, q.k("community"), "SNMPv3 ignores the community: remove it")
+			}
+		}
+		if pr.Name != "" {
+			if j, dup := d.profiles[pr.Name]; dup {
+				d.errf(pr.Line, q.k("name"), "duplicate SNMP profile %q (first declared at line %d): rename one", pr.Name, d.inv.Profiles[j].Line)
+				return
+			}
+			d.profiles[pr.Name] = len(d.inv.Profiles)
+		}
+		d.inv.Profiles = append(d.inv.Profiles, pr)
+	})
+}
+
+var regionKeys = []string{"id", "name", "overseas"}
+
+func (d *decoder) regionList(n *yaml.Node, p fpath) {
+	d.list(n, p, "[{id: ara, name: Auvergne-Rhône-Alpes}]", func(i int, item *yaml.Node) {
+		q := p.i(i)
+		r := Region{Line: item.Line}
+		var hasID bool
+		ok := d.fields(item, q, "a region", func(key string, k, v *yaml.Node) {
+			switch key {
+			case "id":
+				r.ID, _ = d.name(v, q.k(key), "region id")
+				hasID = true
+			case "name":
+				r.Name, _ = d.str(v, q.k(key))
+			case "overseas":
+				r.Overseas, _ = d.boolean(v, q.k(key))
+			default:
+				d.unknown(k, q, regionKeys)
+			}
+		})
+		if !ok {
+			return
+		}
+		if !hasID {
+			d.missing(r.Line, q.k("id"), "missing id: every region needs one (sites, PoPs and datacentres refer to it)")
+		}
+		if r.ID == "" {
+			return
+		}
+		if j, dup := d.regions[r.ID]; dup {
+			d.errf(r.Line, q.k("id"), "duplicate region %q (first declared at line %d): remove or rename one", r.ID, d.inv.Regions[j].Line)
+			return
+		}
+		d.regions[r.ID] = len(d.inv.Regions)
+		d.inv.Regions = append(d.inv.Regions, r)
+	})
+}
+
+// regionRef checks a reference to a region.
+func (d *decoder) regionRef(v *yaml.Node, p fpath, whose string) (string, bool) {
+	s, ok := d.name(v, p, "region")
+	if !ok {
+		return "", false
+	}
+	if _, found := d.regions[s]; !found {
+		d.errf(v.Line, p, "%s is in unknown region %q (declare it under regions:)", whose, s)
+	}
+	return s, true
+}
+
+var placeKeys = []string{"id", "name", "region"}
+
+func (d *decoder) datacentreList(n *yaml.Node, p fpath) {
+	d.list(n, p, "[{id: dc-paris, name: ..., region: idf}]", func(i int, item *yaml.Node) {
+		q := p.i(i)
+		x := Datacentre{Line: item.Line}
+		var hasID, hasRegion bool
+		ok := d.fields(item, q, "a datacentre", func(key string, k, v *yaml.Node) {
+			switch key {
+			case "id":
+				x.ID, _ = d.name(v, q.k(key), "datacentre id")
+				hasID = true
+			case "name":
+				x.Name, _ = d.str(v, q.k(key))
+			case "region":
+				x.Region, _ = d.regionRef(v, q.k(key), "datacentre")
+				hasRegion = true
+			default:
+				d.unknown(k, q, placeKeys)
+			}
+		})
+		if !ok {
+			return
+		}
+		if !hasRegion {
+			d.missing(x.Line, q.k("region"), "missing region: say which region the datacentre stands in")
+		}
+		if !hasID {
+			d.missing(x.Line, q.k("id"), "missing id: every datacentre needs one (devices refer to it)")
+		}
+		if x.ID == "" {
+			return
+		}
+		if j, dup := d.dcs[x.ID]; dup {
+			d.errf(x.Line, q.k("id"), "duplicate datacentre %q (first declared at line %d): remove or rename one", x.ID, d.inv.Datacentres[j].Line)
+			return
+		}
+		d.dcs[x.ID] = len(d.inv.Datacentres)
+		d.inv.Datacentres = append(d.inv.Datacentres, x)
+	})
+}
+
+func (d *decoder) popList(n *yaml.Node, p fpath) {
+	d.list(n, p, "[{id: pop-lyon, name: ..., region: ara}]", func(i int, item *yaml.Node) {
+		q := p.i(i)
+		x := PoP{Line: item.Line}
+		var hasID, hasRegion bool
+		ok := d.fields(item, q, "a PoP", func(key string, k, v *yaml.Node) {
+			switch key {
+			case "id":
+				x.ID, _ = d.name(v, q.k(key), "PoP id")
+				hasID = true
+			case "name":
+				x.Name, _ = d.str(v, q.k(key))
+			case "region":
+				x.Region, _ = d.regionRef(v, q.k(key), "PoP")
+				hasRegion = true
+			default:
+				d.unknown(k, q, placeKeys)
+			}
+		})
+		if !ok {
+			return
+		}
+		if !hasRegion {
+			d.missing(x.Line, q.k("region"), "missing region: say which region the PoP stands in")
+		}
+		if !hasID {
+			d.missing(x.Line, q.k("id"), "missing id: every PoP needs one (devices refer to it)")
+		}
+		if x.ID == "" {
+			return
+		}
+		if j, dup := d.pops[x.ID]; dup {
+			d.errf(x.Line, q.k("id"), "duplicate PoP %q (first declared at line %d): remove or rename one", x.ID, d.inv.PoPs[j].Line)
+			return
+		}
+		d.pops[x.ID] = len(d.inv.PoPs)
+		d.inv.PoPs = append(d.inv.PoPs, x)
+	})
+}
+
+// prescanSites collects the site ids before devices are decoded, since a
+// site CE names its site and a site's access names its CE.
+func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
+	ids := map[string]int{}
+	if n == nil {
+		return ids
+	}
+	n = d.deref(n)
+	if n.Kind != yaml.SequenceNode {
+		return ids
+	}
+	for i, item := range n.Content {
+		item = d.deref(item)
+		if item.Kind != yaml.MappingNode {
+			continue
+		}
+		for j := 0; j+1 < len(item.Content); j += 2 {
+			if k, v := item.Content[j], d.deref(item.Content[j+1]); k.Value == "id" && v.Kind == yaml.ScalarNode {
+				if _, dup := ids[v.Value]; !dup {
+					ids[v.Value] = i
+				}
+				break
+			}
+		}
+	}
+	return ids
+}
+
+var deviceKeys = []string{"name", "role", "site", "pop", "datacentre", "address", "snmp_profile"}
+
+func (d *decoder) deviceList(n *yaml.Node, p fpath) {
+	d.list(n, p, "[{name: agg-lyon-1, role: collection, pop: pop-lyon, address: 192.0.2.1}]", func(i int, item *yaml.Node) {
+		q := p.i(i)
+		x := Device{Line: item.Line}
+		var hasName, hasRole, hasAddr, hasProfile bool
+		places := 0
+		ok := d.fields(item, q, "a device", func(key string, k, v *yaml.Node) {
+			r := q.k(key)
+			switch key {
+			case "name":
+				x.Name, _ = d.name(v, r, "device name")
+				hasName = true
+			case "role":
+				hasRole = true
+				if s, ok := d.enum(v, r, "role", words(Roles)); ok {
+					x.Role = Role(s)
+				}
+			case "site":
+				places++
+				if s, ok := d.name(v, r, "site"); ok {
+					x.Site = s
+					if _, found := d.siteIDs[s]; !found {
+						d.errf(v.Line, r, "device stands at unknown site %q (declare it under sites:)", s)
+					}
+				}
+			case "pop":
+				places++
+				if s, ok := d.name(v, r, "PoP"); ok {
+					x.PoP = s
+					if _, found := d.pops[s]; !found {
+						d.errf(v.Line, r, "device stands at unknown PoP %q (declare it under pops:)", s)
+					}
+				}
+			case "datacentre":
+				places++
+				if s, ok := d.name(v, r, "datacentre"); ok {
+					x.Datacentre = s
+					if _, found := d.dcs[s]; !found {
+						d.errf(v.Line, r, "device stands in unknown datacentre %q (declare it under datacentres:)", s)
+					}
+				}
+			case "address":
+				x.Address, _ = d.addrPort(v, r)
+				hasAddr = true
+			case "snmp_profile":
+				hasProfile = true
+				if s, ok := d.name(v, r, "snmp_profile"); ok {
+					x.Profile = s
+					if _, found := d.profiles[s]; !found {
+						d.errf(v.Line, r, "unknown SNMP profile %q (declare it under snmp_profiles:)", s)
+					}
+				}
+			default:
+				d.unknown(k, q, deviceKeys)
+			}
+		})
+		if !ok {
+			return
+		}
+		if !hasRole {
+			d.missing(x.Line, q.k("role"), "missing role: use one of %s", joinWords(Roles))
+		}
+		if !hasAddr {
+			d.missing(x.Line, q.k("address"), "missing address: give the management address vigie polls, e.g. 192.0.2.1")
+		}
+		switch places {
+		case 0:
+			d.errf(x.Line, q, "device %q stands nowhere: give exactly one of site, pop or datacentre", x.Name)
+		case 1:
+		default:
+			d.errf(x.Line, q, "device %q has %d of site, pop and datacentre: give exactly one", x.Name, places)
+		}
+		if !hasProfile {
+			x.Profile = DefaultProfileName
+			if _, found := d.profiles[DefaultProfileName]; !found {
+				d.errf(x.Line, q.k("snmp_profile"), "no snmp_profile and no profile named %q: add snmp_profile or declare a %q profile", DefaultProfileName, DefaultProfileName)
+			}
+		}
+		if !hasName {
+			d.missing(x.Line, q.k("name"), "missing name: every device needs one (links and sites refer to it)")
+		}
+		if x.Name == "" {
+			return
+		}
+		if j, dup := d.devices[x.Name]; dup {
+			d.errf(x.Line, q.k("name"), "duplicate device %q (first declared at line %d): remove or rename one", x.Name, d.inv.Devices[j].Line)
+			return
+		}
+		d.devices[x.Name] = len(d.inv.Devices)
+		d.inv.Devices = append(d.inv.Devices, x)
+	})
+}
+
+func joinWords[T ~string](xs []T) string {
+	b := make([]byte, 0, 64)
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, x...)
+	}
+	return string(b)
+}
+
+// deviceRef checks a reference to a device and returns it (nil if unknown).
+func (d *decoder) deviceRef(v *yaml.Node, p fpath, format string) (string, *Device) {
+	s, ok := d.name(v, p, "device")
+	if !ok {
+		return "", nil
+	}
+	j, found := d.devices[s]
+	if !found {
+		d.errf(v.Line, p, format, s)
+		return s, nil
+	}
+	return s, &d.inv.Devices[j]
+}
