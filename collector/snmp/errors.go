@@ -53,7 +53,7 @@ func classify(err error) Reason {
 	case strings.HasPrefix(msg, "recover:"):
 		return ReasonMalformed
 	case strings.Contains(msg, "decod"), strings.Contains(msg, "unmarshal"), strings.Contains(msg, "parse"),
-		strings.Contains(msg, "truncated"), strings.Contains(msg, "expected a sequence"), strings.Contains(msg, "length"),
+		strings.Contains(msg, "truncated"), strings.Contains(msg, "sanity"), strings.Contains(msg, "expected a sequence"), strings.Contains(msg, "length"),
 		strings.Contains(msg, "invalid"):
 		return ReasonMalformed
 	}
