@@ -1,0 +1,182 @@
+package resilience
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+)
+
+// causer finds, for an isolated site, an inclusion-minimal set of failure
+// items that alone isolates it. It starts from every item that touches the
+// site or the core and drops them one by one, smallest first (a link before
+// the router it hangs on, a router before its PoP), keeping an item only
+// when the site would be reachable without it. The 300 sites behind one
+// dead aggregation router all end with that router as their cause.
+type causer struct {
+	g         *Graph
+	atoms     []atom
+	nodeAtoms map[int32][]int32
+	edgeAtoms map[int32][]int32
+	reach     map[string][]bool
+	order     []int
+	in        []bool
+	lmark     []uint32
+	lepoch    uint32
+	stack     []int32
+	key       []byte
+}
+
+func newCauser(g *Graph, atoms []atom) *causer {
+	c := &causer{g: g, atoms: atoms, nodeAtoms: map[int32][]int32{}, edgeAtoms: map[int32][]int32{},
+		reach: map[string][]bool{}, in: make([]bool, len(atoms))}
+	for i, a := range atoms {
+		for _, n := range a.nodes {
+			if g.nodes[n].site >= 0 {
+				c.nodeAtoms[n] = append(c.nodeAtoms[n], int32(i))
+			}
+		}
+		for _, e := range a.edges {
+			if g.edges[e].site >= 0 {
+				c.edgeAtoms[e] = append(c.edgeAtoms[e], int32(i))
+			}
+		}
+	}
+	return c
+}
+
+func (c *causer) anyIn(xs []int32) bool {
+	for _, x := range xs {
+		if c.in[x] {
+			return true
+		}
+	}
+	return false
+}
+
+// coreReach returns which core nodes reach a datacentre when only the core
+// parts of the atoms in c.in have failed (cached by that set).
+func (c *causer) coreReach() []bool {
+	g := c.g
+	c.key = c.key[:0]
+	for i, a := range c.atoms {
+		if a.core && c.in[i] {
+			c.key = strconv.AppendInt(c.key, int64(i), 36)
+			c.key = append(c.key, ',')
+		}
+	}
+	if r, ok := c.reach[string(c.key)]; ok {
+		return r
+	}
+	deadN := make([]bool, len(g.nodes))
+	deadE := make(map[int32]bool)
+	for i, a := range c.atoms {
+		if !a.core || !c.in[i] {
+			continue
+		}
+		for _, n := range a.nodes {
+			deadN[n] = true
+		}
+		for _, e := range a.edges {
+			deadE[e] = true
+		}
+	}
+	reach := make([]bool, len(g.nodes))
+	var q []int32
+	for _, n := range g.dcs {
+		if !deadN[n] {
+			reach[n] = true
+			q = append(q, n)
+		}
+	}
+	for i := 0; i < len(q); i++ {
+		u := q[i]
+		for _, e := range g.coreAdj(u) {
+			v := g.other(e, u)
+			if reach[v] || deadE[e] || deadN[v] || g.nodes[v].site >= 0 {
+				continue
+			}
+			reach[v] = true
+			q = append(q, v)
+		}
+	}
+	c.reach[string(c.key)] = reach
+	return reach
+}
+
+// isolated reports whether site k is cut off when only the atoms in c.in fail.
+func (c *causer) isolated(k int32) bool {
+	g := c.g
+	si := &g.sites[k]
+	if c.anyIn(c.nodeAtoms[si.node]) {
+		return true
+	}
+	reach := c.coreReach()
+	c.lepoch++
+	c.stack = append(c.stack[:0], si.node)
+	c.lmark[si.node] = c.lepoch
+	for len(c.stack) > 0 {
+		u := c.stack[len(c.stack)-1]
+		c.stack = c.stack[:len(c.stack)-1]
+		for _, e := range g.adjEdges[g.adjStart[u]:g.adjStart[u+1]] {
+			if c.anyIn(c.edgeAtoms[e]) {
+				continue
+			}
+			v := g.other(e, u)
+			if g.nodes[v].site < 0 {
+				if reach[v] {
+					return false
+				}
+				continue
+			}
+			if g.nodes[v].site != k || c.lmark[v] == c.lepoch || c.anyIn(c.nodeAtoms[v]) {
+				continue
+			}
+			c.lmark[v] = c.lepoch
+			c.stack = append(c.stack, v)
+		}
+	}
+	return true
+}
+
+func (c *causer) cause(k int32) []string {
+	if c.lmark == nil {
+		c.lmark = make([]uint32, len(c.g.nodes))
+	}
+	c.order = c.order[:0]
+	clear(c.in)
+	for i, a := range c.atoms {
+		if a.core || slices.Contains(a.sites, k) {
+			c.order = append(c.order, i)
+			c.in[i] = true
+		}
+	}
+	slices.SortFunc(c.order, func(x, y int) int {
+		ax, ay := &c.atoms[x], &c.atoms[y]
+		if ax.core != ay.core {
+			if ax.core {
+				return 1
+			}
+			return -1
+		}
+		if d := cmp.Compare(ax.rank, ay.rank); d != 0 {
+			return d
+		}
+		return cmp.Compare(ax.name, ay.name)
+	})
+	if c.isolated(k) {
+		for _, i := range c.order {
+			c.in[i] = false
+			if !c.isolated(k) {
+				c.in[i] = true
+			}
+		}
+	}
+	var out []string
+	for _, i := range c.order {
+		if c.in[i] {
+			out = append(out, c.atoms[i].name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,126 @@
+package resilience
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// Reanalyze returns the result for failed, recomputing only what changed
+// since prev (a Result of the same graph). changed names the links whose
+// state the caller knows changed; it is a hint only: Reanalyze compares
+// the failed elements itself, so a wrong or empty hint costs time, never
+// correctness.
+//
+// When only sites' own elements changed (an access, a CE), the core's
+// analysis is reused and only those sites are recomputed. When the core
+// changed, the core is re-analysed (a few milliseconds) and only the sites
+// whose landing nodes' answers changed are recomputed.
+func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Result {
+	_ = changed
+	if prev == nil || prev.g != g {
+		return g.Analyze(failed)
+	}
+	atoms, _ := g.resolve(failed)
+	dead := g.newDeadState(atoms)
+	touched := make([]bool, len(g.sites))
+	coreChanged := false
+	for n := range dead.node {
+		if dead.node[n] != prev.dead.node[n] {
+			if s := g.nodes[n].site; s >= 0 {
+				touched[s] = true
+			} else {
+				coreChanged = true
+			}
+		}
+	}
+	for e := range dead.edge {
+		if dead.edge[e] != prev.dead.edge[e] {
+			if s := g.edges[e].site; s >= 0 {
+				touched[s] = true
+			} else {
+				coreChanged = true
+			}
+		}
+	}
+	r := &Result{
+		Failed: failed.Items(), Datacentres: prev.Datacentres,
+		Sites: slices.Clone(prev.Sites),
+		g:     g, atoms: atoms, dead: dead,
+		deep: slices.Clone(prev.deep),
+	}
+	var a *analysis
+	recompute := touched
+	if !coreChanged {
+		r.core = prev.core
+		r.cache = maps.Clone(prev.cache)
+		a = g.newAnalysis(dead, r.core, r.cache)
+	} else {
+		r.core = g.buildCore(dead)
+		a = g.newAnalysis(dead, r.core, nil)
+		r.cache = a.cache
+		moved := g.landingChanges(prev.core, r.core)
+		recompute = slices.Clone(touched)
+		for k := range g.sites {
+			if recompute[k] || prev.deep[k] {
+				recompute[k] = true
+				continue
+			}
+			for _, l := range g.sites[k].landing {
+				if moved[l] {
+					recompute[k] = true
+					break
+				}
+			}
+		}
+	}
+	recause := slices.Clone(recompute)
+	for k, redo := range recompute {
+		if !redo {
+			continue
+		}
+		d0 := a.deep
+		r.Sites[k] = a.evalSite(int32(k))
+		r.deep[k] = a.deep != d0 || g.sites[k].hasShared
+	}
+	if coreAtoms(atoms) != coreAtoms(prev.atoms) {
+		recause = nil
+	}
+	r.finish(a, recause)
+	return r
+}
+
+func coreAtoms(atoms []atom) string {
+	var b strings.Builder
+	for _, a := range atoms {
+		if a.core {
+			b.WriteString(a.name)
+			b.WriteByte(0)
+		}
+	}
+	return b.String()
+}
+
+// landingChanges marks the landing nodes whose answer (reachability or
+// single points of failure) differs between two core analyses, for any target.
+func (g *Graph) landingChanges(old, cur *core) map[int32]bool {
+	moved := map[int32]bool{}
+	var x, y []int32
+	for _, l := range g.landingNodes() {
+		for t := range cur.targets {
+			if old.targets[t].reach[l] != cur.targets[t].reach[l] {
+				moved[l] = true
+				break
+			}
+			x = old.spof(t, l, x[:0])
+			y = cur.spof(t, l, y[:0])
+			if !slices.Equal(x, y) {
+				moved[l] = true
+				break
+			}
+		}
+	}
+	return moved
+}
+
+func (g *Graph) landingNodes() []int32 { return g.landing }
