@@ -27,6 +27,7 @@ type command struct {
 // commands lists vigie's subcommands in the order --help shows them.
 func commands() []command {
 	return []command{
+		{"check-config", "validate an inventory file and report every problem", cmdCheckConfig},
 		{"version", "print version information", cmdVersion},
 	}
 }
