@@ -54,7 +54,8 @@ type SiteResult struct {
 	// Isolated says the site reaches no datacentre now.
 	Isolated bool `json:"isolated,omitempty"`
 	// Cause is, for an isolated site, the smallest set of failure items that
-	// alone explains its isolation (sites behind one dead router share it).
+	// alone explains its isolation (sites behind one dead router share it);
+	// empty when the inventory itself gives the site no path.
 	Cause []string `json:"cause,omitempty"`
 }
 

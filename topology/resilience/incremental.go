@@ -3,7 +3,6 @@ package resilience
 import (
 	"maps"
 	"slices"
-	"strings"
 )
 
 // Reanalyze returns the result for failed, recomputing only what changed
@@ -83,22 +82,39 @@ func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Resu
 		r.Sites[k] = a.evalSite(int32(k))
 		r.deep[k] = a.deep != d0 || g.sites[k].hasShared
 	}
-	if coreAtoms(atoms) != coreAtoms(prev.atoms) {
-		recause = nil
+	// Causes depend on the failure items, not only on what is down: an
+	// item added or removed re-derives the causes of the sites it touches
+	// (of every site, if it touches the core).
+	for _, d := range atomDiff(atoms, prev.atoms) {
+		if d.core {
+			recause = nil
+			break
+		}
+		for _, k := range d.sites {
+			recause[k] = true
+		}
 	}
 	r.finish(a, recause)
 	return r
 }
 
-func coreAtoms(atoms []atom) string {
-	var b strings.Builder
-	for _, a := range atoms {
-		if a.core {
-			b.WriteString(a.name)
-			b.WriteByte(0)
+// atomDiff returns the atoms in one list and not the other.
+func atomDiff(x, y []atom) []atom {
+	in := func(a atom, l []atom) bool {
+		return slices.ContainsFunc(l, func(b atom) bool { return b.name == a.name })
+	}
+	var out []atom
+	for _, a := range x {
+		if !in(a, y) {
+			out = append(out, a)
 		}
 	}
-	return b.String()
+	for _, a := range y {
+		if !in(a, x) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // landingChanges marks the landing nodes whose answer (reachability or
