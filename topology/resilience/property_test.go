@@ -61,8 +61,8 @@ func randomInventory(rng *rand.Rand) *inventory.Inventory {
 			continue
 		}
 		inv.Links = append(inv.Links, inventory.Link{
-			A: inventory.Endpoint{Device: core[a], Interface: fmt.Sprintf("l%d", i)},
-			B: inventory.Endpoint{Device: core[b], Interface: fmt.Sprintf("l%d", i)},
+			A:          inventory.Endpoint{Device: core[a], Interface: fmt.Sprintf("l%d", i)},
+			B:          inventory.Endpoint{Device: core[b], Interface: fmt.Sprintf("l%d", i)},
 			Technology: techs[rng.IntN(len(techs))], SRLGs: srlgs(), ViaInternet: rng.IntN(8) == 0,
 		})
 	}
