@@ -1,0 +1,101 @@
+package topology
+
+import "time"
+
+// Analysis is one resilience analysis of the live failure set, as the
+// metrics and the API serve it. It is immutable once published.
+type Analysis struct {
+	Time     time.Time     `json:"time"`
+	Duration time.Duration `json:"duration_ns"`
+	// Incremental is true when only the sites touched by one changed link
+	// were recomputed.
+	Incremental bool `json:"incremental"`
+	// Failures are the failed items analysed ("device:X", "link:ID", ...).
+	Failures             []string           `json:"failures"`
+	Sites                []SiteResult       `json:"sites"`
+	Bridges              []string           `json:"bridges"`
+	ArticulationPoints   []string           `json:"articulation_points"`
+	DatacentresConnected bool               `json:"datacentres_connected"`
+	Interconnects        []InterconnectView `json:"interconnects"`
+
+	siteIdx map[string]int
+}
+
+// SiteResult is one site's resilience under the failures analysed.
+type SiteResult struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Region string `json:"region"`
+	// Designed and Effective are protection levels 0..4 (inventory.Protection).
+	Designed  int `json:"designed"`
+	Effective int `json:"effective"`
+	// DisjointPaths is the number of edge-disjoint paths to the datacentres.
+	DisjointPaths int `json:"disjoint_paths"`
+	// SPOFs are the single elements whose failure would isolate the site.
+	SPOFs                 []string `json:"spofs"`
+	Isolated              bool     `json:"isolated"`
+	IsolatedIfInternetCut bool     `json:"isolated_if_internet_cut"`
+	// CauseKind ("device", "link", "srlg", "pop", "region", "internet") and
+	// Cause name the root cause of an isolated site.
+	CauseKind string `json:"cause_kind,omitempty"`
+	Cause     string `json:"cause,omitempty"`
+	// State is "nominal", "degraded" (effective below designed) or "isolated".
+	State string `json:"state"`
+}
+
+// InterconnectView is one partner interconnect's state.
+type InterconnectView struct {
+	ID                  string `json:"id"`
+	Kind                string `json:"kind"`
+	Up                  bool   `json:"up"`
+	SurvivesInternetCut bool   `json:"survives_internet_cut"`
+}
+
+// Site returns the result of one site, or nil.
+func (a *Analysis) Site(id string) *SiteResult {
+	if a == nil {
+		return nil
+	}
+	if a.siteIdx == nil {
+		for i := range a.Sites {
+			if a.Sites[i].ID == id {
+				return &a.Sites[i]
+			}
+		}
+		return nil
+	}
+	i, ok := a.siteIdx[id]
+	if !ok {
+		return nil
+	}
+	return &a.Sites[i]
+}
+
+// Site states, the roll-up label values.
+const (
+	SiteNominal  = "nominal"
+	SiteDegraded = "degraded"
+	SiteIsolated = "isolated"
+)
+
+// SiteStates lists the roll-up states.
+var SiteStates = []string{SiteNominal, SiteDegraded, SiteIsolated}
+
+func siteState(s *SiteResult) string {
+	switch {
+	case s.Isolated:
+		return SiteIsolated
+	case s.Effective < s.Designed:
+		return SiteDegraded
+	default:
+		return SiteNominal
+	}
+}
+
+func (a *Analysis) index() {
+	a.siteIdx = make(map[string]int, len(a.Sites))
+	for i := range a.Sites {
+		a.Sites[i].State = siteState(&a.Sites[i])
+		a.siteIdx[a.Sites[i].ID] = i
+	}
+}

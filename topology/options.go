@@ -1,0 +1,96 @@
+package topology
+
+import (
+	"time"
+
+	"github.com/vigie-rie/vigie/topology/store"
+)
+
+// Options tunes the live topology. Zero values take the defaults documented
+// per field (see DefaultOptions).
+type Options struct {
+	// Store persists the topology and its events; nil keeps them in memory
+	// only. The caller opens it (store.Open) and closes it after Run returns.
+	Store *store.Store
+	// UnreachableAfter is how many consecutive failed polls mark a device
+	// unreachable (default 2): one lost UDP exchange must not fail every
+	// link of an aggregation router and page for 300 sites.
+	UnreachableAfter int
+	// LLDPMissLimit is how many LLDP polls of a declared link's ends, while
+	// the link is not down, may miss it before the disagreement
+	// "declared_not_seen" is raised (default 3).
+	LLDPMissLimit int
+	// Debounce is the shortest time between two resilience analyses
+	// (default 1 s): a flapping link costs at most one analysis per Debounce.
+	Debounce time.Duration
+	// FlushInterval and FlushChanges say when staged changes are committed
+	// to the store: every FlushInterval (default 1 s) or as soon as
+	// FlushChanges are staged (default 1,000), whichever comes first.
+	FlushInterval time.Duration
+	FlushChanges  int
+	// QueueSize is the capacity of Apply's queue (default 4,096 polls);
+	// Apply blocks when it is full, which slows the pollers down instead of
+	// losing observations.
+	QueueSize int
+	// MaxEvents bounds the in-memory event history served by the API
+	// (default 10,000); the store keeps the longer history.
+	MaxEvents int
+	// MaxWhatIf bounds concurrent what-if computations (default 2); more
+	// get 429 Too Many Requests.
+	MaxWhatIf int
+	// MaxWhatIfFailures bounds the failures in one what-if request
+	// (default 1,000).
+	MaxWhatIfFailures int
+	// Now is the clock (default time.Now); tests set it.
+	Now func() time.Time
+}
+
+// DefaultOptions returns the defaults that New applies to zero fields.
+func DefaultOptions() Options {
+	return Options{
+		UnreachableAfter:  2,
+		LLDPMissLimit:     3,
+		Debounce:          time.Second,
+		FlushInterval:     time.Second,
+		FlushChanges:      1000,
+		QueueSize:         4096,
+		MaxEvents:         10_000,
+		MaxWhatIf:         2,
+		MaxWhatIfFailures: 1000,
+		Now:               time.Now,
+	}
+}
+
+func (o *Options) defaults() {
+	d := DefaultOptions()
+	if o.UnreachableAfter <= 0 {
+		o.UnreachableAfter = d.UnreachableAfter
+	}
+	if o.LLDPMissLimit <= 0 {
+		o.LLDPMissLimit = d.LLDPMissLimit
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = d.Debounce
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = d.FlushInterval
+	}
+	if o.FlushChanges <= 0 {
+		o.FlushChanges = d.FlushChanges
+	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = d.QueueSize
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = d.MaxEvents
+	}
+	if o.MaxWhatIf <= 0 {
+		o.MaxWhatIf = d.MaxWhatIf
+	}
+	if o.MaxWhatIfFailures <= 0 {
+		o.MaxWhatIfFailures = d.MaxWhatIfFailures
+	}
+	if o.Now == nil {
+		o.Now = d.Now
+	}
+}

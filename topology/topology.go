@@ -1,0 +1,426 @@
+// Package topology is vigie's live model of the RIE: the inventory's
+// declared devices and links, refreshed by every SNMP poll (reachability,
+// IF-MIB oper status, LLDP neighbours, BGP4-MIB sessions), with the sources
+// that vouch for each link and their disagreements, a history of change
+// events, the resilience analysis of what is failed now, the metrics built
+// from it and a JSON API.
+//
+// One writer goroutine (Run) owns the state: Apply only queues a poll, so
+// the pollers never wait on the model's locks; readers (API, metrics) take a
+// read lock or read the last published analysis.
+package topology
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/topology/resilience"
+	"github.com/vigie-rie/vigie/topology/store"
+)
+
+// engine is what the model needs from the resilience analysis.
+type engine interface {
+	// analyze computes the analysis of a failure set; changed names the one
+	// link whose state changed since the previous call ("" if more changed),
+	// so that the engine may recompute only what that link touches.
+	analyze(f failureSet, changed string) (*Analysis, error)
+	// whatIf analyses the live failures plus extra items ("internet",
+	// "device:X", ...); a bad item is an error wrapping errBadRequest.
+	whatIf(f failureSet, extra []string) (*resilience.WhatIf, error)
+}
+
+// failureSet is what is failed now: unreachable devices, and links down for
+// a reason of their own (a link down only because its device is
+// unreachable is explained by the device, so that the analysis names the
+// device as the root cause once rather than each of its links).
+type failureSet struct {
+	Devices []string
+	Links   []string
+}
+
+func (f failureSet) equal(o failureSet) bool {
+	return slices.Equal(f.Devices, o.Devices) && slices.Equal(f.Links, o.Links)
+}
+
+type message struct {
+	poll    *snmp.Poll
+	barrier chan struct{}
+}
+
+// Topology is the live model. Create it with New, start Run, feed it with
+// Apply, serve it with APIHandler; its metrics are registered by New.
+type Topology struct {
+	inv  *inventory.Inventory
+	opts Options
+	log  *slog.Logger
+	m    *metrics
+	eng  engine
+
+	in   chan message
+	done chan struct{}
+
+	// mu guards st; the writer holds it for writing while it applies a
+	// batch of polls, readers for reading.
+	mu sync.RWMutex
+	st *model
+
+	events   *ring
+	analysis atomic.Pointer[Analysis]
+	whatIfs  chan struct{}
+
+	// Writer-only state.
+	dirtyLinks  map[*link]struct{}
+	staged      int
+	failed      failureSet // last analysed
+	failDirty   bool
+	changed     map[string]struct{} // links whose failure changed since the last analysis
+	lastAnalyse time.Time
+	unknownLog  map[string]bool
+}
+
+// New builds the live model of inv. When opts.Store is set, the last
+// persisted state is restored so that the API and metrics serve the last
+// known topology at once, before the first polls come back. Metrics are
+// registered on reg (nil: not registered).
+func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Topology, error) {
+	if inv == nil {
+		return nil, errors.New("topology: no inventory given")
+	}
+	opts.defaults()
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Topology{
+		inv: inv, opts: opts, log: logger,
+		in:         make(chan message, opts.QueueSize),
+		done:       make(chan struct{}),
+		st:         newModel(inv),
+		events:     newRing(opts.MaxEvents),
+		whatIfs:    make(chan struct{}, opts.MaxWhatIf),
+		dirtyLinks: map[*link]struct{}{},
+		changed:    map[string]struct{}{},
+		unknownLog: map[string]bool{},
+	}
+	eng, err := newEngine(inv, t.st)
+	if err != nil {
+		return nil, err
+	}
+	t.eng = eng
+	t.m = newMetrics(t)
+	if reg != nil {
+		if err := t.m.register(reg); err != nil {
+			return nil, fmt.Errorf("topology: registering metrics: %w", err)
+		}
+	}
+	if opts.Store != nil {
+		if err := t.restore(opts.Store); err != nil {
+			return nil, err
+		}
+	}
+	t.runAnalysis(opts.Now())
+	return t, nil
+}
+
+// restore loads the persisted devices, links and recent events.
+func (t *Topology) restore(s *store.Store) error {
+	snap, err := s.Load()
+	if err != nil {
+		return fmt.Errorf("topology: restoring from %s: %w", s.Path(), err)
+	}
+	m := t.st
+	for _, r := range snap.Devices {
+		d := m.devices[r.Name]
+		if d == nil || d.inv == nil {
+			continue // no longer in the inventory
+		}
+		d.state, d.sysName, d.uptime = DeviceState(r.State), r.SysName, time.Duration(r.Uptime)
+		d.reason, d.polls, d.seen, d.since = r.Reason, r.Polls, r.Seen, r.Since
+		if d.state == "" {
+			d.state = DeviceUnknown
+		}
+	}
+	for _, r := range snap.Links {
+		l := m.links[r.ID]
+		if l == nil && r.Kind == string(KindObserved) {
+			l = &link{id: r.ID, kind: KindObserved, a: end{device: r.A.Device, iface: r.A.Interface},
+				b: end{device: r.B.Device, iface: r.B.Interface}}
+			m.links[r.ID] = l
+			for _, e := range []string{r.A.Device, r.B.Device} {
+				d := m.devices[e]
+				if d == nil {
+					d = &device{name: e, state: DeviceUnknown, lldp: map[string]string{}, bgp: map[string]bool{}}
+					m.devices[e] = d
+				}
+				d.links = append(d.links, l)
+			}
+		}
+		if l == nil {
+			s.DeleteLink(r.ID) // declared by an older inventory
+			continue
+		}
+		l.a.status, l.b.status = orUnknown(r.A.Status), orUnknown(r.B.Status)
+		lldp, bgp := slices.Contains(r.Sources, string(SourceLLDP)), slices.Contains(r.Sources, string(SourceBGP))
+		l.a.lldp, l.a.bgp = lldp, bgp
+		l.state, l.since = LinkState(r.State), r.Since
+		if l.state == "" {
+			l.state = LinkUnknown
+		}
+		l.lldpMissed, l.disagreement = r.LLDPMissed, r.Disagreement
+	}
+	evs, err := s.LastEvents(t.opts.MaxEvents)
+	if err != nil {
+		return fmt.Errorf("topology: restoring events from %s: %w", s.Path(), err)
+	}
+	for _, e := range evs {
+		t.events.add(Event{Time: e.Time, Kind: EventKind(e.Kind), Subject: e.Subject, From: e.From, To: e.To, Detail: e.Detail})
+	}
+	t.failed = t.failures()
+	t.log.Info("topology restored from the store", "path", s.Path(), "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
+	return nil
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return statusUnknown
+	}
+	return s
+}
+
+// Apply queues one poll result for the model. It is cheap and safe from
+// many goroutines; it blocks only while the queue is full (back-pressure on
+// the pollers) and returns at once once Run has stopped.
+func (t *Topology) Apply(p *snmp.Poll) {
+	if p == nil {
+		return
+	}
+	select {
+	case t.in <- message{poll: p}:
+	case <-t.done:
+	}
+}
+
+// Sync waits until every poll queued before it has been applied, the
+// resilience analysis is up to date (debounce skipped) and the store
+// flushed. Tests and the end-to-end harness call it; it returns ctx's error
+// if ctx ends first or errStopped once Run has stopped.
+func (t *Topology) Sync(ctx context.Context) error {
+	b := make(chan struct{})
+	select {
+	case t.in <- message{barrier: b}:
+	case <-t.done:
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-b:
+		return nil
+	case <-t.done:
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var errStopped = errors.New("topology: Run has stopped")
+
+// Run owns the writer goroutine until ctx ends: it applies queued polls in
+// batches, flushes the store every FlushInterval or FlushChanges changes,
+// and re-runs the resilience analysis, at most once per Debounce, when the
+// failed set changed. It flushes the store one last time before it returns.
+func (t *Topology) Run(ctx context.Context) error {
+	defer close(t.done)
+	flush := time.NewTicker(t.opts.FlushInterval)
+	defer flush.Stop()
+	debounce := time.NewTimer(time.Hour)
+	debounce.Stop()
+	armed := false
+	for {
+		select {
+		case <-ctx.Done():
+			t.flushStore()
+			return nil
+		case msg := <-t.in:
+			var barriers []chan struct{}
+			t.mu.Lock()
+			// Apply what is queued, up to 1,000 polls, under one lock.
+			for n := 0; ; n++ {
+				if msg.barrier != nil {
+					barriers = append(barriers, msg.barrier)
+				} else {
+					t.applyPoll(msg.poll)
+				}
+				if n == 1000 || len(t.in) == 0 {
+					break
+				}
+				msg = <-t.in
+			}
+			t.persist()
+			t.mu.Unlock()
+			if len(barriers) > 0 {
+				if t.failDirty {
+					t.runAnalysis(t.opts.Now())
+				}
+				t.flushStore()
+				for _, b := range barriers {
+					close(b)
+				}
+				continue
+			}
+			if t.staged >= t.opts.FlushChanges {
+				t.flushStore()
+			}
+			if t.failDirty && !armed {
+				wait := t.opts.Debounce - time.Since(t.lastAnalyse)
+				debounce.Reset(max(wait, 0))
+				armed = true
+			}
+		case <-debounce.C:
+			armed = false
+			if t.failDirty {
+				t.runAnalysis(t.opts.Now())
+			}
+		case <-flush.C:
+			t.flushStore()
+		}
+	}
+}
+
+// emit records an event: in-memory history, store, change counter.
+func (t *Topology) emit(e Event) {
+	t.events.add(e)
+	t.m.changes.WithLabelValues(string(e.Kind)).Inc()
+	if t.opts.Store != nil {
+		t.opts.Store.AddEvent(store.Event{Time: e.Time, Kind: string(e.Kind), Subject: e.Subject, From: e.From, To: e.To, Detail: e.Detail})
+		t.staged++
+	}
+	t.log.Debug("topology change", "kind", e.Kind, "subject", e.Subject, "from", e.From, "to", e.To, "detail", e.Detail)
+}
+
+// failuresChanged notes that the failed set may have changed because of
+// link id ("" for a device).
+func (t *Topology) failuresChanged(id string) {
+	t.failDirty = true
+	t.changed[id] = struct{}{}
+}
+
+// persist stages dirty devices and links in the store.
+func (t *Topology) persist() {
+	for l := range t.dirtyLinks {
+		l.dirty = false
+		if t.opts.Store != nil {
+			if _, ok := t.st.links[l.id]; ok {
+				t.opts.Store.PutLink(l.record())
+				t.staged++
+			}
+		}
+	}
+	clear(t.dirtyLinks)
+	for _, d := range t.st.devices {
+		if !d.dirty {
+			continue
+		}
+		d.dirty = false
+		if t.opts.Store != nil && d.inv != nil {
+			t.opts.Store.PutDevice(d.record())
+			t.staged++
+		}
+	}
+}
+
+func (t *Topology) flushStore() {
+	if t.opts.Store == nil || t.staged == 0 {
+		return
+	}
+	if err := t.opts.Store.Flush(); err != nil {
+		// The store logs and counts it, and keeps the batch for the next
+		// tick; the model goes on serving from memory.
+		return
+	}
+	t.staged = 0
+}
+
+// failures computes the live failure set, sorted.
+func (t *Topology) failures() failureSet {
+	var f failureSet
+	for _, d := range t.st.devices {
+		if d.inv != nil && d.state == DeviceUnreachable {
+			f.Devices = append(f.Devices, d.name)
+		}
+	}
+	for _, l := range t.st.links {
+		if !l.declared || l.state != LinkDown {
+			continue
+		}
+		if t.endUnreachable(&l.a) || t.endUnreachable(&l.b) {
+			continue
+		}
+		f.Links = append(f.Links, l.id)
+	}
+	slices.Sort(f.Devices)
+	slices.Sort(f.Links)
+	return f
+}
+
+func (t *Topology) endUnreachable(e *end) bool {
+	d := t.st.devices[e.device]
+	return d != nil && d.state == DeviceUnreachable
+}
+
+// runAnalysis analyses the live failures and publishes the result and the
+// metrics built from it. It runs on the writer goroutine (or in New).
+func (t *Topology) runAnalysis(now time.Time) {
+	t.mu.RLock()
+	f := t.failures()
+	t.mu.RUnlock()
+	changed := ""
+	if len(t.changed) == 1 {
+		for id := range t.changed {
+			changed = id
+		}
+	}
+	prev := t.analysis.Load()
+	t.failDirty = false
+	clear(t.changed)
+	t.lastAnalyse = time.Now()
+	if prev != nil && f.equal(t.failed) {
+		return // a flap that came back before the debounce fired
+	}
+	start := time.Now()
+	a, err := t.eng.analyze(f, changed)
+	took := time.Since(start)
+	if err != nil {
+		t.log.Error("resilience analysis failed; serving the previous one", "err", err)
+		return
+	}
+	t.m.analysisDuration.Observe(took.Seconds())
+	a.Time, a.Duration = now, took
+	a.index()
+	if prev != nil {
+		for i := range a.Sites {
+			s := &a.Sites[i]
+			if p := prev.Site(s.ID); p != nil && p.State != s.State {
+				t.emit(Event{Time: now, Kind: EventSiteState, Subject: s.ID, From: p.State, To: s.State, Detail: s.CauseKind + ":" + s.Cause})
+			}
+		}
+	}
+	t.failed = f
+	t.m.publish(a)
+	t.analysis.Store(a)
+}
+
+// Analysis returns the last published resilience analysis.
+func (t *Topology) Analysis() *Analysis { return t.analysis.Load() }
+
+// Events returns up to limit recent events at or after since, oldest first.
+func (t *Topology) Events(since time.Time, limit int) []Event { return t.events.since(since, limit) }
