@@ -453,6 +453,9 @@ func (d *decoder) list(v *yaml.Node, p fpath, example string, fn func(i int, ite
 		return
 	}
 	for i, item := range v.Content {
+		if d.exhausted {
+			return // past the alias budget, walking on would only report noise
+		}
 		fn(i, item)
 	}
 }
@@ -487,14 +490,17 @@ func (d *decoder) addrPort(v *yaml.Node, p fpath) (netip.AddrPort, bool) {
 	if !ok {
 		return netip.AddrPort{}, false
 	}
-	ap, err := netip.ParseAddrPort(s)
-	if err != nil {
-		a, aerr := netip.ParseAddr(s)
-		if aerr != nil {
+	// Most addresses have no port: try that first, as a failed parse
+	// allocates its error.
+	var ap netip.AddrPort
+	if a, err := netip.ParseAddr(s); err == nil {
+		ap = netip.AddrPortFrom(a, 161)
+	} else {
+		var perr error
+		if ap, perr = netip.ParseAddrPort(s); perr != nil {
 			d.errf(v.Line, p, "invalid address %q: write an IP address such as 192.0.2.1, 192.0.2.1:1161 or [2001:db8::1]:1161 (port 161 by default; no host names, so that polling does not depend on DNS)", s)
 			return netip.AddrPort{}, false
 		}
-		ap = netip.AddrPortFrom(a, 161)
 	}
 	if ap.Port() == 0 {
 		d.errf(v.Line, p, "port 0 in %q: give the agent's UDP port or leave it out for 161", s)

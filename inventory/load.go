@@ -179,11 +179,10 @@ func (d *decoder) document(doc *yaml.Node) {
 		d.popList(v, top.k("pops"))
 	}
 	d.siteIDs = d.prescanSites(sections["sites"])
-	d.devices = map[string]int{}
 	if v := sections["devices"]; v != nil {
 		d.deviceList(v, top.k("devices"))
 	}
-	d.sites = map[string]int{}
+	d.sites = make(map[string]int, len(d.siteIDs))
 	if v := sections["sites"]; v != nil {
 		d.siteList(v, top.k("sites"))
 	}
@@ -198,6 +197,13 @@ func (d *decoder) document(doc *yaml.Node) {
 	}
 	inv.Index()
 }
+
+// The enums as word lists, built once.
+var (
+	roleWords = words(Roles)
+	techWords = words(Technologies)
+	kindWords = words(InterconnectKinds)
+)
 
 var agentKeys = []string{"listen", "db", "history"}
 
@@ -239,7 +245,7 @@ func (d *decoder) polling(n *yaml.Node, p fpath) {
 		case "intervals":
 			d.fields(v, q, "a mapping of role to interval", func(role string, rk, rv *yaml.Node) {
 				if !slices.Contains(Roles, Role(role)) {
-					d.unknown(rk, q, words(Roles))
+					d.unknown(rk, q, roleWords)
 					return
 				}
 				if x, ok := d.duration(rv, q.k(role), MinInterval, ": SNMP agents share the routers' control-plane CPU; poll every 5s or slower"); ok {
@@ -508,7 +514,7 @@ func (d *decoder) popList(n *yaml.Node, p fpath) {
 // prescanSites collects the site ids before devices are decoded, since a
 // site CE names its site and a site's access names its CE.
 func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
-	ids := map[string]int{}
+	ids := make(map[string]int, d.count(n))
 	if n == nil {
 		return ids
 	}
@@ -536,6 +542,8 @@ func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
 var deviceKeys = []string{"name", "role", "site", "pop", "datacentre", "address", "snmp_profile"}
 
 func (d *decoder) deviceList(n *yaml.Node, p fpath) {
+	d.inv.Devices = make([]Device, 0, d.count(n))
+	d.devices = make(map[string]int, d.count(n))
 	d.list(n, p, "[{name: agg-lyon-1, role: collection, pop: pop-lyon, address: 192.0.2.1}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		x := Device{Line: item.Line}
@@ -549,7 +557,7 @@ func (d *decoder) deviceList(n *yaml.Node, p fpath) {
 				hasName = true
 			case "role":
 				hasRole = true
-				if s, ok := d.enum(v, r, "role", words(Roles)); ok {
+				if s, ok := d.enum(v, r, "role", roleWords); ok {
 					x.Role = Role(s)
 				}
 			case "site":
@@ -639,16 +647,29 @@ func joinWords[T ~string](xs []T) string {
 	return string(b)
 }
 
-// deviceRef checks a reference to a device and returns it (nil if unknown).
-func (d *decoder) deviceRef(v *yaml.Node, p fpath, format string) (string, *Device) {
+// deviceRef reads a reference to a device and looks it up. found is false
+// when the name is valid but no device has it (the caller says what the
+// reference was for); dev is nil then.
+func (d *decoder) deviceRef(v *yaml.Node, p fpath) (name string, dev *Device, found bool) {
 	s, ok := d.name(v, p, "device")
 	if !ok {
-		return "", nil
+		return "", nil, true // already reported
 	}
 	j, found := d.devices[s]
 	if !found {
-		d.errf(v.Line, p, format, s)
-		return s, nil
+		return s, nil, false
 	}
-	return s, &d.inv.Devices[j]
+	return s, &d.inv.Devices[j], true
+}
+
+// count returns the number of items of a sequence (0 for anything else),
+// to size slices once.
+func (d *decoder) count(n *yaml.Node) int {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return 0
+	}
+	return len(n.Content)
 }

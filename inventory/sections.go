@@ -4,7 +4,6 @@
 package inventory
 
 import (
-	"fmt"
 	"math"
 	"net/netip"
 	"slices"
@@ -21,6 +20,7 @@ var (
 )
 
 func (d *decoder) siteList(n *yaml.Node, p fpath) {
+	d.inv.Sites = make([]Site, 0, d.count(n))
 	d.list(n, p, "[{id: S-0001, region: ara, protection: single, access: [...]}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		s := Site{Line: item.Line}
@@ -51,6 +51,7 @@ func (d *decoder) siteList(n *yaml.Node, p fpath) {
 				s.Prefixes = d.prefixes(v, r)
 			case "access":
 				access = v
+				s.Access = make([]AccessLink, 0, d.count(v))
 			default:
 				d.unknown(k, q, siteKeys)
 			}
@@ -78,6 +79,9 @@ func (d *decoder) siteList(n *yaml.Node, p fpath) {
 		if access != nil {
 			d.accessList(access, q.k("access"), &s)
 		}
+		if len(s.Access) == 0 {
+			s.Access = nil
+		}
 		if len(s.Access) == 0 && (access == nil || isEmpty(d.deref(access))) {
 			d.errf(s.Line, q.k("access"), "site %q has no access link: declare at least one under access:", s.ID)
 		}
@@ -104,13 +108,16 @@ func (d *decoder) accessList(n *yaml.Node, p fpath, s *Site) {
 			switch key {
 			case "technology":
 				hasTech = true
-				if w, ok := d.enum(v, r, "technology", words(Technologies)); ok {
+				if w, ok := d.enum(v, r, "technology", techWords); ok {
 					a.Technology = Technology(w)
 				}
 			case "router":
 				hasRouter = true
-				name, dev := d.deviceRef(v, r, "site "+quote(s.ID)+" access leaves from unknown router %q (declare the site's CE under devices: with site: "+quote(s.ID)+")")
+				name, dev, found := d.deviceRef(v, r)
 				a.Router = name
+				if !found {
+					d.errf(v.Line, r, "site %q access leaves from unknown router %q (declare the site's CE under devices: with site: %s)", s.ID, name, s.ID)
+				}
 				if dev != nil && dev.Site != s.ID {
 					where := dev.Site
 					if where == "" {
@@ -124,8 +131,11 @@ func (d *decoder) accessList(n *yaml.Node, p fpath, s *Site) {
 				a.RouterInterface, _ = d.str(v, r)
 			case "device":
 				hasDevice = true
-				name, dev := d.deviceRef(v, r, "site "+quote(s.ID)+" access lands on unknown device %q (declare it under devices:)")
+				name, dev, found := d.deviceRef(v, r)
 				a.Device = name
+				if !found {
+					d.errf(v.Line, r, "site %q access lands on unknown device %q (declare it under devices:)", s.ID, name)
+				}
 				switch {
 				case dev == nil || dev.Site == "":
 				case dev.Site == s.ID:
@@ -188,8 +198,6 @@ func isEmpty(n *yaml.Node) bool {
 	return (n.Kind == yaml.ScalarNode && n.Tag == "!!null") || (n.Kind == yaml.SequenceNode && len(n.Content) == 0)
 }
 
-func quote(s string) string { return fmt.Sprintf("%q", s) }
-
 func cmpOr(a, b string) string {
 	if a != "" {
 		return a
@@ -217,7 +225,7 @@ func (d *decoder) linkList(n *yaml.Node, p fpath) {
 				l.B, _ = d.endpoint(v, r)
 				hasB = true
 			case "technology":
-				if w, ok := d.enum(v, r, "technology", words(Technologies)); ok {
+				if w, ok := d.enum(v, r, "technology", techWords); ok {
 					l.Technology = Technology(w)
 				}
 			case "srlgs":
@@ -252,7 +260,10 @@ func (d *decoder) endpoint(n *yaml.Node, p fpath) (Endpoint, bool) {
 		switch key {
 		case "device":
 			hasDevice = true
-			e.Device, _ = d.deviceRef(v, p.k(key), "link end on unknown device %q (declare it under devices:)")
+			var found bool
+			if e.Device, _, found = d.deviceRef(v, p.k(key)); !found {
+				d.errf(v.Line, p.k(key), "link end on unknown device %q (declare it under devices:)", e.Device)
+			}
 		case "interface":
 			e.Interface, _ = d.str(v, p.k(key))
 		default:
@@ -289,13 +300,16 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 				x.Name, _ = d.str(v, r)
 			case "kind":
 				hasKind = true
-				if w, ok := d.enum(v, r, "interconnect kind", words(InterconnectKinds)); ok {
+				if w, ok := d.enum(v, r, "interconnect kind", kindWords); ok {
 					x.Kind = InterconnectKind(w)
 				}
 			case "device":
 				hasDevice = true
 				devLine = v.Line
-				x.Device, dev = d.deviceRef(v, r, "interconnect on unknown device %q (declare it under devices:)")
+				var found bool
+				if x.Device, dev, found = d.deviceRef(v, r); !found {
+					d.errf(v.Line, r, "interconnect on unknown device %q (declare it under devices:)", x.Device)
+				}
 			case "interface":
 				x.Interface, _ = d.str(v, r)
 			case "vrf":
@@ -400,7 +414,10 @@ func (d *decoder) peerList(n *yaml.Node, p fpath) {
 			switch key {
 			case "device":
 				hasDevice = true
-				x.Device, _ = d.deviceRef(v, r, "BGP peer on unknown device %q (declare it under devices:)")
+				var found bool
+				if x.Device, _, found = d.deviceRef(v, r); !found {
+					d.errf(v.Line, r, "BGP peer on unknown device %q (declare it under devices:)", x.Device)
+				}
 			case "address":
 				x.Address, _ = d.addr(v, r)
 				hasAddr = true

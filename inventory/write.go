@@ -312,7 +312,9 @@ func (e *writer) device(x *Device) {
 	e.kvOpt(&first, "pop", x.PoP)
 	e.kvOpt(&first, "datacentre", x.Datacentre)
 	e.kv(&first, "address", formatAddrPort(x.Address))
-	e.kv(&first, "snmp_profile", x.Profile)
+	if x.Profile != DefaultProfileName {
+		e.kv(&first, "snmp_profile", x.Profile)
+	}
 	e.raw("}")
 	e.line()
 }
