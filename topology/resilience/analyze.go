@@ -2,6 +2,7 @@ package resilience
 
 import (
 	"cmp"
+	"encoding/json"
 	"slices"
 	"strings"
 
@@ -57,6 +58,16 @@ type SiteResult struct {
 	// alone explains its isolation (sites behind one dead router share it);
 	// empty when the inventory itself gives the site no path.
 	Cause []string `json:"cause,omitempty"`
+}
+
+// MarshalJSON writes the protection levels by name ("diverse"...).
+func (s SiteResult) MarshalJSON() ([]byte, error) {
+	type plain SiteResult
+	return json.Marshal(struct {
+		plain
+		Designed  string `json:"designed"`
+		Effective string `json:"effective"`
+	}{plain(s), s.Designed.String(), s.Effective.String()})
 }
 
 // CauseGroup is one root cause and the isolated sites it explains.
@@ -186,7 +197,7 @@ func (r *Result) finish(a *analysis, recause []bool) {
 
 func groupCauses(sites []SiteResult) []CauseGroup {
 	idx := map[string]int{}
-	var out []CauseGroup
+	out := []CauseGroup{}
 	for _, s := range sites {
 		if !s.Isolated {
 			continue
