@@ -1,0 +1,439 @@
+// Package collector is vigie's fleet scheduler: it polls every inventory
+// device over SNMP at its role's interval, with bounded concurrency, first
+// polls spread over the interval, no stacking of overrunning polls and
+// exponential back-off of unreachable devices, and exports what it saw as
+// Prometheus metrics. It hands each poll to the topology (Options.OnPoll)
+// and keeps the latest one per device for the API (Latest).
+package collector
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/inventory"
+)
+
+// InterfaceLevel says which interfaces of a device get per-interface
+// metrics: the knob that bounds the series count of big routers.
+type InterfaceLevel string
+
+// Interface metric levels.
+const (
+	InterfacesAll  InterfaceLevel = "all"  // every interface (default)
+	InterfacesUp   InterfaceLevel = "up"   // only interfaces administratively up
+	InterfacesNone InterfaceLevel = "none" // no per-interface series
+)
+
+// Options tunes the collector. Zero values are sensible.
+type Options struct {
+	// OnPoll, if set, receives every completed poll. It is called from the
+	// poll's goroutine, in order for one device, concurrently for different
+	// devices; it holds a worker slot, so it must hand the poll off quickly
+	// (e.g. to a buffered channel). The Poll must not be modified.
+	OnPoll func(*snmp.Poll)
+	// InterfaceMetrics sets the per-interface metric level per role
+	// (default InterfacesAll).
+	InterfaceMetrics map[inventory.Role]InterfaceLevel
+	// PollTimeout bounds one poll (default 90% of the device's interval):
+	// always shorter than the interval so that polls do not stack.
+	PollTimeout time.Duration
+	// LogEvery is how often a persisting failure of one device is logged
+	// again (default 1h); a new kind of failure is logged at once.
+	LogEvery time.Duration
+	// Sessions is the number of SNMP sessions (default Polling.Workers).
+	Sessions int
+}
+
+// Collector polls the fleet. Create it with New, start it with Run.
+type Collector struct {
+	opts    Options
+	log     *slog.Logger
+	pol     inventory.Polling
+	devices []*device
+	byName  map[string]*device
+	roles   map[inventory.Role]*roleState
+	poller  *snmp.Poller
+	m       *metrics
+	// pollFn polls one device; tests replace it.
+	pollFn func(ctx context.Context, t *snmp.Target, st *snmp.DeviceState) *snmp.Poll
+
+	running atomic.Bool
+}
+
+// roleState follows passes over a role's devices for the cycle metric.
+type roleState struct {
+	role      inventory.Role
+	devices   int
+	pass      uint64
+	passStart time.Time
+	remaining int
+}
+
+// device is the collector's per-device record. Fields are grouped by
+// owner: the scheduler loop, or the goroutine of the device's running poll
+// (never two at once, as polls of one device do not overlap).
+type device struct {
+	idx      int
+	name     string
+	role     inventory.Role
+	target   *snmp.Target
+	interval time.Duration
+	level    InterfaceLevel
+
+	// Owned by the scheduler loop.
+	due        time.Time
+	heapIdx    int
+	running    bool
+	polled     bool
+	failures   int
+	lastPass   uint64
+	stateLabel string
+	skipLogged time.Time
+
+	// Owned by the poll goroutine.
+	state   *snmp.DeviceState
+	logged  map[string]time.Time // failure key -> last logged
+	series  *deviceSeries
+	latest  atomic.Pointer[snmp.Poll]
+	scraped atomic.Pointer[[]prometheus.Metric]
+}
+
+// New prepares the collector for every device of inv. It opens the SNMP
+// sessions (sockets) now; they are closed when Run returns.
+func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Collector, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	pol := inv.Polling
+	def := inventory.DefaultPolling()
+	if pol.Workers <= 0 {
+		pol.Workers = def.Workers
+	}
+	if pol.MaxBackoff <= 0 {
+		pol.MaxBackoff = def.MaxBackoff
+	}
+	if pol.MaxRows <= 0 {
+		pol.MaxRows = def.MaxRows
+	}
+	if pol.Tables == nil {
+		pol.Tables = def.Tables
+	}
+	if opts.LogEvery <= 0 {
+		opts.LogEvery = time.Hour
+	}
+	if opts.Sessions <= 0 {
+		opts.Sessions = pol.Workers
+	}
+	c := &Collector{opts: opts, log: logger, pol: pol, byName: make(map[string]*device, len(inv.Devices)),
+		roles: make(map[inventory.Role]*roleState)}
+	c.m = newMetrics(c)
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		t, err := snmp.NewTarget(d, inv.Profile(d.Profile), pol)
+		if err != nil {
+			return nil, fmt.Errorf("collector: %w", err)
+		}
+		interval := pol.Intervals[d.Role]
+		if interval <= 0 {
+			interval = def.Intervals[d.Role]
+		}
+		if interval <= 0 {
+			interval = time.Minute
+		}
+		level := opts.InterfaceMetrics[d.Role]
+		if level == "" {
+			level = InterfacesAll
+		}
+		dev := &device{idx: i, name: d.Name, role: d.Role, target: t, interval: interval, level: level,
+			heapIdx: -1, state: snmp.NewDeviceState(), logged: map[string]time.Time{}}
+		dev.series = newDeviceSeries(c.m, d, inv.DeviceRegion(d))
+		if _, dup := c.byName[d.Name]; dup {
+			return nil, fmt.Errorf("collector: device %q appears twice in the inventory", d.Name)
+		}
+		c.byName[d.Name] = dev
+		c.devices = append(c.devices, dev)
+		r := c.roles[d.Role]
+		if r == nil {
+			r = &roleState{role: d.Role}
+			c.roles[d.Role] = r
+		}
+		r.devices++
+	}
+	c.m.initRoles(c.roles)
+	if reg != nil {
+		if err := c.m.register(reg); err != nil {
+			return nil, fmt.Errorf("collector: register metrics: %w", err)
+		}
+	}
+	p, err := snmp.NewPoller(snmp.Options{Sessions: opts.Sessions, Logger: logger})
+	if err != nil {
+		if reg != nil {
+			c.m.unregister(reg)
+		}
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	c.poller = p
+	c.pollFn = p.Poll
+	return c, nil
+}
+
+// Latest returns the most recent poll of a device (false if it was never
+// polled or is not in the inventory). Safe for concurrent use; the Poll
+// must not be modified.
+func (c *Collector) Latest(device string) (*snmp.Poll, bool) {
+	d, ok := c.byName[device]
+	if !ok {
+		return nil, false
+	}
+	p := d.latest.Load()
+	return p, p != nil
+}
+
+// completion is what a finished poll tells the scheduler loop.
+type completion struct {
+	d   *device
+	ok  bool
+	end time.Time
+}
+
+// Run polls the fleet until ctx is cancelled, then waits for the polls in
+// flight to end (they are cancelled too) and closes the SNMP sessions. It
+// returns nil on a normal shutdown. Run may be called once.
+func (c *Collector) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("collector: Run called twice")
+	}
+	defer func() {
+		if c.poller != nil {
+			_ = c.poller.Close()
+		}
+	}()
+	start := time.Now()
+	h := make(deviceHeap, 0, len(c.devices))
+	for _, d := range c.devices {
+		d.due = firstDue(start, d.name, d.interval)
+		d.stateLabel = statePending
+		h = append(h, d)
+		d.heapIdx = len(h) - 1
+	}
+	heap.Init(&h)
+	for _, r := range c.roles {
+		r.passStart, r.remaining = start, r.devices
+	}
+	c.m.devices.WithLabelValues(statePending).Set(float64(len(c.devices)))
+
+	var wg sync.WaitGroup
+	done := make(chan completion, c.pol.Workers)
+	inFlight := 0
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	c.log.Info("collector started", "devices", len(c.devices), "workers", c.pol.Workers)
+
+	for {
+		now := time.Now()
+		// Dispatch every due device while a worker is free.
+		for h.Len() > 0 && inFlight < c.pol.Workers {
+			d := h[0]
+			if d.due.After(now) {
+				break
+			}
+			heap.Pop(&h)
+			c.visit(d, now)
+			if d.running {
+				c.skip(d, now)
+				d.due = nextSlot(d.due, now, d.interval)
+				heap.Push(&h, d)
+				continue
+			}
+			scheduled := d.due
+			d.running = true
+			d.due = nextSlot(d.due.Add(d.interval), now, d.interval)
+			heap.Push(&h, d)
+			inFlight++
+			c.m.inFlight.Set(float64(inFlight))
+			c.m.lag.Observe(now.Sub(scheduled).Seconds())
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok := c.pollOne(ctx, d)
+				done <- completion{d: d, ok: ok, end: time.Now()}
+			}()
+		}
+		wait := time.Hour
+		if h.Len() > 0 && inFlight < c.pol.Workers {
+			wait = max(0, time.Until(h[0].due))
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			// Drain: polls see the cancelled context and end quickly.
+			go func() { wg.Wait(); close(done) }()
+			for cm := range done {
+				c.complete(cm)
+			}
+			c.m.inFlight.Set(0)
+			c.log.Info("collector stopped")
+			return nil
+		case cm := <-done:
+			inFlight--
+			c.m.inFlight.Set(float64(inFlight))
+			c.complete(cm)
+			// Back-off moves the next poll later than the grid slot.
+			if !cm.ok && cm.d.failures >= 2 && cm.d.heapIdx >= 0 {
+				if next := cm.end.Add(retryDelay(cm.d.interval, c.pol.MaxBackoff, cm.d.failures)); next.After(cm.d.due) {
+					cm.d.due = next
+					heap.Fix(&h, cm.d.heapIdx)
+				}
+			}
+		case <-timer.C:
+		}
+	}
+}
+
+// visit counts d as visited in its role's current pass, closing the pass
+// (and setting the cycle metric) when every device had its turn.
+func (c *Collector) visit(d *device, now time.Time) {
+	r := c.roles[d.role]
+	if d.lastPass == r.pass+1 {
+		return
+	}
+	d.lastPass = r.pass + 1
+	r.remaining--
+	if r.remaining <= 0 {
+		c.m.roles[d.role].cycle.Set(now.Sub(r.passStart).Seconds())
+		r.pass++
+		r.passStart = now
+		// Devices in back-off are not expected in the next pass.
+		r.remaining = 0
+		for _, x := range c.devices {
+			if x.role == d.role && x.failures < 2 {
+				r.remaining++
+			}
+		}
+	}
+}
+
+// skip records a poll not started because the previous one still runs.
+func (c *Collector) skip(d *device, now time.Time) {
+	c.m.roles[d.role].skipped.Inc()
+	if now.Sub(d.skipLogged) >= c.opts.LogEvery {
+		d.skipLogged = now
+		c.log.Warn("poll skipped: the previous poll of this device is still running",
+			"device", d.name, "role", d.role, "interval", d.interval)
+	}
+}
+
+// complete updates the scheduler's view of a device after its poll.
+func (c *Collector) complete(cm completion) {
+	d := cm.d
+	d.running = false
+	d.polled = true
+	if cm.ok {
+		d.failures = 0
+	} else {
+		d.failures++
+	}
+	st := stateUp
+	switch {
+	case cm.ok:
+	case d.failures >= 2:
+		st = stateBackoff
+	default:
+		st = stateDown
+	}
+	if st != d.stateLabel {
+		c.m.devices.WithLabelValues(d.stateLabel).Dec()
+		c.m.devices.WithLabelValues(st).Inc()
+		d.stateLabel = st
+	}
+}
+
+// pollOne runs one poll of d in the calling goroutine and reports success.
+func (c *Collector) pollOne(ctx context.Context, d *device) bool {
+	timeout := c.opts.PollTimeout
+	if timeout <= 0 {
+		timeout = d.interval * 9 / 10
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	res := c.pollFn(pctx, d.target, d.state)
+	cancel()
+	c.record(d, res)
+	d.latest.Store(res)
+	if c.opts.OnPoll != nil {
+		c.opts.OnPoll(res)
+	}
+	return res.Err == nil
+}
+
+// record turns a poll into metrics and log lines.
+func (c *Collector) record(d *device, res *snmp.Poll) {
+	rm := c.m.roles[d.role]
+	dur := res.End.Sub(res.Start).Seconds()
+	rm.duration.Observe(dur)
+	c.m.varbinds.Add(float64(res.Varbinds))
+	c.m.requests.Add(float64(res.Requests))
+	if res.Err == nil {
+		rm.success.Inc()
+	} else {
+		rm.failure.Inc()
+		rm.errors(res.Reason).Inc()
+		d.series.countError(res.Reason)
+	}
+	for _, p := range res.Problems {
+		rm.errors(p.Reason).Inc()
+		d.series.countError(p.Reason)
+	}
+	metrics := d.series.build(res, d.state, d.level)
+	d.scraped.Store(&metrics)
+	c.logPoll(d, res)
+}
+
+// logPoll logs a failure once per distinct kind per device, again at most
+// every LogEvery while it lasts, and logs the recovery.
+func (c *Collector) logPoll(d *device, res *snmp.Poll) {
+	now := res.End
+	if res.Err != nil {
+		key := "poll:" + string(res.Reason)
+		if now.Sub(d.logged[key]) >= c.opts.LogEvery {
+			clear(d.logged)
+			d.logged[key] = now
+			c.log.Warn("device poll failed", "device", d.name, "role", d.role, "address", d.target.Addr,
+				"reason", res.Reason, "err", res.Err)
+		}
+		return
+	}
+	if hasPollFailure(d.logged) {
+		c.log.Info("device answers again", "device", d.name, "role", d.role)
+		for k := range d.logged {
+			if strings.HasPrefix(k, "poll:") {
+				delete(d.logged, k)
+			}
+		}
+	}
+	for _, p := range res.Problems {
+		key := p.Table + ":" + string(p.Reason)
+		if now.Sub(d.logged[key]) >= c.opts.LogEvery {
+			d.logged[key] = now
+			c.log.Warn("device table problem contained", "device", d.name, "table", p.Table,
+				"reason", p.Reason, "detail", p.Detail)
+		}
+	}
+}
+
+func hasPollFailure(m map[string]time.Time) bool {
+	for k := range m {
+		if strings.HasPrefix(k, "poll:") {
+			return true
+		}
+	}
+	return false
+}
