@@ -270,3 +270,42 @@ func TestFRRVPNv4PerRD(t *testing.T) {
 		t.Logf("FRR VPN table:\n%s", out)
 	}
 }
+
+// TestNeverAnnounces gives vigie routes from FRR and a second peer,
+// gobgpd, that accepts anything: a normal eBGP speaker would pass FRR's
+// routes on to gobgpd; vigie must not, nor send anything back to FRR.
+func TestNeverAnnounces(t *testing.T) {
+	r := frrRouter{name: "src", addr: "192.0.2.15", as: 65005, v4: append([]string{"0.0.0.0/0"}, extraNets(5)...),
+		v6: []string{"2001:db8:5::/48"}}
+	rt, port := r.start(t)
+	const sink = "192.0.2.22"
+	frrtest.AddAddress(t, sink)
+	d, sinkPort := gobgpdPeer(t, sink, "192.0.2.1", 65010, "ipv4-unicast", "ipv6-unicast")
+	local := netip.MustParseAddr("192.0.2.1")
+	all := []string{inventory.FamilyIPv4Unicast, inventory.FamilyIPv6Unicast}
+	h := startMonitor(t, vigieConfig(
+		inventory.BGPPeer{Device: "src", Address: netip.MustParseAddr(r.addr), RemoteAS: r.as, Port: port, LocalAddress: local, Families: all},
+		inventory.BGPPeer{Device: "sink", Address: netip.MustParseAddr(sink), RemoteAS: 65010, Port: sinkPort, LocalAddress: local, Families: all},
+	), nil, testOptions())
+	h.waitEvent(t, EventPeerUp, sink, 20*time.Second)
+	eventually(t, 20*time.Second, "FRR's routes learned", func() bool {
+		p := h.peer(t, r.addr)
+		return p.Established && p.count(inventory.FamilyIPv4Unicast, "") == 6 && p.count(inventory.FamilyIPv6Unicast, "") == 1
+	})
+	// Give an exporting speaker ample time to advertise (GoBGP sends at once).
+	time.Sleep(2 * time.Second)
+	for _, f := range []string{"ipv4", "ipv6"} {
+		if n, err := d.AdjInCount("192.0.2.1", f); err != nil || n != 0 {
+			t.Errorf("gobgpd received %d %s paths from vigie (%v), want 0", n, f, err)
+		}
+	}
+	n, err := rt.Neighbor("192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for af, c := range n.AFI {
+		if c.Accepted != 0 {
+			t.Errorf("FRR accepted %d %s prefixes from vigie, want 0", c.Accepted, af)
+		}
+	}
+}
