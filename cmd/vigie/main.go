@@ -27,6 +27,8 @@ type command struct {
 // commands lists vigie's subcommands in the order --help shows them.
 func commands() []command {
 	return []command{
+		{"demo", "run vigie on an embedded simulated RIE: no config needed", cmdDemo},
+		{"run", "run the daemon on an inventory file", cmdRun},
 		{"check-config", "validate an inventory file and report every problem", cmdCheckConfig},
 		{"version", "print version information", cmdVersion},
 	}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/vigie-rie/vigie/daemon"
+)
+
+const demoUsage = `Usage: vigie demo [flags]
+
+Runs vigie on an embedded simulated RIE, with no configuration: a generated
+network of --sites sites (regions, overseas sites, aggregation PoPs, a
+backbone with route reflectors, two datacentres, PFAI and PFS with TESTA,
+RENATER and partners) whose every device answers SNMP at its own 127.x.y.z
+address. vigie polls it, builds the topology, computes resilience and serves
+the result. With --faults (the default) a few things are broken at start so
+that degraded and isolated sites show up.
+
+Break more while it runs, through the simulator's control endpoint:
+  curl -X POST 'localhost:9742/sim/link/DEVICE?interface=IF&state=down'
+  curl -X PUT localhost:9742/sim/faults/DEVICE -d '{"timeout": true}'
+  curl -X POST localhost:9742/sim/reboot/DEVICE
+
+Examples:
+  vigie demo
+  vigie demo --sites 2000 --interval 30s --web.listen-address localhost:9800
+`
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", demoUsage, stderr)
+	sites := fs.Int("sites", 300, "number of simulated sites (the real RIE has about 14,000)")
+	seed := fs.Uint64("seed", 1, "seed of the simulated RIE and of its faults")
+	interval := fs.Duration("interval", 10*time.Second, "poll interval of every device")
+	faults := fs.Bool("faults", true, "break a few links and a router at start")
+	var sf serveFlags
+	sf.register(fs, "localhost:9742")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	if len(sf.listen) == 0 {
+		sf.listen = listFlag{"localhost:9742"}
+	}
+	if sf.db == "" {
+		sf.db = "-"
+	}
+	logger, err := sf.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	demo, err := daemon.NewDemo(daemon.DemoOptions{Sites: *sites, Seed: *seed, Interval: *interval,
+		Faults: *faults, Daemon: sf.options(logger)})
+	if err != nil {
+		return err
+	}
+	url := "http://" + strings.Replace(sf.listen[0], "0.0.0.0", "localhost", 1)
+	if strings.HasPrefix(sf.listen[0], ":") {
+		url = "http://localhost" + sf.listen[0]
+	}
+	fmt.Fprintf(stdout, `vigie demo: simulated RIE of %d sites and %d devices, SNMP agents on 127.x.y.z port %d (ready in %s)
+  metrics   %s/metrics          (try: curl -s %s/metrics | grep ^vigie_site_isolated)
+  topology  %s/api/v1/topology
+  events    %s/api/v1/events
+  what-if   curl -s -X POST %s/api/v1/whatif -d '{"fail": ["internet"]}'
+  simulator %s/sim/faults       (see vigie demo --help to break more)
+`, len(demo.Inventory.Sites), len(demo.Inventory.Devices), demo.Agent.Port(), time.Since(start).Round(time.Millisecond),
+		url, url, url, url, url, url)
+	for _, b := range demo.Broken {
+		fmt.Fprintf(stdout, "  broken:   %s\n", b)
+	}
+	fmt.Fprintf(stdout, "Polling every %s; Ctrl-C to stop.\n", *interval)
+	return demo.Run(ctx)
+}

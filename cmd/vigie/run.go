@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/inventory"
+)
+
+const runUsage = `Usage: vigie run --config FILE [flags]
+
+Runs the daemon: polls every device of the inventory over SNMP (and BGP
+where configured), keeps the live topology in the bbolt file agent.db,
+computes every site's resilience and serves /metrics and /api/v1/.
+
+Secrets are read from the environment variables and files the inventory
+names. SIGHUP reloads the inventory: an invalid file is reported and the
+running configuration kept. SIGTERM or Ctrl-C stops after in-flight polls
+and store writes.
+
+Examples:
+  vigie check-config --secrets /etc/vigie/vigie.yml && vigie run --config /etc/vigie/vigie.yml
+  vigie run --config vigie.yml --web.config.file web.yml   # TLS and basic auth, exporter-toolkit format
+`
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// serveFlags are the daemon flags shared by run and demo.
+type serveFlags struct {
+	listen    listFlag
+	webConfig string
+	db        string
+	pprof     bool
+	log       logFlags
+}
+
+func (s *serveFlags) register(fs *flag.FlagSet, defaultListen string) {
+	fs.Var(&s.listen, "web.listen-address", "address to serve /metrics and /api/v1 on, repeatable (default "+defaultListen+")")
+	fs.StringVar(&s.webConfig, "web.config.file", "", "exporter-toolkit web config file enabling TLS and/or basic auth")
+	fs.StringVar(&s.db, "db", "", `bbolt file of the live topology (overrides agent.db; "-" keeps it in memory)`)
+	fs.BoolVar(&s.pprof, "web.enable-pprof", false, "serve /debug/pprof/ (exposes internals; off by default)")
+	s.log.register(fs)
+}
+
+func (s *serveFlags) options(logger *slog.Logger) daemon.Options {
+	return daemon.Options{ListenAddresses: s.listen, WebConfigFile: s.webConfig, DB: s.db,
+		EnablePprof: s.pprof, Version: buildVersion(), Logger: logger}
+}
+
+func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
+	fs := newFlagSet("run", runUsage, stderr)
+	config := fs.String("config", "", "inventory file (required)")
+	var sf serveFlags
+	sf.register(fs, ":9742")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *config == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	logger, err := sf.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	load := func() (*inventory.Inventory, error) {
+		return inventory.Load(*config, inventory.LoadOptions{
+			ResolveSecrets: true,
+			OnWarning:      func(p inventory.Problem) { logger.Warn("inventory", "problem", p.String()) },
+		})
+	}
+	inv, err := load()
+	if err != nil {
+		return fmt.Errorf("%w\n(fix the inventory; vigie check-config --secrets %s lists every problem)", err, *config)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	return runReloading(ctx, inv, load, hup, sf.options(logger), logger)
+}
+
+// runReloading runs a daemon for inv and, on each signal from hup, loads the
+// inventory again: a valid one replaces the running daemon, an invalid one
+// is logged and the running configuration kept.
+func runReloading(ctx context.Context, inv *inventory.Inventory, load func() (*inventory.Inventory, error),
+	hup <-chan os.Signal, opts daemon.Options, logger *slog.Logger) error {
+	for {
+		d, err := daemon.New(inv, opts)
+		if err != nil {
+			return err
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- d.Run(runCtx) }()
+		var next *inventory.Inventory
+		for next == nil {
+			select {
+			case err := <-done:
+				cancel()
+				return err
+			case <-hup:
+				n, err := load()
+				if err != nil {
+					logger.Error("reload refused: the new inventory is invalid; keeping the running configuration", "err", err)
+					continue
+				}
+				logger.Info("reloading the inventory", "devices", len(n.Devices), "sites", len(n.Sites))
+				next = n
+			}
+		}
+		cancel()
+		if err := <-done; err != nil {
+			return err
+		}
+		inv = next
+	}
+}

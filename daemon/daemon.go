@@ -1,0 +1,223 @@
+// Package daemon assembles vigie from its parts, in the order the data
+// flows: the inventory feeds the SNMP collector and the BGP monitor, whose
+// observations feed the live topology (persisted in bbolt), which the web
+// server exposes with everyone's metrics. `vigie run` and `vigie demo` both
+// start a Daemon; only where the inventory comes from differs.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/vigie-rie/vigie/collector"
+	"github.com/vigie-rie/vigie/collector/bgp"
+	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/topology"
+	"github.com/vigie-rie/vigie/topology/store"
+	"github.com/vigie-rie/vigie/web"
+)
+
+// Options configures a Daemon. Zero values are sane defaults.
+type Options struct {
+	// ListenAddresses and WebConfigFile configure the HTTP server
+	// (default inventory Agent.Listen, then web.DefaultListen).
+	ListenAddresses []string
+	WebConfigFile   string
+	// DB overrides the inventory's Agent.DB ("" = the inventory's; "-" =
+	// in memory only).
+	DB string
+	// Version is shown on the landing page and in vigie_build_info.
+	Version string
+	// EnablePprof mounts /debug/pprof/.
+	EnablePprof bool
+	// InterfaceMetrics narrows per-interface series per role.
+	InterfaceMetrics map[inventory.Role]collector.InterfaceLevel
+	// Extra HTTP handlers mounted by prefix (the demo's simulator control).
+	Extra map[string]http.Handler
+	// ExtraCollectors are registered with vigie's own metrics.
+	ExtraCollectors []prometheus.Collector
+	Logger          *slog.Logger
+}
+
+// Daemon is one running configuration of vigie.
+type Daemon struct {
+	inv      *inventory.Inventory
+	opts     Options
+	log      *slog.Logger
+	registry *prometheus.Registry
+	store    *store.Store
+	topo     *topology.Topology
+	coll     *collector.Collector
+	bgp      *bgp.Monitor
+	web      *web.Server
+}
+
+// New builds every component of vigie for inv. It opens the store (so a
+// second vigie on the same file fails here, clearly) and the SNMP sockets,
+// but starts nothing: call Run.
+func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	d = &Daemon{inv: inv, opts: opts, log: opts.Logger, registry: prometheus.NewRegistry()}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	reg := d.registry
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(opts.Version),
+	)
+	for _, c := range opts.ExtraCollectors {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering extra metrics: %w", err)
+		}
+	}
+
+	dbPath := inv.Agent.DB
+	if opts.DB != "" {
+		dbPath = opts.DB
+	}
+	if dbPath == "-" {
+		dbPath = ""
+	}
+	if dbPath != "" {
+		st, err := store.Open(dbPath, store.Options{Registerer: reg, Logger: d.log})
+		if err != nil {
+			return nil, err
+		}
+		d.store = st
+	}
+
+	d.topo, err = topology.New(inv, topology.Options{Store: d.store}, d.log.With("component", "topology"), reg)
+	if err != nil {
+		return nil, fmt.Errorf("topology: %w", err)
+	}
+	d.coll, err = collector.New(inv, collector.Options{
+		OnPoll:           d.onPoll,
+		InterfaceMetrics: opts.InterfaceMetrics,
+	}, d.log.With("component", "collector"), reg)
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
+		d.bgp, err = bgp.New(inv.BGP, inv, bgp.DefaultOptions(), d.log.With("component", "bgp"), reg)
+		if err != nil {
+			return nil, fmt.Errorf("bgp: %w", err)
+		}
+	}
+
+	api := http.NewServeMux()
+	api.Handle("/api/v1/", d.topo.APIHandler())
+	for prefix, h := range opts.Extra {
+		api.Handle(prefix, http.StripPrefix(prefix[:len(prefix)-1], h))
+	}
+	listen := opts.ListenAddresses
+	if len(listen) == 0 && inv.Agent.Listen != "" {
+		listen = []string{inv.Agent.Listen}
+	}
+	d.web, err = web.New(web.Options{
+		ListenAddresses: listen,
+		ConfigFile:      opts.WebConfigFile,
+		Gatherer:        reg,
+		Registerer:      reg,
+		API:             api,
+		Ready:           func() bool { return d.topo.Analysis() != nil },
+		Version:         opts.Version,
+		EnablePprof:     opts.EnablePprof,
+		Logger:          d.log.With("component", "web"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// onPoll hands each poll to the topology; Apply only queues it.
+func (d *Daemon) onPoll(p *snmp.Poll) { d.topo.Apply(p) }
+
+// Registry returns the registry /metrics serves (tests gather from it).
+func (d *Daemon) Registry() *prometheus.Registry { return d.registry }
+
+// Topology returns the live topology.
+func (d *Daemon) Topology() *topology.Topology { return d.topo }
+
+// Collector returns the SNMP collector.
+func (d *Daemon) Collector() *collector.Collector { return d.coll }
+
+// Handler returns the HTTP routes, for tests.
+func (d *Daemon) Handler() http.Handler { return d.web.Handler() }
+
+// Run starts every component and blocks until ctx is cancelled or one of
+// them fails; then it stops the others, lets in-flight polls and store
+// writes finish, and closes the store.
+func (d *Daemon) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	start := func(name string, run func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				err = fmt.Errorf("%s: %w", name, err)
+				errs <- err
+				cancel(err)
+			}
+		}()
+	}
+	start("topology", d.topo.Run)
+	start("collector", d.coll.Run)
+	if d.bgp != nil {
+		start("bgp", d.bgp.Run)
+	}
+	start("web", d.web.Run)
+	d.log.Info("vigie started", "devices", len(d.inv.Devices), "sites", len(d.inv.Sites),
+		"bgp_peers", len(d.inv.BGP.Peers), "store", d.storePath())
+	<-ctx.Done()
+	stopped := time.Now()
+	wg.Wait()
+	d.close()
+	d.log.Info("vigie stopped", "shutdown_seconds", time.Since(stopped).Seconds())
+	close(errs)
+	return <-errs // nil unless a component failed
+}
+
+func (d *Daemon) storePath() string {
+	if d.store == nil {
+		return "(memory)"
+	}
+	return d.store.Path()
+}
+
+func (d *Daemon) close() {
+	if d.store != nil {
+		if err := d.store.Close(); err != nil {
+			d.log.Error("closing the store", "err", err)
+		}
+		d.store = nil
+	}
+}
+
+func buildInfo(version string) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "vigie_build_info",
+		Help: "vigie's version and the Go version it was built with; always 1.",
+	}, []string{"version", "goversion"})
+	g.WithLabelValues(version, runtime.Version()).Set(1)
+	return g
+}
