@@ -13,6 +13,14 @@ import (
 	gobgplog "github.com/osrg/gobgp/v3/pkg/log"
 )
 
+// malformedHandlings maps GoBGP's log line for a malformed UPDATE (RFC 7606
+// revised error handling) to the handling label.
+var malformedHandlings = map[string]int{
+	"the received Update message was treated as withdraw": handlingTreatAsWithdraw,
+	"Some attributes were discarded":                      handlingAttributeDiscard,
+	"Capability was disabled":                             handlingAFISAFIDisable,
+}
+
 // gobgpLogger implements GoBGP's log.Logger on top of slog.
 type gobgpLogger struct {
 	m   *Monitor
@@ -61,6 +69,15 @@ func (l *gobgpLogger) Error(msg string, f gobgplog.Fields) { l.emit(slog.LevelEr
 // "prefix limit reached" twice: with a Pct field at the warning threshold,
 // and without it when the limit is exceeded and the session is closed.
 func (l *gobgpLogger) Warn(msg string, f gobgplog.Fields) {
+	if h, ok := malformedHandlings[msg]; ok {
+		// One line per peer and handling per minute: a flood of broken
+		// UPDATEs must not become a flood of log lines.
+		key, _ := f["Key"].(string)
+		if l.m.malformedUpdate(key, h) {
+			l.emit(slog.LevelWarn, msg+" (further ones are counted in vigie_bgp_malformed_updates_total, logged at most once a minute)", f)
+		}
+		return
+	}
 	if msg == "prefix limit reached" {
 		if _, warnOnly := f["Pct"]; !warnOnly {
 			key, _ := f["Key"].(string)

@@ -199,3 +199,12 @@ func runCmd(args ...string) error {
 	}
 	return nil
 }
+
+// total is the number of paths held from the peer.
+func (p PeerStatus) total() int {
+	n := 0
+	for _, f := range p.Prefixes {
+		n += f.Prefixes
+	}
+	return n
+}

@@ -34,6 +34,8 @@ var (
 		"Paths received in UPDATE messages (announces and withdraws).", []string{"peer", "device"}, nil)
 	descHeld = prometheus.NewDesc("vigie_bgp_paths_held",
 		"Paths held over every peer (GoBGP's Adj-RIB-In, about 1 KiB each).", nil, nil)
+	descMalformed = prometheus.NewDesc("vigie_bgp_malformed_updates_total",
+		"Malformed UPDATEs from the peer that GoBGP repaired per RFC 7606, by handling.", []string{"peer", "device", "handling"}, nil)
 	descSkipped = prometheus.NewDesc("vigie_bgp_paths_skipped_total",
 		"Received paths not accounted, by reason (unsupported family, undecodable).", []string{"reason"}, nil)
 )
@@ -44,7 +46,7 @@ type collector struct{ m *Monitor }
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSessionUp, descUptime, descFlaps, descReceived, descTrips,
-		descDefault, descCanary, descSitePaths, descSitesMissing, descUpdates, descHeld, descSkipped} {
+		descDefault, descCanary, descSitePaths, descSitesMissing, descUpdates, descHeld, descSkipped, descMalformed} {
 		ch <- d
 	}
 }
@@ -66,6 +68,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descFlaps, prometheus.CounterValue, float64(p.flaps), p.addr, p.device, p.role, p.region)
 		ch <- prometheus.MustNewConstMetric(descTrips, prometheus.CounterValue, float64(p.trips), p.addr, p.device)
 		ch <- prometheus.MustNewConstMetric(descUpdates, prometheus.CounterValue, float64(p.updates), p.addr, p.device)
+		for h, n := range p.malformed {
+			ch <- prometheus.MustNewConstMetric(descMalformed, prometheus.CounterValue, float64(n), p.addr, p.device, handlingNames[h])
+		}
 		for _, name := range families(p.cfg) {
 			// Families the peer carries are always exposed, at 0 when empty,
 			// so that a family going to zero is a value and not a gap.

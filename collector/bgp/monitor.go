@@ -361,6 +361,29 @@ func (m *Monitor) maxPrefixTripped(key, fam string) {
 	m.emit(pending{ev, slog.LevelError})
 }
 
+// malformedUpdate counts a malformed UPDATE GoBGP handled per RFC 7606,
+// and says whether to log it (at most once a minute per peer and handling).
+func (m *Monitor) malformedUpdate(key string, h int) bool {
+	a, err := netip.ParseAddr(key)
+	if err != nil {
+		return true
+	}
+	now := m.opts.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i, ok := m.st.byAddr[a.Unmap()]
+	if !ok {
+		return true
+	}
+	p := m.st.peers[i]
+	p.malformed[h]++
+	if now.Sub(p.malformedLogged[h]) < time.Minute {
+		return false
+	}
+	p.malformedLogged[h] = now
+	return true
+}
+
 // connectFailed records GoBGP's last connection error for a peer.
 func (m *Monitor) connectFailed(key string, err string) {
 	a, perr := netip.ParseAddr(key)
@@ -407,6 +430,9 @@ func (m *Monitor) Peers() []PeerStatus {
 			Flaps: p.flaps, MaxPrefixTrips: p.trips, Updates: p.updates,
 			Prefixes: p.familyCounts(), DefaultRoute: p.defaultPaths > 0,
 			LastError: m.connErr[i],
+		}
+		for _, n := range p.malformed {
+			ps.MalformedUpdates += n
 		}
 		if len(m.st.canaries) > 0 {
 			ps.Canaries = make(map[netip.Prefix]bool, len(m.st.canaries))

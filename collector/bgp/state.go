@@ -108,6 +108,10 @@ type peerState struct {
 	flaps   uint64
 	trips   uint64
 	updates uint64
+	// malformed counts UPDATEs GoBGP repaired per RFC 7606, per handling;
+	// malformedLogged rate-limits their log lines.
+	malformed       [numHandlings]uint64
+	malformedLogged [numHandlings]time.Time
 
 	// paths maps every path held to whether it was counted in the
 	// rdOverflow bucket.
@@ -118,6 +122,16 @@ type peerState struct {
 	defaultPaths int
 	canaryPaths  []int
 }
+
+// RFC 7606 handlings of malformed UPDATEs, the handling label's values.
+const (
+	handlingTreatAsWithdraw = iota
+	handlingAttributeDiscard
+	handlingAFISAFIDisable
+	numHandlings
+)
+
+var handlingNames = [numHandlings]string{"treat_as_withdraw", "attribute_discard", "afisafi_disable"}
 
 // siteState is one inventory site with prefixes.
 type siteState struct {

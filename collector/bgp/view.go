@@ -30,6 +30,9 @@ type PeerStatus struct {
 	Flaps uint64
 	// MaxPrefixTrips counts sessions torn down by the max-prefix limit.
 	MaxPrefixTrips uint64
+	// MalformedUpdates counts UPDATEs GoBGP repaired per RFC 7606
+	// (treat-as-withdraw, attribute discard, family disabled).
+	MalformedUpdates uint64
 	// Updates counts UPDATE-carried paths received (announces and withdraws).
 	Updates uint64
 	// Prefixes is the count of paths held per family and VRF.
