@@ -1,0 +1,285 @@
+package alerting
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/vigie-rie/vigie/alerting/catalog"
+)
+
+var update = flag.Bool("update", false, "rewrite generated test files (tests/storm.test.yml)")
+
+// Debian's Prometheus and Alertmanager tools, as scripts/deps.sh installs them.
+const (
+	promtoolPath     = "/usr/bin/promtool"
+	amtoolPath       = "/usr/bin/amtool"
+	alertmanagerPath = "/usr/bin/prometheus-alertmanager"
+	prometheusPath   = "/usr/bin/prometheus"
+)
+
+const runbookPrefix = "https://github.com/vigie-rie/vigie/blob/main/alerting/runbooks/"
+
+// binary returns path when it exists. A missing tool skips the test on a
+// developer's machine and fails it in CI (CI=true), where scripts/deps.sh
+// must have installed it.
+func binary(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing in CI: run scripts/deps.sh (Debian packages prometheus, prometheus-alertmanager): %v", path, err)
+		}
+		t.Skipf("%s not installed (apt-get install prometheus prometheus-alertmanager); skipping", path)
+	}
+	return path
+}
+
+// run runs a tool and fails the test with its output when it fails.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out.String())
+	}
+	return out.String()
+}
+
+func ruleFiles(t *testing.T) []string {
+	t.Helper()
+	paths, err := filepath.Glob("rules/*.rules.yml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no rule files in rules/: %v", err)
+	}
+	return paths
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	promtool := binary(t, promtoolPath)
+	out := run(t, promtool, append([]string{"check", "rules"}, ruleFiles(t)...)...)
+	if !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("promtool check rules did not report SUCCESS:\n%s", out)
+	}
+}
+
+func TestPromtoolUnitTests(t *testing.T) {
+	promtool := binary(t, promtoolPath)
+	tests, err := filepath.Glob("tests/*.test.yml")
+	if err != nil || len(tests) == 0 {
+		t.Fatalf("no unit tests in tests/: %v", err)
+	}
+	// promtool resolves rule_files relative to each test file.
+	run(t, promtool, append([]string{"test", "rules"}, tests...)...)
+}
+
+func TestAmtoolCheckConfig(t *testing.T) {
+	amtool := binary(t, amtoolPath)
+	out := run(t, amtool, "check-config", "alertmanager.yml")
+	if !strings.Contains(out, "SUCCESS") {
+		t.Fatalf("amtool check-config did not report SUCCESS:\n%s", out)
+	}
+}
+
+// TestAlertmanagerRouting checks where typical alerts go, with amtool's
+// own routing code.
+func TestAlertmanagerRouting(t *testing.T) {
+	amtool := binary(t, amtoolPath)
+	for _, tc := range []struct {
+		labels   []string
+		receiver string
+	}{
+		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=ara"}, "oncall-collection"},
+		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=reu"}, "oncall-overseas"},
+		{[]string{"alertname=VigieRouterDown", "severity=critical", "role=backbone", "region=idf"}, "oncall-backbone"},
+		{[]string{"alertname=VigieInterconnectDown", "severity=critical", "role=pfs", "region=national"}, "oncall-platforms"},
+		{[]string{"alertname=VigieInternetDefaultRouteLost", "severity=critical", "role=pfai", "region=national"}, "oncall-platforms"},
+		{[]string{"alertname=VigieSiteRedundancyLost", "severity=warning", "role=collection", "region=ara"}, "noc-tickets"},
+		{[]string{"alertname=VigieSitesIsolatedIfInternetCut", "severity=warning", "role=collection", "region=reu"}, "planning"},
+		{[]string{"alertname=VigieInterconnectDependsOnInternet", "severity=warning", "role=pfs", "region=national"}, "planning"},
+		{[]string{"alertname=VigieDown", "severity=critical", "role=vigie", "region=national"}, "oncall-vigie"},
+		{[]string{"alertname=VigiePollerLagging", "severity=warning", "role=vigie", "region=national"}, "vigie-maintainers"},
+		{[]string{"alertname=Whatever", "severity=info", "role=collection", "region=ara"}, "blackhole"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.yml",
+			"--verify.receivers=" + tc.receiver}, tc.labels...)
+		cmd := exec.Command(amtool, args...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Errorf("%v: want receiver %s: %v\n%s", tc.labels, tc.receiver, err, out)
+		}
+	}
+}
+
+// TestAlertConventions checks the monitoring-mixin conventions on every
+// alert, and that each has a runbook and each runbook an alert.
+func TestAlertConventions(t *testing.T) {
+	files, err := LoadRules("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alerts := Alerts(files)
+	if len(alerts) < 20 {
+		t.Fatalf("found %d alerts, want the 20-odd of issue 6", len(alerts))
+	}
+	name := regexp.MustCompile(`^Vigie[A-Z][A-Za-z0-9]+$`)
+	seen := map[string]bool{}
+	for _, a := range alerts {
+		if !name.MatchString(a.Alert) {
+			t.Errorf("%s: alert names are CamelCase with the prefix Vigie", a.Alert)
+		}
+		if seen[a.Alert] {
+			t.Errorf("%s: defined twice", a.Alert)
+		}
+		seen[a.Alert] = true
+		switch a.Labels["severity"] {
+		case "critical", "warning", "info":
+		default:
+			t.Errorf("%s: severity %q, want critical, warning or info", a.Alert, a.Labels["severity"])
+		}
+		for _, k := range []string{"summary", "description", "runbook_url"} {
+			if strings.TrimSpace(a.Annotations[k]) == "" {
+				t.Errorf("%s: no %s annotation", a.Alert, k)
+			}
+		}
+		if want := runbookPrefix + a.Alert + ".md"; a.Annotations["runbook_url"] != want {
+			t.Errorf("%s: runbook_url %q, want %q", a.Alert, a.Annotations["runbook_url"], want)
+		}
+		rb, err := os.ReadFile(filepath.Join("runbooks", a.Alert+".md"))
+		if err != nil {
+			t.Errorf("%s: no runbook: %v", a.Alert, err)
+		} else if !bytes.HasPrefix(rb, []byte("# "+a.Alert)) {
+			t.Errorf("runbooks/%s.md must start with the title \"# %s\"", a.Alert, a.Alert)
+		}
+		if len(a.Annotations["summary"]) > 120 {
+			t.Errorf("%s: summary is %d characters: keep it to one line a half-awake person reads", a.Alert, len(a.Annotations["summary"]))
+		}
+	}
+	books, _ := filepath.Glob("runbooks/*.md")
+	for _, b := range books {
+		n := strings.TrimSuffix(filepath.Base(b), ".md")
+		if n != "README" && !seen[n] {
+			t.Errorf("%s: runbook for no alert", b)
+		}
+	}
+}
+
+// TestRuleMetricsKnown checks that rules use only metrics vigie exports
+// (metrics.txt) or that recording rules produce.
+func TestRuleMetricsKnown(t *testing.T) {
+	files, err := LoadRules("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Load("metrics.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range Records(files) {
+		cat.AddRecorded(r.Record)
+	}
+	for _, f := range files {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				bad, err := cat.Unknown(r.Expr)
+				if err != nil {
+					t.Errorf("%s %s%s: %v", f.Path, r.Alert, r.Record, err)
+					continue
+				}
+				if len(bad) > 0 {
+					t.Errorf("%s %s%s: uses %v, neither in metrics.txt nor recorded", f.Path, r.Alert, r.Record, bad)
+				}
+			}
+		}
+	}
+}
+
+// unitTestFile is the part of a promtool test file the coverage check reads.
+type unitTestFile struct {
+	Tests []struct {
+		AlertRuleTest []struct {
+			EvalTime  string `yaml:"eval_time"`
+			Alertname string `yaml:"alertname"`
+			ExpAlerts []struct {
+				ExpLabels map[string]string `yaml:"exp_labels"`
+			} `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+// TestEveryAlertTested checks that each alert has a promtool case where it
+// fires and one where it does not, and that firing alerts carry severity,
+// role and region (static or from their series).
+func TestEveryAlertTested(t *testing.T) {
+	files, err := LoadRules("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	firing, silent := map[string]int{}, map[string]int{}
+	paths, _ := filepath.Glob("tests/*.test.yml")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f unitTestFile
+		if err := yaml.Unmarshal(b, &f); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		for _, tc := range f.Tests {
+			for _, at := range tc.AlertRuleTest {
+				if len(at.ExpAlerts) == 0 {
+					silent[at.Alertname]++
+				}
+				for _, ea := range at.ExpAlerts {
+					firing[at.Alertname]++
+					for _, k := range []string{"severity", "role", "region"} {
+						if ea.ExpLabels[k] == "" {
+							t.Errorf("%s: %s at %s fires without a %s label", p, at.Alertname, at.EvalTime, k)
+						}
+					}
+				}
+			}
+		}
+	}
+	var missing []string
+	for _, a := range Alerts(files) {
+		if firing[a.Alert] == 0 {
+			missing = append(missing, a.Alert+" (firing)")
+		}
+		if silent[a.Alert] == 0 {
+			missing = append(missing, a.Alert+" (not firing)")
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("alerts without a promtool unit test case: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestStormTestUpToDate keeps tests/storm.test.yml equal to what
+// stormTest generates (go test ./alerting -run Storm -update rewrites it).
+func TestStormTestUpToDate(t *testing.T) {
+	const path = "tests/storm.test.yml"
+	want := stormTest(stormSites)
+	if *update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./alerting -run Storm -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is stale: run go test ./alerting -run Storm -update", path)
+	}
+}

@@ -1,0 +1,280 @@
+package alerting
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// waitReady polls url until it answers 200 or the deadline passes.
+func waitReady(t *testing.T, url string, deadline time.Duration) {
+	t.Helper()
+	end := time.Now().Add(deadline)
+	for time.Now().Before(end) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s not ready after %s", url, deadline)
+}
+
+// startProcess starts a tool and stops it (by its PID) when the test ends.
+func startProcess(t *testing.T, logName string, name string, args ...string) {
+	t.Helper()
+	logf, err := os.Create(filepath.Join(t.TempDir(), logName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		logf.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			if len(b) > 4000 {
+				b = b[len(b)-4000:]
+			}
+			t.Logf("last lines of %s:\n%s", logName, b)
+		}
+	})
+}
+
+// notification is the part of an Alertmanager webhook payload we check.
+type notification struct {
+	Receiver string `json:"receiver"`
+	Alerts   []struct {
+		Labels map[string]string `json:"labels"`
+	} `json:"alerts"`
+}
+
+// apiAlert is an alert as Alertmanager's API v2 takes it.
+type apiAlert struct {
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	StartsAt    time.Time         `json:"startsAt"`
+}
+
+// stormAlerts are the alerts Prometheus sends in the storm case (the label
+// sets tests/storm.test.yml shows the rules produce), root cause first.
+func stormAlerts(n int) []apiAlert {
+	now := time.Now().Add(-time.Minute)
+	base := func(kv ...string) apiAlert {
+		l := map[string]string{"job": "vigie", "instance": "vigie:9742", "region": "ara", "role": "collection"}
+		for i := 0; i < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return apiAlert{Labels: l, StartsAt: now}
+	}
+	out := []apiAlert{
+		base("alertname", "VigieIsolationRootCause", "severity", "critical", "cause_kind", "device", "cause", "agg-lyon-3"),
+		base("alertname", "VigieRouterDown", "severity", "critical", "cause_kind", "device", "cause", "agg-lyon-3",
+			"device", "agg-lyon-3", "pop", "pop-lyon-1"),
+		base("alertname", "VigieDeviceUnreachable", "severity", "warning", "device", "agg-lyon-3", "pop", "pop-lyon-1"),
+		base("alertname", "VigieSiteIsolated", "severity", "critical", "site", "S-ara-own",
+			"cause_kind", "link", "cause", "S-ara-own/access-1"),
+	}
+	for i := 1; i <= n; i++ {
+		s := stormSite(i)
+		out = append(out,
+			base("alertname", "VigieSiteIsolated", "severity", "critical", "site", s, "cause_kind", "device", "cause", "agg-lyon-3"),
+			base("alertname", "VigieDeviceUnreachable", "severity", "warning", "site", s, "device", "ce-"+s))
+	}
+	return out
+}
+
+// TestAlertmanagerInhibitsTheStorm runs Debian's Alertmanager with the
+// example configuration (receivers pointed at a local webhook, waits
+// shortened) and sends it the storm: agg-lyon-3 down, 300 sites isolated
+// behind it, their 300 CEs unreachable, plus one site isolated by its own
+// access. Exactly two pages must come out: the root cause and that site.
+func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
+	am := binary(t, alertmanagerPath)
+
+	var mu sync.Mutex
+	var got []notification
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n notification
+		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+			t.Errorf("webhook: %v", err)
+		}
+		mu.Lock()
+		got = append(got, n)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+
+	cfg, err := os.ReadFile("alertmanager.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep every route and inhibition; only send to the local webhook and
+	// wait one second instead of 30 s before the first notification.
+	cfg = bytes.ReplaceAll(cfg, []byte("https://alert-relay.rie.example"), []byte(hook.URL))
+	cfg = regexp.MustCompile(`group_wait: \w+`).ReplaceAll(cfg, []byte("group_wait: 1s"))
+	if bytes.Contains(cfg, []byte("rie.example")) {
+		t.Fatal("a receiver still points outside the test")
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	startProcess(t, "alertmanager.log", am, "--config.file="+cfgPath, "--storage.path="+filepath.Join(dir, "data"),
+		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=", "--log.level=warn")
+	waitReady(t, base+"/-/ready", 15*time.Second)
+
+	// Prometheus sends the alerts in the order their "for" durations
+	// stagger them (root cause 1m, sites and router 3m, devices 5m), each
+	// with startsAt in the past, which makes Alertmanager flush a new group
+	// at once: inhibition only works because the sources are already in.
+	// The test posts in the same three waves.
+	alerts := stormAlerts(stormSites)
+	var waves [3][]apiAlert
+	for _, a := range alerts {
+		switch a.Labels["alertname"] {
+		case "VigieIsolationRootCause":
+			waves[0] = append(waves[0], a)
+		case "VigieDeviceUnreachable":
+			waves[2] = append(waves[2], a)
+		default:
+			waves[1] = append(waves[1], a)
+		}
+	}
+	posted := 0
+	for _, wave := range waves {
+		postAlerts(t, base, wave)
+		posted += len(wave)
+		waitCount(t, base, posted)
+		// The inhibitor reads the same alerts from its own subscription.
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// The API computes inhibition when asked: wait until every alert is
+	// in and the inhibitions have settled.
+	var active []apiAlert
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		all := getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=true&silenced=true")
+		active = getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=false&silenced=false")
+		if len(all) == len(alerts) && len(active) == 2 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("after 20 s, Alertmanager holds %d alerts of %d, %d not inhibited (want 2): %v",
+				len(all), len(alerts), len(active), names(active))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if n := names(active); strings.Join(n, " ") != "VigieIsolationRootCause/agg-lyon-3 VigieSiteIsolated/S-ara-own/access-1" {
+		t.Errorf("alerts left after inhibition = %v, want the root cause and the site with its own cause", n)
+	}
+
+	// The notifications themselves: two pages to the collection on-call,
+	// nothing else (the CEs' warnings are inhibited too).
+	time.Sleep(4 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	var pages []string
+	for _, n := range got {
+		for _, a := range n.Alerts {
+			pages = append(pages, n.Receiver+":"+a.Labels["alertname"]+"/"+a.Labels["cause"])
+		}
+	}
+	sort.Strings(pages)
+	want := "oncall-collection:VigieIsolationRootCause/agg-lyon-3 oncall-collection:VigieSiteIsolated/S-ara-own/access-1"
+	if strings.Join(pages, " ") != want {
+		t.Errorf("notifications = %v, want %s", pages, want)
+	}
+}
+
+func postAlerts(t *testing.T, base string, alerts []apiAlert) {
+	t.Helper()
+	body, _ := json.Marshal(alerts)
+	resp, err := http.Post(base+"/api/v2/alerts", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("posting %d alerts: %s: %s", len(alerts), resp.Status, b)
+	}
+}
+
+// waitCount waits until Alertmanager holds n active alerts.
+func waitCount(t *testing.T, base string, n int) {
+	t.Helper()
+	end := time.Now().Add(20 * time.Second)
+	for {
+		got := len(getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=true&silenced=true"))
+		if got == n {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("Alertmanager holds %d alerts after 20 s, want %d", got, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func getAlerts(t *testing.T, url string) []apiAlert {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []apiAlert
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return out
+}
+
+func names(alerts []apiAlert) []string {
+	var out []string
+	for _, a := range alerts {
+		out = append(out, a.Labels["alertname"]+"/"+a.Labels["cause"])
+	}
+	sort.Strings(out)
+	return out
+}

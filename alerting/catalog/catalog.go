@@ -1,0 +1,176 @@
+// Package catalog knows which metric names a PromQL query may use: the ones
+// vigie exports (listed in alerting/metrics.txt) and the ones the recording
+// rules produce. The rule and dashboard tests check every expression
+// against it, so that a renamed metric breaks a test rather than a panel.
+package catalog
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/prometheus/prometheus/promql/parser"
+)
+
+// validName is Prometheus' classic metric name syntax, which vigie keeps to.
+var validName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+
+// Metric is one line of metrics.txt: a metric family vigie exports.
+type Metric struct {
+	Name string
+	// Type is gauge, counter or histogram.
+	Type string
+	// Labels are the family's label names, in file order.
+	Labels []string
+	// Line is the line number in the file, for error messages.
+	Line int
+}
+
+// Catalog is the set of series names a query may select.
+type Catalog struct {
+	metrics map[string]Metric
+	// series maps every selectable series name (a histogram's _bucket,
+	// _sum and _count included) to its family.
+	series map[string]string
+}
+
+// Load reads a metrics list: one "name{label,label} type" per line, "#"
+// comments and blank lines ignored.
+func Load(path string) (*Catalog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: open the metrics list: %w", err)
+	}
+	defer f.Close()
+	c := &Catalog{metrics: map[string]Metric{}, series: map[string]string{}}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		m, err := parseLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: %s:%d: %w", path, n, err)
+		}
+		m.Line = n
+		if prev, ok := c.metrics[m.Name]; ok {
+			return nil, fmt.Errorf("catalog: %s:%d: %s already listed at line %d", path, n, m.Name, prev.Line)
+		}
+		c.add(m)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("catalog: read %s: %w", path, err)
+	}
+	return c, nil
+}
+
+func parseLine(line string) (Metric, error) {
+	open, close := strings.IndexByte(line, '{'), strings.IndexByte(line, '}')
+	if open <= 0 || close < open {
+		return Metric{}, fmt.Errorf("want `name{label,...} type`, got %q", line)
+	}
+	m := Metric{Name: line[:open], Type: strings.TrimSpace(line[close+1:])}
+	if !validName.MatchString(m.Name) {
+		return Metric{}, fmt.Errorf("%q is not a valid metric name", m.Name)
+	}
+	switch m.Type {
+	case "gauge", "counter", "histogram":
+	default:
+		return Metric{}, fmt.Errorf("%s: type %q is not gauge, counter or histogram", m.Name, m.Type)
+	}
+	if m.Type == "counter" && !strings.HasSuffix(m.Name, "_total") {
+		return Metric{}, fmt.Errorf("counter %s must end in _total (Prometheus naming)", m.Name)
+	}
+	for _, l := range strings.Split(line[open+1:close], ",") {
+		if l = strings.TrimSpace(l); l != "" {
+			m.Labels = append(m.Labels, l)
+		}
+	}
+	return m, nil
+}
+
+func (c *Catalog) add(m Metric) {
+	c.metrics[m.Name] = m
+	c.series[m.Name] = m.Name
+	if m.Type == "histogram" {
+		for _, s := range []string{"_bucket", "_sum", "_count"} {
+			c.series[m.Name+s] = m.Name
+		}
+	}
+}
+
+// AddRecorded allows the series a recording rule produces.
+func (c *Catalog) AddRecorded(names ...string) {
+	for _, n := range names {
+		c.add(Metric{Name: n, Type: "gauge"})
+	}
+}
+
+// Allows says whether a query may select series of this name.
+func (c *Catalog) Allows(name string) bool {
+	_, ok := c.series[name]
+	return ok
+}
+
+// Metrics returns the listed families, sorted by name.
+func (c *Catalog) Metrics() []Metric {
+	out := make([]Metric, 0, len(c.metrics))
+	for _, m := range c.metrics {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Unknown returns the series names expr selects that the catalog does not
+// allow, sorted and without duplicates. A selector with no literal metric
+// name ({__name__=~"..."}) is reported as an error: nobody could check it.
+func (c *Catalog) Unknown(expr string) ([]string, error) {
+	names, err := MetricNames(expr)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, n := range names {
+		if !c.Allows(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// MetricNames parses a PromQL expression and returns the metric names its
+// selectors use, sorted and without duplicates.
+func MetricNames(expr string) ([]string, error) {
+	e, err := parser.ParseExpr(expr)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: parse %q: %w", expr, err)
+	}
+	seen := map[string]bool{}
+	var bad error
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		if vs.Name == "" {
+			bad = fmt.Errorf("catalog: selector %s in %q names no metric: use a literal name so it can be checked", vs, expr)
+			return nil
+		}
+		seen[vs.Name] = true
+		return nil
+	})
+	if bad != nil {
+		return nil, bad
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out, nil
+}
