@@ -125,13 +125,17 @@ type analysis struct {
 	es     []entry
 	es2    []entry
 	deep   int
+	// names interns element names: the 300 sites behind one router share
+	// one "device:agg-..." string.
+	names map[int32]string
 }
 
 func (g *Graph) newAnalysis(dead deadState, c *core, cache map[cutKey]cutVal) *analysis {
 	if cache == nil {
 		cache = make(map[cutKey]cutVal, 1024)
 	}
-	return &analysis{g: g, dead: dead, core: c, cache: cache, cs: g.newCutScratch(), lmark: make([]uint32, len(g.nodes))}
+	return &analysis{g: g, dead: dead, core: c, cache: cache, cs: g.newCutScratch(), lmark: make([]uint32, len(g.nodes)),
+		names: make(map[int32]string, 256)}
 }
 
 // Analyze computes every site's resilience, the backbone's weak points and
@@ -153,14 +157,14 @@ func (g *Graph) Analyze(failed Failures) *Result {
 		r.Sites[k] = a.evalSite(int32(k))
 		r.deep[k] = a.deep != d0 || g.sites[k].hasShared
 	}
-	r.finish(a, nil)
+	r.finish(a, nil, nil)
 	return r
 }
 
 // finish fills in what depends on every site: causes, backbone,
 // interconnects, counts. recause limits the cause search to those sites
-// (nil = every isolated site).
-func (r *Result) finish(a *analysis, recause []bool) {
+// (nil = every isolated site); a non-nil backbone is reused as is.
+func (r *Result) finish(a *analysis, recause []bool, backbone *Backbone) {
 	g := r.g
 	cz := newCauser(g, r.atoms)
 	for k := range r.Sites {
@@ -174,7 +178,11 @@ func (r *Result) finish(a *analysis, recause []bool) {
 		}
 	}
 	r.Causes = groupCauses(r.Sites)
-	r.Backbone = g.backboneOf(r.dead, r.core)
+	if backbone != nil {
+		r.Backbone = *backbone
+	} else {
+		r.Backbone = g.backboneOf(r.dead, r.core)
+	}
 	r.Interconnects = r.Interconnects[:0]
 	for i, n := range g.ics {
 		r.Interconnects = append(r.Interconnects, InterconnectStatus{

@@ -94,7 +94,11 @@ func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Resu
 			recause[k] = true
 		}
 	}
-	r.finish(a, recause)
+	var backbone *Backbone
+	if !coreChanged {
+		backbone = &prev.Backbone
+	}
+	r.finish(a, recause, backbone)
 	return r
 }
 

@@ -227,7 +227,12 @@ func (a *analysis) siteSPOFs(si *siteInfo) []string {
 	els = slices.Compact(els)
 	out := make([]string, len(els))
 	for i, el := range els {
-		out[i] = g.elementName(el)
+		name, ok := a.names[el]
+		if !ok {
+			name = g.elementName(el)
+			a.names[el] = name
+		}
+		out[i] = name
 	}
 	slices.Sort(out)
 	return out
