@@ -160,7 +160,7 @@ func (b *builder) profiles() {
 	v2.Community = inventory.NewSecret(DefaultCommunity, "env:"+EnvCommunity)
 	b.inv.Profiles = []inventory.SNMPProfile{v3, v2}
 	b.inv.Polling = inventory.DefaultPolling()
-	b.inv.Agent = inventory.Agent{Listen: "127.0.0.1:9742"}
+	b.inv.Agent = inventory.Agent{Listen: "127.0.0.1:9742", History: inventory.DefaultHistory}
 }
 
 func (b *builder) regions() {

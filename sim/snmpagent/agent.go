@@ -72,7 +72,9 @@ type Agent struct {
 
 	stats    stats
 	usmStats [numUSMStats]atomic.Uint32
-	slowOut  atomic.Int64
+	// trace, when set by a test before Listen, sees every request.
+	trace   func(pkt []byte)
+	slowOut atomic.Int64
 }
 
 // New builds the simulated fleet of inv. It does not open sockets yet.
@@ -248,22 +250,7 @@ type worker struct {
 }
 
 func (a *Agent) serveConn(c *net.UDPConn, id uint64) {
-	w := &worker{
-		a: a, conn: c,
-		in:     make([]byte, 65536),
-		oob:    make([]byte, 128),
-		outOOB: make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo)),
-		enc:    encoder{b: make([]byte, 0, 65536)},
-		scoped: encoder{b: make([]byte, 0, 65536)},
-		plain:  make([]byte, 65536),
-		arena:  make([]uint32, 0, 4096),
-		buf:    make([]uint32, 0, 64),
-		salt:   splitmix64(a.opts.Seed ^ id<<56 ^ uint64(time.Now().UnixNano())),
-		rng:    splitmix64(id + 1),
-	}
-	binary.NativeEndian.PutUint64(w.outOOB[0:], uint64(unix.CmsgLen(unix.SizeofInet4Pktinfo)))
-	binary.NativeEndian.PutUint32(w.outOOB[8:], unix.IPPROTO_IP)
-	binary.NativeEndian.PutUint32(w.outOOB[12:], unix.IP_PKTINFO)
+	w := a.newWorker(c, id)
 	for {
 		n, oobn, _, from, err := c.ReadMsgUDPAddrPort(w.in, w.oob)
 		if err != nil {
@@ -280,6 +267,27 @@ func (a *Agent) serveConn(c *net.UDPConn, id uint64) {
 		}
 		w.handle(w.in[:n], from, dst)
 	}
+}
+
+// newWorker allocates one socket's buffers, once.
+func (a *Agent) newWorker(c *net.UDPConn, id uint64) *worker {
+	w := &worker{
+		a: a, conn: c,
+		in:     make([]byte, 65536),
+		oob:    make([]byte, 128),
+		outOOB: make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo)),
+		enc:    encoder{b: make([]byte, 0, 65536)},
+		scoped: encoder{b: make([]byte, 0, 65536)},
+		plain:  make([]byte, 65536),
+		arena:  make([]uint32, 0, 4096),
+		buf:    make([]uint32, 0, 64),
+		salt:   splitmix64(a.opts.Seed ^ id<<56 ^ uint64(time.Now().UnixNano())),
+		rng:    splitmix64(id + 1),
+	}
+	binary.NativeEndian.PutUint64(w.outOOB[0:], uint64(unix.CmsgLen(unix.SizeofInet4Pktinfo)))
+	binary.NativeEndian.PutUint32(w.outOOB[8:], unix.IPPROTO_IP)
+	binary.NativeEndian.PutUint32(w.outOOB[12:], unix.IP_PKTINFO)
+	return w
 }
 
 // pktinfoDst finds the request's destination address in IP_PKTINFO.
@@ -312,6 +320,9 @@ func (w *worker) handle(pkt []byte, from netip.AddrPort, dst [4]byte) {
 				"from", from, "to", netip.AddrFrom4(dst), "panic", r)
 		}
 	}()
+	if a.trace != nil {
+		a.trace(pkt)
+	}
 	di, ok := a.fleet.byAddr[dst]
 	if !ok {
 		a.stats.drop(dropUnknownAddress)
