@@ -1,0 +1,181 @@
+// Command vigie-lab runs a containerlab topology of FRR routers in network
+// namespaces, without containers, and plays failures on it:
+//
+//	vigie-lab up      FILE            wire the lab, start its daemons, wait until converged
+//	vigie-lab down    FILE|NAME       remove everything the lab made (idempotent)
+//	vigie-lab status  FILE            per node: daemons, BGP sessions, LLDP neighbours, cuts
+//	vigie-lab cut     FILE WHAT       WHAT: internet | link NODE:IF | node NODE | srlg ID | scenario NAME
+//	vigie-lab restore FILE [WHAT]     undo one cut, or every cut
+//	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
+//
+// The logic lives in package lab; this file is flags, wiring and signals.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vigie-rie/vigie/lab"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `usage: vigie-lab [flags] COMMAND FILE [ARGS]
+  up FILE                  wire the lab, start FRR, snmpd and lldpd, wait for BGP and LLDP
+  down FILE|NAME           remove the lab's namespaces, processes and state (idempotent)
+  status FILE              daemons, BGP sessions and LLDP neighbours per node, and the cuts
+  cut FILE WHAT            internet | link NODE:IF | node NODE | srlg ID | scenario NAME
+  restore FILE [WHAT]      undo one cut, or every cut
+  exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
+flags:
+`
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("vigie-lab", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	state := fs.String("state", lab.DefaultStateRoot, "directory of the labs' state (pid files, logs, cuts)")
+	timeout := fs.Duration("timeout", 90*time.Second, "up: how long to wait for BGP and LLDP")
+	parallel := fs.Int("parallel", 4, "up: nodes started at once")
+	keep := fs.Bool("keep", false, "up: leave a lab that failed to converge in place, for inspection")
+	mode := fs.String("mode", "down", "cut: down (interfaces down) or loss (netem 100% loss)")
+	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE)")
+	verbose := fs.Bool("v", false, "log every phase")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	rest := fs.Args()
+	if len(rest) < 2 {
+		fs.Usage()
+		return 2
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	opts := lab.Options{
+		StateRoot:     *state,
+		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Progress:      stdout,
+		ReadyTimeout:  *timeout,
+		Parallel:      *parallel,
+		KeepOnFailure: *keep,
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmd, file := rest[0], rest[1]
+	err := dispatch(ctx, cmd, file, rest[2:], opts, *mode, *scenarios, stdout, stderr)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vigie-lab:", err)
+		return 1
+	}
+	return 0
+}
+
+func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Options, mode, scenarios string, stdout, stderr io.Writer) error {
+	switch cmd {
+	case "up":
+		start := time.Now()
+		l, err := lab.Up(ctx, file, opts)
+		if err != nil {
+			return err
+		}
+		for _, w := range l.Warnings {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		var phases []string
+		for _, p := range l.Phases {
+			phases = append(phases, fmt.Sprintf("%s %.1fs", p.Name, p.Duration.Seconds()))
+		}
+		fmt.Fprintf(stdout, "lab %s up in %.1fs (%s); mgmt namespace %s, agent address %s\n",
+			l.Topo.Name, time.Since(start).Seconds(), strings.Join(phases, ", "), l.MgmtNetns(), l.MgmtGateway())
+		return nil
+	case "down":
+		name := file
+		if strings.HasSuffix(file, ".yml") || strings.HasSuffix(file, ".yaml") {
+			t, err := lab.LoadTopology(file)
+			if err != nil {
+				return fmt.Errorf("%w (if the file is gone, give the lab's name instead)", err)
+			}
+			name = t.Name
+		}
+		return lab.Down(ctx, name, opts)
+	}
+	l, err := lab.Open(file, opts)
+	if err != nil {
+		return err
+	}
+	switch cmd {
+	case "status":
+		for _, s := range l.Status(ctx) {
+			fmt.Fprintf(stdout, "%-14s %-15s %s\n", s.Node, l.MgmtAddr(s.Node), s.Summary())
+		}
+		cuts, err := l.Cuts()
+		for _, c := range cuts {
+			fmt.Fprintf(stdout, "cut: %s\n", c)
+		}
+		return err
+	case "cut":
+		if len(args) == 2 && args[0] == "scenario" {
+			path := scenarios
+			if path == "" {
+				path = filepath.Join(l.Topo.Dir, "scenarios.yml")
+			}
+			all, err := lab.LoadScenarios(path)
+			if err != nil {
+				return err
+			}
+			s, ok := all[args[1]]
+			if !ok {
+				return fmt.Errorf("no scenario %q in %s", args[1], path)
+			}
+			return l.Play(ctx, s)
+		}
+		t, err := lab.ParseTarget(args)
+		if err != nil {
+			return err
+		}
+		t.Mode = lab.CutMode(mode)
+		return l.Cut(ctx, t)
+	case "restore":
+		if len(args) == 0 {
+			return l.Restore(ctx, nil)
+		}
+		t, err := lab.ParseTarget(args)
+		if err != nil {
+			return err
+		}
+		return l.Restore(ctx, &t)
+	case "exec":
+		if len(args) > 0 && args[0] == "--" {
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			return errors.New("exec: give a command, e.g. vigie-lab exec FILE -- snmpwalk -v2c -c vigie-lab 172.31.1.2")
+		}
+		c := exec.CommandContext(ctx, args[0], args[1:]...)
+		c.Stdin, c.Stdout, c.Stderr = os.Stdin, stdout, stderr
+		if err := l.MgmtStart(c); err != nil {
+			return err
+		}
+		return c.Wait()
+	}
+	return fmt.Errorf("unknown command %q: use up, down, status, cut, restore or exec", cmd)
+}

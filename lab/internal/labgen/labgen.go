@@ -1,0 +1,517 @@
+// Package labgen writes the lab topologies of lab/ (the containerlab file,
+// each router's FRR and snmpd configuration, and the matching vigie
+// inventory) from one small description per lab, so that the addresses,
+// BGP sessions, LLDP-visible links and inventory can never disagree. The
+// files are committed; `go test ./lab/internal/labgen -update` rewrites
+// them after a change here, and the test fails when they are stale.
+package labgen
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// RIEAS is the RIE's own AS in the labs; sites and partners use private ASes.
+const RIEAS = 65000
+
+// VigieAS is the AS of vigie's listen-only BGP speaker in the mgmt namespace.
+const VigieAS = 65099
+
+// Node kinds: what a node stands for, which decides its configuration.
+const (
+	KBackbone = "backbone" // P router; RR when Node.RR
+	KDC       = "dc"       // datacentre edge
+	KPFAI     = "pfai"
+	KPFS      = "pfs"
+	KAgg      = "agg"
+	KSite     = "site"     // site CE, eBGP to its aggregation
+	KUpstream = "upstream" // internet stand-in: default route and internet prefixes
+	KPartner  = "partner"  // TESTA, RENATER stand-ins
+)
+
+// Node is one router of a lab design.
+type Node struct {
+	Name string
+	Kind string
+	RR   bool
+	// AS is the node's AS for sites and stand-ins (0 = RIEAS).
+	AS uint32
+	// Announce lists prefixes the node originates (a site's LAN, a
+	// datacentre's networks, internet prefixes).
+	Announce []string
+	// DefaultOriginate makes an upstream announce 0.0.0.0/0.
+	DefaultOriginate bool
+	// Inventory placement: region, and the PoP, datacentre or site it stands in.
+	Region, PoP, DC, Site string
+	// Community tags the routes learnt from a partner (PFS segmentation).
+	Community string
+
+	lo netip.Addr
+}
+
+// Link is one cable of a lab design; Tech and SRLGs feed the inventory.
+type Link struct {
+	A, B        string // "node:ethN"
+	Tech        string
+	SRLGs       []string
+	Internet    bool
+	DelayMS     int
+	ViaInternet bool // an access tunnelled over the internet (modelled as a flagged link)
+
+	net netip.Prefix
+}
+
+// Site is the inventory's view of a site whose CE is a lab node.
+type Site struct {
+	ID, Name, Region, Protection string
+	CE                           string
+	Overseas                     bool
+}
+
+// Design is one lab.
+type Design struct {
+	Name       string
+	Comment    string
+	MgmtSubnet string
+	Regions    [][3]string // id, name, overseas ("true"/"")
+	PoPs       [][3]string // id, name, region
+	DCs        [][3]string
+	Nodes      []*Node
+	Links      []*Link
+	Sites      []Site
+	// Interconnects: id, name, kind, node:if, vrf.
+	Interconnects [][5]string
+
+	byName map[string]*Node
+}
+
+func (d *Design) prepare() error {
+	d.byName = map[string]*Node{}
+	for i, n := range d.Nodes {
+		if d.byName[n.Name] != nil {
+			return fmt.Errorf("labgen: %s: node %s twice", d.Name, n.Name)
+		}
+		d.byName[n.Name] = n
+		n.lo = netip.AddrFrom4([4]byte{10, 0, 0, byte(i + 1)})
+	}
+	for i, l := range d.Links {
+		for _, e := range []string{l.A, l.B} {
+			node, _, _ := strings.Cut(e, ":")
+			if d.byName[node] == nil {
+				return fmt.Errorf("labgen: %s: link %s-%s: unknown node %s", d.Name, l.A, l.B, node)
+			}
+		}
+		b := i * 4
+		l.net = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 254, byte(b >> 8), byte(b)}), 30)
+	}
+	return nil
+}
+
+func (n *Node) as() uint32 {
+	if n.AS != 0 {
+		return n.AS
+	}
+	return RIEAS
+}
+
+func (n *Node) inRIE() bool { return n.AS == 0 }
+
+// runsAgents says whether the node is an RIE device vigie polls: it then
+// runs snmpd and lldpd. Stand-ins for the outside world run FRR only.
+func (n *Node) runsAgents() bool { return n.Kind != KUpstream && n.Kind != KPartner }
+
+func split(e string) (string, string) { a, b, _ := strings.Cut(e, ":"); return a, b }
+
+// end returns, for a link and one of its nodes, the local interface, the
+// local and remote addresses and the far node.
+func (d *Design) end(l *Link, node string) (ifname string, local, remote netip.Addr, far *Node) {
+	an, ai := split(l.A)
+	bn, bi := split(l.B)
+	a1 := l.net.Addr().Next()
+	a2 := a1.Next()
+	if an == node {
+		return ai, a1, a2, d.byName[bn]
+	}
+	return bi, a2, a1, d.byName[an]
+}
+
+func (d *Design) linksOf(node string) []*Link {
+	var out []*Link
+	for _, l := range d.Links {
+		an, _ := split(l.A)
+		bn, _ := split(l.B)
+		if an == node || bn == node {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (d *Design) mgmtAddr(i int) netip.Addr {
+	p := netip.MustParsePrefix(d.MgmtSubnet)
+	a := p.Addr().Next() // .1 is the mgmt bridge
+	for range i + 1 {
+		a = a.Next()
+	}
+	return a
+}
+
+func (d *Design) mgmtGateway() netip.Addr { return netip.MustParsePrefix(d.MgmtSubnet).Addr().Next() }
+
+// Files returns every file of the lab, by path relative to the lab's folder.
+func (d *Design) Files() (map[string]string, error) {
+	if err := d.prepare(); err != nil {
+		return nil, err
+	}
+	files := map[string]string{
+		"daemons":     daemonsFile(true),
+		"daemons-bgp": daemonsFile(false),
+		"lldpd.conf": "# Shared by every node: LLDP every 5 s so that the lab converges fast.\n" +
+			"# vigie-lab also sets each node's system name (all namespaces share one hostname).\n" +
+			"configure lldp tx-interval 5\n",
+	}
+	files[d.Name+".clab.yml"] = d.clab()
+	for i, n := range d.Nodes {
+		files[filepath.Join(n.Name, "frr.conf")] = d.frr(n)
+		if n.runsAgents() {
+			files[filepath.Join(n.Name, "snmpd.conf")] = d.snmpd(n, i)
+		}
+	}
+	files["vigie.yml"] = d.inventory()
+	return files, nil
+}
+
+// Write writes the lab's files under dir.
+func (d *Design) Write(dir string) error {
+	files, err := d.Files()
+	if err != nil {
+		return err
+	}
+	for rel, body := range files {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func daemonsFile(ospf bool) string {
+	o := "no"
+	if ospf {
+		o = "yes"
+	}
+	return fmt.Sprintf(`# FRR daemons to start (read by containerlab's FRR images and by vigie-lab).
+# -M snmp loads FRR's AgentX support (package frr-snmp): the BGP4-MIB then
+# answers through the node's snmpd.
+zebra=yes
+bgpd=yes
+ospfd=%s
+staticd=yes
+vtysh_enable=yes
+zebra_options="  -A 127.0.0.1 -s 90000000 -M snmp"
+bgpd_options="   -A 127.0.0.1 -M snmp"
+ospfd_options="  -A 127.0.0.1 -M snmp"
+staticd_options="-A 127.0.0.1"
+`, o)
+}
+
+func (d *Design) clab() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n#\n# Generated by lab/internal/labgen (go test ./lab/internal/labgen -update):\n# edit the design there, not this file.\n", d.Comment)
+	fmt.Fprintf(&b, "name: %s\n\nmgmt:\n  network: vlab-%s\n  ipv4-subnet: %s\n\n", d.Name, d.Name, d.MgmtSubnet)
+	b.WriteString("topology:\n  defaults:\n    kind: linux\n    image: vigie-lab-frr:latest\n")
+	b.WriteString("  groups:\n")
+	b.WriteString("    rie-ospf:\n      binds:\n        - daemons:/etc/frr/daemons\n        - lldpd.conf:/etc/lldpd.conf\n")
+	b.WriteString("    rie-edge:\n      binds:\n        - daemons-bgp:/etc/frr/daemons\n        - lldpd.conf:/etc/lldpd.conf\n")
+	b.WriteString("    outside:\n      binds:\n        - daemons-bgp:/etc/frr/daemons\n      labels:\n        vigie.role: outside\n")
+	b.WriteString("  nodes:\n")
+	for i, n := range d.Nodes {
+		group := "rie-ospf"
+		switch {
+		case n.Kind == KSite:
+			group = "rie-edge"
+		case !n.runsAgents():
+			group = "outside"
+		}
+		fmt.Fprintf(&b, "    %s:\n      group: %s\n      mgmt-ipv4: %s\n", n.Name, group, d.mgmtAddr(i))
+		b.WriteString("      binds:\n")
+		fmt.Fprintf(&b, "        - %s/frr.conf:/etc/frr/frr.conf\n", n.Name)
+		if n.runsAgents() {
+			fmt.Fprintf(&b, "        - %s/snmpd.conf:/etc/snmp/snmpd.conf\n", n.Name)
+		}
+		role := n.Kind
+		if n.Kind == KUpstream {
+			role = "internet"
+		}
+		fmt.Fprintf(&b, "      labels:\n        vigie.role: %s\n", role)
+	}
+	b.WriteString("  links:\n")
+	for _, l := range d.Links {
+		fmt.Fprintf(&b, "    - endpoints: [\"%s\", \"%s\"]\n", l.A, l.B)
+		var vars []string
+		if len(l.SRLGs) > 0 {
+			vars = append(vars, fmt.Sprintf("srlg: [%s]", strings.Join(l.SRLGs, ", ")))
+		}
+		if l.Internet || l.ViaInternet {
+			vars = append(vars, "internet: true")
+		}
+		if l.DelayMS > 0 {
+			vars = append(vars, fmt.Sprintf("netem: {delay: %dms, jitter: %dms}", l.DelayMS, max(1, l.DelayMS/20)))
+		}
+		if len(vars) > 0 {
+			fmt.Fprintf(&b, "      vars: {%s}\n", strings.Join(vars, ", "))
+		}
+	}
+	return b.String()
+}
+
+func (d *Design) snmpd(n *Node, i int) string {
+	return fmt.Sprintf(`# net-snmp agent of %[1]s. AgentX over TCP on the node's own loopback:
+# FRR (BGP4-MIB) and lldpd (LLDP-MIB) register here, and every node has its own.
+agentAddress udp:161
+master agentx
+agentXSocket tcp:127.0.0.1:705
+sysName %[1]s
+sysLocation vigie lab %[2]s
+sysContact vigie-lab
+sysServices 72
+# Lab credentials (public, lab only): v2c for quick walks, v3 authPriv as vigie polls.
+rocommunity vigie-lab %[3]s
+createUser vigie SHA "vigie-lab-auth" AES "vigie-lab-priv"
+rouser vigie priv
+`, n.Name, d.Name, d.MgmtSubnet)
+}
+
+func (d *Design) frr(n *Node) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "! %s (%s) of lab %s. Generated by lab/internal/labgen.\nfrr defaults traditional\nhostname %s\nno ipv6 forwarding\nservice integrated-vtysh-config\n!\n", n.Name, n.Kind, d.Name, n.Name)
+	if n.runsAgents() {
+		b.WriteString("agentx\n!\n")
+	}
+	ospf := n.inRIE() && n.Kind != KSite
+	fmt.Fprintf(&b, "interface lo\n ip address %s/32\n", n.lo)
+	if ospf {
+		b.WriteString(" ip ospf area 0\n")
+	}
+	b.WriteString("!\n")
+	type nbr struct {
+		addr   netip.Addr
+		as     uint32
+		desc   string
+		client bool
+		ebgp   bool
+	}
+	var nbrs []nbr
+	for _, l := range d.linksOf(n.Name) {
+		ifn, local, remote, far := d.end(l, n.Name)
+		fmt.Fprintf(&b, "interface %s\n description to %s\n ip address %s/30\n", ifn, far.Name, local)
+		igp := ospf && far.inRIE() && far.Kind != KSite
+		if igp {
+			b.WriteString(" ip ospf area 0\n ip ospf network point-to-point\n ip ospf hello-interval 2\n ip ospf dead-interval 8\n")
+		}
+		b.WriteString("!\n")
+		if n.as() != far.as() {
+			nbrs = append(nbrs, nbr{addr: remote, as: far.as(), desc: far.Name, ebgp: true})
+		}
+	}
+	// iBGP over loopbacks: route reflectors peer with each other and with
+	// every other RIE router; clients peer with both reflectors.
+	if ospf {
+		for _, o := range d.Nodes {
+			if o == n || !o.inRIE() || o.Kind == KSite {
+				continue
+			}
+			switch {
+			case n.RR && o.RR:
+				nbrs = append(nbrs, nbr{addr: o.lo, as: RIEAS, desc: o.Name})
+			case n.RR:
+				nbrs = append(nbrs, nbr{addr: o.lo, as: RIEAS, desc: o.Name, client: true})
+			case o.RR:
+				nbrs = append(nbrs, nbr{addr: o.lo, as: RIEAS, desc: o.Name})
+			}
+		}
+	}
+	for _, p := range n.Announce {
+		fmt.Fprintf(&b, "ip route %s blackhole\n", p)
+	}
+	if len(n.Announce) > 0 {
+		b.WriteString("!\n")
+	}
+	if ospf {
+		fmt.Fprintf(&b, "router ospf\n ospf router-id %s\n passive-interface lo\n!\n", n.lo)
+	}
+	fmt.Fprintf(&b, "router bgp %d\n bgp router-id %s\n no bgp ebgp-requires-policy\n no bgp network import-check\n bgp log-neighbor-changes\n", n.as(), n.lo)
+	if n.RR {
+		fmt.Fprintf(&b, " bgp cluster-id %s\n", d.firstRR().lo)
+	}
+	for _, x := range nbrs {
+		fmt.Fprintf(&b, " neighbor %s remote-as %d\n neighbor %s description %s\n neighbor %s timers 3 9\n neighbor %s timers connect 5\n", x.addr, x.as, x.addr, x.desc, x.addr, x.addr)
+		if !x.ebgp {
+			fmt.Fprintf(&b, " neighbor %s update-source lo\n", x.addr)
+		}
+	}
+	if n.RR {
+		// vigie's listen-only speaker connects from the mgmt namespace.
+		fmt.Fprintf(&b, " neighbor %s remote-as %d\n neighbor %s description vigie\n neighbor %s passive\n", d.mgmtGateway(), VigieAS, d.mgmtGateway(), d.mgmtGateway())
+	}
+	b.WriteString(" !\n address-family ipv4 unicast\n")
+	if n.inRIE() && n.Kind != KSite {
+		fmt.Fprintf(&b, "  network %s/32\n", n.lo)
+	}
+	for _, p := range n.Announce {
+		fmt.Fprintf(&b, "  network %s\n", p)
+	}
+	for _, x := range nbrs {
+		if x.client {
+			fmt.Fprintf(&b, "  neighbor %s route-reflector-client\n", x.addr)
+		}
+		if !x.ebgp && !n.RR {
+			fmt.Fprintf(&b, "  neighbor %s next-hop-self\n", x.addr)
+		}
+		if n.DefaultOriginate && x.ebgp {
+			fmt.Fprintf(&b, "  neighbor %s default-originate\n", x.addr)
+		}
+		if x.ebgp && d.byName[x.desc] != nil && d.byName[x.desc].Community != "" {
+			fmt.Fprintf(&b, "  neighbor %s route-map from-%s in\n", x.addr, x.desc)
+		}
+	}
+	if n.RR {
+		fmt.Fprintf(&b, "  neighbor %s route-map vigie-deny out\n", d.mgmtGateway())
+	}
+	b.WriteString(" exit-address-family\n!\n")
+	for _, x := range nbrs {
+		if p := d.byName[x.desc]; x.ebgp && p != nil && p.Community != "" {
+			fmt.Fprintf(&b, "! Partner routes are tagged with the partner's community: the lab's stand-in\n! for a VRF, since this kernel may lack CONFIG_NET_VRF.\nroute-map from-%s permit 10\n set community %s additive\n!\n", p.Name, p.Community)
+		}
+	}
+	if n.RR {
+		b.WriteString("! vigie only listens, but it needs the table: send everything, accept nothing.\nroute-map vigie-deny permit 10\n!\n")
+	}
+	b.WriteString("line vty\n!\n")
+	return b.String()
+}
+
+func (d *Design) firstRR() *Node {
+	for _, n := range d.Nodes {
+		if n.RR {
+			return n
+		}
+	}
+	return d.Nodes[0]
+}
+
+func (d *Design) role(n *Node) string {
+	switch n.Kind {
+	case KBackbone, KDC:
+		return "backbone"
+	case KPFAI:
+		return "pfai"
+	case KPFS:
+		return "pfs"
+	}
+	return "collection"
+}
+
+func (d *Design) inventory() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# vigie inventory of the lab %s: the same routers, links and sites as\n# %s.clab.yml, as vigie sees them from the lab's mgmt namespace.\n# Generated by lab/internal/labgen. Run with VIGIE_LAB_AUTH=vigie-lab-auth\n# VIGIE_LAB_PRIV=vigie-lab-priv (the lab's public credentials).\n\n", d.Name, d.Name)
+	b.WriteString("agent:\n  listen: \"127.0.0.1:9742\"\n  history: 24h\n\npolling:\n  intervals: {collection: 10s, backbone: 10s, pfai: 10s, pfs: 10s}\n  workers: 16\n\n")
+	b.WriteString("snmp_profiles:\n  - name: default\n    version: 3\n    username: vigie\n    auth_protocol: SHA\n    auth_password: {env: VIGIE_LAB_AUTH}\n    priv_protocol: AES\n    priv_password: {env: VIGIE_LAB_PRIV}\n    timeout: 1s\n    retries: 1\n\n")
+	b.WriteString("regions:\n")
+	for _, r := range d.Regions {
+		if r[2] != "" {
+			fmt.Fprintf(&b, "  - {id: %s, name: %q, overseas: true}\n", r[0], r[1])
+		} else {
+			fmt.Fprintf(&b, "  - {id: %s, name: %q}\n", r[0], r[1])
+		}
+	}
+	if len(d.DCs) > 0 {
+		b.WriteString("\ndatacentres:\n")
+		for _, x := range d.DCs {
+			fmt.Fprintf(&b, "  - {id: %s, name: %q, region: %s}\n", x[0], x[1], x[2])
+		}
+	}
+	b.WriteString("\npops:\n")
+	for _, x := range d.PoPs {
+		fmt.Fprintf(&b, "  - {id: %s, name: %q, region: %s}\n", x[0], x[1], x[2])
+	}
+	b.WriteString("\ndevices:\n")
+	for i, n := range d.Nodes {
+		if !n.runsAgents() {
+			continue
+		}
+		place := ""
+		switch {
+		case n.Site != "":
+			place = "site: " + n.Site
+		case n.DC != "":
+			place = "datacentre: " + n.DC
+		default:
+			place = "pop: " + n.PoP
+		}
+		fmt.Fprintf(&b, "  - {name: %s, role: %s, %s, address: %s}\n", n.Name, d.role(n), place, d.mgmtAddr(i))
+	}
+	b.WriteString("\nsites:\n")
+	for _, s := range d.Sites {
+		ce := d.byName[s.CE]
+		fmt.Fprintf(&b, "  - id: %s\n    name: %q\n    region: %s\n", s.ID, s.Name, s.Region)
+		if s.Overseas {
+			b.WriteString("    overseas: true\n")
+		}
+		fmt.Fprintf(&b, "    protection: %s\n    prefixes: [%s]\n    access:\n", s.Protection, strings.Join(ce.Announce, ", "))
+		for _, l := range d.linksOf(s.CE) {
+			ifn, _, _, far := d.end(l, s.CE)
+			farIf, _, _, _ := d.end(l, far.Name)
+			fmt.Fprintf(&b, "      - {technology: %s, router: %s, router_interface: %s, device: %s, interface: %s", l.Tech, s.CE, ifn, far.Name, farIf)
+			if len(l.SRLGs) > 0 {
+				fmt.Fprintf(&b, ", srlgs: [%s]", strings.Join(l.SRLGs, ", "))
+			}
+			if l.ViaInternet {
+				b.WriteString(", via_internet: true")
+			}
+			b.WriteString("}\n")
+		}
+	}
+	b.WriteString("\nlinks:\n")
+	for _, l := range d.Links {
+		an, ai := split(l.A)
+		bn, bi := split(l.B)
+		na, nb := d.byName[an], d.byName[bn]
+		if na.Kind == KSite || nb.Kind == KSite || !na.runsAgents() || !nb.runsAgents() {
+			continue // site accesses are under sites:, outside links under interconnects:
+		}
+		fmt.Fprintf(&b, "  - {a: {device: %s, interface: %s}, b: {device: %s, interface: %s}, technology: %s", an, ai, bn, bi, l.Tech)
+		if len(l.SRLGs) > 0 {
+			fmt.Fprintf(&b, ", srlgs: [%s]", strings.Join(l.SRLGs, ", "))
+		}
+		b.WriteString("}\n")
+	}
+	if len(d.Interconnects) > 0 {
+		b.WriteString("\ninterconnects:\n")
+		for _, x := range d.Interconnects {
+			dev, ifn := split(x[3])
+			fmt.Fprintf(&b, "  - {id: %s, name: %q, kind: %s, device: %s, interface: %s", x[0], x[1], x[2], dev, ifn)
+			if x[4] != "" {
+				fmt.Fprintf(&b, ", vrf: %s", x[4])
+			}
+			b.WriteString("}\n")
+		}
+	}
+	var rrs []string
+	for i, n := range d.Nodes {
+		if n.RR {
+			rrs = append(rrs, fmt.Sprintf("    - {device: %s, address: %s, remote_as: %d}\n", n.Name, d.mgmtAddr(i), RIEAS))
+		}
+	}
+	sort.Strings(rrs)
+	fmt.Fprintf(&b, "\nbgp:\n  local_as: %d\n  router_id: %s\n  canaries: [198.18.0.0/24, 198.18.1.0/24]\n  peers:\n%s", VigieAS, d.mgmtGateway(), strings.Join(rrs, ""))
+	return b.String()
+}
