@@ -366,6 +366,10 @@ func (c *Collector) pollOne(ctx context.Context, d *device) bool {
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	res := c.pollFn(pctx, d.target, d.state)
 	cancel()
+	if ctx.Err() != nil {
+		// Cut short by shutdown: not the device's fault, not counted.
+		return res.Err == nil
+	}
 	c.record(d, res)
 	d.latest.Store(res)
 	if c.opts.OnPoll != nil {
