@@ -14,13 +14,13 @@ import (
 // device, every internet interconnect and every access or link that rides
 // the internet).
 type Failures struct {
-	Devices []string // device names
-	Links   []string // LinkIDs, or "A--B" for every link between devices A and B
-	SRLGs   []string
-	PoPs    []string
-	Regions []string
+	Devices []string `json:"devices,omitempty"` // device names
+	Links   []string `json:"links,omitempty"`   // LinkIDs, or "A--B" for every link between devices A and B
+	SRLGs   []string `json:"srlgs,omitempty"`
+	PoPs    []string `json:"pops,omitempty"`
+	Regions []string `json:"regions,omitempty"`
 	// Internet is the internet-cut scenario.
-	Internet bool
+	Internet bool `json:"internet,omitempty"`
 }
 
 // ErrUnknownItem is wrapped by the errors of Check for an item the
