@@ -542,7 +542,9 @@ func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
 var deviceKeys = []string{"name", "role", "site", "pop", "datacentre", "address", "snmp_profile"}
 
 func (d *decoder) deviceList(n *yaml.Node, p fpath) {
-	d.inv.Devices = make([]Device, 0, d.count(n))
+	if c := d.count(n); c > 0 {
+		d.inv.Devices = make([]Device, 0, c)
+	}
 	d.devices = make(map[string]int, d.count(n))
 	d.list(n, p, "[{name: agg-lyon-1, role: collection, pop: pop-lyon, address: 192.0.2.1}]", func(i int, item *yaml.Node) {
 		q := p.i(i)

@@ -70,6 +70,8 @@ func TestConfigsLoadWithoutProblems(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no configs/*.yml found (%v)", err)
 	}
+	good, _ := filepath.Glob("testdata/good/*.yml")
+	files = append(files, good...)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			var warnings []Problem

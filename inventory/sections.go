@@ -20,7 +20,9 @@ var (
 )
 
 func (d *decoder) siteList(n *yaml.Node, p fpath) {
-	d.inv.Sites = make([]Site, 0, d.count(n))
+	if c := d.count(n); c > 0 {
+		d.inv.Sites = make([]Site, 0, c)
+	}
 	d.list(n, p, "[{id: S-0001, region: ara, protection: single, access: [...]}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		s := Site{Line: item.Line}

@@ -1,0 +1,56 @@
+package inventory
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// FuzzParse feeds arbitrary bytes to Parse. It must never panic; what it
+// rejects must come as a *ConfigError naming the file; what it accepts must
+// survive Write and parse back to the same inventory.
+//
+//	flock /tmp/vigie-heavy.lock go test ./inventory/ -run '^$' -fuzz FuzzParse -fuzztime 60s
+func FuzzParse(f *testing.F) {
+	for _, glob := range []string{"testdata/good/*.yml", "testdata/bad/*.yml", "../configs/*.yml"} {
+		files, _ := filepath.Glob(glob)
+		for _, name := range files {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		inv, err := Parse("fuzz.yml", data, LoadOptions{})
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) || len(ce.Problems) == 0 {
+				t.Fatalf("error %T without problems: %v", err, err)
+			}
+			for _, p := range ce.Problems {
+				if p.File != "fuzz.yml" || p.Msg == "" {
+					t.Fatalf("malformed problem %+v", p)
+				}
+			}
+			return
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, inv); err != nil {
+			t.Fatalf("Write of an accepted inventory: %v", err)
+		}
+		back, err := Parse("written.yml", buf.Bytes(), LoadOptions{})
+		if err != nil {
+			t.Fatalf("Parse(Write(x)) failed: %v\n--- written:\n%s", err, buf.String())
+		}
+		clearLines(inv)
+		clearLines(back)
+		if !reflect.DeepEqual(inv, back) {
+			t.Fatalf("Parse(Write(x)) != x\n--- written:\n%s\n--- x:    %#v\n--- back: %#v", buf.String(), inv, back)
+		}
+	})
+}
