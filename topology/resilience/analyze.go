@@ -152,9 +152,10 @@ func (g *Graph) Analyze(failed Failures) *Result {
 		g:     g, atoms: atoms, dead: dead, core: c, cache: a.cache,
 		deep: make([]bool, len(g.sites)),
 	}
+	toDC := make([]int, len(g.sites)*len(g.dcs))
 	for k := range g.sites {
 		d0 := a.deep
-		r.Sites[k] = a.evalSite(int32(k))
+		r.Sites[k] = a.evalSite(int32(k), toDC[k*len(g.dcs):])
 		r.deep[k] = a.deep != d0 || g.sites[k].hasShared
 	}
 	r.finish(a, nil, nil)

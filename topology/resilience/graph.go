@@ -12,7 +12,6 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/vigie-rie/vigie/inventory"
 )
@@ -522,9 +521,4 @@ func (g *Graph) elementName(el int32) string {
 	default:
 		return "srlg:" + g.srlgs[int(el)-len(g.nodes)-len(g.edges)]
 	}
-}
-
-func joinSorted(xs []string) string {
-	slices.Sort(xs)
-	return strings.Join(xs, ",")
 }

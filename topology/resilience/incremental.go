@@ -79,7 +79,7 @@ func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Resu
 			continue
 		}
 		d0 := a.deep
-		r.Sites[k] = a.evalSite(int32(k))
+		r.Sites[k] = a.evalSite(int32(k), make([]int, len(g.dcs)))
 		r.deep[k] = a.deep != d0 || g.sites[k].hasShared
 	}
 	// Causes depend on the failure items, not only on what is down: an

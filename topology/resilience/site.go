@@ -173,15 +173,16 @@ func (a *analysis) cutFor(si *siteInfo, es []entry, t int) int {
 	return best
 }
 
-// evalSite computes one site's result under the analysis' failures.
-func (a *analysis) evalSite(k int32) SiteResult {
+// evalSite computes one site's result under the analysis' failures;
+// toDC (one per datacentre) becomes its PathsToDC.
+func (a *analysis) evalSite(k int32, toDC []int) SiteResult {
 	g := a.g
 	si := &g.sites[k]
 	r := SiteResult{ID: si.id, Region: si.region, Overseas: si.overseas, Designed: si.designed}
 	a.es = a.entries(si, false, a.es)
 	r.Paths = a.cutFor(si, a.es, targetAnyDC)
 	r.PathsBackbone = a.cutFor(si, a.es, targetBackbone)
-	r.PathsToDC = make([]int, len(g.dcs))
+	r.PathsToDC = toDC[:len(g.dcs):len(g.dcs)]
 	for i := range g.dcs {
 		r.PathsToDC[i] = a.cutFor(si, a.es, targetFirstDC+i)
 	}

@@ -83,7 +83,7 @@ func (g *Graph) buildSiteUnits(si *siteInfo) {
 	si.landing = slices.Compact(si.landing)
 }
 
-// unitKills reports whether unit (or element) u, failed, takes down edge e.
+// unitKillsEdge reports whether unit (or element) u, failed, takes down edge e.
 func (g *Graph) unitKillsEdge(u, e int32) bool {
 	if u == g.edgeElem(e) {
 		return true
