@@ -185,3 +185,22 @@ func BenchmarkYAMLOnlyFullSize(b *testing.B) {
 	}
 	reportCPU(b, start)
 }
+
+// BenchmarkYAMLSplitFullSize is BenchmarkYAMLOnlyFullSize through
+// parseDocument: the same bytes cut and parsed on every core.
+func BenchmarkYAMLSplitFullSize(b *testing.B) {
+	var buf bytes.Buffer
+	if err := Write(&buf, fullSize(14000)); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if _, _, err := parseDocument(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportCPU(b, start)
+}

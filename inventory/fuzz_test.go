@@ -26,6 +26,17 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A split parse, cut at every possible line, must give the tree a
+		// single parse gives, or decline.
+		if split, ok := parseSplit(data, len(data), 3); ok {
+			whole, _, err := parseYAML(data)
+			if err != nil {
+				t.Fatalf("the split parse succeeded where the single parse fails: %v", err)
+			}
+			if diff := sameTree(whole.Content[0], split.Content[0], "root"); diff != "" {
+				t.Fatalf("split parse differs from the single parse at %s", diff)
+			}
+		}
 		inv, err := Parse("fuzz.yml", data, LoadOptions{})
 		if err != nil {
 			var ce *ConfigError

@@ -53,7 +53,7 @@ func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
 	}
 	d.null = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
 
-	root, extra, err := parseYAML(data)
+	root, extra, err := parseDocument(data)
 	if err != nil {
 		d.add(syntaxProblem(name, err))
 		return nil, d.result()
