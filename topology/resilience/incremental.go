@@ -104,17 +104,22 @@ func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Resu
 
 // atomDiff returns the atoms in one list and not the other.
 func atomDiff(x, y []atom) []atom {
-	in := func(a atom, l []atom) bool {
-		return slices.ContainsFunc(l, func(b atom) bool { return b.name == a.name })
+	inX := make(map[string]bool, len(x))
+	for _, a := range x {
+		inX[a.name] = true
+	}
+	inY := make(map[string]bool, len(y))
+	for _, a := range y {
+		inY[a.name] = true
 	}
 	var out []atom
 	for _, a := range x {
-		if !in(a, y) {
+		if !inY[a.name] {
 			out = append(out, a)
 		}
 	}
 	for _, a := range y {
-		if !in(a, x) {
+		if !inX[a.name] {
 			out = append(out, a)
 		}
 	}
