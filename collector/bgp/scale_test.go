@@ -66,7 +66,7 @@ func vpnUpdates(tb testing.TB, n int, nextHop string, as uint32, withdraw bool) 
 			var a [4]byte
 			binary.BigEndian.PutUint32(a[:], uint32(10<<24|i<<8))
 			rd := bgp.NewRouteDistinguisherTwoOctetAS(uint16(as), uint32(i%10))
-			nl = append(nl, bgp.NewLabeledVPNIPAddrPrefix(24, netip.AddrFrom4(a).String(), *bgp.NewMPLSLabelStack(uint32(100+i%10)), rd))
+			nl = append(nl, bgp.NewLabeledVPNIPAddrPrefix(24, netip.AddrFrom4(a).String(), *bgp.NewMPLSLabelStack(uint32(100 + i%10)), rd))
 		}
 		var attrs []bgp.PathAttributeInterface
 		if withdraw {
