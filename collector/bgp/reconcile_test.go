@@ -1,9 +1,11 @@
 package bgp
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/inventory"
 )
 
 func TestReconcileView(t *testing.T) {
@@ -45,6 +47,67 @@ func TestReconcileView(t *testing.T) {
 				if d.Device != "rr-1" || d.Detail == "" {
 					t.Errorf("discrepancy %d lacks device or detail: %+v", i, d)
 				}
+			}
+		})
+	}
+}
+
+// TestMonitorReconcileEventsOnce checks that a discrepancy is reported as an
+// event when it appears, not at every poll, and again after it cleared.
+func TestMonitorReconcileEventsOnce(t *testing.T) {
+	cfg, inv := testInventory()
+	var events []Event
+	opts := DefaultOptions()
+	opts.OnEvent = func(e Event) { events = append(events, e) }
+	m, err := New(cfg, inv, opts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routerUp := []snmp.BGPPeer{{Remote: ip("192.0.2.100"), Local: ip("127.0.0.2"), State: 6, RemoteAS: 65000}}
+	routerDown := []snmp.BGPPeer{{Remote: ip("192.0.2.100"), Local: ip("127.0.0.2"), State: 3, RemoteAS: 65000}}
+	for i, tc := range []struct {
+		mib       []snmp.BGPPeer
+		current   int
+		newEvents int
+	}{
+		{routerUp, 1, 1},   // appears: one event
+		{routerUp, 1, 0},   // still there: none
+		{routerDown, 0, 0}, // cleared
+		{routerUp, 1, 1},   // back: reported again
+	} {
+		before := len(events)
+		ds := m.Reconcile("pfai-1", tc.mib)
+		if len(ds) != tc.current || len(events)-before != tc.newEvents {
+			t.Fatalf("call %d: %d discrepancies, %d new events; want %d and %d", i, len(ds), len(events)-before, tc.current, tc.newEvents)
+		}
+	}
+	if events[0].Kind != EventDiscrepancy || events[0].Device != "pfai-1" {
+		t.Errorf("event %+v", events[0])
+	}
+}
+
+func TestValidate(t *testing.T) {
+	base, _ := testInventory()
+	for _, tc := range []struct {
+		name string
+		mod  func(*inventory.BGP)
+		want string
+	}{
+		{"ok", func(*inventory.BGP) {}, ""},
+		{"no AS", func(c *inventory.BGP) { c.LocalAS = 0 }, "local_as is 0"},
+		{"IPv6 router id", func(c *inventory.BGP) { c.RouterID = ip("2001:db8::1") }, "router_id"},
+		{"duplicate peer", func(c *inventory.BGP) { c.Peers[1].Address = c.Peers[0].Address }, "declared twice"},
+		{"passive without listen port", func(c *inventory.BGP) { c.Peers[0].Passive = true }, "listen_port is 0"},
+		{"unknown family", func(c *inventory.BGP) { c.Peers[0].Families = []string{"evpn"} }, "unknown family"},
+		{"GTSM out of range", func(c *inventory.BGP) { c.Peers[0].TTLSecurity = 255 }, "ttl_security"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := base
+			c.Peers = append([]inventory.BGPPeer(nil), base.Peers...)
+			tc.mod(&c)
+			err := validate(c)
+			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("validate: %v, want %q", err, tc.want)
 			}
 		})
 	}
