@@ -30,6 +30,7 @@ func commands() []command {
 		{"demo", "run vigie on an embedded simulated RIE: no config needed", cmdDemo},
 		{"run", "run the daemon on an inventory file", cmdRun},
 		{"check-config", "validate an inventory file and report every problem", cmdCheckConfig},
+		{"whatif", "predict which sites a failure (e.g. an internet cut) would isolate", cmdWhatIf},
 		{"version", "print version information", cmdVersion},
 	}
 }
