@@ -124,7 +124,10 @@ type analysis struct {
 	srcBuf []int32
 	es     []entry
 	es2    []entry
-	deep   int
+	single []uint32 // landing mask with each of a.units failed alone
+	// lastMask is the mask of the last class entries() added.
+	lastMask uint32
+	deep     int
 	// names interns element names: the 300 sites behind one router share
 	// one "device:agg-..." string.
 	names map[int32]string

@@ -108,6 +108,7 @@ func (a *analysis) entries(si *siteInfo, fibreOnly bool, dst []entry) []entry {
 	dst = dst[:0]
 	add := func(x []int32) {
 		m := a.localReach(si, x, fibreOnly)
+		a.lastMask = m
 		f, nf := a.sharedOf(x)
 		for i := range dst {
 			if dst[i].mask == m && dst[i].f == f {
@@ -127,10 +128,14 @@ func (a *analysis) entries(si *siteInfo, fibreOnly bool, dst []entry) []entry {
 		}
 	}
 	a.units = units
+	a.single = a.single[:0]
 	var x [2]int32
 	for _, u := range units {
 		x[0] = u
 		add(x[:1])
+		if !fibreOnly {
+			a.single = append(a.single, a.lastMask)
+		}
 	}
 	for i, u := range units {
 		for _, v := range units[i+1:] {
@@ -198,6 +203,8 @@ func (a *analysis) evalSite(k int32, toDC []int) SiteResult {
 // datacentre: its own (checked one by one) and the core's (shared lists).
 func (a *analysis) siteSPOFs(si *siteInfo) []string {
 	g := a.g
+	// Called right after entries(si, false): a.units, a.single and a.es
+	// still describe this site, so single-unit reaches are reused.
 	var els []int32
 	var x [1]int32
 	for _, el := range si.elems {
@@ -205,13 +212,18 @@ func (a *analysis) siteSPOFs(si *siteInfo) []string {
 			continue
 		}
 		x[0] = el
-		m := a.localReach(si, x[:], false)
+		var m uint32
+		if i, ok := slices.BinarySearch(a.units, el); ok {
+			m = a.single[i]
+		} else {
+			m = a.localReach(si, x[:], false)
+		}
 		f, nf := a.sharedOf(x[:])
 		if a.coreCut(targetAnyDC, a.srcs(si, m), f[:nf], 1) == 0 {
 			els = append(els, el)
 		}
 	}
-	m0 := a.localReach(si, nil, false)
+	m0 := a.es[0].mask
 	var live []int32
 	for _, s := range a.srcs(si, m0) {
 		if a.core.targets[targetAnyDC].reach[s] {
