@@ -353,6 +353,7 @@ func TestAgainstBruteForce(t *testing.T) {
 		checkBackbone(g, b, r, fail)
 		// Incremental: from a random earlier state to this one.
 		f0 := randomFailures(rng, g)
+		checkWhatIf(g, f0, f, fail)
 		prev := g.Analyze(f0)
 		inc := g.Reanalyze(prev, f, nil)
 		if !reflect.DeepEqual(exported(inc), exported(r)) {
@@ -459,5 +460,34 @@ func checkBackbone(g *Graph, b brute, r *Result, fail func(string, ...any)) {
 	}
 	if !slices.Equal(aps, r.Backbone.Articulations) {
 		fail("articulations %v, brute force %v", r.Backbone.Articulations, aps)
+	}
+}
+
+// checkWhatIf compares WhatIf(current, extra) with brute force: isolated
+// after, newly isolated, and degraded (fewer paths than before).
+func checkWhatIf(g *Graph, current, extra Failures, fail func(string, ...any)) {
+	w := g.WhatIf(current, extra)
+	before, _ := g.resolve(current)
+	after, _ := g.resolve(current.Merge(extra))
+	bb := brute{g: g, dead: g.newDeadState(before)}
+	ba := brute{g: g, dead: g.newDeadState(after)}
+	var isolated, newly, degraded []string
+	for k := range g.sites {
+		kk := int32(k)
+		cb, ca := bb.cut(kk, targetAnyDC, nil), ba.cut(kk, targetAnyDC, nil)
+		id := g.sites[k].id
+		switch {
+		case ca == 0:
+			isolated = append(isolated, id)
+			if cb > 0 {
+				newly = append(newly, id)
+			}
+		case ca < cb:
+			degraded = append(degraded, id)
+		}
+	}
+	if !slices.Equal(w.Isolated, isolated) || !slices.Equal(w.NewlyIsolated, newly) || !slices.Equal(w.Degraded, degraded) {
+		fail("WhatIf(%v, %v): isolated %v newly %v degraded %v; brute force %v %v %v",
+			current.Items(), extra.Items(), w.Isolated, w.NewlyIsolated, w.Degraded, isolated, newly, degraded)
 	}
 }
