@@ -159,7 +159,7 @@ func TestAgainstNetworkXAndIgraph(t *testing.T) {
 }
 
 // BenchmarkVersusLibraries times NetworkX and igraph against this package
-// on the full 14,000-site RIE (max-flows on a sample of 100 sites) and
+// on the full 14,000-site RIE (max-flows on a sample of 30 sites) and
 // reports the ratios. It is heavy: run it alone, under flock:
 //
 //	flock /tmp/vigie-heavy.lock go test -run '^$' -bench VersusLibraries -benchtime 1x ./topology/resilience/
@@ -169,7 +169,7 @@ func BenchmarkVersusLibraries(b *testing.B) {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		res := runCompare(b, g, 100)
+		res := runCompare(b, g, 30)
 		_, _, _, took := goAnswers(g)
 		goBridges := took["bridges"].Seconds()
 		goPerSite := took["analyze"].Seconds() / float64(len(g.sites))
