@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -67,9 +68,22 @@ func TestSimRIE(t *testing.T) {
 			t.Errorf("%s does not survive the internet cut: %v", ic, w.SurvivingInterconnects)
 		}
 	}
+	// An overseas site with an access landing in its own region hangs on
+	// that region's cables; one tunnelled to the mainland on none.
 	for _, o := range w.Overseas {
-		if len(o.Transoceanic) == 0 {
-			t.Errorf("overseas site %s hangs on no transoceanic link", o.ID)
+		local := false
+		for _, a := range g.inv.Site(o.ID).Access {
+			if g.inv.DeviceRegion(g.inv.Device(a.Device)) == o.Region {
+				local = true
+			}
+		}
+		if local != (len(o.Transoceanic) > 0) {
+			t.Errorf("overseas site %s (access in its region: %v) hangs on %v", o.ID, local, o.Transoceanic)
+		}
+		for _, l := range o.Transoceanic {
+			if !strings.Contains(string(l), "agg-"+o.Region+"-") {
+				t.Errorf("overseas site %s of %s hangs on another region's cable %s", o.ID, o.Region, l)
+			}
 		}
 	}
 	// Incremental answers equal full ones for random single changes.

@@ -36,8 +36,9 @@ type WhatIf struct {
 }
 
 // OverseasSite is an overseas site in a what-if: whether it is cut off and
-// the transoceanic links it hangs on (the first ones met on its way out,
-// before the extra failures).
+// the transoceanic links it hangs on: the first ones met walking the live
+// core out of its own region's landing nodes, before the extra failures
+// (none for a site whose accesses all land outside its region).
 type OverseasSite struct {
 	ID           string   `json:"id"`
 	Region       string   `json:"region"`
@@ -109,17 +110,14 @@ func (g *Graph) WhatIf(current, extra Failures) *WhatIf {
 		if !si.overseas {
 			continue
 		}
-		// Start from the landing nodes in the site's own region: a
-		// via-internet access landing on the mainland is not a way out.
-		from := si.landing
-		var local []int32
+		// Start from the landing nodes in the site's own region: an
+		// access tunnelled over the internet to the mainland hangs on the
+		// internet, not on a cable.
+		var from []int32
 		for _, l := range si.landing {
 			if g.nodes[l].region == si.region {
-				local = append(local, l)
+				from = append(from, l)
 			}
-		}
-		if len(local) > 0 {
-			from = local
 		}
 		key := string(landingKey(from))
 		links, ok := cache[key]
