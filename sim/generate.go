@@ -609,3 +609,13 @@ func (b *builder) access(s *inventory.Site, ce, dev int, tech inventory.Technolo
 		ViaInternet:     via,
 	})
 }
+
+// SetPort points every device of inv at another SNMP port, for tests that
+// serve the fleet on a free port (snmpagent.Options{Port: 0}) and then poll
+// the inventory's addresses.
+func SetPort(inv *inventory.Inventory, port uint16) {
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		d.Address = netip.AddrPortFrom(d.Address.Addr(), port)
+	}
+}

@@ -338,3 +338,13 @@ func BenchmarkGenerate(b *testing.B) {
 		}
 	}
 }
+
+func TestSetPort(t *testing.T) {
+	inv := Generate(GenerateOptions{Sites: 20})
+	SetPort(inv, 40000)
+	for _, d := range inv.Devices {
+		if d.Address.Port() != 40000 || !d.Address.Addr().Is4() {
+			t.Fatalf("device %q at %v after SetPort(40000)", d.Name, d.Address)
+		}
+	}
+}
