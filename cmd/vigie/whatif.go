@@ -179,7 +179,11 @@ func writeWhatIfText(w io.Writer, inv *inventory.Inventory, r *resilience.WhatIf
 			for i, l := range o.Transoceanic {
 				ls[i] = string(l)
 			}
-			k := o.Region + ": " + listOrNone(ls)
+			links := strings.Join(ls, ", ")
+			if links == "" {
+				links = "no cable: every access lands outside the region"
+			}
+			k := o.Region + ": " + links
 			if _, ok := byLinks[k]; !ok {
 				order = append(order, k)
 			}
