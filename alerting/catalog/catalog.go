@@ -174,3 +174,49 @@ func MetricNames(expr string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// Selector is one vector selector of a query, as the linters see it.
+type Selector struct {
+	// Name is the metric name ("" when the selector names none).
+	Name string
+	// Matchers are the label matchers other than the name, as PromQL
+	// writes them: job=~"vigie".
+	Matchers []string
+	// InRate is true when the selector is the range of rate, irate,
+	// increase, resets or changes: where a counter belongs.
+	InRate bool
+}
+
+// Selectors parses expr and returns its vector selectors, in order.
+func Selectors(expr string) ([]Selector, error) {
+	e, err := parser.ParseExpr(expr)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: parse %q: %w", expr, err)
+	}
+	var out []Selector
+	parser.Inspect(e, func(n parser.Node, path []parser.Node) error {
+		vs, ok := n.(*parser.VectorSelector)
+		if !ok {
+			return nil
+		}
+		s := Selector{Name: vs.Name}
+		for _, m := range vs.LabelMatchers {
+			if m.Name != "__name__" {
+				s.Matchers = append(s.Matchers, m.String())
+			}
+		}
+		if len(path) >= 2 {
+			if _, ok := path[len(path)-1].(*parser.MatrixSelector); ok {
+				if c, ok := path[len(path)-2].(*parser.Call); ok {
+					switch c.Func.Name {
+					case "rate", "irate", "increase", "resets", "changes":
+						s.InRate = true
+					}
+				}
+			}
+		}
+		out = append(out, s)
+		return nil
+	})
+	return out, nil
+}

@@ -88,3 +88,19 @@ func TestLoadRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestSelectors(t *testing.T) {
+	got, err := Selectors(`sum(rate(vigie_x_total{job=~"j",instance=~"i"}[5m])) / sum(vigie_x_total{job="j"}) + increase((vigie_y_total)[5m:1m])`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Selector{
+		{Name: "vigie_x_total", Matchers: []string{`job=~"j"`, `instance=~"i"`}, InRate: true},
+		{Name: "vigie_x_total", Matchers: []string{`job="j"`}},
+		// A subquery is not a plain counter range: flagged as outside rate.
+		{Name: "vigie_y_total"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Selectors =\n%+v\nwant\n%+v", got, want)
+	}
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# End-to-end check of the rules and dashboards against a running vigie:
+# starts Debian's /usr/bin/prometheus on 127.0.0.1:<free port> scraping the
+# given /metrics URL with alerting/rules loaded, lets it scrape and evaluate
+# (VIGIE_E2E_SETTLE, default 45s), then runs every dashboard query and every
+# recording rule through the HTTP API and fails listing the empty ones
+# (except those in alerting/testdata/e2e-may-be-empty.txt) and every rule
+# Prometheus could not evaluate.
+#
+#   vigie demo &                                  # or make demo
+#   alerting/e2e.sh http://127.0.0.1:9742/metrics
+set -euo pipefail
+if [ $# -ne 1 ]; then
+  echo "usage: $0 VIGIE_METRICS_URL   (e.g. http://127.0.0.1:9742/metrics)" >&2
+  exit 2
+fi
+cd "$(dirname "$0")/.."
+VIGIE_URL="$1" exec go test ./alerting -run '^TestEndToEnd$' -count=1 -v -timeout 15m
