@@ -164,6 +164,10 @@ func cut(data []byte, pieces int) ([]piece, bool) {
 		case blank:
 		case l[0] != ' ':
 			return nil, false // a column-0 line that is no key: leave it to the parser
+		case !bytes.HasPrefix(l, []byte("  ")):
+			return nil, false // indented by one space: leave it to the parser
+		case inList && !isItem && !bytes.HasPrefix(l, []byte("   ")):
+			return nil, false // in a list, neither an item nor inside one
 		case listHead:
 			listHead = false
 			inList = isItem

@@ -65,6 +65,8 @@ func TestSplitDeclines(t *testing.T) {
 		"before key":    "  - x\n" + base,
 		"broken piece":  "regions:\n  - {id: a,\n  - b}\npops: []\n",
 		"unclosed flow": "regions: [\n  {id: a}\n]\n",
+		"shallow line":  "A:\n  -\n  -\n 0\n",
+		"list key":      "regions:\n  - {id: a}\n  id: b\n",
 	} {
 		if _, ok := parseSplit([]byte(src), 1000, 2); ok {
 			t.Errorf("%s: split, want the single parse", name)
