@@ -29,8 +29,8 @@ import (
 	"github.com/vigie-rie/vigie/inventory"
 )
 
-// Options configures an Agent. The zero value serves on 0.0.0.0:1161 with
-// the simulator's default credentials.
+// Options configures an Agent. The zero value serves on 0.0.0.0, on a free
+// port (see Agent.Port), with the simulator's default credentials.
 type Options struct {
 	// Listen is the address the sockets bind to (zero = 0.0.0.0). Requests
 	// to addresses no device has are dropped and counted.
