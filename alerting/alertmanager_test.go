@@ -107,6 +107,12 @@ func stormAlerts(n int) []apiAlert {
 		base("alertname", "VigieDeviceUnreachable", "severity", "warning", "device", "agg-lyon-3", "pop", "pop-lyon-1"),
 		base("alertname", "VigieSiteIsolated", "severity", "critical", "site", "S-ara-own",
 			"cause_kind", "link", "cause", "S-ara-own/access-1"),
+		// A router that isolates a single site: no common cause, the
+		// site's alert pages and explains the router's.
+		base("alertname", "VigieSiteIsolated", "severity", "critical", "site", "S-ara-alone",
+			"cause_kind", "device", "cause", "agg-annecy-1"),
+		base("alertname", "VigieRouterDown", "severity", "critical", "cause_kind", "device", "cause", "agg-annecy-1",
+			"device", "agg-annecy-1", "pop", "pop-annecy-1"),
 	}
 	for i := 1; i <= n; i++ {
 		s := stormSite(i)
@@ -121,7 +127,8 @@ func stormAlerts(n int) []apiAlert {
 // example configuration (receivers pointed at a local webhook, waits
 // shortened) and sends it the storm: agg-lyon-3 down, 300 sites isolated
 // behind it, their 300 CEs unreachable, plus one site isolated by its own
-// access. Exactly two pages must come out: the root cause and that site.
+// access and one isolated alone by its router. Exactly three pages must
+// come out: the root cause and those two sites.
 func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 	am := binary(t, alertmanagerPath)
 
@@ -161,21 +168,15 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 	waitReady(t, base+"/-/ready", 15*time.Second)
 
 	// Prometheus sends the alerts in the order their "for" durations
-	// stagger them (root cause 1m, sites and router 3m, devices 5m), each
+	// stagger them (root cause 1m, sites 3m, routers 4m, devices 5m), each
 	// with startsAt in the past, which makes Alertmanager flush a new group
 	// at once: inhibition only works because the sources are already in.
-	// The test posts in the same three waves.
+	// The test posts in the same waves.
 	alerts := stormAlerts(stormSites)
-	var waves [3][]apiAlert
+	wave := map[string]int{"VigieIsolationRootCause": 0, "VigieSiteIsolated": 1, "VigieRouterDown": 2, "VigieDeviceUnreachable": 3}
+	var waves [4][]apiAlert
 	for _, a := range alerts {
-		switch a.Labels["alertname"] {
-		case "VigieIsolationRootCause":
-			waves[0] = append(waves[0], a)
-		case "VigieDeviceUnreachable":
-			waves[2] = append(waves[2], a)
-		default:
-			waves[1] = append(waves[1], a)
-		}
+		waves[wave[a.Labels["alertname"]]] = append(waves[wave[a.Labels["alertname"]]], a)
 	}
 	posted := 0
 	for _, wave := range waves {
@@ -194,21 +195,21 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 	for {
 		all := getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=true&silenced=true")
 		active = getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=false&silenced=false")
-		if len(all) == len(alerts) && len(active) == 2 {
+		if len(all) == len(alerts) && len(active) == 3 {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("after 20 s, Alertmanager holds %d alerts of %d, %d not inhibited (want 2): %v",
+			t.Fatalf("after 20 s, Alertmanager holds %d alerts of %d, %d not inhibited (want 3): %v",
 				len(all), len(alerts), len(active), names(active))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	if n := names(active); strings.Join(n, " ") != "VigieIsolationRootCause/agg-lyon-3 VigieSiteIsolated/S-ara-own/access-1" {
-		t.Errorf("alerts left after inhibition = %v, want the root cause and the site with its own cause", n)
+	if n := names(active); strings.Join(n, " ") != "VigieIsolationRootCause/agg-lyon-3 VigieSiteIsolated/S-ara-own/access-1 VigieSiteIsolated/agg-annecy-1" {
+		t.Errorf("alerts left after inhibition = %v, want the root cause and the two sites isolated alone", n)
 	}
 
-	// The notifications themselves: two pages to the collection on-call,
+	// The notifications themselves: three pages to the collection on-call,
 	// nothing else (the CEs' warnings are inhibited too).
 	time.Sleep(4 * time.Second)
 	mu.Lock()
@@ -220,7 +221,8 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 		}
 	}
 	sort.Strings(pages)
-	want := "oncall-collection:VigieIsolationRootCause/agg-lyon-3 oncall-collection:VigieSiteIsolated/S-ara-own/access-1"
+	want := "oncall-collection:VigieIsolationRootCause/agg-lyon-3 oncall-collection:VigieSiteIsolated/S-ara-own/access-1 " +
+		"oncall-collection:VigieSiteIsolated/agg-annecy-1"
 	if strings.Join(pages, " ") != want {
 		t.Errorf("notifications = %v, want %s", pages, want)
 	}
