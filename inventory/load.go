@@ -303,7 +303,7 @@ func (d *decoder) profileList(n *yaml.Node, p fpath) {
 				s, ok := d.enum(v, r, "SNMP version", snmpVersions)
 				pr.Version, versionOK = SNMPVersion(s), ok
 			case "community":
-				pr.Community, hasCommunity = d.secret(v, r), true
+				pr.Community, hasCommunity = d.secret(v, r)
 			case "username":
 				pr.Username, _ = d.str(v, r)
 				hasUser = true
@@ -315,7 +315,7 @@ func (d *decoder) profileList(n *yaml.Node, p fpath) {
 					}
 				}
 			case "auth_password":
-				pr.AuthPassword, hasAuth = d.secret(v, r), true
+				pr.AuthPassword, hasAuth = d.secret(v, r)
 			case "priv_protocol":
 				if s, ok := d.enum(v, r, "privacy protocol", PrivProtocols); ok {
 					pr.PrivProtocol = s
@@ -324,7 +324,7 @@ func (d *decoder) profileList(n *yaml.Node, p fpath) {
 					}
 				}
 			case "priv_password":
-				pr.PrivPassword, hasPriv = d.secret(v, r), true
+				pr.PrivPassword, hasPriv = d.secret(v, r)
 			case "timeout":
 				if x, ok := d.duration(v, r, time.Millisecond, ""); ok {
 					pr.Timeout = x

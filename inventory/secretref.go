@@ -17,8 +17,15 @@ import (
 var secretKeys = []string{"env", "file"}
 
 // secret reads a secret reference. It never puts a value in a problem: an
-// inline secret is refused without being echoed.
-func (d *decoder) secret(v *yaml.Node, p fpath) Secret {
+// inline secret is refused without being echoed. given is false when the
+// value is null (the key is then as good as absent).
+func (d *decoder) secret(v *yaml.Node, p fpath) (s Secret, given bool) {
+	return d.secretRef(v, p), !isNull(d.deref(v))
+}
+
+func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
+
+func (d *decoder) secretRef(v *yaml.Node, p fpath) Secret {
 	line := v.Line
 	n := d.deref(v)
 	if n.Kind == yaml.ScalarNode {

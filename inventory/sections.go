@@ -443,7 +443,7 @@ func (d *decoder) peerList(n *yaml.Node, p fpath) {
 				})
 				x.Families = fs
 			case "password":
-				x.Password = d.secret(v, r)
+				x.Password, _ = d.secret(v, r)
 			case "max_prefixes":
 				if a, ok := d.integer(v, r, 0, math.MaxUint32); ok {
 					x.MaxPrefixes = uint32(a)
