@@ -81,9 +81,9 @@ func dialRaw(t testing.TB, local, remote string, as uint32, addPath bool) *rawPe
 			}
 		}
 	}()
-	// Keep the session alive for long tests.
+	// Keep the session alive: vigie's test hold time is 9 s.
 	go func() {
-		tk := time.NewTicker(20 * time.Second)
+		tk := time.NewTicker(2 * time.Second)
 		defer tk.Stop()
 		for {
 			select {

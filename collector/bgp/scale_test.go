@@ -158,9 +158,14 @@ func BenchmarkConvergence(b *testing.B) {
 		for _, p := range peers {
 			raws = append(raws, dialRaw(b, p.Address.String(), listen, p.RemoteAS, false))
 		}
-		for _, a := range append(addrs, vpnAddr) {
-			h.waitEvent(b, EventPeerUp, a, 20*time.Second)
-		}
+		eventually(b, 20*time.Second, "every injector session established", func() bool {
+			for _, p := range h.m.Peers() {
+				if !p.Established {
+					return false
+				}
+			}
+			return true
+		})
 
 		send := func(msgs [][][]byte) {
 			var wg sync.WaitGroup
