@@ -239,6 +239,7 @@ type worker struct {
 	val    value
 	buf    []uint32
 	digest [64]byte
+	iv, ks [16]byte
 	// The Response-PDU being encoded.
 	e        *encoder
 	budget   int

@@ -148,10 +148,11 @@ func cfbIV(iv *[16]byte, boots, time int32, salt []byte) {
 	copy(iv[8:], salt)
 }
 
-// cfb128 en- or decrypts src into dst (same length) in AES CFB-128 mode.
-// It is written out so that no stream object is allocated per message.
-func cfb128(block cipher.Block, iv [16]byte, dst, src []byte, decrypt bool) {
-	var ks [16]byte
+// cfb128 en- or decrypts src into dst (same length) in AES CFB-128 mode,
+// starting from iv (overwritten). It is written out so that no stream is
+// allocated per message; iv and ks are the caller's reused buffers, since
+// arrays handed to cipher.Block through its interface escape to the heap.
+func cfb128(block cipher.Block, iv, ks *[16]byte, dst, src []byte, decrypt bool) {
 	for len(src) > 0 {
 		block.Encrypt(ks[:], iv[:])
 		n := min(16, len(src))

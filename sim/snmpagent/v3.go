@@ -75,10 +75,9 @@ func (w *worker) answerV3(d *device, st *state, pkt []byte, now time.Time) ([]by
 		if len(r.privParams) != 8 || k.priv == nil || len(r.encrypted) > len(w.plain) {
 			return w.report(d, st, etime, usmDecryptionErrors, 0, nil, nil)
 		}
-		var iv [16]byte
-		cfbIV(&iv, r.boots, r.time, r.privParams)
+		cfbIV(&w.iv, r.boots, r.time, r.privParams)
 		plain := w.plain[:len(r.encrypted)]
-		cfb128(k.priv, iv, plain, r.encrypted, true)
+		cfb128(k.priv, &w.iv, &w.ks, plain, r.encrypted, true)
 		if err := decodeScoped(plain, r); err != nil {
 			return w.report(d, st, etime, usmDecryptionErrors, 0, nil, nil)
 		}
@@ -186,13 +185,12 @@ func (w *worker) encodeV3(d *device, st *state, etime int32, flags byte, u *user
 	}
 	t.close(sc)
 	if t != e {
-		var iv [16]byte
-		cfbIV(&iv, st.boots, etime, salt[:])
+		cfbIV(&w.iv, st.boots, etime, salt[:])
 		e.b = append(e.b, tagOctetString)
 		e.length(len(t.b))
 		off := len(e.b)
 		e.b = append(e.b, t.b...)
-		cfb128(k.priv, iv, e.b[off:], e.b[off:], false)
+		cfb128(k.priv, &w.iv, &w.ks, e.b[off:], e.b[off:], false)
 	}
 	shrink += e.close(m)
 	if authPos >= 0 {
