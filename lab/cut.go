@@ -186,6 +186,9 @@ func (l *Lab) readCuts() ([]cutRecord, error) {
 }
 
 func (l *Lab) writeCuts(recs []cutRecord) error {
+	if recs == nil {
+		recs = []cutRecord{}
+	}
 	b, err := json.MarshalIndent(recs, "", "  ")
 	if err != nil {
 		return err

@@ -91,6 +91,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Options, mode, scenarios string, stdout, stderr io.Writer) error {
 	switch cmd {
+	case "up", "down", "status", "cut", "restore", "exec":
+	default:
+		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore or exec", cmd)
+	}
+	switch cmd {
 	case "up":
 		start := time.Now()
 		l, err := lab.Up(ctx, file, opts)
@@ -121,6 +126,9 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 	l, err := lab.Open(file, opts)
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat(l.StateDir()); err != nil && cmd != "exec" {
+		return fmt.Errorf("lab %s is not up (no %s): run `vigie-lab up %s`", l.Topo.Name, l.StateDir(), file)
 	}
 	switch cmd {
 	case "status":
@@ -177,5 +185,5 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		}
 		return c.Wait()
 	}
-	return fmt.Errorf("unknown command %q: use up, down, status, cut, restore or exec", cmd)
+	return nil
 }
