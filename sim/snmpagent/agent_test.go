@@ -253,6 +253,26 @@ func TestV2cGetNextBulkWithGosnmp(t *testing.T) {
 	if len(walked) != len(names) {
 		t.Errorf("walk gave %d rows, bulk walk %d", len(walked), len(names))
 	}
+	// GetBulk with one non-repeater: one varbind for it, then three rows.
+	r, err = g.GetBulk([]string{oidSysName, oidIfName}, 1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got3 []string
+	for _, v := range r.Variables {
+		got3 = append(got3, v.Name)
+	}
+	if want3 := []string{".1.3.6.1.2.1.1.6.0", oidIfName + ".1", oidIfName + ".2", oidIfName + ".3"}; fmt.Sprint(got3) != fmt.Sprint(want3) {
+		t.Errorf("GetBulk(non-repeaters 1, max-repetitions 3) = %v, want %v", got3, want3)
+	}
+	// Past the end of the MIB: endOfMibView.
+	r, err = g.GetNext([]string{".1.3.6.1.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Variables[0].Type != gosnmp.EndOfMibView {
+		t.Errorf("GetNext past the MIB = %v, want endOfMibView", r.Variables[0].Type)
+	}
 	// Get of a missing instance and a missing object.
 	r, err = g.Get([]string{oidIfName + ".9999", ".1.3.6.1.4.1.1.1.0"})
 	if err != nil {
