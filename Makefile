@@ -6,7 +6,7 @@ TAGS      ?= gosnmp_nodebug
 GOFLAGS_T := -tags $(TAGS)
 BIN       := bin
 
-.PHONY: all build demo test unit deps vet fuzz bench clean
+.PHONY: all build demo test unit deps vet fuzz bench bench-peers clean
 
 all: build
 
@@ -39,3 +39,7 @@ bench:
 
 clean:
 	rm -rf $(BIN)
+
+## bench-peers: vigie vs snmp_exporter vs snmpbulkwalk on one simulated fleet (figures in BENCHMARKS.md)
+bench-peers:
+	./bench/peers.sh
