@@ -117,8 +117,7 @@ type analysis struct {
 	core   *core
 	cache  map[cutKey]cutVal
 	cs     *cutScratch
-	lmark  []uint32
-	lepoch uint32
+	lseen  []int32 // nodes of the cluster visited (clusters are tiny)
 	lstack []int32
 	units  []int32
 	srcBuf []int32
@@ -137,7 +136,7 @@ func (g *Graph) newAnalysis(dead deadState, c *core, cache map[cutKey]cutVal) *a
 	if cache == nil {
 		cache = make(map[cutKey]cutVal, 1024)
 	}
-	return &analysis{g: g, dead: dead, core: c, cache: cache, cs: g.newCutScratch(), lmark: make([]uint32, len(g.nodes)),
+	return &analysis{g: g, dead: dead, core: c, cache: cache, cs: &cutScratch{},
 		names: make(map[int32]string, 256)}
 }
 

@@ -20,8 +20,7 @@ type causer struct {
 	reach     map[string][]bool
 	order     []int
 	in        []bool
-	lmark     []uint32
-	lepoch    uint32
+	seen      []int32
 	stack     []int32
 	key       []byte
 }
@@ -111,9 +110,8 @@ func (c *causer) isolated(k int32) bool {
 		return true
 	}
 	reach := c.coreReach()
-	c.lepoch++
 	c.stack = append(c.stack[:0], si.node)
-	c.lmark[si.node] = c.lepoch
+	c.seen = append(c.seen[:0], si.node)
 	for len(c.stack) > 0 {
 		u := c.stack[len(c.stack)-1]
 		c.stack = c.stack[:len(c.stack)-1]
@@ -128,10 +126,10 @@ func (c *causer) isolated(k int32) bool {
 				}
 				continue
 			}
-			if g.nodes[v].site != k || c.lmark[v] == c.lepoch || c.anyIn(c.nodeAtoms[v]) {
+			if g.nodes[v].site != k || slices.Contains(c.seen, v) || c.anyIn(c.nodeAtoms[v]) {
 				continue
 			}
-			c.lmark[v] = c.lepoch
+			c.seen = append(c.seen, v)
 			c.stack = append(c.stack, v)
 		}
 	}
@@ -139,9 +137,6 @@ func (c *causer) isolated(k int32) bool {
 }
 
 func (c *causer) cause(k int32) []string {
-	if c.lmark == nil {
-		c.lmark = make([]uint32, len(c.g.nodes))
-	}
 	c.order = c.order[:0]
 	clear(c.in)
 	for i, a := range c.atoms {

@@ -31,15 +31,21 @@ type cutScratch struct {
 	buf2     []int32
 }
 
-func (g *Graph) newCutScratch() *cutScratch {
-	return &cutScratch{
-		killNode: make([]int32, len(g.nodes)), killEdge: make([]int32, len(g.edges)),
-		mark: make([]uint32, len(g.nodes)), parent: make([]int32, len(g.nodes)),
+// ready allocates the search arrays on first use: most analyses (and
+// nearly every incremental one) never need the search tree.
+func (cs *cutScratch) ready(g *Graph) {
+	if cs.killNode != nil {
+		return
 	}
+	cs.killNode = make([]int32, len(g.nodes))
+	cs.killEdge = make([]int32, len(g.edges))
+	cs.mark = make([]uint32, len(g.nodes))
+	cs.parent = make([]int32, len(g.nodes))
 }
 
 func (a *analysis) kill(u int32, d int32) {
 	g := a.g
+	a.cs.ready(g)
 	switch k, i := g.elemKind(u); k {
 	case 0:
 		a.cs.killNode[i] += d
@@ -60,6 +66,7 @@ func (a *analysis) okNode(n int32) bool {
 // the current failures and the overlay, and returns its risk units.
 func (a *analysis) findPath(t int, srcs []int32) ([]int32, bool) {
 	g, cs := a.g, a.cs
+	cs.ready(g)
 	cs.epoch++
 	q := cs.queue[:0]
 	for _, s := range srcs {

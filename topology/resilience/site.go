@@ -37,9 +37,8 @@ func (a *analysis) localReach(si *siteInfo, x []int32, fibreOnly bool) uint32 {
 	if a.dead.node[si.node] {
 		return 0
 	}
-	a.lepoch++
 	stack := append(a.lstack[:0], si.node)
-	a.lmark[si.node] = a.lepoch
+	seen := append(a.lseen[:0], si.node)
 	var mask uint32
 	for len(stack) > 0 {
 		u := stack[len(stack)-1]
@@ -71,14 +70,14 @@ func (a *analysis) localReach(si *siteInfo, x []int32, fibreOnly bool) uint32 {
 				}
 				continue
 			}
-			if g.nodes[v].site != g.nodes[si.node].site || a.lmark[v] == a.lepoch {
+			if g.nodes[v].site != g.nodes[si.node].site || slices.Contains(seen, v) {
 				continue
 			}
-			a.lmark[v] = a.lepoch
+			seen = append(seen, v)
 			stack = append(stack, v)
 		}
 	}
-	a.lstack = stack
+	a.lstack, a.lseen = stack, seen
 	return mask
 }
 
