@@ -176,6 +176,11 @@ func Build(inv *inventory.Inventory) (*Graph, error) {
 		dcIDs = append(dcIDs, dc.ID)
 	}
 	slices.Sort(dcIDs)
+	for i := 1; i < len(dcIDs); i++ {
+		if dcIDs[i] == dcIDs[i-1] {
+			return nil, fmt.Errorf("resilience: datacentre %q is declared twice; give each datacentre its own id", dcIDs[i])
+		}
+	}
 	for _, id := range dcIDs {
 		dc := inv.Datacentre(id)
 		region := ""
@@ -228,6 +233,9 @@ func Build(inv *inventory.Inventory) (*Graph, error) {
 	slices.SortFunc(icIDs, func(a, b int) int { return cmp.Compare(inv.Interconnects[a].ID, inv.Interconnects[b].ID) })
 	for _, i := range icIDs {
 		ic := &inv.Interconnects[i]
+		if _, dup := g.nodeByKey["interconnect:"+ic.ID]; dup {
+			return nil, fmt.Errorf("resilience: interconnect %q is declared twice; give each interconnect its own id", ic.ID)
+		}
 		n := addNode("interconnect:"+ic.ID, node{name: ic.ID, kind: kindInterconnect, site: -1})
 		g.ics = append(g.ics, n)
 		g.icKind = append(g.icKind, ic.Kind)

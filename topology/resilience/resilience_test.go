@@ -296,6 +296,16 @@ func TestBuildRejects(t *testing.T) {
 		{"link between sites", func(inv *inventory.Inventory) {
 			inv.Links = append(inv.Links, inventory.Link{A: inventory.Endpoint{Device: "ce-1"}, B: inventory.Endpoint{Device: "ce-2"}})
 		}, "a site is a leaf"},
+		{"twice the same datacentre", func(inv *inventory.Inventory) {
+			inv.Datacentres = append(inv.Datacentres, inventory.Datacentre{ID: "dc"})
+		}, `datacentre "dc" is declared twice`},
+		{"twice the same device", func(inv *inventory.Inventory) {
+			inv.Devices = append(inv.Devices, inventory.Device{Name: "pe", Role: inventory.RoleBackbone})
+		}, `device "pe" is declared twice`},
+		{"twice the same interconnect", func(inv *inventory.Inventory) {
+			ic := inventory.Interconnect{ID: "x", Kind: inventory.InterconnectTESTA, Device: "pe"}
+			inv.Interconnects = append(inv.Interconnects, ic, ic)
+		}, `interconnect "x" is declared twice`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			inv := base()
