@@ -305,7 +305,7 @@ func (d *decoder) profileList(n *yaml.Node, p fpath) {
 			case "community":
 				pr.Community, hasCommunity = d.secret(v, r)
 			case "username":
-				pr.Username, _ = d.str(v, r)
+				pr.Username, _ = d.name(v, r, "username")
 				hasUser = true
 			case "auth_protocol":
 				if s, ok := d.enum(v, r, "auth protocol", AuthProtocols); ok {
