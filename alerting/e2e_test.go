@@ -252,6 +252,11 @@ scrape_configs:
 	}
 	time.Sleep(settle)
 
+	// What the rules make of it, for the log: pending alerts are firing
+	// ones whose "for" has not elapsed yet.
+	if alerts, err := r.api("/api/v1/query", url.Values{"query": {`count by (alertname, alertstate) (ALERTS)`}}); err == nil {
+		t.Logf("alerts after %s: %s", settle, alerts)
+	}
 	allowed := mayBeEmpty(t)
 	r.checkRules()
 	r.checkRecords(t, allowed)

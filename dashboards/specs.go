@@ -65,7 +65,7 @@ func overview() *builder {
 	b.add(12, 9, panel("table", "Sites per region", "short",
 		"Sites of each region by state (vigie_region_sites).",
 		tableQ(`sum by (region, state) (vigie_region_sites{JI,region=~"$region"})`)).
-		transform("groupingToMatrix", map[string]any{"columnField": "state", "rowField": "region", "valueField": "Value", "emptyValue": "zero"}))
+		transform("groupingToMatrix", map[string]any{"columnField": "state", "rowField": "region", "valueField": "Value"}))
 	b.add(12, 9, panel("bargauge", "Share of sites connected, by region", "percentunit",
 		"Share of the region's sites that reach at least one datacentre.",
 		instantQ(`sort(region:vigie_sites_connected:ratio{JI,region=~"$region"})`, "{{region}}")).
