@@ -323,3 +323,27 @@ func TestBuildRejects(t *testing.T) {
 		t.Fatalf("valid inventory rejected: %v", err)
 	}
 }
+
+// TestConcurrentUse: a Graph and a Result are shared by the live analysis
+// and the API's what-ifs; run it with -race.
+func TestConcurrentUse(t *testing.T) {
+	g := loadSlice(t, "rie-small")
+	prev := g.Analyze(failures(t, "device:agg-lyon-1"))
+	want := g.Analyze(failures(t, "device:agg-lyon-1", "internet"))
+	both, one := failures(t, "device:agg-lyon-1", "internet"), failures(t, "device:agg-lyon-1")
+	done := make(chan *Result, 8)
+	for i := range 8 {
+		go func() {
+			if i%2 == 0 {
+				done <- g.Reanalyze(prev, both, nil)
+			} else {
+				done <- g.WhatIf(one, Failures{Internet: true}).After
+			}
+		}()
+	}
+	for range 8 {
+		if got := <-done; !slices.Equal(got.Sites[0].SPOFs, want.Sites[0].SPOFs) || got.Counts != want.Counts {
+			t.Errorf("concurrent result differs: %+v vs %+v", got.Counts, want.Counts)
+		}
+	}
+}
