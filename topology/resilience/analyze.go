@@ -56,7 +56,8 @@ type SiteResult struct {
 	Isolated bool `json:"isolated,omitempty"`
 	// Cause is, for an isolated site, the smallest set of failure items that
 	// alone explains its isolation (sites behind one dead router share it);
-	// empty when the inventory itself gives the site no path.
+	// every device of a PoP is named "pop:ID", links making up a whole SRLG
+	// "srlg:ID". Empty when the inventory itself gives the site no path.
 	Cause []string `json:"cause,omitempty"`
 }
 
@@ -170,6 +171,7 @@ func (g *Graph) Analyze(failed Failures) *Result {
 func (r *Result) finish(a *analysis, recause []bool, backbone *Backbone) {
 	g := r.g
 	cz := newCauser(g, r.atoms)
+	rolled := map[string][]string{}
 	for k := range r.Sites {
 		s := &r.Sites[k]
 		if !s.Isolated {
@@ -177,7 +179,14 @@ func (r *Result) finish(a *analysis, recause []bool, backbone *Backbone) {
 			continue
 		}
 		if recause == nil || recause[k] {
-			s.Cause = cz.cause(int32(k))
+			c := cz.cause(int32(k))
+			key := strings.Join(c, "\x00")
+			rc, ok := rolled[key]
+			if !ok {
+				rc = g.rollup(c)
+				rolled[key] = rc
+			}
+			s.Cause = rc
 		}
 	}
 	r.Causes = groupCauses(r.Sites)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // causer finds, for an isolated site, an inclusion-minimal set of failure
@@ -174,4 +175,98 @@ func (c *causer) cause(k int32) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// rollup names a cause by what failed rather than by the pieces seen down:
+// every device of a PoP becomes "pop:ID", and links that make up exactly a
+// whole SRLG become "srlg:ID". The live state reports devices and links one
+// by one; the on-call engineer is paged for "the PoP" or "the duct".
+func (g *Graph) rollup(cause []string) []string {
+	devs := map[string]bool{}
+	for _, it := range cause {
+		if name, ok := strings.CutPrefix(it, "device:"); ok {
+			devs[name] = true
+		}
+	}
+	drop := map[string]bool{}
+	var add []string
+	if len(devs) >= 2 {
+		for _, p := range g.inv.PoPs {
+			ns := g.popDevices[p.ID]
+			if len(ns) < 2 {
+				continue
+			}
+			all := true
+			for _, n := range ns {
+				if !devs[g.nodes[n].name] {
+					all = false
+					break
+				}
+			}
+			if all {
+				for _, n := range ns {
+					drop["device:"+g.nodes[n].name] = true
+				}
+				add = append(add, "pop:"+p.ID)
+			}
+		}
+	}
+	// Links: the edges each link item stands for.
+	itemEdges := map[string][]int32{}
+	for _, it := range cause {
+		if strings.HasPrefix(it, "link:") {
+			if a, ok := g.resolveItem(it); ok {
+				itemEdges[it] = a.edges
+			}
+		}
+	}
+	if len(itemEdges) >= 2 {
+		edgeItem := map[int32]string{}
+		for it, es := range itemEdges {
+			for _, e := range es {
+				edgeItem[e] = it
+			}
+		}
+		for s := range g.srlgs {
+			es := g.srlgEdges[s]
+			if len(es) < 2 {
+				continue
+			}
+			items := map[string]bool{}
+			all := true
+			for _, e := range es {
+				it, ok := edgeItem[e]
+				if !ok {
+					all = false
+					break
+				}
+				items[it] = true
+			}
+			// The items must stand for this SRLG's links and nothing else.
+			for it := range items {
+				for _, e := range itemEdges[it] {
+					if !slices.Contains(es, e) {
+						all = false
+					}
+				}
+			}
+			if all && len(items) >= 2 {
+				for it := range items {
+					drop[it] = true
+				}
+				add = append(add, "srlg:"+g.srlgs[s])
+			}
+		}
+	}
+	if len(add) == 0 {
+		return cause
+	}
+	out := add
+	for _, it := range cause {
+		if !drop[it] {
+			out = append(out, it)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }

@@ -374,10 +374,12 @@ func checkCause(t *testing.T, g *Graph, atoms []atom, k int32, cause []string, f
 	t.Helper()
 	isolatedBy := func(items []string) bool {
 		var sub []atom
-		for _, a := range atoms {
-			if slices.Contains(items, a.name) {
-				sub = append(sub, a)
+		for _, it := range items {
+			a, ok := g.resolveItem(it)
+			if !ok {
+				fail("cause item %q is unknown", it)
 			}
+			sub = append(sub, a)
 		}
 		b := brute{g: g, dead: g.newDeadState(sub)}
 		return !b.connected(k, targetAnyDC, nil, nil)

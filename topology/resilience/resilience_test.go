@@ -81,6 +81,16 @@ func TestKnownAnswers(t *testing.T) {
 			{id: "A", isolated: true, cause: []string{"srlg:duct-pop-1"}},
 			{id: "D", isolated: true, cause: []string{"srlg:duct-pop-1"}},
 		}, 1},
+		// Live failures come device by device and link by link; the cause
+		// names the PoP, the duct.
+		{"agg-fanout", []string{"device:agg-1", "device:agg-2"}, []site{
+			{id: "A", isolated: true, cause: []string{"device:agg-1"}},
+			{id: "D", isolated: true, cause: []string{"pop:pop-1"}},
+		}, 2},
+		{"agg-fanout", []string{"link:agg-1:xe-1--p-1:xe-1", "link:agg-2:xe-1--p-2:xe-1"}, []site{
+			{id: "A", isolated: true, cause: []string{"srlg:duct-pop-1"}},
+			{id: "D", isolated: true, cause: []string{"srlg:duct-pop-1"}},
+		}, 1},
 		{"agg-fanout", []string{"pop:pop-1"}, []site{
 			{id: "D", isolated: true, cause: []string{"pop:pop-1"}},
 		}, 1},
