@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -59,10 +60,12 @@ type Collector struct {
 	log     *slog.Logger
 	pol     inventory.Polling
 	devices []*device
-	byName  map[string]*device
-	roles   map[inventory.Role]*roleState
-	poller  *snmp.Poller
-	m       *metrics
+	// sorted holds the devices by name, the order metrics are exposed in.
+	sorted []*device
+	byName map[string]*device
+	roles  map[inventory.Role]*roleState
+	poller *snmp.Poller
+	m      *metrics
 	// pollFn polls one device; tests replace it.
 	pollFn func(ctx context.Context, t *snmp.Target, st *snmp.DeviceState) *snmp.Poll
 
@@ -168,6 +171,8 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 		}
 		r.devices++
 	}
+	c.sorted = slices.Clone(c.devices)
+	slices.SortFunc(c.sorted, func(a, b *device) int { return strings.Compare(a.name, b.name) })
 	c.m.initRoles(c.roles)
 	if reg != nil {
 		if err := c.m.register(reg); err != nil {
@@ -203,6 +208,8 @@ type completion struct {
 	d   *device
 	ok  bool
 	end time.Time
+	// cut says shutdown ended the poll: it says nothing about the device.
+	cut bool
 }
 
 // Run polls the fleet until ctx is cancelled, then waits for the polls in
@@ -264,8 +271,8 @@ func (c *Collector) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ok := c.pollOne(ctx, d)
-				done <- completion{d: d, ok: ok, end: time.Now()}
+				ok, cut := c.pollOne(ctx, d)
+				done <- completion{d: d, ok: ok, end: time.Now(), cut: cut}
 			}()
 		}
 		wait := time.Hour
@@ -288,7 +295,7 @@ func (c *Collector) Run(ctx context.Context) error {
 			c.m.inFlight.Set(float64(inFlight))
 			c.complete(cm)
 			// Back-off moves the next poll later than the grid slot.
-			if !cm.ok && cm.d.failures >= 2 && cm.d.heapIdx >= 0 {
+			if !cm.ok && !cm.cut && cm.d.failures >= 2 && cm.d.heapIdx >= 0 {
 				if next := cm.end.Add(retryDelay(cm.d.interval, c.pol.MaxBackoff, cm.d.failures)); next.After(cm.d.due) {
 					cm.d.due = next
 					heap.Fix(&h, cm.d.heapIdx)
@@ -336,6 +343,9 @@ func (c *Collector) skip(d *device, now time.Time) {
 func (c *Collector) complete(cm completion) {
 	d := cm.d
 	d.running = false
+	if cm.cut {
+		return
+	}
 	d.polled = true
 	if cm.ok {
 		d.failures = 0
@@ -357,8 +367,9 @@ func (c *Collector) complete(cm completion) {
 	}
 }
 
-// pollOne runs one poll of d in the calling goroutine and reports success.
-func (c *Collector) pollOne(ctx context.Context, d *device) bool {
+// pollOne runs one poll of d in the calling goroutine and reports success,
+// or that shutdown cut it short.
+func (c *Collector) pollOne(ctx context.Context, d *device) (ok, cut bool) {
 	timeout := c.opts.PollTimeout
 	if timeout <= 0 {
 		timeout = d.interval * 9 / 10
@@ -368,14 +379,14 @@ func (c *Collector) pollOne(ctx context.Context, d *device) bool {
 	cancel()
 	if ctx.Err() != nil {
 		// Cut short by shutdown: not the device's fault, not counted.
-		return res.Err == nil
+		return res.Err == nil, true
 	}
 	c.record(d, res)
 	d.latest.Store(res)
 	if c.opts.OnPoll != nil {
 		c.opts.OnPoll(res)
 	}
-	return res.Err == nil
+	return res.Err == nil, false
 }
 
 // record turns a poll into metrics and log lines.

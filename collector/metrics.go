@@ -2,7 +2,9 @@ package collector
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vigie-rie/vigie/collector/snmp"
@@ -193,7 +195,10 @@ func (dc *deviceCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector: it only sends what each
 // device's last poll built.
 func (dc *deviceCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, d := range dc.c.devices {
+	// Devices in name order and, in build, interfaces in name order: the
+	// registry sorts every family by label values, and sorted input makes
+	// that sort nearly linear (a third of a full scrape's CPU otherwise).
+	for _, d := range dc.c.sorted {
 		if p := d.scraped.Load(); p != nil {
 			for _, metric := range *p {
 				ch <- metric
@@ -214,6 +219,7 @@ type deviceSeries struct {
 	ifLabels   map[int32][]string // ifIndex -> device, role, region, ifName
 	bgpLabels  map[bgpKey][]string
 	prevCap    int
+	order      []int
 }
 
 type bgpKey struct {
@@ -294,7 +300,13 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 	gauge(m.uptime, res.System.Uptime.Seconds(), s.labels)
 	gauge(m.lldp, float64(len(res.LLDP)), s.labels)
 	if level != InterfacesNone {
+		s.order = s.order[:0]
 		for i := range res.Interfaces {
+			s.order = append(s.order, i)
+		}
+		ifs := res.Interfaces
+		slices.SortFunc(s.order, func(a, b int) int { return strings.Compare(ifs[a].Name, ifs[b].Name) })
+		for _, i := range s.order {
 			ifc := &res.Interfaces[i]
 			if level == InterfacesUp && !ifc.AdminUp {
 				continue

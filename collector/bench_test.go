@@ -1,0 +1,84 @@
+package collector
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/vigie-rie/vigie/collector/snmp"
+)
+
+// benchPoll is a device with 10 interfaces and 2 BGP peers.
+func benchPoll(name string) *snmp.Poll {
+	now := time.Now()
+	p := &snmp.Poll{Device: name, Start: now, End: now.Add(3 * time.Millisecond),
+		System: snmp.System{Name: name, Uptime: time.Hour}}
+	for i := 1; i <= 10; i++ {
+		p.Interfaces = append(p.Interfaces, snmp.Interface{Index: int32(i), Name: fmt.Sprintf("GigabitEthernet0/%d", i),
+			AdminUp: true, OperStatus: 1, HighSpeed: 1000, InOctets: uint64(i) << 30, OutOctets: uint64(i) << 29})
+	}
+	for i := 1; i <= 2; i++ {
+		p.BGPPeers = append(p.BGPPeers, snmp.BGPPeer{Remote: netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), State: 6, RemoteAS: 64600})
+	}
+	return p
+}
+
+// filledCollector returns a collector whose n devices each had one poll.
+func filledCollector(b *testing.B, n int) (*Collector, *prometheus.Registry) {
+	inv := testInventory(n, time.Minute, anyAddr)
+	reg := prometheus.NewRegistry()
+	c, err := New(inv, Options{Sessions: 1}, nil, reg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.poller.Close() })
+	for _, d := range c.devices {
+		p := benchPoll(d.name)
+		d.state = snmp.NewDeviceState()
+		c.record(d, p)
+	}
+	return c, reg
+}
+
+// BenchmarkScrape is one full /metrics scrape (Gather + text encoding) of
+// 2,000 devices with 10 interfaces and 2 BGP peers each (~136k series).
+func BenchmarkScrape(b *testing.B) {
+	_, reg := filledCollector(b, 2000)
+	var buf bytes.Buffer
+	b.ResetTimer()
+	series := 0
+	for i := 0; i < b.N; i++ {
+		buf.Reset()
+		mfs, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
+		series = 0
+		for _, mf := range mfs {
+			series += len(mf.Metric)
+			_ = enc.Encode(mf)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(series), "ns/series")
+	b.ReportMetric(float64(series), "series")
+}
+
+// BenchmarkRecord is the per-poll cost of turning a poll into cached series.
+func BenchmarkRecord(b *testing.B) {
+	c, _ := filledCollector(b, 1)
+	d := c.devices[0]
+	p := benchPoll(d.name)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c.record(d, p)
+	}
+}
+
+var _ = context.Background
