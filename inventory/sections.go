@@ -365,14 +365,14 @@ var (
 func (d *decoder) bgp(n *yaml.Node, p fpath) {
 	b := &d.inv.BGP
 	b.Line = n.Line
-	var hasRouterID, hasLocalAS bool
+	var hasRouterID, hasLocalAS, asOK bool
 	ok := d.fields(n, p, "the bgp section", func(key string, k, v *yaml.Node) {
 		r := p.k(key)
 		switch key {
 		case "local_as":
 			hasLocalAS = true
 			if x, ok := d.integer(v, r, 0, math.MaxUint32); ok {
-				b.LocalAS = uint32(x)
+				b.LocalAS, asOK = uint32(x), true
 			}
 		case "router_id":
 			hasRouterID = true
@@ -397,10 +397,14 @@ func (d *decoder) bgp(n *yaml.Node, p fpath) {
 	if !ok {
 		return
 	}
-	if !hasLocalAS && len(b.Peers) > 0 {
-		d.missing(b.Line, p.k("local_as"), "bgp has peers but no local_as: give vigie's AS number (or remove the peers to disable BGP)")
+	if len(b.Peers) > 0 && b.LocalAS == 0 {
+		if !hasLocalAS {
+			d.missing(b.Line, p.k("local_as"), "bgp has peers but no local_as: give vigie's AS number (or remove the peers to disable BGP)")
+		} else if asOK {
+			d.errf(b.Line, p.k("local_as"), "local_as 0 disables BGP, but peers are declared: give vigie's AS number or remove the peers")
+		}
 	}
-	if hasLocalAS && !hasRouterID {
+	if b.LocalAS != 0 && !hasRouterID {
 		d.missing(b.Line, p.k("router_id"), "missing router_id: give vigie's BGP identifier, an IPv4 address such as its loopback")
 	}
 }

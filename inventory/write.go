@@ -407,7 +407,9 @@ func (e *writer) bgp(b *BGP) {
 	}
 	e.raw("bgp:")
 	e.line()
-	e.field("  ", "local_as", strconv.FormatUint(uint64(b.LocalAS), 10))
+	if b.LocalAS != 0 {
+		e.field("  ", "local_as", strconv.FormatUint(uint64(b.LocalAS), 10))
+	}
 	if b.RouterID.IsValid() {
 		e.field("  ", "router_id", b.RouterID.String())
 	}
