@@ -285,6 +285,7 @@ func (a *Agent) newWorker(c *net.UDPConn, id uint64) *worker {
 		salt:   splitmix64(a.opts.Seed ^ id<<56 ^ uint64(time.Now().UnixNano())),
 		rng:    splitmix64(id + 1),
 	}
+	w.view.mib = a.mib
 	binary.NativeEndian.PutUint64(w.outOOB[0:], uint64(unix.CmsgLen(unix.SizeofInet4Pktinfo)))
 	binary.NativeEndian.PutUint32(w.outOOB[8:], unix.IPPROTO_IP)
 	binary.NativeEndian.PutUint32(w.outOOB[12:], unix.IP_PKTINFO)
@@ -333,6 +334,10 @@ func (w *worker) handle(pkt []byte, from netip.AddrPort, dst [4]byte) {
 	st := d.state.Load()
 	if st.faults.Timeout {
 		a.stats.drop(dropFaultTimeout)
+		return
+	}
+	if st.off {
+		a.stats.drop(dropPoweredOff)
 		return
 	}
 	out, ok := w.answer(d, st, pkt)

@@ -139,12 +139,40 @@ func (a *Agent) SetLink(name, ifName string, up bool) error {
 	return nil
 }
 
+// SetPower switches a device off (on=false) or back on. Off, it answers
+// nothing, every link it has goes down at both ends (neighbours lose it in
+// LLDP, ifOperStatus and BGP) and its iBGP peers see the session idle: what
+// a dead aggregation router looks like to the rest of the network. On, it
+// boots (as Reboot) and its links come back up.
+func (a *Agent) SetPower(name string, on bool) error {
+	d, err := a.device(name)
+	if err != nil {
+		return err
+	}
+	if on {
+		if err := a.Reboot(name); err != nil {
+			return err
+		}
+	}
+	a.update(d, func(s *state) { s.off = !on })
+	for _, it := range d.ifaces {
+		if it.peerDev < 0 {
+			continue
+		}
+		if err := a.SetLink(name, it.name, on); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeviceInfo describes one simulated device, for the control endpoint.
 type DeviceInfo struct {
 	Name       string          `json:"name"`
 	Address    netip.Addr      `json:"address"`
 	EngineID   string          `json:"engine_id"`
 	EngineBoot int32           `json:"engine_boots"`
+	PoweredOff bool            `json:"powered_off,omitempty"`
 	Uptime     string          `json:"uptime"`
 	Faults     Faults          `json:"faults"`
 	Interfaces []InterfaceInfo `json:"interfaces"`
@@ -167,7 +195,7 @@ func (a *Agent) Device(name string) (DeviceInfo, error) {
 	}
 	st := d.state.Load()
 	info := DeviceInfo{Name: d.name, Address: netip.AddrFrom4(d.addr), EngineID: hex.EncodeToString(d.engineID),
-		EngineBoot: st.boots, Uptime: a.clock().Sub(st.boot).Truncate(time.Second).String(), Faults: st.faults}
+		EngineBoot: st.boots, PoweredOff: st.off, Uptime: a.clock().Sub(st.boot).Truncate(time.Second).String(), Faults: st.faults}
 	for i, it := range d.ifaces {
 		ii := InterfaceInfo{IfIndex: i + 1, Name: it.name, Up: !st.link(int32(i)).down}
 		if it.peerDev >= 0 {
@@ -238,6 +266,7 @@ func parseDur(s string) (time.Duration, error) {
 //	DELETE /faults                             heal every device
 //	POST   /reboot/{name}                      reboot a device
 //	POST   /link/{name}?interface=IF&state=down|up   take a link down or up, both ends
+//	POST   /power/{name}?state=off|on          switch a device off (silent, links down) or on
 //
 // It takes no credentials and changes the simulation: serve it on loopback.
 func (a *Agent) Handler() http.Handler {
@@ -292,6 +321,22 @@ func (a *Agent) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /reboot/{name}", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.Reboot(r.PathValue("name")); err != nil {
+			httpError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /power/{name}", func(w http.ResponseWriter, r *http.Request) {
+		var on bool
+		switch r.URL.Query().Get("state") {
+		case "on":
+			on = true
+		case "off":
+		default:
+			http.Error(w, "state must be on or off", http.StatusBadRequest)
+			return
+		}
+		if err := a.SetPower(r.PathValue("name"), on); err != nil {
 			httpError(w, err)
 			return
 		}

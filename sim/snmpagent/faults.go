@@ -81,7 +81,9 @@ type state struct {
 	boot     time.Time
 	boots    int32
 	rebooted bool
-	links    map[int32]linkState
+	// off is a powered-off device: silent, its links down, its BGP peers idle.
+	off   bool
+	links map[int32]linkState
 }
 
 func (s *state) clone() *state {

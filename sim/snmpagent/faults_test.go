@@ -353,3 +353,60 @@ func TestControlEndpoint(t *testing.T) {
 		t.Errorf("POST reboot: %d", code)
 	}
 }
+
+func TestPowerOffAggregationRouter(t *testing.T) {
+	f := startAgent(t, 30, Options{})
+	al := accessOf(t, f)
+	aggName := al.Device
+	if f.inv.Device(aggName).Role != inventory.RoleCollection {
+		t.Skip("first access lands on a concentrator")
+	}
+	ce := v2client(t, f, f.inv.Device(al.Router).Address.Addr())
+	rr := v2client(t, f, f.inv.Device("rr-1").Address.Addr())
+	agg := v2client(t, f, f.inv.Device(aggName).Address.Addr())
+	agg.Retries, agg.Timeout = 0, 300*time.Millisecond
+	idle := func(g *gosnmp.GoSNMP) int {
+		n := 0
+		for _, v := range walkColumn(t, g, oidPeerState) {
+			if gosnmp.ToBigInt(v.Value).Int64() == 1 {
+				n++
+			}
+		}
+		return n
+	}
+	if idle(ce) != 0 || idle(rr) != 0 {
+		t.Fatal("idle sessions before the power cut")
+	}
+	if err := f.agent.SetPower(aggName, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agg.Get([]string{oidSysName}); err == nil {
+		t.Error("a powered-off router answered")
+	}
+	if idle(ce) == 0 {
+		t.Error("the CE's session to the dead aggregation router is not idle")
+	}
+	if idle(rr) != 1 {
+		t.Errorf("route reflector has %d idle sessions, want 1 (the dead router's)", idle(rr))
+	}
+	ceIdx := ifIndexByName(t, ce)[al.RouterInterface]
+	if gosnmp.ToBigInt(walkColumn(t, ce, oidIfOper)[ceIdx].Value).Int64() != 2 {
+		t.Error("the CE's access interface is not down")
+	}
+	f.clock.Add(3 * time.Second)
+	if err := f.agent.SetPower(aggName, true); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(2 * time.Second)
+	agg.Timeout = time.Second
+	r, err := agg.Get([]string{oidSysUpTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up := r.Variables[0].Value.(uint32); up != 200 {
+		t.Errorf("sysUpTime 2 s after power-on = %d, want 200", up)
+	}
+	if idle(ce) != 0 || idle(rr) != 0 {
+		t.Error("sessions still idle after power-on")
+	}
+}

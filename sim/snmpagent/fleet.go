@@ -80,6 +80,8 @@ type session struct {
 	remoteAS                uint32
 	// ifIdx is the interface the session runs over (-1 = multi-hop iBGP).
 	ifIdx int32
+	// peer is the device at the other end of the session.
+	peer int32
 	// base is the established-transitions count before the simulator started.
 	base uint32
 }
@@ -263,9 +265,9 @@ func newFleet(inv *inventory.Inventory, seed uint64, start time.Time) (*fleet, e
 			ceAddr := addU32([4]byte{100, 64, 0, 0}, 2*p2p+1)
 			p2p++
 			base := 1 + uint32(unit(seed, int(ce.idx), int(ci))*4)
-			ce.sessions = append(ce.sessions, session{remote: aggAddr, local: ceAddr, remoteID: agg.routerID,
+			ce.sessions = append(ce.sessions, session{remote: aggAddr, local: ceAddr, remoteID: agg.routerID, peer: agg.idx,
 				remoteAS: agg.localAS, ifIdx: ci, base: base})
-			agg.sessions = append(agg.sessions, session{remote: ceAddr, local: aggAddr, remoteID: ce.routerID,
+			agg.sessions = append(agg.sessions, session{remote: ceAddr, local: aggAddr, remoteID: ce.routerID, peer: ce.idx,
 				remoteAS: ce.localAS, ifIdx: ai, base: base})
 		}
 	}
@@ -299,9 +301,9 @@ func newFleet(inv *inventory.Inventory, seed uint64, start time.Time) (*fleet, e
 		}
 		for _, rr := range rrs {
 			base := 1 + uint32(unit(seed, int(d.idx), int(rr.idx))*3)
-			d.sessions = append(d.sessions, session{remote: rr.routerID, local: d.routerID, remoteID: rr.routerID,
+			d.sessions = append(d.sessions, session{remote: rr.routerID, local: d.routerID, remoteID: rr.routerID, peer: rr.idx,
 				remoteAS: rieAS, ifIdx: -1, base: base})
-			rr.sessions = append(rr.sessions, session{remote: d.routerID, local: rr.routerID, remoteID: d.routerID,
+			rr.sessions = append(rr.sessions, session{remote: d.routerID, local: rr.routerID, remoteID: d.routerID, peer: d.idx,
 				remoteAS: rieAS, ifIdx: -1, base: base})
 		}
 	}

@@ -26,6 +26,7 @@ type value struct {
 // of its state and one reading of the clock, so that every value in an
 // answer is consistent.
 type view struct {
+	mib      *mib
 	d        *device
 	st       *state
 	now      time.Time
@@ -41,6 +42,10 @@ func (v *view) reset(d *device, st *state, now time.Time) {
 	v.lldpRows = v.lldpRows[:0]
 	v.lldpDone = false
 }
+
+// peerState is the state of the device at the other end of a session:
+// a reboot or power-off there shows in this device's BGP table.
+func (v *view) peerState(s *session) *state { return v.mib.fleet.devices[s.peer].state.Load() }
 
 // ifDown reports whether interface i's link is down.
 func (v *view) ifDown(i int) bool { return v.st.link(int32(i)).down }
@@ -369,7 +374,7 @@ func newMIB(f *fleet) *mib {
 		{1, func(v *view, s *session, out *value) { ipValue(s.remoteID, v, out) }}, // bgpPeerIdentifier
 		{2, func(v *view, s *session, out *value) { // bgpPeerState: idle(1) or established(6)
 			st := int64(6)
-			if s.ifIdx >= 0 && v.ifDown(int(s.ifIdx)) {
+			if (s.ifIdx >= 0 && v.ifDown(int(s.ifIdx))) || v.peerState(s).off {
 				st = 1
 			}
 			*out = value{tag: tagInteger, i: st}
@@ -389,10 +394,16 @@ func newMIB(f *fleet) *mib {
 			if s.ifIdx >= 0 {
 				n += v.st.link(s.ifIdx).ups
 			}
+			if p := v.peerState(s); p.boot.After(v.st.boot) && !p.off {
+				n++ // the peer rebooted since we did: the session came back once more
+			}
 			*out = value{tag: tagCounter32, u: uint64(n)}
 		}},
 		{16, func(v *view, s *session, out *value) { // bgpPeerFsmEstablishedTime, seconds
 			since := v.st.boot
+			if p := v.peerState(s); p.boot.After(since) {
+				since = p.boot
+			}
 			if s.ifIdx >= 0 {
 				if ls := v.st.link(s.ifIdx); ls.since.After(since) {
 					since = ls.since

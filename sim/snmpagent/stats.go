@@ -21,6 +21,7 @@ const (
 	dropPanic
 	dropSlowBacklog
 	dropWriteError
+	dropPoweredOff
 	numDrop
 )
 
@@ -35,6 +36,7 @@ var dropNames = [numDrop]string{
 	dropPanic:          "panic",
 	dropSlowBacklog:    "slow_backlog",
 	dropWriteError:     "write_error",
+	dropPoweredOff:     "powered_off",
 }
 
 const (
