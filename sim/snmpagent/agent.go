@@ -448,7 +448,7 @@ func (w *worker) respond(p *pdu, e *encoder, budget int) bool {
 	case pduGetBulk:
 		tooBig = !w.bulk(p)
 	default: // Set: the simulator is read-only.
-		s, vl = w.head(errNotWritble, 1)
+		s, vl = w.head(errNotWritable, 1)
 		for _, oid := range w.oids {
 			w.val = value{tag: tagNull}
 			w.put(oid)

@@ -36,11 +36,9 @@ const (
 
 // SNMP error-status values (RFC 3416).
 const (
-	errNoError    = 0
-	errTooBig     = 1
-	errGenErr     = 5
-	errNoAccess   = 6
-	errNotWritble = 17
+	errNoError     = 0
+	errTooBig      = 1
+	errNotWritable = 17
 )
 
 // maxOIDArcs bounds the arcs of one decoded OID (RFC 2578 allows 128).

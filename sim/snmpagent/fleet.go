@@ -7,6 +7,7 @@ package snmpagent
 // computed per request in mib.go.
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"net/netip"
@@ -324,23 +325,13 @@ func newFleet(inv *inventory.Inventory, seed uint64, start time.Time) (*fleet, e
 			it.errRate = 0.05 * unit(seed, int(d.idx), -2-i)
 		}
 		slices.SortFunc(d.sessions, func(a, b session) int {
-			return int64Cmp(binary.BigEndian.Uint32(a.remote[:]), binary.BigEndian.Uint32(b.remote[:]))
+			return cmp.Compare(binary.BigEndian.Uint32(a.remote[:]), binary.BigEndian.Uint32(b.remote[:]))
 		})
 		d.sessions = slices.CompactFunc(d.sessions, func(a, b session) bool { return a.remote == b.remote })
 		st := &state{boot: start.Add(-d.uptime0), boots: 1 + int32(unit(seed, int(d.idx), -3)*20)}
 		d.state.Store(st)
 	}
 	return f, nil
-}
-
-func int64Cmp(a, b uint32) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ifIndexOf returns the index in d.ifaces of the interface named name, or -1.
