@@ -121,6 +121,7 @@ type analysis struct {
 	lseen  []int32 // nodes of the cluster visited (clusters are tiny)
 	lstack []int32
 	units  []int32
+	units2 []int32 // units of the fibre-only / access-only enumerations
 	srcBuf []int32
 	es     []entry
 	es2    []entry

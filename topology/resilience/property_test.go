@@ -207,10 +207,25 @@ func (b brute) units() []int32 {
 }
 
 func (b brute) cut(k int32, t int, skip func(e int32) bool) int {
+	return b.cutUnits(k, t, skip, b.units())
+}
+
+// accessUnits are the units without site k's own routers.
+func (b brute) accessUnits(k int32) []int32 {
+	var out []int32
+	for _, u := range b.units() {
+		if kind, n := b.g.elemKind(u); kind == 0 && b.g.nodes[n].site == k {
+			continue
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func (b brute) cutUnits(k int32, t int, skip func(e int32) bool, us []int32) int {
 	if !b.connected(k, t, nil, skip) {
 		return 0
 	}
-	us := b.units()
 	for _, u := range us {
 		if !b.connected(k, t, []int32{u}, skip) {
 			return 1
@@ -265,12 +280,12 @@ func (b brute) effective(k int32, paths int) inventory.Protection {
 		nonFibre := func(e int32) bool {
 			return g.edges[e].kind == edgeAccess && g.edges[e].tech != inventory.TechFibre
 		}
-		if b.cut(k, targetAnyDC, nonFibre) >= 2 {
+		if b.cutUnits(k, targetAnyDC, nonFibre, b.accessUnits(k)) >= 2 {
 			return inventory.ProtectionDiverse
 		}
 		return inventory.ProtectionDual
 	}
-	if paths >= 2 {
+	if b.cutUnits(k, targetAnyDC, nil, b.accessUnits(k)) >= 2 {
 		return inventory.ProtectionBackup
 	}
 	return inventory.ProtectionSingle

@@ -104,7 +104,9 @@ func TestKnownAnswers(t *testing.T) {
 			{id: "X", paths: 1, effective: inventory.ProtectionDual, spofs: []string{"srlg:duct-rue-garibaldi"}},
 			// Both cables come ashore in one landing station.
 			{id: "G", paths: 1, effective: inventory.ProtectionDual, spofs: []string{"srlg:landing-baie-mahault"}},
-			{id: "Y", paths: 1, effective: inventory.ProtectionSingle, spofs: []string{"device:ce-y"}},
+			// Fibre and 4G on one CE: the accesses are a backup pair (the
+			// level describes the accesses), the CE is the one SPOF.
+			{id: "Y", paths: 1, effective: inventory.ProtectionBackup, spofs: []string{"device:ce-y"}},
 		}, 0},
 		{"shared-risk", []string{"device:agg-a", "internet"}, []site{
 			{id: "Y", isolated: true, cause: []string{"device:agg-a", "internet"}},

@@ -102,8 +102,11 @@ func (a *analysis) unitDead(u int32) bool {
 	return false
 }
 
-// entries enumerates the classes of X with |X| <= 2, cheapest first.
-func (a *analysis) entries(si *siteInfo, fibreOnly bool, dst []entry) []entry {
+// entries enumerates the classes of X with |X| <= 2, cheapest first. With
+// fibreOnly, non-fibre accesses are ignored; with accessOnly, the site's
+// own routers are not counted as units (the protection level describes
+// the accesses, see effective).
+func (a *analysis) entries(si *siteInfo, fibreOnly, accessOnly bool, dst []entry) []entry {
 	dst = dst[:0]
 	add := func(x []int32) {
 		m := a.localReach(si, x, fibreOnly)
@@ -120,19 +123,31 @@ func (a *analysis) entries(si *siteInfo, fibreOnly bool, dst []entry) []entry {
 	if dst[0].mask == 0 && dst[0].nf == 0 {
 		return dst
 	}
-	units := a.units[:0]
-	for _, u := range si.units {
-		if !a.unitDead(u) {
-			units = append(units, u)
-		}
+	main := !fibreOnly && !accessOnly
+	units := a.units2[:0]
+	if main {
+		units = a.units[:0]
 	}
-	a.units = units
-	a.single = a.single[:0]
+	for _, u := range si.units {
+		if a.unitDead(u) {
+			continue
+		}
+		if k, _ := a.g.elemKind(u); accessOnly && k == 0 {
+			continue
+		}
+		units = append(units, u)
+	}
+	if main {
+		a.units = units
+		a.single = a.single[:0]
+	} else {
+		a.units2 = units
+	}
 	var x [2]int32
 	for _, u := range units {
 		x[0] = u
 		add(x[:1])
-		if !fibreOnly {
+		if main {
 			a.single = append(a.single, a.lastMask)
 		}
 	}
@@ -183,7 +198,7 @@ func (a *analysis) evalSite(k int32, toDC []int) SiteResult {
 	g := a.g
 	si := &g.sites[k]
 	r := SiteResult{ID: si.id, Region: si.region, Overseas: si.overseas, Designed: si.designed}
-	a.es = a.entries(si, false, a.es)
+	a.es = a.entries(si, false, false, a.es)
 	r.Paths = a.cutFor(si, a.es, targetAnyDC)
 	r.PathsBackbone = a.cutFor(si, a.es, targetBackbone)
 	r.PathsToDC = toDC[:len(g.dcs):len(g.dcs)]
@@ -202,7 +217,7 @@ func (a *analysis) evalSite(k int32, toDC []int) SiteResult {
 // datacentre: its own (checked one by one) and the core's (shared lists).
 func (a *analysis) siteSPOFs(si *siteInfo) []string {
 	g := a.g
-	// Called right after entries(si, false): a.units, a.single and a.es
+	// Called right after entries(si, false, false): a.units, a.single and a.es
 	// still describe this site, so single-unit reaches are reused.
 	var els []int32
 	var x [1]int32
@@ -251,7 +266,9 @@ func (a *analysis) siteSPOFs(si *siteInfo) []string {
 }
 
 // effective derives the protection a site has now from its live accesses
-// and its disjoint paths (rule in docs/resilience.md).
+// and its disjoint paths (rule in docs/resilience.md). Like the designed
+// level, it describes the accesses: the site's own routers are not counted
+// (a single CE stays listed among the SPOFs and caps Paths at 1).
 func (a *analysis) effective(si *siteInfo, paths int) inventory.Protection {
 	if paths == 0 {
 		return inventory.ProtectionNone
@@ -265,12 +282,15 @@ func (a *analysis) effective(si *siteInfo, paths int) inventory.Protection {
 		}
 	}
 	if fibres >= 2 {
-		es := a.entries(si, true, a.es2)
-		a.es2 = es
-		if a.cutFor(si, es, targetAnyDC) >= 2 {
+		a.es2 = a.entries(si, true, true, a.es2)
+		if a.cutFor(si, a.es2, targetAnyDC) >= 2 {
 			return inventory.ProtectionDiverse
 		}
 		return inventory.ProtectionDual
+	}
+	if paths < 2 {
+		a.es2 = a.entries(si, false, true, a.es2)
+		paths = a.cutFor(si, a.es2, targetAnyDC)
 	}
 	if paths >= 2 {
 		return inventory.ProtectionBackup
