@@ -86,7 +86,7 @@ func (g *Graph) isTarget(t int, n int32) bool {
 
 func (g *Graph) targetCount() int { return targetFirstDC + len(g.dcs) }
 
-// coreAlive reports whether node n is a live core node.
+// nodeOK reports whether node n is a live core node.
 func (c *core) nodeOK(n int32) bool { return c.g.nodes[n].site < 0 && !c.dead.node[n] }
 
 func (g *Graph) buildCore(dead deadState) *core {
