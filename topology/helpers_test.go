@@ -39,7 +39,7 @@ func loadInventory(t testing.TB, name string) *inventory.Inventory {
 // harness runs a Topology on a test inventory with a fake clock, and
 // builds polls from a simple description of each device's ports.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	inv    *inventory.Inventory
 	topo   *Topology
 	reg    *prometheus.Registry
@@ -51,13 +51,19 @@ type harness struct {
 	down      map[string]bool
 	lldpOff   map[string]bool
 	extraLLDP map[string][]snmp.LLDPNeighbor
+	portMap   map[string]map[string][2]string
 	cancel    context.CancelFunc
 	done      chan struct{}
 }
 
-func newHarness(t *testing.T, opts Options) *harness {
+func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
-	h := &harness{t: t, inv: loadInventory(t, "small.json"), reg: prometheus.NewPedanticRegistry(), now: t0,
+	return newHarnessInv(t, loadInventory(t, "small.json"), opts)
+}
+
+func newHarnessInv(t testing.TB, inv *inventory.Inventory, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, inv: inv, reg: prometheus.NewPedanticRegistry(), now: t0,
 		uptime: map[string]time.Duration{}, down: map[string]bool{}, lldpOff: map[string]bool{}, extraLLDP: map[string][]snmp.LLDPNeighbor{}}
 	if opts.Now == nil {
 		opts.Now = func() time.Time { return h.now }
@@ -70,6 +76,7 @@ func newHarness(t *testing.T, opts Options) *harness {
 		t.Fatal(err)
 	}
 	h.topo = topo
+	h.portMap = h.ports()
 	h.start()
 	return h
 }
@@ -119,7 +126,7 @@ func (h *harness) ports() map[string]map[string][2]string {
 func (h *harness) poll(dev string) *snmp.Poll {
 	h.uptime[dev] += time.Minute
 	p := &snmp.Poll{Device: dev, Start: h.now, End: h.now, System: snmp.System{Name: dev, Uptime: h.uptime[dev]}}
-	ports := h.ports()[dev]
+	ports := h.portMap[dev]
 	names := make([]string, 0, len(ports))
 	for n := range ports {
 		names = append(names, n)

@@ -1,0 +1,76 @@
+package topology
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/topology/store"
+)
+
+// TestRestartServesFromStore: a vigie that saw a fibre down and an unknown
+// neighbour is stopped; a new one on the same file serves that topology at
+// once, before any poll, and polling then refreshes it.
+func TestRestartServesFromStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{Store: st})
+	h.down["agg-lyon-1:ge2"] = true
+	h.extraLLDP["agg-lyon-1"] = []snmp.LLDPNeighbor{{LocalPort: "ge7", SysName: "rogue-switch", PortDescr: "port1"}}
+	h.round()
+	h.round("agg-lyon-2")
+	h.round("agg-lyon-2") // now unreachable
+	h.stop()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st2, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatalf("reopening the store: %v", err)
+	}
+	t.Cleanup(func() { _ = st2.Close() })
+	h2 := newHarness(t, Options{Store: st2})
+	// No poll yet: everything below comes from the file.
+	if l := h2.link(s2Fibre1); l.state != LinkDown || l.a.status == statusUnknown && l.b.status == statusUnknown {
+		t.Errorf("restored %s: state %s, ends %+v %+v; want down with its IF-MIB status", s2Fibre1, l.state, l.a, l.b)
+	}
+	if d := h2.topo.st.devices["agg-lyon-2"]; d.state != DeviceUnreachable || d.polls != 3 {
+		t.Errorf("restored agg-lyon-2 = %s after %d polls, want unreachable after 3", d.state, d.polls)
+	}
+	if s := site(t, h2, "S2"); !s.Isolated || s.Cause == "" {
+		t.Errorf("restored analysis of S2 = %+v, want isolated (one fibre down, the other router unreachable)", s)
+	}
+	if l := h2.link("lldp:agg-lyon-1:ge7--rogue-switch:port1"); l.disagreement != DisagreeUndeclaredNeighbor {
+		t.Errorf("restored observed link: %+v", l)
+	}
+	if evs := h2.eventsOf(EventDeviceUnreachable); len(evs) != 1 {
+		t.Errorf("restored events: %d device_unreachable, want 1", len(evs))
+	}
+
+	// Polling refreshes it.
+	delete(h2.down, "agg-lyon-1:ge2")
+	h2.extraLLDP = map[string][]snmp.LLDPNeighbor{}
+	h2.now = h.now.Add(time.Hour)
+	h2.round()
+	if l := h2.link(s2Fibre1); l.state != LinkUp {
+		t.Errorf("after a poll, %s = %s, want up", s2Fibre1, l.state)
+	}
+	if s := site(t, h2, "S2"); s.State != SiteNominal {
+		t.Errorf("after a poll, S2 = %+v", s)
+	}
+	h2.stop()
+	snap, err := st2.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range snap.Links {
+		if l.Kind == string(KindObserved) {
+			t.Errorf("vanished observed link still in the store: %+v", l)
+		}
+	}
+}
