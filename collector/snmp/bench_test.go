@@ -1,0 +1,83 @@
+package snmp
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"testing"
+
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim"
+	"github.com/vigie-rie/vigie/sim/snmpagent"
+)
+
+// benchSim serves a small simulated fleet in-process and returns a target
+// of each SNMP version. The responder runs in the same process: the figures
+// include its CPU (TestFleetFigures in package collector separates them).
+func benchSim(b *testing.B) (v2, v3 *Target) {
+	inv := sim.Generate(sim.GenerateOptions{Seed: 3, Sites: 60})
+	a, err := snmpagent.New(inv, snmpagent.Options{Seed: 3, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.Listen(); err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	pol := inv.Polling
+	for i := range inv.Devices {
+		d := inv.Devices[i]
+		d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(a.Port()))
+		t, err := NewTarget(&d, inv.Profile(d.Profile), pol)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if t.Version == inventory.SNMPv3 && v3 == nil && d.Role == inventory.RoleCollection {
+			v3 = t
+		}
+		if t.Version == inventory.SNMPv2c && v2 == nil {
+			v2 = t
+		}
+	}
+	if v2 == nil || v3 == nil {
+		b.Fatal("the simulated fleet lacks a v2c or v3 device")
+	}
+	return v2, v3
+}
+
+// BenchmarkPollSim polls one simulated device repeatedly (all tables): the
+// per-poll cost of the whole path, ns/varbind included.
+func BenchmarkPollSim(b *testing.B) {
+	v2, v3 := benchSim(b)
+	for _, tc := range []struct {
+		name string
+		t    *Target
+	}{{"v2c", v2}, {"v3", v3}} {
+		b.Run(tc.name, func(b *testing.B) {
+			p, err := NewPoller(Options{Sessions: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close()
+			st := NewDeviceState()
+			if r := p.Poll(context.Background(), tc.t, st); r.Err != nil {
+				b.Fatal(r.Err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			varbinds := 0
+			for i := 0; i < b.N; i++ {
+				r := p.Poll(context.Background(), tc.t, st)
+				if r.Err != nil {
+					b.Fatal(r.Err)
+				}
+				varbinds += r.Varbinds
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(varbinds), "ns/varbind")
+			b.ReportMetric(float64(varbinds)/float64(b.N), "varbinds/poll")
+		})
+	}
+}
