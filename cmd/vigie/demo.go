@@ -55,9 +55,13 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	dopts, err := sf.options(logger)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	demo, err := daemon.NewDemo(daemon.DemoOptions{Sites: *sites, Seed: *seed, Interval: *interval,
-		Faults: *faults, Daemon: sf.options(logger)})
+		Faults: *faults, Daemon: dopts})
 	if err != nil {
 		return err
 	}

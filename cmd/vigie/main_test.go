@@ -19,6 +19,11 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
 		{[]string{"version"}, 0, "vigie dev", ""},
 		{[]string{"version", "--nope"}, 2, "", "flag provided but not defined"},
+		{[]string{"run", "--help"}, 0, "", "SIGHUP reloads"},
+		{[]string{"run"}, 2, "", "--config FILE"},
+		{[]string{"demo", "--collector.interface-metrics", "collection=some"}, 1, "", "want ROLE=all|up|none"},
+		{[]string{"demo", "--collector.interface-metrics", "core=up"}, 1, "", "ROLE one of collection"},
+		{[]string{"run", "--config", "testdata/bad-site.yml"}, 1, "", "vigie check-config --secrets"},
 	}
 	for _, tc := range tests {
 		var out, errOut bytes.Buffer

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/vigie-rie/vigie/collector"
 	"github.com/vigie-rie/vigie/daemon"
 	"github.com/vigie-rie/vigie/inventory"
 )
@@ -43,6 +45,7 @@ type serveFlags struct {
 	webConfig string
 	db        string
 	pprof     bool
+	ifLevels  listFlag
 	log       logFlags
 }
 
@@ -51,12 +54,29 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&s.webConfig, "web.config.file", "", "exporter-toolkit web config file enabling TLS and/or basic auth")
 	fs.StringVar(&s.db, "db", "", `bbolt file of the live topology (overrides agent.db; "-" keeps it in memory)`)
 	fs.BoolVar(&s.pprof, "web.enable-pprof", false, "serve /debug/pprof/ (exposes internals; off by default)")
+	fs.Var(&s.ifLevels, "collector.interface-metrics", "ROLE=all|up|none, repeatable: which interfaces of a role's devices get\n"+
+		"per-interface series (up = administratively up only; none = device-level series only).\n"+
+		"Interfaces are polled and feed the topology whatever the level. Example: collection=up")
 	s.log.register(fs)
 }
 
-func (s *serveFlags) options(logger *slog.Logger) daemon.Options {
+func (s *serveFlags) options(logger *slog.Logger) (daemon.Options, error) {
+	levels := map[inventory.Role]collector.InterfaceLevel{}
+	for _, kv := range s.ifLevels {
+		role, level, ok := strings.Cut(kv, "=")
+		valid := slices.Contains(inventory.Roles, inventory.Role(role))
+		switch collector.InterfaceLevel(level) {
+		case collector.InterfacesAll, collector.InterfacesUp, collector.InterfacesNone:
+		default:
+			ok = false
+		}
+		if !ok || !valid {
+			return daemon.Options{}, fmt.Errorf("--collector.interface-metrics=%q: want ROLE=all|up|none with ROLE one of collection, backbone, pfai, pfs", kv)
+		}
+		levels[inventory.Role(role)] = collector.InterfaceLevel(level)
+	}
 	return daemon.Options{ListenAddresses: s.listen, WebConfigFile: s.webConfig, DB: s.db,
-		EnablePprof: s.pprof, Version: buildVersion(), Logger: logger}
+		EnablePprof: s.pprof, Version: buildVersion(), Logger: logger, InterfaceMetrics: levels}, nil
 }
 
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
@@ -88,7 +108,11 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	return runReloading(ctx, inv, load, hup, sf.options(logger), logger)
+	opts, err := sf.options(logger)
+	if err != nil {
+		return err
+	}
+	return runReloading(ctx, inv, load, hup, opts, logger)
 }
 
 // runReloading runs a daemon for inv and, on each signal from hup, loads the
