@@ -154,8 +154,12 @@ func cut(data []byte, pieces int) ([]piece, bool) {
 			if cur.start >= 0 {
 				cur.end = pos
 				parts = append(parts, cur)
+				cur = piece{start: pos, line: line}
+			} else {
+				// The first piece takes the comments before the first key
+				// too: every byte must go through a parser.
+				cur = piece{start: 0, line: 1}
 			}
-			cur = piece{start: pos, line: line}
 			inList, listHead = false, head
 		case cur.start < 0:
 			if !blank {
