@@ -93,7 +93,7 @@ func labPids(name, dir string, inodes map[uint64]string) map[int]bool {
 		if err != nil || pid <= 1 || pid == os.Getpid() {
 			continue
 		}
-		if inLab(pid, inodes) || runsLabProgram(pid) {
+		if inLab(pid, inodes) || runsLabDaemon(pid, name, dir) {
 			pids[pid] = true
 		}
 	}
@@ -121,22 +121,25 @@ func inLab(pid int, inodes map[uint64]string) bool {
 	return in
 }
 
-// runsLabProgram tells whether a pid from a pid file still runs one of the
-// daemons the lab starts (the pid may have been reused since a crash).
-func runsLabProgram(pid int) bool {
+// runsLabDaemon tells whether a pid from a pid file still runs one of the
+// daemons this lab started (the pid may have been reused since a crash):
+// the program must be one the lab runs and its command line must name the
+// lab's state directory or FRR pathspace.
+func runsLabDaemon(pid int, name, dir string) bool {
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	if err != nil {
 		return false
 	}
 	exe = strings.TrimSuffix(exe, " (deleted)")
-	if strings.HasPrefix(exe, frrLibDir+"/") {
-		return true
+	if !strings.HasPrefix(exe, frrLibDir+"/") && exe != "/usr/sbin/snmpd" && exe != "/usr/sbin/lldpd" {
+		return false
 	}
-	switch exe {
-	case "/usr/sbin/snmpd", "/usr/sbin/lldpd":
-		return true
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
 	}
-	return false
+	cmdline := string(b)
+	return strings.Contains(cmdline, dir+"/") || strings.Contains(cmdline, "\x00"+nsPrefix(name))
 }
 
 // stopProcesses sends SIGTERM, waits up to 5 s, then SIGKILLs what is left.

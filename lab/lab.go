@@ -147,6 +147,11 @@ func Up(ctx context.Context, file string, opts Options) (*Lab, error) {
 	if left, _ := labNamespaces(l.Topo.Name); len(left) > 0 {
 		return nil, fmt.Errorf("lab: %s already has namespaces (%s...): run `vigie-lab down %s` first", l.Topo.Name, left[0], file)
 	}
+	// State without namespaces is a crashed run's: clear it, so that no
+	// stale pid file or cut carries over into the new lab.
+	if err := Down(ctx, l.Topo.Name, l.opts); err != nil {
+		return nil, err
+	}
 	if err := l.up(ctx); err != nil {
 		l.opts.Logger.Error("lab up failed", "lab", l.Topo.Name, "err", err)
 		if !l.opts.KeepOnFailure {

@@ -226,6 +226,13 @@ func (r *nodeRun) bgpStatus(ctx context.Context, s *NodeStatus) error {
 	if err != nil {
 		return err
 	}
+	return parseBGPSummary(out, r.lab.Topo.MgmtSubnet, s.BGPPeers)
+}
+
+// parseBGPSummary reads FRR's `show bgp vrf all summary json` into peers,
+// keyed "vrf/address". Sessions with the mgmt subnet are the agent under
+// test's (vigie's BGP speaker): not the lab's to wait for.
+func parseBGPSummary(out []byte, mgmt netip.Prefix, peers map[string]string) error {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(out, &doc); err != nil {
 		return fmt.Errorf("vtysh gave no JSON: %w", err)
@@ -245,17 +252,15 @@ func (r *nodeRun) bgpStatus(ctx context.Context, s *NodeStatus) error {
 				continue
 			}
 			for addr, p := range afi.Peers {
-				// Sessions with the mgmt network are the agent under test's
-				// (vigie's BGP speaker): not the lab's to wait for.
-				if a, err := netip.ParseAddr(addr); err == nil && r.lab.Topo.MgmtSubnet.Contains(a) {
+				if a, err := netip.ParseAddr(addr); err == nil && mgmt.Contains(a) {
 					continue
 				}
 				key := vrf + "/" + addr
 				// A session counts once, Established only if it is in every family.
-				if old, ok := s.BGPPeers[key]; ok && old != "Established" {
+				if old, ok := peers[key]; ok && old != "Established" {
 					continue
 				}
-				s.BGPPeers[key] = p.State
+				peers[key] = p.State
 			}
 		}
 	}
@@ -269,6 +274,13 @@ func (r *nodeRun) lldpStatus(ctx context.Context, s *NodeStatus) error {
 	if err != nil {
 		return err
 	}
+	return parseLLDPNeighbors(out, s.LLDPSeen)
+}
+
+// parseLLDPNeighbors reads `lldpcli -f json0 show neighbors` (json0: the
+// format whose shape does not change with the number of entries) into
+// seen, interface -> the neighbour's system name.
+func parseLLDPNeighbors(out []byte, seen map[string]string) error {
 	var doc struct {
 		LLDP []struct {
 			Interface []struct {
@@ -290,7 +302,7 @@ func (r *nodeRun) lldpStatus(ctx context.Context, s *NodeStatus) error {
 			if len(ifc.Chassis) > 0 && len(ifc.Chassis[0].Name) > 0 {
 				name = ifc.Chassis[0].Name[0].Value
 			}
-			s.LLDPSeen[ifc.Name] = name
+			seen[ifc.Name] = name
 		}
 	}
 	return nil
