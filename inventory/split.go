@@ -201,7 +201,8 @@ func shift(n *yaml.Node, by int) {
 // at a key add their pairs to the top-level mapping; list continuations add
 // their items to the list of the key before them.
 func assemble(parts []piece) (*yaml.Node, bool) {
-	top := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: parts[0].line, Column: 1}
+	first := parts[0].root
+	top := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: first.Line, Column: first.Column}
 	for _, p := range parts {
 		r := p.root
 		if r.Style&yaml.FlowStyle != 0 || r.Anchor != "" || (r.Tag != "!!map" && r.Tag != "!!seq") {
