@@ -62,7 +62,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	level := slog.LevelWarn
+	// Warnings reach the user once, from Up's result; the log says failures.
+	level := slog.LevelError
 	if *verbose {
 		level = slog.LevelInfo
 	}
