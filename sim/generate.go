@@ -1,7 +1,8 @@
 // Package sim is vigie's fleet simulator: it generates a realistic RIE
 // inventory (regions, PoPs, backbone, PFAI, PFS, 14,000 sites with their
 // access links) deterministically from a seed, and serves every generated
-// device as an SNMP agent at its own loopback address (see Agent). It is a
+// device as an SNMP agent at its own loopback address (package
+// sim/snmpagent). It is a
 // product, not a test hack: `vigie demo`, the collector's tests and its
 // benchmarks all run against it.
 package sim
