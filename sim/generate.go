@@ -2,9 +2,8 @@
 // inventory (regions, PoPs, backbone, PFAI, PFS, 14,000 sites with their
 // access links) deterministically from a seed, and serves every generated
 // device as an SNMP agent at its own loopback address (package
-// sim/snmpagent). It is a
-// product, not a test hack: `vigie demo`, the collector's tests and its
-// benchmarks all run against it.
+// sim/snmpagent). It is a product, not a test hack: `vigie demo`, the
+// collector's tests and its benchmarks all run against it.
 package sim
 
 import (
