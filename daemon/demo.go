@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -72,11 +71,7 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 	if err := agent.Listen(); err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
-	port := uint16(agent.Port())
-	for i := range inv.Devices {
-		inv.Devices[i].Address = netip.AddrPortFrom(inv.Devices[i].Address.Addr(), port)
-	}
-	inv.Index()
+	sim.SetPort(inv, uint16(agent.Port()))
 	demo := &Demo{Inventory: inv, Agent: agent}
 	if opts.Faults {
 		demo.Broken, err = breakSome(inv, agent, opts.Seed)
