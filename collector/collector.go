@@ -107,7 +107,7 @@ type device struct {
 	logged  map[string]time.Time // failure key -> last logged
 	series  *deviceSeries
 	latest  atomic.Pointer[snmp.Poll]
-	scraped atomic.Pointer[[]prometheus.Metric]
+	scraped atomic.Pointer[[]series]
 }
 
 // New prepares the collector for every device of inv. It opens the SNMP

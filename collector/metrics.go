@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
+	"google.golang.org/protobuf/proto"
 )
 
 // Device states for vigie_collector_devices.
@@ -69,9 +71,7 @@ func (r *roleMetrics) errors(reason snmp.Reason) prometheus.Counter {
 }
 
 func newMetrics(c *Collector) *metrics {
-	dev := []string{"device", "role", "region"}
-	ifl := []string{"device", "role", "region", "interface"}
-	bgp := []string{"device", "role", "region", "peer", "peer_as"}
+	dev, ifl, bgp := devLabelNames, ifLabelNames, bgpLabelNames
 	return &metrics{
 		c: c,
 		devices: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_collector_devices",
@@ -112,10 +112,10 @@ func newMetrics(c *Collector) *metrics {
 		uptime:      prometheus.NewDesc("vigie_device_uptime_seconds", "sysUpTime at the last successful poll.", dev, nil),
 		reboots:     prometheus.NewDesc("vigie_device_reboots_total", "Reboots seen (sysUpTime going back) since vigie started.", dev, nil),
 		devErrors: prometheus.NewDesc("vigie_device_poll_errors_total", "Poll failures and contained table problems of the device, by reason.",
-			append(dev, "reason"), nil),
+			errLabelNames, nil),
 		lldp: prometheus.NewDesc("vigie_device_lldp_neighbors", "LLDP neighbours in the last poll.", dev, nil),
 		info: prometheus.NewDesc("vigie_device_info", "Inventory placement of the device and its sysName; always 1.",
-			[]string{"device", "role", "region", "site", "pop", "datacentre", "sys_name"}, nil),
+			infoLabelNames, nil),
 
 		ifOper:   prometheus.NewDesc("vigie_interface_oper_up", "1 if ifOperStatus is up(1).", ifl, nil),
 		ifAdmin:  prometheus.NewDesc("vigie_interface_admin_up", "1 if ifAdminStatus is up(1).", ifl, nil),
@@ -200,8 +200,9 @@ func (dc *deviceCollector) Collect(ch chan<- prometheus.Metric) {
 	// that sort nearly linear (a third of a full scrape's CPU otherwise).
 	for _, d := range dc.c.sorted {
 		if p := d.scraped.Load(); p != nil {
-			for _, metric := range *p {
-				ch <- metric
+			ms := *p
+			for i := range ms {
+				ch <- &ms[i]
 			}
 		}
 	}
@@ -211,13 +212,13 @@ func (dc *deviceCollector) Collect(ch chan<- prometheus.Metric) {
 // (per device at New, per interface and BGP peer at first sight) and reused.
 type deviceSeries struct {
 	m          *metrics
-	labels     []string // device, role, region
-	infoLabels []string
-	errLabels  map[snmp.Reason][]string
+	labels     *labelSet // device, role, region
+	infoLabels *labelSet
+	errLabels  map[snmp.Reason]*labelSet
 	errCounts  map[snmp.Reason]uint64
 	lastOK     float64
-	ifLabels   map[int32][]string // ifIndex -> device, role, region, ifName
-	bgpLabels  map[bgpKey][]string
+	ifLabels   map[int32]*labelSet // ifIndex -> device, role, region, ifName
+	bgpLabels  map[bgpKey]*labelSet
 	prevCap    int
 	order      []int
 }
@@ -228,12 +229,12 @@ type bgpKey struct {
 }
 
 func newDeviceSeries(m *metrics, d *inventory.Device, region string) *deviceSeries {
-	s := &deviceSeries{m: m, labels: []string{d.Name, string(d.Role), region},
-		errLabels: map[snmp.Reason][]string{}, errCounts: map[snmp.Reason]uint64{},
-		ifLabels: map[int32][]string{}, bgpLabels: map[bgpKey][]string{}}
-	s.infoLabels = []string{d.Name, string(d.Role), region, d.Site, d.PoP, d.Datacentre, ""}
+	s := &deviceSeries{m: m, labels: newLabelSet(devLabelNames, d.Name, string(d.Role), region),
+		errLabels: map[snmp.Reason]*labelSet{}, errCounts: map[snmp.Reason]uint64{},
+		ifLabels: map[int32]*labelSet{}, bgpLabels: map[bgpKey]*labelSet{}}
+	s.infoLabels = newLabelSet(infoLabelNames, d.Name, string(d.Role), region, d.Site, d.PoP, d.Datacentre, "")
 	for _, r := range allReasons {
-		s.errLabels[r] = []string{d.Name, string(d.Role), region, string(r)}
+		s.errLabels[r] = newLabelSet(errLabelNames, d.Name, string(d.Role), region, string(r))
 	}
 	return s
 }
@@ -245,10 +246,11 @@ func (s *deviceSeries) countError(r snmp.Reason) {
 	s.errCounts[r]++
 }
 
-func (s *deviceSeries) ifLabel(i *snmp.Interface) []string {
+func (s *deviceSeries) ifLabel(i *snmp.Interface) *labelSet {
 	l, ok := s.ifLabels[i.Index]
-	if !ok || l[3] != i.Name {
-		l = []string{s.labels[0], s.labels[1], s.labels[2], i.Name}
+	if !ok || l.values[3] != i.Name {
+		v := s.labels.values
+		l = newLabelSet(ifLabelNames, v[0], v[1], v[2], i.Name)
 		s.ifLabels[i.Index] = l
 	}
 	return l
@@ -263,14 +265,14 @@ func b2f(b bool) float64 {
 
 // build makes the device's series from its last poll. A failed poll keeps
 // only device-level series: interface and BGP values would be stale.
-func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level InterfaceLevel) []prometheus.Metric {
+func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level InterfaceLevel) []series {
 	m := s.m
-	out := make([]prometheus.Metric, 0, max(s.prevCap, 16))
-	gauge := func(d *prometheus.Desc, v float64, l []string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, l...))
+	out := make([]series, 0, max(s.prevCap, 16))
+	gauge := func(d *prometheus.Desc, v float64, l *labelSet) {
+		out = append(out, series{desc: d, pairs: l.pairs, value: v})
 	}
-	counter := func(d *prometheus.Desc, v float64, l []string) {
-		out = append(out, prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, l...))
+	counter := func(d *prometheus.Desc, v float64, l *labelSet) {
+		out = append(out, series{desc: d, pairs: l.pairs, value: v, counter: true})
 	}
 	ok := res.Err == nil
 	gauge(m.up, b2f(ok), s.labels)
@@ -283,10 +285,8 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 	}
 	if ok {
 		s.lastOK = float64(res.End.UnixMilli()) / 1000
-		if s.infoLabels[6] != res.System.Name {
-			l := append([]string(nil), s.infoLabels...)
-			l[6] = res.System.Name
-			s.infoLabels = l
+		if v := s.infoLabels.values; v[6] != res.System.Name {
+			s.infoLabels = newLabelSet(infoLabelNames, v[0], v[1], v[2], v[3], v[4], v[5], res.System.Name)
 		}
 	}
 	if s.lastOK > 0 {
@@ -295,6 +295,7 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 	gauge(m.info, 1, s.infoLabels)
 	if !ok {
 		s.prevCap = len(out)
+		seal(out)
 		return out
 	}
 	gauge(m.uptime, res.System.Uptime.Seconds(), s.labels)
@@ -330,7 +331,8 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 		k := bgpKey{peer: p.Remote, as: p.RemoteAS}
 		l, found := s.bgpLabels[k]
 		if !found {
-			l = []string{s.labels[0], s.labels[1], s.labels[2], p.Remote.String(), strconv.FormatUint(uint64(p.RemoteAS), 10)}
+			v := s.labels.values
+			l = newLabelSet(bgpLabelNames, v[0], v[1], v[2], p.Remote.String(), strconv.FormatUint(uint64(p.RemoteAS), 10))
 			s.bgpLabels[k] = l
 		}
 		gauge(m.bgpState, float64(p.State), l)
@@ -340,7 +342,7 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
 	if len(s.ifLabels) > 2*len(res.Interfaces)+16 {
-		keep := make(map[int32][]string, len(res.Interfaces))
+		keep := make(map[int32]*labelSet, len(res.Interfaces))
 		for i := range res.Interfaces {
 			if l, ok := s.ifLabels[res.Interfaces[i].Index]; ok {
 				keep[res.Interfaces[i].Index] = l
@@ -352,5 +354,83 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 		clear(s.bgpLabels)
 	}
 	s.prevCap = len(out)
+	seal(out)
 	return out
+}
+
+// Label names of the per-device families (fixed lists, never mutated).
+var (
+	devLabelNames  = []string{"device", "role", "region"}
+	errLabelNames  = []string{"device", "role", "region", "reason"}
+	ifLabelNames   = []string{"device", "role", "region", "interface"}
+	bgpLabelNames  = []string{"device", "role", "region", "peer", "peer_as"}
+	infoLabelNames = []string{"device", "role", "region", "site", "pop", "datacentre", "sys_name"}
+)
+
+// labelSet is one series' label values with their protobuf pairs, built
+// once and shared by every family and every poll that uses them: a poll
+// allocates no label, a scrape copies a slice header.
+type labelSet struct {
+	values []string
+	pairs  []*dto.LabelPair
+}
+
+func newLabelSet(names []string, values ...string) *labelSet {
+	l := &labelSet{values: values, pairs: make([]*dto.LabelPair, len(names))}
+	for i := range names {
+		l.pairs[i] = &dto.LabelPair{Name: proto.String(names[i]), Value: proto.String(values[i])}
+	}
+	// The exposition wants pairs sorted by name.
+	slices.SortFunc(l.pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return l
+}
+
+// series is one cached sample: a prometheus.Metric whose labels are shared
+// and whose protobuf value is built at poll time, so that a scrape
+// allocates nothing per series.
+type series struct {
+	desc    *prometheus.Desc
+	pairs   []*dto.LabelPair
+	value   float64
+	counter bool
+	g       *dto.Gauge
+	c       *dto.Counter
+}
+
+// seal builds the protobuf values of out in two allocations.
+func seal(out []series) {
+	nc := 0
+	for i := range out {
+		if out[i].counter {
+			nc++
+		}
+	}
+	cs := make([]dto.Counter, nc)
+	gs := make([]dto.Gauge, len(out)-nc)
+	for i := range out {
+		m := &out[i]
+		if m.counter {
+			m.c = &cs[len(cs)-nc]
+			m.c.Value = &m.value
+			nc--
+		} else {
+			m.g = &gs[0]
+			m.g.Value = &m.value
+			gs = gs[1:]
+		}
+	}
+}
+
+// Desc implements prometheus.Metric.
+func (m *series) Desc() *prometheus.Desc { return m.desc }
+
+// Write implements prometheus.Metric.
+func (m *series) Write(out *dto.Metric) error {
+	out.Label = m.pairs
+	if m.counter {
+		out.Counter = m.c
+	} else {
+		out.Gauge = m.g
+	}
+	return nil
 }
