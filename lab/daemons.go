@@ -7,7 +7,6 @@ package lab
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,9 +34,9 @@ const (
 	frrRun       = "/var/run/frr"
 )
 
-// Binaries lists the programs a lab needs, with the Debian package that
+// binaries lists the programs a lab needs, with the Debian package that
 // ships each, so that a missing one is reported with what to install.
-var Binaries = map[string]string{
+var binaries = map[string]string{
 	frrLibDir + "/zebra":           "frr",
 	"/usr/bin/vtysh":               "frr",
 	"/usr/sbin/snmpd":              "snmpd",
@@ -50,7 +49,7 @@ var Binaries = map[string]string{
 // a program the lab runs is missing.
 func CheckBinaries() error {
 	var missing []string
-	for bin, pkg := range Binaries {
+	for bin, pkg := range binaries {
 		if _, err := os.Stat(bin); err != nil {
 			missing = append(missing, pkg+" ("+bin+")")
 		}
@@ -325,6 +324,3 @@ func waitFile(ctx context.Context, path string, limit time.Duration) error {
 		}
 	}
 }
-
-// errNotRunning marks a daemon whose pid file names no live process.
-var errNotRunning = errors.New("not running")

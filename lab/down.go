@@ -78,14 +78,7 @@ func Down(ctx context.Context, name string, opts Options) error {
 // too). Nothing outside the lab can live in the lab's namespaces.
 func labPids(name, dir string, inodes map[uint64]string) map[int]bool {
 	pids := map[int]bool{}
-	var files []string
-	for _, base := range []string{frrRun} {
-		dirs, _ := filepath.Glob(filepath.Join(base, nsPrefix(name)+"*"))
-		for _, d := range dirs {
-			fs, _ := filepath.Glob(filepath.Join(d, "*.pid"))
-			files = append(files, fs...)
-		}
-	}
+	files, _ := filepath.Glob(filepath.Join(frrRun, nsPrefix(name)+"*", "*.pid"))
 	fs, _ := filepath.Glob(filepath.Join(dir, "nodes", "*", "*.pid"))
 	files = append(files, fs...)
 	for _, f := range files {

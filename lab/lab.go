@@ -479,7 +479,7 @@ func (l *Lab) Vtysh(ctx context.Context, node string, commands ...string) ([]byt
 	return l.NodeRun(node, cmd)
 }
 
-// stateFile reads a small state file, trimmed.
+// readTrim reads a small state file (a pid, a path), trimmed; "" if absent.
 func readTrim(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {

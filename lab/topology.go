@@ -162,7 +162,7 @@ type fileLink struct {
 	} `yaml:"vars"`
 }
 
-// DefaultMgmtSubnet is used when the file's mgmt section gives none.
+// defaultMgmtSubnet is used when the file's mgmt section gives none.
 var defaultMgmtSubnet = netip.MustParsePrefix("172.31.255.0/24")
 
 var (
