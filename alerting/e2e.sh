@@ -9,10 +9,21 @@
 #
 #   vigie demo &                                  # or make demo
 #   alerting/e2e.sh http://127.0.0.1:9742/metrics
+#
+# With --chain it also runs the whole alert chain for VIGIE_CHAIN_WAIT
+# (default 7m): Prometheus with the rules as they are, sending to Debian's
+# Alertmanager with alertmanager.yml (receivers pointed at a local webhook);
+# it logs every page and ticket and fails if two pages share a root cause.
 set -euo pipefail
+test=TestEndToEnd
+if [ "${1:-}" = "--chain" ]; then
+  test='TestEndToEnd|TestAlertChain'
+  export VIGIE_CHAIN=1
+  shift
+fi
 if [ $# -ne 1 ]; then
-  echo "usage: $0 VIGIE_METRICS_URL   (e.g. http://127.0.0.1:9742/metrics)" >&2
+  echo "usage: $0 [--chain] VIGIE_METRICS_URL   (e.g. http://127.0.0.1:9742/metrics)" >&2
   exit 2
 fi
 cd "$(dirname "$0")/.."
-VIGIE_URL="$1" exec go test ./alerting -run '^TestEndToEnd$' -count=1 -v -timeout 15m
+VIGIE_URL="$1" exec go test ./alerting -run "^($test)\$" -count=1 -v -timeout 30m
