@@ -24,6 +24,10 @@ type Options struct {
 	// MaxPrefixWarnPercent makes GoBGP log a warning when a family reaches
 	// this share of the peer's max-prefix limit (0 = no warning).
 	MaxPrefixWarnPercent int
+	// MaxPrefixRestart is how long a session torn down by its max-prefix
+	// limit stays down before vigie opens it again (GoBGP alone would keep
+	// it down until restarted). Negative: never reopen.
+	MaxPrefixRestart time.Duration
 	// OnEvent, when set, receives every event. It is called from the
 	// monitor's single event goroutine (or GoBGP's, for max-prefix trips),
 	// in order per peer, and must return quickly: hand the event to a
@@ -41,6 +45,7 @@ func DefaultOptions() Options {
 		HoldTime:             90 * time.Second,
 		MaxVRFsPerPeer:       256,
 		MaxPrefixWarnPercent: 80,
+		MaxPrefixRestart:     5 * time.Minute,
 	}
 }
 
@@ -58,6 +63,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxVRFsPerPeer <= 0 {
 		o.MaxVRFsPerPeer = d.MaxVRFsPerPeer
+	}
+	if o.MaxPrefixRestart == 0 {
+		o.MaxPrefixRestart = d.MaxPrefixRestart
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -187,7 +187,9 @@ func TestFRRMaxPrefix(t *testing.T) {
 	_, port := r.start(t)
 	peer := inventory.BGPPeer{Device: "pfs-1", Address: netip.MustParseAddr(r.addr), RemoteAS: r.as, Port: port,
 		LocalAddress: netip.MustParseAddr("192.0.2.1"), MaxPrefixes: 10}
-	h := startMonitor(t, vigieConfig(peer), nil, testOptions())
+	opts := testOptions()
+	opts.MaxPrefixRestart = 3 * time.Second
+	h := startMonitor(t, vigieConfig(peer), nil, opts)
 	e := h.waitEvent(t, EventMaxPrefix, r.addr, 30*time.Second)
 	if e.Family != inventory.FamilyIPv4Unicast || !strings.Contains(e.Detail, "max-prefix") {
 		t.Errorf("event %+v", e)
@@ -198,6 +200,12 @@ func TestFRRMaxPrefix(t *testing.T) {
 	}
 	if !strings.Contains(h.logs.String(), "max-prefix") {
 		t.Errorf("no log line about the max-prefix trip")
+	}
+	// GoBGP alone keeps the session down; vigie reopens it after
+	// MaxPrefixRestart, and the still leaking router trips it again.
+	h.waitEvent(t, EventMaxPrefix, r.addr, 30*time.Second)
+	if p := h.peer(t, r.addr); p.MaxPrefixTrips != 2 {
+		t.Errorf("%d trips after the reopen, want 2", p.MaxPrefixTrips)
 	}
 }
 

@@ -148,6 +148,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			m.hintStuckSessions()
+			m.reopenTripped(ctx, s)
 		}
 	}
 }
@@ -355,6 +356,7 @@ func (m *Monitor) maxPrefixTripped(key, fam string) {
 	}
 	p := m.st.peers[i]
 	p.trips++
+	p.tripped = now
 	ev := Event{Kind: EventMaxPrefix, Time: now, Peer: p.cfg.Address, Device: p.device, Family: fam,
 		Detail: fmt.Sprintf("BGP session with %s (%s) torn down: more than %d %s prefixes (max-prefix); fix the router's leak, or raise max_prefixes in the inventory", p.device, p.cfg.Address, p.cfg.MaxPrefixes, fam)}
 	m.mu.Unlock()
@@ -394,6 +396,32 @@ func (m *Monitor) connectFailed(key string, err string) {
 	defer m.mu.Unlock()
 	if i, ok := m.st.byAddr[a.Unmap()]; ok {
 		m.connErr[i] = err
+	}
+}
+
+// reopenTripped reopens the sessions that the max-prefix limit closed more
+// than Options.MaxPrefixRestart ago: GoBGP keeps them administratively
+// down, and a monitor that stays blind after one leak would hide the repair.
+func (m *Monitor) reopenTripped(ctx context.Context, s *server.BgpServer) {
+	if m.opts.MaxPrefixRestart < 0 {
+		return
+	}
+	now := m.opts.Now()
+	var due []*peerState
+	m.mu.Lock()
+	for _, p := range m.st.peers {
+		if !p.tripped.IsZero() && now.Sub(p.tripped) >= m.opts.MaxPrefixRestart {
+			p.tripped = time.Time{}
+			due = append(due, p)
+		}
+	}
+	m.mu.Unlock()
+	for _, p := range due {
+		if err := s.EnablePeer(ctx, &api.EnablePeerRequest{Address: p.addr}); err != nil {
+			m.log.Error("cannot reopen a session closed by max-prefix", "peer", p.addr, "device", p.device, "err", err)
+			continue
+		}
+		m.log.Info("reopening the session closed by max-prefix", "peer", p.addr, "device", p.device, "after", m.opts.MaxPrefixRestart)
 	}
 }
 

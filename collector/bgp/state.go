@@ -105,8 +105,11 @@ type peerState struct {
 	localAddr   netip.Addr
 	remoteID    netip.Addr
 
-	flaps   uint64
-	trips   uint64
+	flaps uint64
+	trips uint64
+	// tripped is when the max-prefix limit last closed the session, zero
+	// once vigie has reopened it.
+	tripped time.Time
 	updates uint64
 	// malformed counts UPDATEs GoBGP repaired per RFC 7606, per handling;
 	// malformedLogged rate-limits their log lines.
