@@ -13,6 +13,10 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	d := m.devices[p.Device]
 	if d == nil || d.inv == nil {
 		t.m.unknownPolls.Inc()
+		if !t.unknownLog[p.Device] && len(t.unknownLog) < 100 {
+			t.unknownLog[p.Device] = true
+			t.log.Warn("poll of a device the inventory does not declare; ignored (is the collector running with another inventory?)", "device", p.Device)
+		}
 		return
 	}
 	now := p.End

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ type harness struct {
 	topo   *Topology
 	reg    *prometheus.Registry
 	now    time.Time
+	nowMu  sync.Mutex // the topology reads the clock from API goroutines
 	uptime map[string]time.Duration
 	// down lists "device:ifname" ports reported oper-down; lldpOff the
 	// devices whose LLDP table comes back empty; extraLLDP neighbours added
@@ -66,7 +68,11 @@ func newHarnessInv(t testing.TB, inv *inventory.Inventory, opts Options) *harnes
 	h := &harness{t: t, inv: inv, reg: prometheus.NewPedanticRegistry(), now: t0,
 		uptime: map[string]time.Duration{}, down: map[string]bool{}, lldpOff: map[string]bool{}, extraLLDP: map[string][]snmp.LLDPNeighbor{}}
 	if opts.Now == nil {
-		opts.Now = func() time.Time { return h.now }
+		opts.Now = func() time.Time {
+			h.nowMu.Lock()
+			defer h.nowMu.Unlock()
+			return h.now
+		}
 	}
 	if opts.Debounce == 0 {
 		opts.Debounce = time.Hour // tests analyse at Sync, deterministically
@@ -156,7 +162,9 @@ func (h *harness) failed(dev string) *snmp.Poll {
 // waits for the model to settle.
 func (h *harness) round(fail ...string) {
 	h.t.Helper()
+	h.nowMu.Lock()
 	h.now = h.now.Add(time.Minute)
+	h.nowMu.Unlock()
 	failing := map[string]bool{}
 	for _, f := range fail {
 		failing[f] = true
