@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -141,10 +142,18 @@ func runIn(name string, cmd *exec.Cmd) ([]byte, error) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = &out
 	}
+	// A daemon that forks into the background may keep the output pipe
+	// open: once the command itself has exited, stop waiting for it.
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = 5 * time.Second
+	}
 	if err := startIn(name, cmd); err != nil {
 		return nil, fmt.Errorf("lab: %s: start %s: %w", name, cmd.Path, err)
 	}
 	err := cmd.Wait()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		err = nil
+	}
 	if err != nil {
 		return []byte(out.String()), fmt.Errorf("lab: %s: %s: %w: %s", name, strings.Join(cmd.Args, " "), err, strings.TrimSpace(lastLines(out.String(), 5)))
 	}
