@@ -238,3 +238,28 @@ func TestStrayAnswersDropped(t *testing.T) {
 		t.Fatalf("stray answer accepted: %+v", res)
 	}
 }
+
+// TestCancelEndsPollAtOnce: cancelling a poll wakes it from its read
+// instead of waiting for the profile's timeout.
+func TestCancelEndsPollAtOnce(t *testing.T) {
+	f := startFakeAgent(t, healthyMIB())
+	f.set(nil, func(*gosnmp.SnmpPacket, []byte) []byte { return nil })
+	p := newTestPoller(t, 1)
+	tg := fakeTarget(f)
+	tg.Timeout, tg.Retries = time.Hour, 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *Poll, 1)
+	go func() { done <- p.Poll(ctx, tg, NewDeviceState()) }()
+	for f.requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case res := <-done:
+		if res.Err == nil {
+			t.Error("cancelled poll succeeded")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("poll still blocked 10 s after cancel (timeout is 1 h)")
+	}
+}

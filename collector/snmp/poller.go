@@ -95,7 +95,11 @@ func (p *Poller) Poll(ctx context.Context, t *Target, st *DeviceState) *Poll {
 	}
 	defer func() { p.pool <- s }()
 	s.begin(ctx, t, st)
+	// A cancelled poll (shutdown, deadline) must not sit in a blocking read
+	// until the profile's timeout: wake the socket up.
+	stop := context.AfterFunc(ctx, func() { _ = s.conn.SetReadDeadline(time.Now()) })
 	p.poll(ctx, s, t, st, res)
+	stop()
 	s.end(t, st)
 	res.Requests, res.Varbinds = s.requests, s.varbinds
 	res.End = time.Now()
