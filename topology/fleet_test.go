@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/sim"
 )
@@ -145,7 +147,19 @@ func BenchmarkAnalysis(b *testing.B) {
 			h.topo.m.publish(a)
 		}
 	})
-	b.Run("scrape", func(b *testing.B) {
+	b.Run("scrape-plain-registry", func(b *testing.B) {
+		reg := prometheus.NewRegistry()
+		if err := h.topo.m.register(reg); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := reg.Gather(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scrape-pedantic-registry", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
 			if _, err := h.reg.Gather(); err != nil {
