@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -79,7 +80,9 @@ func TestPollSnmpdV2c(t *testing.T) {
 // net-snmp's own snmpbulkwalk prints for the same columns.
 func TestIfMIBMatchesSnmpbulkwalk(t *testing.T) {
 	if _, err := exec.LookPath("snmpbulkwalk"); err != nil {
-		snmpdtest.Require(t)
+		if os.Getenv("CI") == "true" {
+			t.Fatal("snmpbulkwalk missing but CI=true: install the Debian package snmp")
+		}
 		t.Skip("snmpbulkwalk missing (Debian package snmp)")
 	}
 	a := snmpdtest.Start(t, snmpdtest.Options{})
