@@ -120,6 +120,15 @@ func TestDemoEndToEnd(t *testing.T) {
 		return true
 	})
 
+	// After more LLDP polls than the miss limit, the simulated LLDP tables
+	// and the inventory agree: tunnelled accesses are not expected in LLDP.
+	time.Sleep(5 * interval)
+	for _, kind := range []string{"declared_not_seen", "undeclared_neighbor", "wrong_neighbor"} {
+		if v, _ := gauge(t, d, "vigie_topology_disagreements", map[string]string{"kind": kind}); v != 0 {
+			t.Errorf("vigie_topology_disagreements{kind=%q} = %v on a healthy simulated RIE, want 0", kind, v)
+		}
+	}
+
 	// A dual-homed site loses one access: degraded, not isolated.
 	var dual *inventory.Site
 	for i := range inv.Sites {

@@ -192,7 +192,7 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 	d.links = kept
 	d.lldpPolls++
 	for _, l := range d.links {
-		if l.declared && l.kind != KindInterconnect {
+		if l.declared && l.lldpExpected() {
 			t.checkDisagreement(l, now)
 		}
 	}
@@ -216,8 +216,8 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 // its ends' LLDP tables said: wrong_neighbor if either end names another
 // device on the declared port; declared_not_seen if neither end sees it and
 // every end whose LLDP table is polled has missed it LLDPMissLimit times in
-// a row (polls while the link was down do not count). Interconnects are
-// exempt: the partner's router rarely speaks LLDP to the RIE.
+// a row (polls while the link was down do not count). Links LLDP cannot
+// see (lldpExpected) are never checked.
 func (t *Topology) checkDisagreement(l *link, now time.Time) {
 	want, detail := "", ""
 	switch {
@@ -249,6 +249,20 @@ func (t *Topology) checkDisagreement(l *link, now time.Time) {
 	if want != l.disagreement {
 		t.setDisagreement(l, want, now, detail)
 	}
+}
+
+// lldpExpected reports whether LLDP can see the link at all. Interconnects
+// are exempt (the partner's router rarely speaks LLDP to the RIE), and so
+// are links tunnelled over the internet: LLDP frames do not cross a
+// public operator's network, so their silence is no disagreement.
+func (l *link) lldpExpected() bool {
+	switch {
+	case l.kind == KindInterconnect:
+		return false
+	case l.access != nil && l.access.ViaInternet, l.decl != nil && l.decl.ViaInternet:
+		return false
+	}
+	return true
 }
 
 // matchDeclared finds the declared link an LLDP neighbour (d:p sees x:y)
