@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"slices"
 	"time"
 
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
+	"github.com/vigie-rie/vigie/sim/bgpsim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
@@ -27,6 +29,10 @@ type DemoOptions struct {
 	// degraded and isolated sites: access links down and an unreachable
 	// aggregation router.
 	Faults bool
+	// BGP starts simulated BGP speakers (route reflectors, internet edges,
+	// PFS routers, package sim/bgpsim) and peers vigie's route monitor with
+	// them, so that the BGP metrics and panels show data.
+	BGP bool
 	// Daemon configures the vigie under demonstration.
 	Daemon Options
 }
@@ -35,7 +41,10 @@ type DemoOptions struct {
 type Demo struct {
 	Inventory *inventory.Inventory
 	Agent     *snmpagent.Agent
-	Daemon    *Daemon
+	// BGP is the simulated BGP fleet (nil without DemoOptions.BGP); its
+	// controls are also served under /sim/bgp/.
+	BGP    *bgpsim.Fleet
+	Daemon *Daemon
 	// Broken lists, in words, what Faults broke.
 	Broken []string
 }
@@ -87,8 +96,24 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 	if dopts.DB == "" {
 		dopts.DB = "-"
 	}
+	if opts.BGP {
+		// The speakers listen before the daemon starts, so that the
+		// monitor's first connection (1-2 s after start) finds them.
+		demo.BGP, err = bgpsim.New(inv, bgpsim.Options{Logger: logger.With("component", "sim-bgp")})
+		if err != nil {
+			return nil, fmt.Errorf("simulator: %w", err)
+		}
+		// iBGP in the RIE's AS, as a route-reflector client would be; the
+		// router id is a loopback address no simulated device uses (they
+		// start at 127.1.0.1).
+		inv.BGP = demo.BGP.Config(sim.RIEAS, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
+		dopts.Extra["/sim/bgp/"] = demo.BGP.Handler()
+	}
 	demo.Daemon, err = New(inv, dopts)
 	if err != nil {
+		if demo.BGP != nil {
+			demo.BGP.Close()
+		}
 		return nil, err
 	}
 	return demo, nil
@@ -133,10 +158,19 @@ func (d *Demo) Run(ctx context.Context) error {
 	defer cancel()
 	agentDone := make(chan error, 1)
 	go func() { agentDone <- d.Agent.Serve(ctx) }()
+	bgpDone := make(chan error, 1)
+	if d.BGP != nil {
+		go func() { bgpDone <- d.BGP.Run(ctx) }()
+	} else {
+		bgpDone <- nil
+	}
 	err := d.Daemon.Run(ctx)
 	cancel()
 	if aerr := <-agentDone; err == nil {
 		err = aerr
+	}
+	if berr := <-bgpDone; err == nil {
+		err = berr
 	}
 	return err
 }
