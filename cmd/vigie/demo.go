@@ -18,12 +18,17 @@ backbone with route reflectors, two datacentres, PFAI and PFS with TESTA,
 RENATER and partners) whose every device answers SNMP at its own 127.x.y.z
 address. vigie polls it, builds the topology, computes resilience and serves
 the result. With --faults (the default) a few things are broken at start so
-that degraded and isolated sites show up.
+that degraded and isolated sites show up. With --bgp (the default) the
+route reflectors, PFAI internet edges and PFS routers also speak BGP at their
+addresses, and vigie's route monitor peers with them.
 
 Break more while it runs, through the simulator's control endpoint:
   curl -X POST 'localhost:9742/sim/link/DEVICE?interface=IF&state=down'
   curl -X PUT localhost:9742/sim/faults/DEVICE -d '{"timeout": true}'
   curl -X POST localhost:9742/sim/reboot/DEVICE
+  curl -X POST 'localhost:9742/sim/bgp/default/pfai-1?state=withdrawn'
+  curl -X POST 'localhost:9742/sim/bgp/site/SITE?state=withdrawn'
+  curl -X POST localhost:9742/sim/bgp/reset/rr-1
 
 Examples:
   vigie demo
@@ -36,6 +41,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seed := fs.Uint64("seed", 1, "seed of the simulated RIE and of its faults")
 	interval := fs.Duration("interval", 10*time.Second, "poll interval of every device")
 	faults := fs.Bool("faults", true, "break a few links and a router at start")
+	withBGP := fs.Bool("bgp", true, "simulate the BGP speakers (route reflectors, internet edges, PFS) and peer with them")
 	var sf serveFlags
 	sf.register(fs, "localhost:9742")
 	if err := parseFlags(fs, args); err != nil {
@@ -61,7 +67,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	start := time.Now()
 	demo, err := daemon.NewDemo(daemon.DemoOptions{Sites: *sites, Seed: *seed, Interval: *interval,
-		Faults: *faults, Daemon: dopts})
+		Faults: *faults, BGP: *withBGP, Daemon: dopts})
 	if err != nil {
 		return err
 	}
@@ -77,6 +83,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   simulator %s/sim/faults       (see vigie demo --help to break more)
 `, len(demo.Inventory.Sites), len(demo.Inventory.Devices), demo.Agent.Port(), time.Since(start).Round(time.Millisecond),
 		url, url, url, url, url, url)
+	if demo.BGP != nil {
+		fmt.Fprintf(stdout, "  bgp       %d simulated speakers on 127.x.y.z port %d  (try: curl -s %s/metrics | grep ^vigie_bgp_session_up)\n",
+			len(demo.BGP.Speakers()), demo.BGP.Port(), url)
+	}
 	for _, b := range demo.Broken {
 		fmt.Fprintf(stdout, "  broken:   %s\n", b)
 	}
