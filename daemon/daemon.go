@@ -60,6 +60,9 @@ type Daemon struct {
 	coll     *collector.Collector
 	bgp      *bgp.Monitor
 	web      *web.Server
+	// bgpDevices are the routers vigie peers with: their BGP4-MIB table is
+	// reconciled with the monitor's own view at each poll.
+	bgpDevices map[string]bool
 }
 
 // New builds every component of vigie for inv. It opens the store (so a
@@ -114,9 +117,15 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
-		d.bgp, err = bgp.New(inv.BGP, inv, bgp.DefaultOptions(), d.log.With("component", "bgp"), reg)
+		bopts := bgp.DefaultOptions()
+		bopts.OnEvent = d.onBGPEvent
+		d.bgp, err = bgp.New(inv.BGP, inv, bopts, d.log.With("component", "bgp"), reg)
 		if err != nil {
 			return nil, fmt.Errorf("bgp: %w", err)
+		}
+		d.bgpDevices = make(map[string]bool, len(inv.BGP.Peers))
+		for _, p := range inv.BGP.Peers {
+			d.bgpDevices[p.Device] = true
 		}
 	}
 
@@ -146,8 +155,26 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 	return d, nil
 }
 
-// onPoll hands each poll to the topology; Apply only queues it.
-func (d *Daemon) onPoll(p *snmp.Poll) { d.topo.Apply(p) }
+// onPoll hands each poll to the topology (Apply only queues it) and, for a
+// router vigie peers with, compares its BGP4-MIB table with the monitor's
+// sessions: a discrepancy becomes an event of the monitor.
+func (d *Daemon) onPoll(p *snmp.Poll) {
+	d.topo.Apply(p)
+	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
+		d.bgp.Reconcile(p.Device, p.BGPPeers)
+	}
+}
+
+// onBGPEvent records the monitor's events (sessions, default route,
+// max-prefix trips, discrepancies) in the topology's change log.
+func (d *Daemon) onBGPEvent(e bgp.Event) {
+	subject := e.Device
+	if e.Peer.IsValid() {
+		subject += "/" + e.Peer.String()
+	}
+	d.topo.Record(topology.Event{Time: e.Time, Kind: topology.EventKind("bgp_" + string(e.Kind)),
+		Subject: subject, Detail: e.Detail})
+}
 
 // Registry returns the registry /metrics serves (tests gather from it).
 func (d *Daemon) Registry() *prometheus.Registry { return d.registry }

@@ -54,6 +54,7 @@ func (f failureSet) equal(o failureSet) bool {
 
 type message struct {
 	poll    *snmp.Poll
+	event   *Event
 	barrier chan struct{}
 }
 
@@ -209,6 +210,16 @@ func (t *Topology) Apply(p *snmp.Poll) {
 	}
 }
 
+// Record queues an event observed by another component (the BGP monitor)
+// for the change log, the store and vigie_topology_changes_total. Like
+// Apply, it is safe from any goroutine and returns at once after Run stopped.
+func (t *Topology) Record(e Event) {
+	select {
+	case t.in <- message{event: &e}:
+	case <-t.done:
+	}
+}
+
 // Sync waits until every poll queued before it has been applied, the
 // resilience analysis is up to date (debounce skipped) and the store
 // flushed. Tests and the end-to-end harness call it; it returns ctx's error
@@ -255,9 +266,12 @@ func (t *Topology) Run(ctx context.Context) error {
 			t.mu.Lock()
 			// Apply what is queued, up to 1,000 polls, under one lock.
 			for n := 0; ; n++ {
-				if msg.barrier != nil {
+				switch {
+				case msg.barrier != nil:
 					barriers = append(barriers, msg.barrier)
-				} else {
+				case msg.event != nil:
+					t.emit(*msg.event)
+				default:
 					t.applyPoll(msg.poll)
 				}
 				if n == 1000 || len(t.in) == 0 {
