@@ -82,3 +82,70 @@ func BenchmarkRecord(b *testing.B) {
 }
 
 var _ = context.Background
+
+// BenchmarkFleetPass polls every device of a ~5,000-device simulated fleet
+// once per iteration through one Poller with 64 sessions (the simulator
+// runs in-process: its CPU is included; TestFleetFigures separates it).
+//
+//	flock /tmp/vigie-heavy.lock go test -tags gosnmp_nodebug -run XXX -bench FleetPass -benchtime 3x ./collector/
+func BenchmarkFleetPass(b *testing.B) {
+	inv, _ := startSim(b, 3400)
+	var targets []*snmp.Target
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		t, err := snmp.NewTarget(d, inv.Profile(d.Profile), inv.Polling)
+		if err != nil {
+			b.Fatal(err)
+		}
+		targets = append(targets, t)
+	}
+	states := make([]*snmp.DeviceState, len(targets))
+	for i := range states {
+		states[i] = snmp.NewDeviceState()
+	}
+	p, err := snmp.NewPoller(snmp.Options{Sessions: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	pass := func() (varbinds, failed int) {
+		work := make(chan int)
+		type res struct{ vb, failed int }
+		out := make(chan res, 64)
+		for w := 0; w < 64; w++ {
+			go func() {
+				r := res{}
+				for i := range work {
+					pl := p.Poll(context.Background(), targets[i], states[i])
+					r.vb += pl.Varbinds
+					if pl.Err != nil {
+						r.failed++
+					}
+				}
+				out <- r
+			}()
+		}
+		for i := range targets {
+			work <- i
+		}
+		close(work)
+		for w := 0; w < 64; w++ {
+			r := <-out
+			varbinds += r.vb
+			failed += r.failed
+		}
+		return
+	}
+	pass() // engine discovery and key localisation happen once, outside the timing
+	b.ResetTimer()
+	total := 0
+	for i := 0; i < b.N; i++ {
+		vb, failed := pass()
+		if failed > 0 {
+			b.Fatalf("%d polls failed", failed)
+		}
+		total += vb
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(total), "ns/varbind")
+	b.ReportMetric(float64(len(targets)*b.N)/b.Elapsed().Seconds(), "polls/s")
+}
