@@ -3,17 +3,22 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/resilience"
+	"github.com/vigie-rie/vigie/topology/store"
 )
 
-const whatIfSynopsis = `Usage: vigie whatif --config FILE --fail ITEM [--fail ITEM...] [--format text|json]
+const whatIfSynopsis = `Usage: vigie whatif --config FILE --fail ITEM [--fail ITEM...] [--db FILE] [--format text|json]
 
-Answers "what if these failed at once?" from the inventory alone: which sites
+Answers "what if these failed at once?" from the inventory alone (or, with
+--db, on top of what a stopped vigie last stored as failed): which sites
 would lose every path to the datacentres, which would keep a path but lose
 redundancy, which interconnects (TESTA, RENATER, partners) would still reach
 the datacentres, and what the overseas sites hang on.
@@ -32,6 +37,10 @@ Examples:
   vigie whatif --config vigie.yml --fail internet --format json | jq .isolated_sites
   vigie whatif --config vigie.yml --fail pop:pop-lyon --fail srlg:cable-safe
   vigie whatif --config vigie.yml --fail device:agg-paris-1 --fail link:p-paris-1--p-lyon-1
+  vigie whatif --config vigie.yml --db /var/lib/vigie/vigie.db --fail internet
+
+A running vigie holds its --db file locked: ask it instead, with
+  curl -X POST http://VIGIE:9742/api/v1/whatif -d '{"fail": ["internet"]}'
 `
 
 // failList collects repeated --fail flags.
@@ -66,6 +75,7 @@ func cmdWhatIf(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("whatif", whatIfSynopsis, stderr)
 	config := fs.String("config", "", "the vigie configuration (inventory) `FILE`")
 	format := fs.String("format", "text", "output format: text or json")
+	db := fs.String("db", "", "a stopped vigie's bbolt `FILE`: start from the failures it last stored")
 	var fails failList
 	fs.Var(&fails, "fail", "a failure `ITEM` (repeatable): internet, device:NAME, link:A--B, srlg:ID, pop:ID, region:ID")
 	if err := parseFlags(fs, args); err != nil {
@@ -102,7 +112,13 @@ func cmdWhatIf(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := g.Check(extra); err != nil {
 		return err
 	}
-	w := g.WhatIf(resilience.Failures{}, extra)
+	var current resilience.Failures
+	if *db != "" {
+		if current, err = storedFailures(g, *db); err != nil {
+			return err
+		}
+	}
+	w := g.WhatIf(current, extra)
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -217,4 +233,25 @@ func listOrNone(xs []string) string {
 		return "none"
 	}
 	return strings.Join(xs, ", ")
+}
+
+// storedFailures reads the failed set of a stopped vigie's store. The file
+// must exist: whatif never creates a store.
+func storedFailures(g *resilience.Graph, path string) (resilience.Failures, error) {
+	if _, err := os.Stat(path); err != nil {
+		return resilience.Failures{}, fmt.Errorf("--db: %w", err)
+	}
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		if errors.Is(err, store.ErrLocked) {
+			return resilience.Failures{}, fmt.Errorf("%w\n(a running vigie answers the same question: POST /api/v1/whatif)", err)
+		}
+		return resilience.Failures{}, err
+	}
+	defer st.Close()
+	snap, err := st.Load()
+	if err != nil {
+		return resilience.Failures{}, err
+	}
+	return topology.StoredFailures(g, snap), nil
 }

@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vigie-rie/vigie/topology/store"
 )
 
 const whatIfSlice = "../../topology/resilience/testdata/slices/rie-small.yml"
@@ -98,5 +102,45 @@ func TestWhatIfErrors(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "vigie whatif --config vigie.yml --fail internet") {
 		t.Errorf("usage has no example:\n%s", errb.String())
+	}
+}
+
+// TestWhatIfOnStoredTopology starts from what a stopped vigie stored: a
+// dead aggregation router already isolates S-0004, and the internet cut
+// adds the two tunnelled sites.
+func TestWhatIfOnStoredTopology(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "vigie.db")
+	st, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.PutDevice(store.Device{Name: "agg-lyon-2", State: "unreachable"})
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	err = cmdWhatIf(context.Background(), []string{"--config", whatIfSlice, "--db", db, "--fail", "internet", "--format", "json"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("cmdWhatIf: %v\n%s", err, errb.String())
+	}
+	var got whatIfJSON
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if !slices.Equal(got.IsolatedSites, []string{"S-0004", "S-0005", "S-0007"}) {
+		t.Errorf("isolated %v, want [S-0004 S-0005 S-0007]", got.IsolatedSites)
+	}
+	if !slices.Equal(got.NewlyIsolatedSites, []string{"S-0005", "S-0007"}) {
+		t.Errorf("newly isolated %v, want [S-0005 S-0007] (S-0004 already was)", got.NewlyIsolatedSites)
+	}
+
+	// A missing file is an error, never a new store.
+	missing := filepath.Join(t.TempDir(), "none.db")
+	err = cmdWhatIf(context.Background(), []string{"--config", whatIfSlice, "--db", missing, "--fail", "internet"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "none.db") {
+		t.Errorf("--db on a missing file: %v, want an error naming it", err)
+	}
+	if _, serr := os.Stat(missing); serr == nil {
+		t.Errorf("whatif created %s", missing)
 	}
 }
