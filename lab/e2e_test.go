@@ -1,0 +1,796 @@
+package lab
+
+// The end-to-end test of the internet cut (issue 5): vigie, built from this
+// module, runs in the RIE slice's mgmt namespace against the real FRR,
+// snmpd and lldpd of the lab, and what it says before and after failures is
+// compared with what it predicted (what-if) and with what the routers do.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// e2eDCPrefixes are the datacentres' prefixes (dc-paris, dc-lyon) that every
+// site's CE must route to while it is connected.
+var e2eDCPrefixes = []string{"10.200.1.0/24", "10.200.2.0/24"}
+
+// e2ePFAI are the slice's internet edges: the upstream interconnect and the
+// upstream's AS (lab/rie-slice/pfai-*/frr.conf).
+var e2ePFAI = []struct{ device, upstream, upstreamAS string }{
+	{"pfai-paris", "inet-paris", "64501"},
+	{"pfai-lyon", "inet-lyon", "64502"},
+}
+
+// e2eVigie is a vigie daemon running in the lab's mgmt namespace.
+type e2eVigie struct {
+	t      *testing.T
+	bin    string
+	config string
+	base   string // http://127.0.0.1:PORT inside the mgmt namespace
+	client *http.Client
+	log    string
+}
+
+// e2ePhase logs one phase's duration when it ends.
+func e2ePhase(t *testing.T, name string) func() {
+	start := time.Now()
+	t.Logf("phase %s: start", name)
+	return func() { t.Logf("phase %s: done in %.1fs", name, time.Since(start).Seconds()) }
+}
+
+func TestInternetCutEndToEnd(t *testing.T) {
+	requireLab(t)
+	if _, err := exec.LookPath("go"); err != nil {
+		needed(t, "go is needed to build vigie: %v", err)
+	}
+	total := time.Now()
+	ctx := context.Background()
+	config, err := filepath.Abs("rie-slice/vigie.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+
+	done := e2ePhase(t, "build vigie")
+	bin := filepath.Join(dir, "vigie")
+	build := exec.Command("go", "build", "-tags", "gosnmp_nodebug", "-o", bin, "./cmd/vigie")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/vigie: %v\n%s", err, out)
+	}
+	done()
+
+	// 3. The prediction, from the inventory alone, before anything is cut.
+	done = e2ePhase(t, "what-if internet (CLI)")
+	predicted := e2eWhatIfCLI(t, bin, config, "internet")
+	t.Logf("vigie whatif --fail internet: isolated %v, degraded %v, surviving interconnects %v",
+		predicted.Isolated, predicted.Degraded, predicted.Surviving)
+	if len(predicted.Isolated) == 0 {
+		t.Fatal("the what-if predicts no isolated site for the internet cut: the slice has two 4G-over-internet sites")
+	}
+	done()
+
+	// 1. The lab, then vigie in its mgmt namespace. Cleanups run in reverse
+	// order: vigie is killed before the lab goes down.
+	done = e2ePhase(t, "lab up")
+	l := upForTest(t, "rie-slice/rie-slice.clab.yml", Options{ReadyTimeout: 120 * time.Second})
+	for _, p := range l.Phases {
+		t.Logf("  lab phase %-9s %5.1fs", p.Name, p.Duration.Seconds())
+	}
+	done()
+
+	done = e2ePhase(t, "vigie start")
+	v := e2eStartVigie(t, l, bin, config, dir)
+	done()
+
+	// 2. Nominal: the discovered topology matches the lab, every site has
+	// its designed protection, BGP is up with the routers' prefix counts.
+	done = e2ePhase(t, "vigie converged")
+	v.waitNominal(l, 90*time.Second)
+	done()
+	before := v.metrics()
+	rrCounts := map[string]float64{}
+	for _, rr := range []string{"bb-paris-1", "bb-lyon-1"} {
+		rrCounts[rr] = before.value("vigie_bgp_received_prefixes", "device", rr, "family", "ipv4-unicast")
+	}
+	if _, ok := before.find("vigie_bgp_default_route_present"); !ok {
+		// The inventory peers vigie with the route reflectors only (role
+		// backbone); the series exists for PFAI peers only. The default
+		// route is then followed through the PFAI's own sessions below.
+		t.Log("note: no vigie_bgp_default_route_present series (vigie peers with the route reflectors, not the PFAI)")
+	}
+	l.assertCERoutes(t, ctx, nil)
+
+	// The live what-if (API) agrees with the CLI's, before the cut.
+	live := v.whatIf("internet")
+	if !slices.Equal(live.Isolated, predicted.Isolated) {
+		t.Errorf("live what-if (API) isolates %v, the CLI's %v", live.Isolated, predicted.Isolated)
+	}
+
+	// 4. The internet cut.
+	done = e2ePhase(t, "internet cut seen by vigie")
+	if err := l.Cut(ctx, Target{Kind: CutInternet}); err != nil {
+		t.Fatal(err)
+	}
+	var isolated []string
+	eventually(t, 60*time.Second, "the internet cut seen by vigie", func() (bool, string) {
+		var why []string
+		m := v.metrics()
+		for _, pfai := range e2ePFAI {
+			// The PFAI's eBGP session with its upstream (BGP4-MIB, polled by
+			// vigie) is what carried the default route into the RIE.
+			if up := m.value("vigie_device_bgp_peer_up", "device", pfai.device, "peer_as", pfai.upstreamAS); up != 0 {
+				why = append(why, fmt.Sprintf("%s's session with AS %s up=%v", pfai.device, pfai.upstreamAS, up))
+			}
+			if m.value("vigie_interconnect_up", "interconnect", pfai.upstream) != 0 {
+				why = append(why, pfai.upstream+" still up")
+			}
+		}
+		if s, ok := m.find("vigie_bgp_default_route_present"); ok {
+			for _, x := range s {
+				if x.v != 0 {
+					why = append(why, "default route still present "+x.labels)
+				}
+			}
+		}
+		for rr, n := range rrCounts {
+			if got := m.value("vigie_bgp_received_prefixes", "device", rr, "family", "ipv4-unicast"); got >= n {
+				why = append(why, fmt.Sprintf("%d prefixes from %s, no fewer than the %d before the cut", int(got), rr, int(n)))
+			}
+		}
+		for _, ic := range []string{"testa", "renater"} {
+			if m.value("vigie_interconnect_up", "interconnect", ic) != 1 {
+				why = append(why, ic+" not up")
+			}
+		}
+		isolated = v.isolatedSites()
+		if !slices.Equal(isolated, predicted.Isolated) {
+			why = append(why, fmt.Sprintf("isolated %v, predicted %v", isolated, predicted.Isolated))
+		}
+		return len(why) == 0, strings.Join(why, "; ")
+	})
+	done()
+	if d := v.degradedSites(); !slices.Equal(d, predicted.Degraded) {
+		t.Errorf("after the internet cut vigie shows %v degraded, the what-if predicted %v", d, predicted.Degraded)
+	}
+	for _, s := range v.sites() {
+		if s.Isolated {
+			continue
+		}
+		if s.DisjointPaths < 1 {
+			t.Errorf("site %s not isolated but has %d paths", s.ID, s.DisjointPaths)
+		}
+	}
+	// The lab agrees: the isolated sites' CEs have lost the datacentres'
+	// prefixes, every other CE still routes to both.
+	done = e2ePhase(t, "lab agrees with vigie")
+	l.assertCERoutes(t, ctx, isolated)
+	done()
+
+	// Restore, and back to nominal before the second scenario.
+	done = e2ePhase(t, "restore internet")
+	if err := l.Restore(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	v.waitNominal(l, 90*time.Second)
+	l.assertCERoutes(t, ctx, nil)
+	done()
+
+	// 5. One fibre of the dual site whose fibres share a duct (S-03), one of
+	// the truly diverse site (S-01). Beforehand vigie flags S-03's shared
+	// duct (losing it isolates the site) and no such risk for S-01.
+	done = e2ePhase(t, "fibre cuts")
+	if w := v.whatIf("srlg:duct-paris-12"); !slices.Equal(w.Isolated, []string{"S-03"}) {
+		t.Errorf("what-if srlg:duct-paris-12 isolates %v, want [S-03] (both its fibres are in that duct)", w.Isolated)
+	}
+	if w := v.whatIf("srlg:duct-s01-north"); len(w.Isolated) != 0 {
+		t.Errorf("what-if srlg:duct-s01-north isolates %v, want none (S-01's fibres take distinct ducts)", w.Isolated)
+	}
+	fibres := map[string]string{"S-03": "s03-dual-srlg:eth1", "S-01": "s01-diverse:eth1"}
+	var items []string
+	for _, end := range fibres {
+		items = append(items, "link:"+v.linkID(end))
+	}
+	sort.Strings(items)
+	pred := v.whatIf(items...)
+	t.Logf("what-if %v: isolated %v, degraded %v", items, pred.Isolated, pred.Degraded)
+	if len(pred.Isolated) != 0 {
+		t.Errorf("the what-if isolates %v when one fibre of S-01 and S-03 is cut: each keeps another", pred.Isolated)
+	}
+	for _, end := range fibres {
+		if err := l.Cut(ctx, Target{Kind: CutLink, Name: end}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 60*time.Second, "the fibre cuts seen by vigie", func() (bool, string) {
+		var why []string
+		for _, end := range fibres {
+			if st := v.linkState(end); st != "down" {
+				why = append(why, end+" "+st)
+			}
+		}
+		if iso := v.isolatedSites(); !slices.Equal(iso, pred.Isolated) {
+			why = append(why, fmt.Sprintf("isolated %v, predicted %v", iso, pred.Isolated))
+		}
+		for _, id := range []string{"S-01", "S-03"} {
+			if s := v.site(id); s.Effective >= s.Designed {
+				why = append(why, fmt.Sprintf("%s still at effective %d of designed %d", id, s.Effective, s.Designed))
+			}
+		}
+		return len(why) == 0, strings.Join(why, "; ")
+	})
+	for _, id := range []string{"S-03", "S-01"} {
+		s := v.site(id)
+		t.Logf("after one fibre cut: %s %s, effective %d of designed %d, %d disjoint paths", id, s.State, s.Effective, s.Designed, s.DisjointPaths)
+		if s.Isolated || s.State != "degraded" {
+			t.Errorf("%s after one fibre cut: %s, want degraded (one fibre left, no redundancy) and connected", id, s.State)
+		}
+	}
+	// VIGIE DISAGREEMENT (see the report and docs/lab.md): the what-if's
+	// degraded_sites counts disjoint paths, which a site's single CE caps at
+	// 1, so it predicts no loss of redundancy for a one-CE site; the live
+	// analysis rightly marks both sites degraded. What is right: the what-if
+	// lists the sites it leaves below their designed protection.
+	if live := v.degradedSites(); !slices.Equal(pred.Degraded, live) {
+		t.Errorf("VIGIE DISAGREEMENT: the what-if of %v predicted degraded sites %v, vigie now shows %v degraded "+
+			"(topology/resilience/whatif.go: Degraded should include sites whose effective protection falls below their designed one)",
+			items, pred.Degraded, live)
+	}
+	l.assertCERoutes(t, ctx, nil)
+	done()
+
+	// 6. Restore: nominal again.
+	done = e2ePhase(t, "restore fibres")
+	if err := l.Restore(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	v.waitNominal(l, 90*time.Second)
+	l.assertCERoutes(t, ctx, nil)
+	done()
+	t.Logf("end-to-end test in %.1fs (lab down and leftovers checked in cleanup)", time.Since(total).Seconds())
+}
+
+// e2eWhatIf is the part of a what-if answer the test compares.
+type e2eWhatIf struct {
+	Isolated  []string `json:"isolated_sites"`
+	Degraded  []string `json:"degraded_sites"`
+	Surviving []string `json:"surviving_interconnects"`
+}
+
+func (w *e2eWhatIf) sort() {
+	for _, s := range [][]string{w.Isolated, w.Degraded, w.Surviving} {
+		sort.Strings(s)
+	}
+}
+
+func e2eWhatIfCLI(t *testing.T, bin, config string, fail ...string) e2eWhatIf {
+	t.Helper()
+	args := []string{"whatif", "--config", config, "--format", "json"}
+	for _, f := range fail {
+		args = append(args, "--fail", f)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "VIGIE_LAB_AUTH=vigie-lab-auth", "VIGIE_LAB_PRIV=vigie-lab-priv")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("vigie %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	var w e2eWhatIf
+	if err := json.Unmarshal(out, &w); err != nil {
+		t.Fatalf("vigie whatif output: %v\n%s", err, out)
+	}
+	w.sort()
+	return w
+}
+
+// e2eStartVigie starts vigie in the mgmt namespace, listening on that
+// namespace's loopback, and registers its kill.
+func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string) *e2eVigie {
+	t.Helper()
+	var port int
+	if err := l.MgmtDo(func() error {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		port = ln.Addr().(*net.TCPAddr).Port
+		return ln.Close()
+	}); err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	logPath := filepath.Join(dir, "vigie.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", addr)
+	cmd.Env = append(os.Environ(), "VIGIE_LAB_AUTH=vigie-lab-auth", "VIGIE_LAB_PRIV=vigie-lab-priv")
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := l.MgmtStart(cmd); err != nil {
+		logf.Close()
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	v := &e2eVigie{t: t, bin: bin, config: config, base: "http://" + addr, log: logPath}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		logf.Close()
+		if t.Failed() {
+			if b, err := os.ReadFile(logPath); err == nil {
+				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+				if len(lines) > 60 {
+					lines = lines[len(lines)-60:]
+				}
+				t.Logf("vigie's last log lines:\n%s", strings.Join(lines, "\n"))
+			}
+		}
+	})
+	dialer := &net.Dialer{Timeout: 2 * time.Second}
+	v.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
+			var c net.Conn
+			err := l.MgmtDo(func() error {
+				var err error
+				c, err = dialer.DialContext(ctx, network, address)
+				return err
+			})
+			return c, err
+		},
+	}}
+	eventually(t, 20*time.Second, "vigie serving its API", func() (bool, string) {
+		select {
+		case <-exited:
+			t.Fatalf("vigie exited; see its log %s", logPath)
+		default:
+		}
+		_, err := v.get("/api/v1/topology")
+		return err == nil, fmt.Sprint(err)
+	})
+	return v
+}
+
+func (v *e2eVigie) get(path string) ([]byte, error) {
+	resp, err := v.client.Get(v.base + path)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return b, fmt.Errorf("GET %s: %s: %s", path, resp.Status, b)
+	}
+	return b, nil
+}
+
+func (v *e2eVigie) getJSON(path string, out any) {
+	v.t.Helper()
+	b, err := v.get(path)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		v.t.Fatalf("GET %s: %v\n%s", path, err, b)
+	}
+}
+
+// e2eTopology is the part of GET /api/v1/topology the test reads.
+type e2eTopology struct {
+	Nodes []struct {
+		Name     string `json:"name"`
+		Declared bool   `json:"declared"`
+		State    string `json:"state"`
+	} `json:"nodes"`
+	Links []struct {
+		ID           string   `json:"id"`
+		Kind         string   `json:"kind"`
+		Site         string   `json:"site"`
+		Interconnect string   `json:"interconnect"`
+		A            e2eEnd   `json:"a"`
+		B            *e2eEnd  `json:"b"`
+		Sources      []string `json:"sources"`
+		State        string   `json:"state"`
+		Disagreement string   `json:"disagreement"`
+	} `json:"links"`
+	Analysis *struct {
+		Interconnects []struct {
+			ID string `json:"id"`
+			Up bool   `json:"up"`
+		} `json:"interconnects"`
+	} `json:"analysis"`
+}
+
+type e2eEnd struct {
+	Device    string `json:"device"`
+	Interface string `json:"interface"`
+}
+
+func (v *e2eVigie) topology() e2eTopology {
+	var tp e2eTopology
+	v.getJSON("/api/v1/topology", &tp)
+	return tp
+}
+
+// linkID returns vigie's id of the link that has the end "device:ifname".
+func (v *e2eVigie) linkID(end string) string {
+	v.t.Helper()
+	dev, ifn, _ := strings.Cut(end, ":")
+	for _, lk := range v.topology().Links {
+		for _, e := range []*e2eEnd{&lk.A, lk.B} {
+			if e != nil && e.Device == dev && e.Interface == ifn {
+				return lk.ID
+			}
+		}
+	}
+	v.t.Fatalf("vigie has no link with the end %s", end)
+	return ""
+}
+
+func (v *e2eVigie) linkState(end string) string {
+	dev, ifn, _ := strings.Cut(end, ":")
+	for _, lk := range v.topology().Links {
+		for _, e := range []*e2eEnd{&lk.A, lk.B} {
+			if e != nil && e.Device == dev && e.Interface == ifn {
+				return lk.State
+			}
+		}
+	}
+	return "absent"
+}
+
+// e2eSite is the part of GET /api/v1/sites/{id} the test reads.
+type e2eSite struct {
+	ID            string `json:"id"`
+	Designed      int    `json:"designed"`
+	Effective     int    `json:"effective"`
+	DisjointPaths int    `json:"disjoint_paths"`
+	Isolated      bool   `json:"isolated"`
+	State         string `json:"state"`
+}
+
+func (v *e2eVigie) site(id string) e2eSite {
+	var s e2eSite
+	v.getJSON("/api/v1/sites/"+id, &s)
+	return s
+}
+
+// e2eSiteIDs are the slice's sites (lab/rie-slice/vigie.yml).
+func e2eSiteIDs() []string {
+	ids := make([]string, 12)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("S-%02d", i+1)
+	}
+	return ids
+}
+
+func (v *e2eVigie) sites() []e2eSite {
+	var out []e2eSite
+	for _, id := range e2eSiteIDs() {
+		out = append(out, v.site(id))
+	}
+	return out
+}
+
+func (v *e2eVigie) isolatedSites() []string {
+	var out []string
+	for _, s := range v.sites() {
+		if s.Isolated {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// degradedSites lists the sites vigie shows degraded, S-12 left out (below
+// design from the start, see e2eNominalEffective).
+func (v *e2eVigie) degradedSites() []string {
+	var out []string
+	for _, s := range v.sites() {
+		if s.State == "degraded" && s.ID != "S-12" {
+			out = append(out, s.ID)
+		}
+	}
+	return out
+}
+
+// whatIf asks the running vigie (POST /api/v1/whatif) about extra failures.
+func (v *e2eVigie) whatIf(fail ...string) e2eWhatIf {
+	v.t.Helper()
+	body, _ := json.Marshal(map[string][]string{"fail": fail})
+	resp, err := v.client.Post(v.base+"/api/v1/whatif", "application/json", bytes.NewReader(body))
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		v.t.Fatalf("POST /api/v1/whatif %s: %s: %s", body, resp.Status, b)
+	}
+	var w e2eWhatIf
+	if err := json.Unmarshal(b, &w); err != nil {
+		v.t.Fatalf("what-if answer: %v\n%s", err, b)
+	}
+	w.sort()
+	return w
+}
+
+// waitNominal waits until vigie's view matches the lab with nothing cut:
+// every device reachable, every declared link up and seen by LLDP (the
+// interconnects to the lab's outside stand-ins, which run no lldpd, up),
+// no disagreement and no undeclared link, every site at its designed
+// protection, both BGP sessions up with as many prefixes as the route
+// reflectors advertise to vigie.
+func (v *e2eVigie) waitNominal(l *Lab, limit time.Duration) {
+	v.t.Helper()
+	ctx := context.Background()
+	eventually(v.t, limit, "vigie's view nominal and matching the lab", func() (bool, string) {
+		var why []string
+		tp := v.topology()
+		for _, n := range tp.Nodes {
+			if !n.Declared || n.State != "reachable" {
+				why = append(why, fmt.Sprintf("device %s declared=%v %s", n.Name, n.Declared, n.State))
+			}
+		}
+		seen := map[string]bool{}
+		for _, lk := range tp.Links {
+			name := lk.A.Device + ":" + lk.A.Interface
+			if lk.B != nil {
+				name += "--" + lk.B.Device + ":" + lk.B.Interface
+				seen[lk.A.Device+":"+lk.A.Interface] = true
+				seen[lk.B.Device+":"+lk.B.Interface] = true
+			}
+			switch {
+			case lk.Kind == "observed":
+				why = append(why, "undeclared link "+name)
+			case lk.Disagreement != "":
+				why = append(why, name+" "+lk.Disagreement)
+			case lk.State != "up":
+				why = append(why, name+" "+lk.State)
+			case lk.Kind != "interconnect" && !slices.Contains(lk.Sources, "lldp"):
+				why = append(why, name+" not seen by LLDP")
+			}
+		}
+		// Every lab link between two nodes vigie polls is in vigie's view.
+		for _, lk := range l.Topo.Links {
+			if isOutside(l, lk.A.Node) || isOutside(l, lk.B.Node) {
+				continue
+			}
+			if !seen[lk.A.String()] || !seen[lk.B.String()] {
+				why = append(why, "lab link "+lk.String()+" missing from vigie")
+			}
+		}
+		if tp.Analysis == nil {
+			why = append(why, "no analysis yet")
+		} else {
+			for _, ic := range tp.Analysis.Interconnects {
+				if !ic.Up {
+					why = append(why, "interconnect "+ic.ID+" down")
+				}
+			}
+		}
+		if len(why) > 0 {
+			return false, strings.Join(why, "; ")
+		}
+		for _, s := range v.sites() {
+			if s.Isolated || s.Effective != e2eNominalEffective(s) {
+				why = append(why, fmt.Sprintf("site %s %s effective %d designed %d", s.ID, s.State, s.Effective, s.Designed))
+			}
+		}
+		m := v.metrics()
+		for _, pfai := range e2ePFAI {
+			if m.value("vigie_device_bgp_peer_up", "device", pfai.device, "peer_as", pfai.upstreamAS) != 1 {
+				why = append(why, pfai.device+"'s upstream session not up in vigie")
+			}
+		}
+		for _, rr := range []struct{ node, addr string }{{"bb-paris-1", "172.31.2.2"}, {"bb-lyon-1", "172.31.2.4"}} {
+			if m.value("vigie_bgp_session_up", "device", rr.node) != 1 {
+				why = append(why, "BGP session with "+rr.node+" not up")
+				continue
+			}
+			want, err := l.advertisedToVigie(ctx, rr.node)
+			if err != nil {
+				why = append(why, err.Error())
+				continue
+			}
+			if got := m.value("vigie_bgp_received_prefixes", "device", rr.node, "family", "ipv4-unicast"); int(got) != want {
+				why = append(why, fmt.Sprintf("%d prefixes from %s, which advertises %d", int(got), rr.node, want))
+			}
+		}
+		return len(why) == 0, strings.Join(why, "; ")
+	})
+}
+
+// e2eNominalEffective is the protection a site has with nothing cut: its
+// designed one, except S-12, designed "diverse" in lab/rie-slice/vigie.yml
+// while both its fibres land on agg-reunion behind the one transoceanic
+// cable. vigie rightly rates it "dual" (two fibres, a shared risk), from
+// the inventory alone (docs/resilience.md), so it is below design from the
+// start.
+func e2eNominalEffective(s e2eSite) int {
+	if s.ID == "S-12" {
+		return 3 // inventory.ProtectionDual
+	}
+	return s.Designed
+}
+
+func isOutside(l *Lab, node string) bool {
+	n := l.Topo.Node(node)
+	return n == nil || slices.Contains([]string{"outside", "internet", "partner"}, n.Role())
+}
+
+// advertisedToVigie returns how many IPv4 prefixes a route reflector
+// advertises to vigie (the mgmt gateway), as FRR counts them.
+func (l *Lab) advertisedToVigie(ctx context.Context, node string) (int, error) {
+	out, err := l.Vtysh(ctx, node, "show bgp ipv4 unicast neighbors "+l.MgmtGateway().String()+" advertised-routes json")
+	if err != nil {
+		return 0, fmt.Errorf("%s advertised-routes: %v: %s", node, err, out)
+	}
+	var r struct {
+		Total *int `json:"totalPrefixCounter"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil || r.Total == nil {
+		return 0, fmt.Errorf("%s advertised-routes: no totalPrefixCounter (%v): %.200s", node, err, out)
+	}
+	return *r.Total, nil
+}
+
+// assertCERoutes checks, on every site's CE, that the datacentres'
+// prefixes are routed, except on the CEs of the isolated sites, where
+// neither is.
+func (l *Lab) assertCERoutes(t *testing.T, ctx context.Context, isolated []string) {
+	t.Helper()
+	ce := map[string]string{}
+	for _, n := range l.Topo.Nodes {
+		if n.Role() == "site" {
+			var num int
+			if _, err := fmt.Sscanf(n.Name, "s%d", &num); err == nil {
+				ce[fmt.Sprintf("S-%02d", num)] = n.Name
+			}
+		}
+	}
+	if len(ce) != 12 {
+		t.Fatalf("found %d site CEs in the lab, want 12: %v", len(ce), ce)
+	}
+	for _, id := range e2eSiteIDs() {
+		want := !slices.Contains(isolated, id)
+		var cmds []string
+		for _, p := range e2eDCPrefixes {
+			cmds = append(cmds, "show ip route "+p+" json")
+		}
+		var got []bool
+		// Routing converges a little after vigie's poll: allow BGP a few
+		// seconds (hold time 9 s) to agree.
+		eventually(t, 15*time.Second, fmt.Sprintf("%s's CE %s routing to the datacentres=%v", id, ce[id], want), func() (bool, string) {
+			out, err := l.Vtysh(ctx, ce[id], cmds...)
+			if err != nil {
+				return false, fmt.Sprintf("vtysh: %v: %s", err, out)
+			}
+			got = got[:0]
+			dec := json.NewDecoder(bytes.NewReader(out))
+			for _, p := range e2eDCPrefixes {
+				var r map[string]json.RawMessage
+				if err := dec.Decode(&r); err != nil {
+					return false, fmt.Sprintf("decoding %s: %v: %s", p, err, out)
+				}
+				_, ok := r[p]
+				got = append(got, ok)
+			}
+			for _, g := range got {
+				if g != want {
+					return false, fmt.Sprintf("routes to %v: %v", e2eDCPrefixes, got)
+				}
+			}
+			return true, ""
+		})
+	}
+}
+
+// e2eMetrics is one scrape of /metrics, as series name{labels} value.
+type e2eMetrics map[string][]e2eSample
+
+type e2eSample struct {
+	labels string
+	v      float64
+}
+
+func (v *e2eVigie) metrics() e2eMetrics {
+	v.t.Helper()
+	b, err := v.get("/metrics")
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	m := e2eMetrics{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 {
+			continue
+		}
+		val, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			continue
+		}
+		series := line[:i]
+		name, labels := series, ""
+		if j := strings.IndexByte(series, '{'); j >= 0 {
+			name, labels = series[:j], series[j:]
+		}
+		m[name] = append(m[name], e2eSample{labels, val})
+	}
+	return m
+}
+
+func (m e2eMetrics) find(name string) ([]e2eSample, bool) {
+	s, ok := m[name]
+	return s, ok
+}
+
+// match returns the samples of name whose labels include every pair kv.
+func (m e2eMetrics) match(name string, kv ...string) []e2eSample {
+	var out []e2eSample
+	for _, s := range m[name] {
+		ok := true
+		for i := 0; i+1 < len(kv); i += 2 {
+			if !strings.Contains(s.labels, kv[i]+`="`+kv[i+1]+`"`) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// value returns the one sample matching, or -1 when none or several match.
+func (m e2eMetrics) value(name string, kv ...string) float64 {
+	s := m.match(name, kv...)
+	if len(s) != 1 {
+		return -1
+	}
+	return s[0].v
+}
+
+func (m e2eMetrics) sum(name string, kv ...string) float64 {
+	var t float64
+	for _, s := range m.match(name, kv...) {
+		t += s.v
+	}
+	return t
+}
+
+func (m e2eMetrics) count(name string, kv ...string) int { return len(m.match(name, kv...)) }
