@@ -15,7 +15,7 @@ var (
 	descEffective = prometheus.NewDesc("vigie_site_protection_effective",
 		"Access protection the site has now, from the links that are up (0..4).", []string{"site", "region"}, nil)
 	descPaths = prometheus.NewDesc("vigie_site_disjoint_paths",
-		"Edge-disjoint paths from the site to the datacentres under the current failures.", []string{"site", "region"}, nil)
+		"SRLG-disjoint paths from the site to the datacentres under the current failures: the fewest devices, shared-risk groups or links whose loss cuts it off (3 means 3 or more).", []string{"site", "region"}, nil)
 	descSPOFs = prometheus.NewDesc("vigie_site_spofs",
 		"Single elements (device, link, shared-risk group) whose failure alone would isolate the site.", []string{"site", "region"}, nil)
 	descIsolated = prometheus.NewDesc("vigie_site_isolated",
