@@ -68,16 +68,18 @@ func BenchmarkPollSim(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			varbinds := 0
+			varbinds, requests := 0, 0
 			for i := 0; i < b.N; i++ {
 				r := p.Poll(context.Background(), tc.t, st)
 				if r.Err != nil {
 					b.Fatal(r.Err)
 				}
 				varbinds += r.Varbinds
+				requests += r.Requests
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(varbinds), "ns/varbind")
 			b.ReportMetric(float64(varbinds)/float64(b.N), "varbinds/poll")
+			b.ReportMetric(float64(requests)/float64(b.N), "requests/poll")
 		})
 	}
 }

@@ -135,7 +135,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	var walkErr error
 	if t.Tables&TableInterfaces != 0 {
 		s.ifd.reset()
-		probs, err := p.walk(ctx, s, "interfaces", s.ifCols, t, st, s.ifd.add)
+		probs, err := p.walk(ctx, s, "interfaces", s.ifCols, t, st, &st.rowHint[tableSlotInterfaces], s.ifd.add)
 		res.Problems = append(res.Problems, probs...)
 		if s.ifd.bad > 0 {
 			res.Problems = append(res.Problems, Problem{Table: "interfaces", Reason: ReasonMalformed,
@@ -147,7 +147,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	}
 	if walkErr == nil && t.Tables&TableLLDP != 0 {
 		s.lldpd.reset()
-		probs, err := p.walk(ctx, s, "lldp", s.lldpCols, t, st, s.lldpd.add)
+		probs, err := p.walk(ctx, s, "lldp", s.lldpCols, t, st, &st.rowHint[tableSlotLLDP], s.lldpd.add)
 		res.Problems = append(res.Problems, probs...)
 		if s.lldpd.bad > 0 {
 			res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
@@ -164,7 +164,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	}
 	if walkErr == nil && t.Tables&TableBGP != 0 {
 		s.bgpd.reset()
-		probs, err := p.walk(ctx, s, "bgp", s.bgpCols, t, st, s.bgpd.add)
+		probs, err := p.walk(ctx, s, "bgp", s.bgpCols, t, st, &st.rowHint[tableSlotBGP], s.bgpd.add)
 		res.Problems = append(res.Problems, probs...)
 		if s.bgpd.bad > 0 {
 			res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,

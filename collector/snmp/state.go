@@ -27,6 +27,11 @@ type DeviceState struct {
 	maxRep int
 	// cleanPolls counts polls without a bulk timeout since the last halving.
 	cleanPolls int
+	// rowHint is, per table (tableSlot*), one more than the rows its
+	// longest column had at the last clean walk (0 = unknown). It caps the
+	// GetBulk repetitions so that a 3-row table does not make the agent
+	// encode, and both sides decode, 25 rows per column of the next tables.
+	rowHint [tableSlots]int
 
 	havePrev   bool
 	prevUptime time.Duration
@@ -78,3 +83,11 @@ func (st *DeviceState) observeUptime(up time.Duration, at time.Time) (rebooted b
 	st.havePrev, st.prevUptime, st.prevAt = true, up, at
 	return rebooted
 }
+
+// Table slots in DeviceState.rowHint.
+const (
+	tableSlotInterfaces = iota
+	tableSlotLLDP
+	tableSlotBGP
+	tableSlots
+)

@@ -3,6 +3,7 @@ package snmp
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -22,7 +23,20 @@ type visitFunc func(col int, index string, v *gosnmp.SnmpPDU)
 // halves the device's max-repetitions and retries once. The returned
 // problems describe what was contained; err is set when the device stopped
 // answering (the rest of the poll should not insist).
-func (p *Poller) walk(ctx context.Context, s *session, table string, cols []string, t *Target, st *DeviceState, visit visitFunc) (problems []Problem, err error) {
+//
+// Size: each GetBulk asks for no more repetitions than the rows the table
+// had at its last clean walk (*hint, see DeviceState.rowHint) still need,
+// plus one to see each column's end; a table that grew costs one more
+// request at the full size. Without this, a table of 3 rows walked with
+// max-repetitions 25 decodes 8 times the varbinds it uses.
+func (p *Poller) walk(ctx context.Context, s *session, table string, cols []string, t *Target, st *DeviceState, hint *int, visit visitFunc) (problems []Problem, err error) {
+	defer func() {
+		if err == nil && len(problems) == 0 {
+			*hint = slices.Max(s.rows) + 1
+		} else {
+			*hint = 0
+		}
+	}()
 	n := len(cols)
 	s.next = append(s.next[:0], cols...)
 	s.done = append(s.done[:0], make([]bool, n)...)
@@ -42,6 +56,15 @@ func (p *Poller) walk(ctx context.Context, s *session, table string, cols []stri
 		maxRep := st.maxRep
 		if maxRep < 1 {
 			maxRep = 1
+		}
+		if *hint > 0 {
+			least := s.rows[s.active[0]]
+			for _, c := range s.active[1:] {
+				least = min(least, s.rows[c])
+			}
+			if left := *hint - least; left > 0 && left < maxRep {
+				maxRep = left
+			}
 		}
 		res, err := s.gs.GetBulk(s.oids, 0, uint32(maxRep))
 		if err != nil {
