@@ -55,11 +55,14 @@ func FuzzDecoders(f *testing.F) {
 			s := &session{}
 			s.done = make([]bool, len(tb.cols))
 			s.rows = make([]int, len(tb.cols))
+			s.tableOf = make([]int, len(tb.cols))
+			s.cols = tb.cols
 			s.next = append([]string(nil), tb.cols...)
 			for c := range tb.cols {
 				s.active = append(s.active, c)
 			}
-			p.visitAnswer(s, "t", tb.cols, vars, &Target{MaxRows: 5}, tb.visit)
+			tw := &tableWalk{name: "t", cols: tb.cols, visit: tb.visit, hint: new(int)}
+			p.visitAnswer(s, []*tableWalk{tw}, vars, &Target{MaxRows: 5})
 		}
 		_ = ifd.finish()
 		_ = ld.finish(func(int32) string { return "" })

@@ -132,46 +132,57 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	rebooted := st.observeUptime(res.System.Uptime, res.Start)
 
 	halvedBefore := st.maxRep
+	// One walk for every table asked for: small tables share GetBulks.
+	s.walking = s.walking[:0]
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableLLDP, TableBGP} {
+		if t.Tables&flag == 0 {
+			continue
+		}
+		w := &s.tables[slot]
+		w.hint = &st.rowHint[slot]
+		s.walking = append(s.walking, w)
+	}
+	s.ifd.reset()
+	s.lldpd.reset()
+	s.bgpd.reset()
 	var walkErr error
-	if t.Tables&TableInterfaces != 0 {
-		s.ifd.reset()
-		probs, err := p.walk(ctx, s, "interfaces", s.ifCols, t, st, &st.rowHint[tableSlotInterfaces], s.ifd.add)
-		res.Problems = append(res.Problems, probs...)
-		if s.ifd.bad > 0 {
-			res.Problems = append(res.Problems, Problem{Table: "interfaces", Reason: ReasonMalformed,
-				Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
-		}
-		res.Interfaces = s.ifd.finish()
-		st.accumulate(res.Interfaces, rebooted, len(probs) == 0)
-		walkErr = err
+	if len(s.walking) > 0 {
+		walkErr = p.walk(ctx, s, s.walking, t, st)
 	}
-	if walkErr == nil && t.Tables&TableLLDP != 0 {
-		s.lldpd.reset()
-		probs, err := p.walk(ctx, s, "lldp", s.lldpCols, t, st, &st.rowHint[tableSlotLLDP], s.lldpd.add)
-		res.Problems = append(res.Problems, probs...)
-		if s.lldpd.bad > 0 {
-			res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
-				Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.lldpd.bad)})
+	for _, w := range s.walking {
+		res.Problems = append(res.Problems, w.problems...)
+		if w.failed && len(w.problems) == 0 {
+			// The device stopped answering during an earlier table: this
+			// one counts as not walked, as if the poll had stopped there.
+			continue
 		}
-		ifs := res.Interfaces
-		res.LLDP = s.lldpd.finish(func(idx int32) string {
-			if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
-				return ifs[i].Name
+		switch w.name {
+		case "interfaces":
+			if s.ifd.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "interfaces", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
 			}
-			return ""
-		})
-		walkErr = err
-	}
-	if walkErr == nil && t.Tables&TableBGP != 0 {
-		s.bgpd.reset()
-		probs, err := p.walk(ctx, s, "bgp", s.bgpCols, t, st, &st.rowHint[tableSlotBGP], s.bgpd.add)
-		res.Problems = append(res.Problems, probs...)
-		if s.bgpd.bad > 0 {
-			res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
-				Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
+			res.Interfaces = s.ifd.finish()
+			st.accumulate(res.Interfaces, rebooted, len(w.problems) == 0)
+		case "lldp":
+			if s.lldpd.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.lldpd.bad)})
+			}
+			ifs := res.Interfaces
+			res.LLDP = s.lldpd.finish(func(idx int32) string {
+				if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
+					return ifs[i].Name
+				}
+				return ""
+			})
+		case "bgp":
+			if s.bgpd.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
+			}
+			res.BGPPeers = s.bgpd.finish()
 		}
-		res.BGPPeers = s.bgpd.finish()
-		walkErr = err
 	}
 	// Grow back towards the profile's size after a run of clean polls, so
 	// that one bad minute does not slow a device down forever.

@@ -28,12 +28,17 @@ type session struct {
 	lldpCols []string
 	bgpCols  []string
 
-	// Walk scratch space, reused across polls.
-	next   []string
-	done   []bool
-	rows   []int
-	active []int
-	oids   []string
+	// Walk scratch space, reused across polls: per column of the walk
+	// (every table's columns, in order) its OID, next OID, table, state.
+	cols    []string
+	next    []string
+	tableOf []int
+	done    []bool
+	rows    []int
+	active  []int
+	oids    []string
+	tables  [tableSlots]tableWalk
+	walking []*tableWalk
 
 	ifd   ifDecoder
 	lldpd lldpDecoder
@@ -51,6 +56,9 @@ func newSession() (*session, error) {
 		lldpCols: lldpColumnOIDs(),
 		bgpCols:  bgpColumnOIDs(),
 	}
+	s.tables[tableSlotInterfaces] = tableWalk{name: "interfaces", cols: s.ifCols, visit: s.ifd.add}
+	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
+	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
 	// Connect once, as v3, so that gosnmp allocates its receive buffer,
 	// draws random request/message ids and initialises the USM salt. The
 	// connected socket it dials (nothing is sent) is then replaced by the

@@ -3,44 +3,92 @@ package snmp
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/gosnmp/gosnmp"
 )
 
-// visitFunc receives one varbind of column col (an index into the walked
+// visitFunc receives one varbind of column col (an index into its table's
 // columns) with its instance index. It decodes bytes from the network and
 // may panic on hostile input: walk recovers.
 type visitFunc func(col int, index string, v *gosnmp.SnmpPDU)
 
-// walk reads several columns of one table in parallel: each GetBulk asks
-// for the next rows of every column still inside its subtree, so a table of
-// k columns and n rows costs about n/maxRep requests instead of k*n/maxRep.
-//
-// Containment: a column stops when it leaves its subtree or hits an SNMPv2
-// exception; an OID that does not increase stops that column (ReasonLoop);
-// more than t.MaxRows rows stop the whole table (ReasonTooBig); a timeout
-// halves the device's max-repetitions and retries once. The returned
-// problems describe what was contained; err is set when the device stopped
-// answering (the rest of the poll should not insist).
-//
-// Size: each GetBulk asks for no more repetitions than the rows the table
-// had at its last clean walk (*hint, see DeviceState.rowHint) still need,
-// plus one to see each column's end; a table that grew costs one more
-// request at the full size. Without this, a table of 3 rows walked with
-// max-repetitions 25 decodes 8 times the varbinds it uses.
-func (p *Poller) walk(ctx context.Context, s *session, table string, cols []string, t *Target, st *DeviceState, hint *int, visit visitFunc) (problems []Problem, err error) {
-	defer func() {
-		if err == nil && len(problems) == 0 {
-			*hint = slices.Max(s.rows) + 1
-		} else {
-			*hint = 0
+// tableWalk is one table of a walk: its columns, its decoder, its row hint
+// (DeviceState.rowHint) and, after the walk, what was contained in it.
+type tableWalk struct {
+	name  string
+	cols  []string
+	visit visitFunc
+	hint  *int
+
+	first    int // position of cols[0] in the walk's column list
+	problems []Problem
+	// failed says the device stopped answering before this table was read
+	// to its end: the table counts as not walked.
+	failed bool
+}
+
+// done reports whether every column of tw has left its subtree.
+func (tw *tableWalk) done(s *session) bool {
+	for c := tw.first; c < tw.first+len(tw.cols); c++ {
+		if !s.done[c] {
+			return false
 		}
-	}()
-	n := len(cols)
-	s.next = append(s.next[:0], cols...)
+	}
+	return true
+}
+
+// stop ends every column of tw.
+func (tw *tableWalk) stop(s *session) {
+	for c := tw.first; c < tw.first+len(tw.cols); c++ {
+		s.done[c] = true
+	}
+}
+
+// walk reads the columns of several tables in parallel: each GetBulk asks
+// for the next rows of every column still inside its subtree, so tables of
+// k columns in all and n rows cost about n/maxRep requests instead of
+// k*n/maxRep, and the small tables of a CE (3 interfaces, 1 neighbour, 1
+// peer) share one request instead of one each.
+//
+// Containment, per table: a column stops when it leaves its subtree or
+// hits an SNMPv2 exception; an OID that does not increase stops that column
+// (ReasonLoop); more than t.MaxRows rows stop the table (ReasonTooBig); an
+// error-status stops the table it points at; a timeout halves the device's
+// max-repetitions and retries once. Each table's problems are in its
+// tableWalk; err is set when the device stopped answering (the rest of the
+// poll should not insist), and is charged to the first unfinished table.
+//
+// Size: each GetBulk asks for no more repetitions than the rows the tables
+// had at their last clean walk (tableWalk.hint) still need, plus one to see
+// each column's end; a table that grew costs one more request at the full
+// size. Without this, a table of 3 rows walked with max-repetitions 25
+// decodes 8 times the varbinds it uses.
+func (p *Poller) walk(ctx context.Context, s *session, tables []*tableWalk, t *Target, st *DeviceState) (err error) {
+	s.next, s.tableOf = s.next[:0], s.tableOf[:0]
+	for i, tw := range tables {
+		tw.first, tw.problems, tw.failed = len(s.next), tw.problems[:0], false
+		s.next = append(s.next, tw.cols...)
+		for range tw.cols {
+			s.tableOf = append(s.tableOf, i)
+		}
+	}
+	n := len(s.next)
+	s.cols = append(s.cols[:0], s.next...)
 	s.done = append(s.done[:0], make([]bool, n)...)
 	s.rows = append(s.rows[:0], make([]int, n)...)
+	defer func() {
+		for _, tw := range tables {
+			if tw.failed || len(tw.problems) > 0 {
+				*tw.hint = 0
+				continue
+			}
+			most := 0
+			for c := tw.first; c < tw.first+len(tw.cols); c++ {
+				most = max(most, s.rows[c])
+			}
+			*tw.hint = most + 1
+		}
+	}()
 	halvedHere := false
 	for {
 		s.active, s.oids = s.active[:0], s.oids[:0]
@@ -51,22 +99,9 @@ func (p *Poller) walk(ctx context.Context, s *session, table string, cols []stri
 			}
 		}
 		if len(s.active) == 0 {
-			return problems, nil
+			return nil
 		}
-		maxRep := st.maxRep
-		if maxRep < 1 {
-			maxRep = 1
-		}
-		if *hint > 0 {
-			least := s.rows[s.active[0]]
-			for _, c := range s.active[1:] {
-				least = min(least, s.rows[c])
-			}
-			if left := *hint - least; left > 0 && left < maxRep {
-				maxRep = left
-			}
-		}
-		res, err := s.gs.GetBulk(s.oids, 0, uint32(maxRep))
+		res, err := s.gs.GetBulk(s.oids, 0, uint32(bulkSize(s, tables, st)))
 		if err != nil {
 			err = wrapErr(err)
 			reason := classify(err)
@@ -79,42 +114,77 @@ func (p *Poller) walk(ctx context.Context, s *session, table string, cols []stri
 				halvedHere = true
 				continue
 			}
-			problems = append(problems, Problem{Table: table, Reason: reason, Detail: err.Error()})
-			return problems, err
+			charged := false
+			for _, tw := range tables {
+				if tw.done(s) {
+					continue
+				}
+				tw.failed = true
+				if !charged {
+					tw.problems = append(tw.problems, Problem{Table: tw.name, Reason: reason, Detail: err.Error()})
+					charged = true
+				}
+			}
+			return err
 		}
 		if res.Error != gosnmp.NoError {
 			if res.Error == gosnmp.TooBig && st.maxRep > 1 {
 				p.halve(t, st)
 				continue
 			}
-			problems = append(problems, Problem{Table: table, Reason: ReasonOther,
+			// error-index counts the request's varbinds from 1.
+			c := s.active[0]
+			if i := int(res.ErrorIndex) - 1; i >= 0 && i < len(s.active) {
+				c = s.active[i]
+			}
+			tw := tables[s.tableOf[c]]
+			tw.problems = append(tw.problems, Problem{Table: tw.name, Reason: ReasonOther,
 				Detail: fmt.Sprintf("agent answered error-status %s at varbind %d", res.Error, res.ErrorIndex)})
-			return problems, nil
+			tw.stop(s)
+			continue
 		}
 		s.varbinds += len(res.Variables)
 		if len(res.Variables) == 0 {
-			problems = append(problems, Problem{Table: table, Reason: ReasonMalformed, Detail: "empty GetBulk answer"})
-			return problems, nil
+			tw := tables[s.tableOf[s.active[0]]]
+			tw.problems = append(tw.problems, Problem{Table: tw.name, Reason: ReasonMalformed, Detail: "empty GetBulk answer"})
+			tw.stop(s)
+			continue
 		}
-		if prob, stop := p.visitAnswer(s, table, cols, res.Variables, t, visit); prob != nil {
-			problems = append(problems, *prob)
-			if stop {
-				return problems, nil
-			}
-		}
+		p.visitAnswer(s, tables, res.Variables, t)
 	}
 }
 
+// bulkSize is the max-repetitions of the next GetBulk: the device's
+// current size, or less when every active column's table has a row hint
+// and needs fewer rows to reach its end.
+func bulkSize(s *session, tables []*tableWalk, st *DeviceState) int {
+	size := max(st.maxRep, 1)
+	need := 0
+	for _, c := range s.active {
+		h := *tables[s.tableOf[c]].hint
+		if h <= 0 || h-s.rows[c] <= 0 {
+			return size // unknown, or the table grew: full size
+		}
+		need = max(need, h-s.rows[c])
+	}
+	return min(size, need)
+}
+
 // visitAnswer dispatches one GetBulk answer to its columns. A panic while
-// decoding stops the table with ReasonMalformed and is counted.
-func (p *Poller) visitAnswer(s *session, table string, cols []string, vars []gosnmp.SnmpPDU, t *Target, visit visitFunc) (prob *Problem, stop bool) {
+// decoding stops the table being decoded with ReasonMalformed and is
+// counted; the other tables go on with the next request.
+func (p *Poller) visitAnswer(s *session, tables []*tableWalk, vars []gosnmp.SnmpPDU, t *Target) {
+	cur := s.tableOf[s.active[0]] // the table being decoded, for the recover
 	defer func() {
 		if r := recover(); r != nil {
 			p.decodePanics.Add(1)
-			prob = &Problem{Table: table, Reason: ReasonMalformed, Detail: fmt.Sprintf("decoder panic (recovered): %v", r)}
-			stop = true
+			tw := tables[cur]
+			tw.problems = append(tw.problems, Problem{Table: tw.name, Reason: ReasonMalformed, Detail: fmt.Sprintf("decoder panic (recovered): %v", r)})
+			tw.stop(s)
 		}
 	}()
+	// One problem per table per answer: the first loop, or a cut.
+	var looped [tableSlots + 1]bool
 	k := len(s.active)
 	for i := range vars {
 		v := &vars[i]
@@ -126,29 +196,31 @@ func (p *Poller) visitAnswer(s *session, table string, cols []string, vars []gos
 			s.done[c] = true
 			continue
 		}
-		idx, in := indexUnder(v.Name, cols[c])
+		ti := s.tableOf[c]
+		tw := tables[ti]
+		cur = ti
+		idx, in := indexUnder(v.Name, s.cols[c])
 		if !in {
 			s.done[c] = true
 			continue
 		}
 		if compareOID(v.Name, s.next[c]) <= 0 {
 			s.done[c] = true
-			if prob == nil {
-				prob = &Problem{Table: table, Reason: ReasonLoop,
-					Detail: fmt.Sprintf("OID %s does not increase after %s: walk of that column stopped", v.Name, s.next[c])}
+			if ti < len(looped) && !looped[ti] {
+				looped[ti] = true
+				tw.problems = append(tw.problems, Problem{Table: tw.name, Reason: ReasonLoop,
+					Detail: fmt.Sprintf("OID %s does not increase after %s: walk of that column stopped", v.Name, s.next[c])})
 			}
 			continue
 		}
 		s.next[c] = v.Name
 		s.rows[c]++
 		if s.rows[c] > t.MaxRows {
-			for j := range s.done {
-				s.done[j] = true
-			}
-			return &Problem{Table: table, Reason: ReasonTooBig,
-				Detail: fmt.Sprintf("more than %d rows: table cut (polling.max_rows)", t.MaxRows)}, true
+			tw.stop(s)
+			tw.problems = append(tw.problems, Problem{Table: tw.name, Reason: ReasonTooBig,
+				Detail: fmt.Sprintf("more than %d rows: table cut (polling.max_rows)", t.MaxRows)})
+			continue
 		}
-		visit(c, idx, v)
+		tw.visit(c-tw.first, idx, v)
 	}
-	return prob, false
 }

@@ -11,9 +11,10 @@ import (
 )
 
 // TestBulkSizeFollowsTable: each GetBulk of a walk asks for no more
-// repetitions than the rows the table had at its last clean walk still
+// repetitions than the rows the tables had at their last clean walk still
 // need, plus one; a table that grew or shrank between polls is still read
-// whole, and the profile's max-repetitions stays the ceiling.
+// whole, the profile's max-repetitions stays the ceiling, and the small
+// tables share requests (the fake MIB has 1 LLDP neighbour and 1 BGP peer).
 func TestBulkSizeFollowsTable(t *testing.T) {
 	const maxRep = 10 // fakeTarget's
 	f := startFakeAgent(t, healthyMIB())
@@ -34,15 +35,18 @@ func TestBulkSizeFollowsTable(t *testing.T) {
 		name       string
 		interfaces int
 		wantReps   []int // the ifTable GetBulks' max-repetitions, in order
+		// wantRequests counts the system Get and every GetBulk: one walk
+		// reads the three tables together.
+		wantRequests int
 	}{
-		{"first poll: nothing known, full size", 3, []int{maxRep}},
-		{"same table: rows+1 in one request", 3, []int{4}},
-		{"table grew past the hint: one more request at full size", 12, []int{4, maxRep}},
-		{"big table known: full, then just what is left", 12, []int{maxRep, 3}},
-		{"table shrank: still read to its end", 2, []int{maxRep}},
-		{"small again", 2, []int{3}},
-		{"empty table: one repetition sees its end", 0, []int{3}},
-		{"empty again", 0, []int{1}},
+		{"first poll: nothing known, full size", 3, []int{maxRep}, 2},
+		{"same table: rows+1 in one request", 3, []int{4}, 2},
+		{"table grew past the hint: one more request at full size", 12, []int{4, maxRep}, 3},
+		{"big table known: full, then just what is left", 12, []int{maxRep, 3}, 3},
+		{"table shrank: still read to its end", 2, []int{maxRep}, 2},
+		{"small again", 2, []int{3}, 2},
+		{"empty table: one repetition sees its end", 0, []int{3}, 2},
+		{"empty again: LLDP and BGP (1 row) still need 2", 0, []int{2}, 2},
 	} {
 		var v []gosnmp.SnmpPDU
 		for _, x := range healthyMIB() {
@@ -58,6 +62,12 @@ func TestBulkSizeFollowsTable(t *testing.T) {
 		res := p.Poll(context.Background(), tg, st)
 		if res.Err != nil || len(res.Problems) > 0 {
 			t.Fatalf("%s: err %v problems %v", tc.name, res.Err, res.Problems)
+		}
+		if res.Requests != tc.wantRequests {
+			t.Errorf("%s: %d requests, want %d", tc.name, res.Requests, tc.wantRequests)
+		}
+		if len(res.LLDP) != 1 || len(res.BGPPeers) != 1 {
+			t.Errorf("%s: %d LLDP neighbours and %d BGP peers, want 1 and 1", tc.name, len(res.LLDP), len(res.BGPPeers))
 		}
 		if len(res.Interfaces) != tc.interfaces {
 			t.Errorf("%s: %d interfaces, want %d", tc.name, len(res.Interfaces), tc.interfaces)
@@ -76,5 +86,53 @@ func TestBulkSizeFollowsTable(t *testing.T) {
 		if st.MaxRepetitions() != maxRep {
 			t.Errorf("%s: device max-repetitions %d, want %d (the hint must not change it)", tc.name, st.MaxRepetitions(), maxRep)
 		}
+	}
+}
+
+// TestWalkSilenceMidTable: the device stops answering after the first
+// GetBulk. The tables that request read to their end are kept; the timeout
+// is charged to the unfinished table, whose partial rows are marked by it.
+func TestWalkSilenceMidTable(t *testing.T) {
+	var v []gosnmp.SnmpPDU
+	for _, x := range healthyMIB() {
+		if !strings.HasPrefix(x.Name, oidIfEntry+".") && !strings.HasPrefix(x.Name, oidIfXEntry+".") {
+			v = append(v, x)
+		}
+	}
+	v = append(v, ifVars(25, 1000, 7)...) // more than one GetBulk of 10
+	f := startFakeAgent(t, newStaticMIB(v...))
+	var bulks sync.Mutex
+	n := 0
+	f.set(nil, func(req *gosnmp.SnmpPacket, normal []byte) []byte {
+		if req.PDUType != gosnmp.GetBulkRequest {
+			return normal
+		}
+		bulks.Lock()
+		defer bulks.Unlock()
+		n++
+		if n > 1 {
+			return nil
+		}
+		return normal
+	})
+	p := newTestPoller(t, 1)
+	tg := fakeTarget(f)
+	tg.Retries = 0
+	st := NewDeviceState()
+	res := p.Poll(context.Background(), tg, st)
+	if res.Reason != ReasonTimeout || len(res.Problems) != 1 || res.Problems[0].Table != "interfaces" {
+		t.Fatalf("reason %q problems %v, want one timeout in interfaces", res.Reason, res.Problems)
+	}
+	if len(res.Interfaces) != 10 {
+		t.Errorf("%d interfaces, want the 10 rows of the first answer", len(res.Interfaces))
+	}
+	if len(res.LLDP) != 1 || len(res.BGPPeers) != 1 {
+		t.Errorf("%d LLDP neighbours and %d BGP peers, want the complete tables (1 and 1)", len(res.LLDP), len(res.BGPPeers))
+	}
+	if st.MaxRepetitions() != 5 {
+		t.Errorf("max-repetitions %d, want 10 halved once to 5", st.MaxRepetitions())
+	}
+	if _, ok := st.Totals(11); ok {
+		t.Error("totals for an interface never read")
 	}
 }
