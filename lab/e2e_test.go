@@ -125,6 +125,7 @@ func TestInternetCutEndToEnd(t *testing.T) {
 
 	// 4. The internet cut.
 	done = e2ePhase(t, "internet cut seen by vigie")
+	cutAt := time.Now()
 	if err := l.Cut(ctx, Target{Kind: CutInternet}); err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +148,13 @@ func TestInternetCutEndToEnd(t *testing.T) {
 				if x.v != 0 {
 					why = append(why, "default route still present "+x.labels)
 				}
+			}
+		}
+		// vigie's BGP monitor sees the default route, which the PFAI
+		// originate into the backbone, withdrawn by both route reflectors.
+		for _, rr := range []string{"bb-paris-1", "bb-lyon-1"} {
+			if k := v.lastDefaultRouteEvent(rr, cutAt); k != "bgp_default_route_lost" {
+				why = append(why, fmt.Sprintf("last default-route event from %s since the cut: %q", rr, k))
 			}
 		}
 		for rr, n := range rrCounts {
@@ -183,12 +191,25 @@ func TestInternetCutEndToEnd(t *testing.T) {
 	l.assertCERoutes(t, ctx, isolated)
 	done()
 
+	// The routers agree that the default route is gone from the backbone.
+	for _, rr := range []string{"bb-paris-1", "bb-lyon-1"} {
+		if out, err := l.Vtysh(ctx, rr, "show ip route 0.0.0.0/0 json"); err != nil || frrHasRoute(out, "0.0.0.0/0") {
+			t.Errorf("%s still has a BGP default route after the internet cut (err %v): %.300s", rr, err, out)
+		}
+	}
+
 	// Restore, and back to nominal before the second scenario.
 	done = e2ePhase(t, "restore internet")
+	restoredAt := time.Now()
 	if err := l.Restore(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	v.waitNominal(l, 90*time.Second)
+	for _, rr := range []string{"bb-paris-1", "bb-lyon-1"} {
+		if k := v.lastDefaultRouteEvent(rr, restoredAt); k != "bgp_default_route_back" {
+			t.Errorf("last default-route event from %s since the restore: %q, want bgp_default_route_back", rr, k)
+		}
+	}
 	l.assertCERoutes(t, ctx, nil)
 	done()
 
@@ -264,6 +285,29 @@ func TestInternetCutEndToEnd(t *testing.T) {
 	l.assertCERoutes(t, ctx, nil)
 	done()
 	t.Logf("end-to-end test in %.1fs (lab down and leftovers checked in cleanup)", time.Since(total).Seconds())
+}
+
+// lastDefaultRouteEvent returns the kind of the latest default-route event
+// vigie recorded (GET /api/v1/events) for a BGP peer device since a time,
+// "" if none.
+func (v *e2eVigie) lastDefaultRouteEvent(device string, since time.Time) string {
+	v.t.Helper()
+	var r struct {
+		Events []struct {
+			Time    time.Time `json:"time"`
+			Kind    string    `json:"kind"`
+			Subject string    `json:"subject"`
+		} `json:"events"`
+	}
+	v.getJSON("/api/v1/events?limit=1000&since="+since.UTC().Format(time.RFC3339Nano), &r)
+	var last string
+	var at time.Time
+	for _, e := range r.Events {
+		if strings.HasPrefix(e.Subject, device+"/") && strings.HasPrefix(e.Kind, "bgp_default_route_") && !e.Time.Before(at) {
+			last, at = e.Kind, e.Time
+		}
+	}
+	return last
 }
 
 // e2eWhatIf is the part of a what-if answer the test compares.
@@ -696,12 +740,11 @@ func (l *Lab) assertCERoutes(t *testing.T, ctx context.Context, isolated []strin
 			got = got[:0]
 			dec := json.NewDecoder(bytes.NewReader(out))
 			for _, p := range e2eDCPrefixes {
-				var r map[string]json.RawMessage
+				var r map[string][]json.RawMessage
 				if err := dec.Decode(&r); err != nil {
 					return false, fmt.Sprintf("decoding %s: %v: %s", p, err, out)
 				}
-				_, ok := r[p]
-				got = append(got, ok)
+				got = append(got, len(r[p]) > 0)
 			}
 			for _, g := range got {
 				if g != want {
@@ -711,6 +754,16 @@ func (l *Lab) assertCERoutes(t *testing.T, ctx context.Context, isolated []strin
 			return true, ""
 		})
 	}
+}
+
+// frrHasRoute says whether FRR's `show ip route PREFIX json` output has a
+// route for the prefix (FRR may answer the key with no entry).
+func frrHasRoute(out []byte, prefix string) bool {
+	var r map[string][]json.RawMessage
+	if json.Unmarshal(out, &r) != nil {
+		return false
+	}
+	return len(r[prefix]) > 0
 }
 
 // e2eMetrics is one scrape of /metrics, as series name{labels} value.
