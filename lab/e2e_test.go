@@ -112,7 +112,8 @@ func TestInternetCutEndToEnd(t *testing.T) {
 	if _, ok := before.find("vigie_bgp_default_route_present"); !ok {
 		// The inventory peers vigie with the route reflectors only (role
 		// backbone); the series exists for PFAI peers only. The default
-		// route is then followed through the PFAI's own sessions below.
+		// route is followed through the PFAI's own sessions and vigie's
+		// default-route events below.
 		t.Log("note: no vigie_bgp_default_route_present series (vigie peers with the route reflectors, not the PFAI)")
 	}
 	l.assertCERoutes(t, ctx, nil)
