@@ -150,6 +150,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		walkErr = p.walk(ctx, s, s.walking, t, st)
 	}
 	for _, w := range s.walking {
+		w.hint = nil // the session outlives this device's state
 		res.Problems = append(res.Problems, w.problems...)
 		if w.failed && len(w.problems) == 0 {
 			// The device stopped answering during an earlier table: this
