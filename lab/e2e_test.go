@@ -848,3 +848,22 @@ func (m e2eMetrics) sum(name string, kv ...string) float64 {
 }
 
 func (m e2eMetrics) count(name string, kv ...string) int { return len(m.match(name, kv...)) }
+
+// TestFRRHasRoute checks the reading of FRR's `show ip route P json` on the
+// answers seen from FRR 8.4 in the lab.
+func TestFRRHasRoute(t *testing.T) {
+	for _, tc := range []struct {
+		out  string
+		want bool
+	}{
+		{`{}`, false},
+		{`{"0.0.0.0/0":[]}`, false}, // seen on a route reflector after the internet cut
+		{`{"0.0.0.0/0":[{"prefix":"0.0.0.0/0","protocol":"bgp","selected":true}]}`, true},
+		{`{"10.200.1.0/24":[{"prefix":"10.200.1.0/24"}]}`, false}, // another prefix
+		{`% Unknown command`, false},
+	} {
+		if got := frrHasRoute([]byte(tc.out), "0.0.0.0/0"); got != tc.want {
+			t.Errorf("frrHasRoute(%s) = %v, want %v", tc.out, got, tc.want)
+		}
+	}
+}
