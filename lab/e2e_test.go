@@ -264,15 +264,11 @@ func TestInternetCutEndToEnd(t *testing.T) {
 			t.Errorf("%s after one fibre cut: %s, want degraded (one fibre left, no redundancy) and connected", id, s.State)
 		}
 	}
-	// VIGIE DISAGREEMENT (see the report and docs/lab.md): the what-if's
-	// degraded_sites counts disjoint paths, which a site's single CE caps at
-	// 1, so it predicts no loss of redundancy for a one-CE site; the live
-	// analysis rightly marks both sites degraded. What is right: the what-if
-	// lists the sites it leaves below their designed protection.
+	// The what-if predicted exactly the sites the live analysis now shows
+	// degraded. (It once counted only disjoint paths, which a single-CE site
+	// never has more than one of, and missed them: this check found it.)
 	if live := v.degradedSites(); !slices.Equal(pred.Degraded, live) {
-		t.Errorf("VIGIE DISAGREEMENT: the what-if of %v predicted degraded sites %v, vigie now shows %v degraded "+
-			"(topology/resilience/whatif.go: Degraded should include sites whose effective protection falls below their designed one)",
-			items, pred.Degraded, live)
+		t.Errorf("the what-if of %v predicted degraded sites %v, vigie now shows %v degraded", items, pred.Degraded, live)
 	}
 	l.assertCERoutes(t, ctx, nil)
 	done()

@@ -481,7 +481,8 @@ func checkBackbone(g *Graph, b brute, r *Result, fail func(string, ...any)) {
 }
 
 // checkWhatIf compares WhatIf(current, extra) with brute force: isolated
-// after, newly isolated, and degraded (fewer paths than before).
+// after, newly isolated, and degraded (fewer paths, or a lower effective
+// protection, than before).
 func checkWhatIf(g *Graph, current, extra Failures, fail func(string, ...any)) {
 	w := g.WhatIf(current, extra)
 	before, _ := g.resolve(current)
@@ -499,7 +500,7 @@ func checkWhatIf(g *Graph, current, extra Failures, fail func(string, ...any)) {
 			if cb > 0 {
 				newly = append(newly, id)
 			}
-		case ca < cb:
+		case ca < cb, ba.effective(kk, ca) < bb.effective(kk, cb):
 			degraded = append(degraded, id)
 		}
 	}

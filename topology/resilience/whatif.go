@@ -18,7 +18,9 @@ type WhatIf struct {
 	Isolated      []string `json:"isolated_sites"`
 	NewlyIsolated []string `json:"newly_isolated_sites"`
 	// Degraded lists the sites still connected but with fewer disjoint
-	// paths to the datacentres than before.
+	// paths to the datacentres, or a lower effective protection, than
+	// before: a single-router dual-fibre site losing one fibre keeps one
+	// path either way, yet it has lost its redundancy.
 	Degraded []string `json:"degraded_sites"`
 	// SurvivingInterconnects are the interconnects that still reach a
 	// datacentre; LostInterconnects those that reached one before and no more.
@@ -80,7 +82,7 @@ func (g *Graph) WhatIf(current, extra Failures) *WhatIf {
 				w.NewlyIsolated = append(w.NewlyIsolated, a.ID)
 				rc.NewlyIsolated++
 			}
-		case a.Paths < b.Paths:
+		case a.Paths < b.Paths, a.Effective < b.Effective:
 			w.Degraded = append(w.Degraded, a.ID)
 			rc.Degraded++
 		}
