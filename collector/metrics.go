@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -47,10 +48,14 @@ type metrics struct {
 
 	roles map[inventory.Role]*roleMetrics
 
-	// Per-device descriptors.
-	up, duration, lastSuccess, uptime, reboots, devErrors, lldp, info          *prometheus.Desc
-	ifOper, ifAdmin, ifSpeed, ifRx, ifTx, ifRxErr, ifTxErr, ifRxDrop, ifTxDrop *prometheus.Desc
-	bgpState, bgpUp, bgpTransitions                                            *prometheus.Desc
+	// descs are the per-device families' descriptors, built from the
+	// families table so that both expositions say the same HELP and TYPE.
+	descs [numFamilies]*prometheus.Desc
+	// text says per-device series are rendered as text exposition at poll
+	// time (ExposeAsText) rather than cached as const metrics.
+	text atomic.Bool
+	// expo holds the rendered headers and scratch buffers of the text path.
+	expo *exposition
 }
 
 // roleMetrics caches the children of the per-role vectors: no label lookup
@@ -71,7 +76,6 @@ func (r *roleMetrics) errors(reason snmp.Reason) prometheus.Counter {
 }
 
 func newMetrics(c *Collector) *metrics {
-	dev, ifl, bgp := devLabelNames, ifLabelNames, bgpLabelNames
 	return &metrics{
 		c: c,
 		devices: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_collector_devices",
@@ -105,31 +109,8 @@ func newMetrics(c *Collector) *metrics {
 				return float64(c.poller.DecodePanics())
 			}),
 		roles: map[inventory.Role]*roleMetrics{},
-
-		up:          prometheus.NewDesc("vigie_device_up", "1 if the last poll got the device's system group, else 0.", dev, nil),
-		duration:    prometheus.NewDesc("vigie_device_poll_duration_seconds", "Wall time of the device's last poll.", dev, nil),
-		lastSuccess: prometheus.NewDesc("vigie_device_last_poll_success_timestamp_seconds", "Unix time of the end of the last successful poll.", dev, nil),
-		uptime:      prometheus.NewDesc("vigie_device_uptime_seconds", "sysUpTime at the last successful poll.", dev, nil),
-		reboots:     prometheus.NewDesc("vigie_device_reboots_total", "Reboots seen (sysUpTime going back) since vigie started.", dev, nil),
-		devErrors: prometheus.NewDesc("vigie_device_poll_errors_total", "Poll failures and contained table problems of the device, by reason.",
-			errLabelNames, nil),
-		lldp: prometheus.NewDesc("vigie_device_lldp_neighbors", "LLDP neighbours in the last poll.", dev, nil),
-		info: prometheus.NewDesc("vigie_device_info", "Inventory placement of the device and its sysName; always 1.",
-			infoLabelNames, nil),
-
-		ifOper:   prometheus.NewDesc("vigie_interface_oper_up", "1 if ifOperStatus is up(1).", ifl, nil),
-		ifAdmin:  prometheus.NewDesc("vigie_interface_admin_up", "1 if ifAdminStatus is up(1).", ifl, nil),
-		ifSpeed:  prometheus.NewDesc("vigie_interface_speed_bytes", "ifHighSpeed in bytes per second.", ifl, nil),
-		ifRx:     prometheus.NewDesc("vigie_interface_receive_bytes_total", "Bytes received (ifHCInOctets, made monotonic by vigie).", ifl, nil),
-		ifTx:     prometheus.NewDesc("vigie_interface_transmit_bytes_total", "Bytes sent (ifHCOutOctets, made monotonic by vigie).", ifl, nil),
-		ifRxErr:  prometheus.NewDesc("vigie_interface_receive_errors_total", "ifInErrors, wraps and reboots folded in by vigie.", ifl, nil),
-		ifTxErr:  prometheus.NewDesc("vigie_interface_transmit_errors_total", "ifOutErrors, wraps and reboots folded in by vigie.", ifl, nil),
-		ifRxDrop: prometheus.NewDesc("vigie_interface_receive_discards_total", "ifInDiscards, wraps and reboots folded in by vigie.", ifl, nil),
-		ifTxDrop: prometheus.NewDesc("vigie_interface_transmit_discards_total", "ifOutDiscards, wraps and reboots folded in by vigie.", ifl, nil),
-
-		bgpState:       prometheus.NewDesc("vigie_device_bgp_peer_state", "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgp, nil),
-		bgpUp:          prometheus.NewDesc("vigie_device_bgp_peer_up", "1 if the session is established.", bgp, nil),
-		bgpTransitions: prometheus.NewDesc("vigie_device_bgp_peer_established_transitions_total", "bgpPeerFsmEstablishedTransitions as the device reports it.", bgp, nil),
+		descs: familyDescs(),
+		expo:  newExposition(),
 	}
 }
 
@@ -184,10 +165,7 @@ type deviceCollector metrics
 
 // Describe implements prometheus.Collector.
 func (dc *deviceCollector) Describe(ch chan<- *prometheus.Desc) {
-	m := (*metrics)(dc)
-	for _, d := range []*prometheus.Desc{m.up, m.duration, m.lastSuccess, m.uptime, m.reboots, m.devErrors, m.lldp, m.info,
-		m.ifOper, m.ifAdmin, m.ifSpeed, m.ifRx, m.ifTx, m.ifRxErr, m.ifTxErr, m.ifRxDrop, m.ifTxDrop,
-		m.bgpState, m.bgpUp, m.bgpTransitions} {
+	for _, d := range dc.descs {
 		ch <- d
 	}
 }
@@ -210,6 +188,8 @@ func (dc *deviceCollector) Collect(ch chan<- prometheus.Metric) {
 
 // deviceSeries builds one device's series. Its label values are made once
 // (per device at New, per interface and BGP peer at first sight) and reused.
+// It is owned by the goroutine of the device's running poll, except text,
+// which scrapes read.
 type deviceSeries struct {
 	m          *metrics
 	labels     *labelSet // device, role, region
@@ -221,6 +201,9 @@ type deviceSeries struct {
 	bgpLabels  map[bgpKey]*labelSet
 	prevCap    int
 	order      []int
+	// text is the device's last poll rendered as text exposition, one
+	// chunk per family; replaced whole by each poll, never modified.
+	text atomic.Pointer[rendered]
 }
 
 type bgpKey struct {
@@ -263,24 +246,37 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// build makes the device's series from its last poll. A failed poll keeps
-// only device-level series: interface and BGP values would be stale.
+// build turns the device's last poll into its exposed series: rendered as
+// text (stored in s.text, nil returned) once ExposeAsText was called, else
+// as cached const metrics for the registry.
 func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level InterfaceLevel) []series {
+	if s.m.text.Load() {
+		s.render(res, st, level)
+		return nil
+	}
 	m := s.m
 	out := make([]series, 0, max(s.prevCap, 16))
-	gauge := func(d *prometheus.Desc, v float64, l *labelSet) {
-		out = append(out, series{desc: d, pairs: l.pairs, value: v})
-	}
-	counter := func(d *prometheus.Desc, v float64, l *labelSet) {
-		out = append(out, series{desc: d, pairs: l.pairs, value: v, counter: true})
-	}
+	s.walk(res, st, level, func(fam int, v float64, l *labelSet) {
+		out = append(out, series{desc: m.descs[fam], pairs: l.dtoPairs(), value: v, counter: families[fam].counter})
+	})
+	s.prevCap = len(out)
+	seal(out)
+	return out
+}
+
+// walk calls emit for every series of the device's last poll. A failed
+// poll keeps only device-level series: interface and BGP values would be
+// stale. Interfaces come in name order; of two interfaces with the same
+// name only the first (lowest position in the walk) is exposed, as two
+// series with the same labels would be rejected.
+func (s *deviceSeries) walk(res *snmp.Poll, st *snmp.DeviceState, level InterfaceLevel, emit func(fam int, v float64, l *labelSet)) {
 	ok := res.Err == nil
-	gauge(m.up, b2f(ok), s.labels)
-	gauge(m.duration, res.End.Sub(res.Start).Seconds(), s.labels)
-	counter(m.reboots, float64(st.Reboots()), s.labels)
+	emit(famUp, b2f(ok), s.labels)
+	emit(famDuration, res.End.Sub(res.Start).Seconds(), s.labels)
+	emit(famReboots, float64(st.Reboots()), s.labels)
 	for _, r := range allReasons {
 		if n := s.errCounts[r]; n > 0 {
-			counter(m.devErrors, float64(n), s.errLabels[r])
+			emit(famErrors, float64(n), s.errLabels[r])
 		}
 	}
 	if ok {
@@ -290,39 +286,42 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 		}
 	}
 	if s.lastOK > 0 {
-		gauge(m.lastSuccess, s.lastOK, s.labels)
+		emit(famLastSuccess, s.lastOK, s.labels)
 	}
-	gauge(m.info, 1, s.infoLabels)
+	emit(famInfo, 1, s.infoLabels)
 	if !ok {
-		s.prevCap = len(out)
-		seal(out)
-		return out
+		return
 	}
-	gauge(m.uptime, res.System.Uptime.Seconds(), s.labels)
-	gauge(m.lldp, float64(len(res.LLDP)), s.labels)
+	emit(famUptime, res.System.Uptime.Seconds(), s.labels)
+	emit(famLLDP, float64(len(res.LLDP)), s.labels)
 	if level != InterfacesNone {
 		s.order = s.order[:0]
 		for i := range res.Interfaces {
 			s.order = append(s.order, i)
 		}
 		ifs := res.Interfaces
-		slices.SortFunc(s.order, func(a, b int) int { return strings.Compare(ifs[a].Name, ifs[b].Name) })
+		slices.SortStableFunc(s.order, func(a, b int) int { return strings.Compare(ifs[a].Name, ifs[b].Name) })
+		prev := -1
 		for _, i := range s.order {
 			ifc := &res.Interfaces[i]
 			if level == InterfacesUp && !ifc.AdminUp {
 				continue
 			}
+			if prev >= 0 && ifs[prev].Name == ifc.Name {
+				continue
+			}
+			prev = i
 			l := s.ifLabel(ifc)
-			gauge(m.ifOper, b2f(ifc.OperUp()), l)
-			gauge(m.ifAdmin, b2f(ifc.AdminUp), l)
-			gauge(m.ifSpeed, float64(ifc.HighSpeed)*1e6/8, l)
+			emit(famIfOper, b2f(ifc.OperUp()), l)
+			emit(famIfAdmin, b2f(ifc.AdminUp), l)
+			emit(famIfSpeed, float64(ifc.HighSpeed)*1e6/8, l)
 			if t, ok := st.Totals(ifc.Index); ok {
-				counter(m.ifRx, float64(t.InOctets), l)
-				counter(m.ifTx, float64(t.OutOctets), l)
-				counter(m.ifRxErr, float64(t.InErrors), l)
-				counter(m.ifTxErr, float64(t.OutErrors), l)
-				counter(m.ifRxDrop, float64(t.InDiscards), l)
-				counter(m.ifTxDrop, float64(t.OutDiscards), l)
+				emit(famIfRx, float64(t.InOctets), l)
+				emit(famIfTx, float64(t.OutOctets), l)
+				emit(famIfRxErr, float64(t.InErrors), l)
+				emit(famIfTxErr, float64(t.OutErrors), l)
+				emit(famIfRxDrop, float64(t.InDiscards), l)
+				emit(famIfTxDrop, float64(t.OutDiscards), l)
 			}
 		}
 	}
@@ -335,9 +334,9 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 			l = newLabelSet(bgpLabelNames, v[0], v[1], v[2], p.Remote.String(), strconv.FormatUint(uint64(p.RemoteAS), 10))
 			s.bgpLabels[k] = l
 		}
-		gauge(m.bgpState, float64(p.State), l)
-		gauge(m.bgpUp, b2f(p.Established()), l)
-		counter(m.bgpTransitions, float64(p.FSMEstablishedTransitions), l)
+		emit(famBGPState, float64(p.State), l)
+		emit(famBGPUp, b2f(p.Established()), l)
+		emit(famBGPTransitions, float64(p.FSMEstablishedTransitions), l)
 	}
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
@@ -353,9 +352,6 @@ func (s *deviceSeries) build(res *snmp.Poll, st *snmp.DeviceState, level Interfa
 	if len(s.bgpLabels) > 2*len(res.BGPPeers)+16 {
 		clear(s.bgpLabels)
 	}
-	s.prevCap = len(out)
-	seal(out)
-	return out
 }
 
 // Label names of the per-device families (fixed lists, never mutated).
@@ -367,22 +363,40 @@ var (
 	infoLabelNames = []string{"device", "role", "region", "site", "pop", "datacentre", "sys_name"}
 )
 
-// labelSet is one series' label values with their protobuf pairs, built
-// once and shared by every family and every poll that uses them: a poll
-// allocates no label, a scrape copies a slice header.
+// labelSet is one series' label values, shared by every family and every
+// poll that uses them. Their protobuf pairs (registry path) or their text
+// form (text path) are made at first use, by the device's poll goroutine,
+// and never change after: a poll allocates no label.
 type labelSet struct {
+	names  []string
 	values []string
 	pairs  []*dto.LabelPair
+	text   []byte // `{a="x",b="y"} `, names sorted, values escaped
 }
 
 func newLabelSet(names []string, values ...string) *labelSet {
-	l := &labelSet{values: values, pairs: make([]*dto.LabelPair, len(names))}
-	for i := range names {
-		l.pairs[i] = &dto.LabelPair{Name: proto.String(names[i]), Value: proto.String(values[i])}
+	return &labelSet{names: names, values: values}
+}
+
+// sortedIndexes returns the positions of l's labels in name order: both
+// expositions list labels sorted by name.
+func (l *labelSet) sortedIndexes() []int {
+	idx := make([]int, len(l.names))
+	for i := range idx {
+		idx[i] = i
 	}
-	// The exposition wants pairs sorted by name.
-	slices.SortFunc(l.pairs, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return l
+	slices.SortFunc(idx, func(a, b int) int { return strings.Compare(l.names[a], l.names[b]) })
+	return idx
+}
+
+func (l *labelSet) dtoPairs() []*dto.LabelPair {
+	if l.pairs == nil {
+		l.pairs = make([]*dto.LabelPair, len(l.names))
+		for j, i := range l.sortedIndexes() {
+			l.pairs[j] = &dto.LabelPair{Name: proto.String(l.names[i]), Value: proto.String(l.values[i])}
+		}
+	}
+	return l.pairs
 }
 
 // series is one cached sample: a prometheus.Metric whose labels are shared

@@ -116,6 +116,11 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
+	// Per-device series are rendered as text at poll time and written by
+	// /metrics after the registry's families (a million series: docs/metrics-collector.md).
+	if err := d.coll.ExposeAsText(reg); err != nil {
+		return nil, err
+	}
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
 		bopts := bgp.DefaultOptions()
 		bopts.OnEvent = d.onBGPEvent
@@ -143,6 +148,7 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		ConfigFile:      opts.WebConfigFile,
 		Gatherer:        reg,
 		Registerer:      reg,
+		Text:            []web.TextWriter{d.coll},
 		API:             api,
 		Ready:           func() bool { return d.topo.Analysis() != nil },
 		Version:         opts.Version,

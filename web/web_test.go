@@ -1,10 +1,13 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -116,22 +121,26 @@ func TestBasicAuthFromWebConfig(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("basic_auth_users:\n  noc: "+string(hash)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	s, err := New(Options{Gatherer: testRegistry(), ListenAddresses: []string{addr}, ConfigFile: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go s.Run(ctx)
-	if code, _ := get(t, "http://"+addr+"/metrics", "", ""); code != http.StatusUnauthorized {
-		t.Errorf("no credentials: %d, want 401", code)
-	}
-	if code, _ := get(t, "http://"+addr+"/metrics", "noc", "wrong"); code != http.StatusUnauthorized {
-		t.Errorf("wrong password: %d, want 401", code)
-	}
-	if code, body := get(t, "http://"+addr+"/metrics", "noc", "s3cret-pass"); code != 200 || !strings.Contains(body, "vigie_test_value") {
-		t.Errorf("right password: %d, want 200 with metrics", code)
+	// Both /metrics handlers (promhttp, and registry + text writers) sit
+	// behind the same authentication.
+	for _, text := range [][]TextWriter{nil, {textFamily("vigie_text_value 7\n")}} {
+		addr := freeAddr(t)
+		s, err := New(Options{Gatherer: testRegistry(), ListenAddresses: []string{addr}, ConfigFile: cfg, Text: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		go s.Run(ctx)
+		if code, _ := get(t, "http://"+addr+"/metrics", "", ""); code != http.StatusUnauthorized {
+			t.Errorf("no credentials: %d, want 401", code)
+		}
+		if code, _ := get(t, "http://"+addr+"/metrics", "noc", "wrong"); code != http.StatusUnauthorized {
+			t.Errorf("wrong password: %d, want 401", code)
+		}
+		if code, body := get(t, "http://"+addr+"/metrics", "noc", "s3cret-pass"); code != 200 || !strings.Contains(body, "vigie_test_value") {
+			t.Errorf("right password: %d, want 200 with metrics", code)
+		}
+		cancel()
 	}
 }
 
@@ -141,5 +150,147 @@ func TestBadWebConfigFailsAtStart(t *testing.T) {
 	_, err := New(Options{Gatherer: testRegistry(), ConfigFile: cfg})
 	if err == nil || !strings.Contains(err.Error(), cfg) {
 		t.Fatalf("New with a broken web config: err = %v, want an error naming %s", err, cfg)
+	}
+}
+
+// textFamily is a TextWriter writing fixed text.
+type textFamily string
+
+func (f textFamily) WriteText(w io.Writer) error {
+	_, err := io.WriteString(w, string(f))
+	return err
+}
+
+// blockingText blocks every scrape until release is closed.
+type blockingText struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingText) WriteText(w io.Writer) error {
+	b.entered <- struct{}{}
+	<-b.release
+	_, err := io.WriteString(w, "# HELP vigie_blocked_value Blocked.\n# TYPE vigie_blocked_value gauge\nvigie_blocked_value 1\n")
+	return err
+}
+
+// TestTextMetrics: with text writers, /metrics serves the registry's
+// families then theirs in text format 0.0.4, gzipped when asked, and the
+// whole parses.
+func TestTextMetrics(t *testing.T) {
+	reg := testRegistry()
+	text := textFamily("# HELP vigie_text_value A text family.\n# TYPE vigie_text_value counter\n" +
+		`vigie_text_value{device="a \"b\" \\ c\nd é"} 7` + "\n")
+	s, err := New(Options{Gatherer: reg, Registerer: reg, Text: []TextWriter{text}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for _, tc := range []struct {
+		name, accept string
+		gzipped      bool
+	}{
+		{"plain", "", false},
+		{"gzip", "gzip", true},
+		{"prometheus", "gzip, deflate;q=0.5", true},
+		{"gzip refused", "gzip;q=0, identity", false},
+		{"other", "br", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+			// Accept-Encoding set by hand: the transport then leaves the
+			// body compressed, as Prometheus receives it.
+			req.Header.Set("Accept-Encoding", tc.accept)
+			if tc.accept == "" {
+				req.Header.Set("Accept-Encoding", "identity")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "text/plain; version=0.0.4; charset=utf-8" {
+				t.Errorf("Content-Type %q", ct)
+			}
+			var body io.Reader = resp.Body
+			if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.gzipped {
+				t.Fatalf("Content-Encoding %q, want gzip %v", resp.Header.Get("Content-Encoding"), tc.gzipped)
+			}
+			if tc.gzipped {
+				z, err := gzip.NewReader(resp.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body = z
+			}
+			raw, err := io.ReadAll(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parser := expfmt.NewTextParser(model.UTF8Validation)
+			mfs, err := parser.TextToMetricFamilies(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatalf("body does not parse: %v\n%s", err, raw)
+			}
+			if v := mfs["vigie_test_value"].GetMetric()[0].GetGauge().GetValue(); v != 42 {
+				t.Errorf("registry family: %v, want 42", v)
+			}
+			tv := mfs["vigie_text_value"]
+			if tv == nil || tv.GetMetric()[0].GetCounter().GetValue() != 7 || tv.GetMetric()[0].GetLabel()[0].GetValue() != "a \"b\" \\ c\nd é" {
+				t.Errorf("text family: %v", tv)
+			}
+			if mfs["promhttp_metric_handler_requests_total"] == nil {
+				t.Error("handler instrumentation missing")
+			}
+		})
+	}
+}
+
+// TestTextMetricsInFlightLimit: beyond 4 scrapes at once, 503.
+func TestTextMetricsInFlightLimit(t *testing.T) {
+	b := &blockingText{entered: make(chan struct{}), release: make(chan struct{})}
+	s, err := New(Options{Gatherer: testRegistry(), Text: []TextWriter{b}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	codes := make(chan int, maxScrapesInFlight)
+	for range maxScrapesInFlight {
+		go func() {
+			resp, err := http.Get(srv.URL + "/metrics")
+			if err != nil {
+				codes <- 0
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	for range maxScrapesInFlight {
+		select {
+		case <-b.entered:
+		case <-time.After(10 * time.Second):
+			t.Fatal("scrapes did not start")
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("fifth scrape: %d, want 503", resp.StatusCode)
+	}
+	close(b.release)
+	for range maxScrapesInFlight {
+		if c := <-codes; c != 200 {
+			t.Errorf("blocked scrape ended with %d, want 200", c)
+		}
 	}
 }

@@ -1,0 +1,271 @@
+package collector
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vigie-rie/vigie/collector/snmp"
+)
+
+// The per-device families, in the order the text exposition writes them.
+const (
+	famUp = iota
+	famDuration
+	famLastSuccess
+	famUptime
+	famReboots
+	famErrors
+	famLLDP
+	famInfo
+	famIfOper
+	famIfAdmin
+	famIfSpeed
+	famIfRx
+	famIfTx
+	famIfRxErr
+	famIfTxErr
+	famIfRxDrop
+	famIfTxDrop
+	famBGPState
+	famBGPUp
+	famBGPTransitions
+	numFamilies
+)
+
+// family is one per-device metric family: its name, HELP, label names and
+// type. Both expositions (registry and text) are built from this table.
+type family struct {
+	name, help string
+	labels     []string
+	counter    bool
+}
+
+// families is a fixed table (never mutated), indexed by the fam constants.
+var families = [numFamilies]family{
+	famUp:          {"vigie_device_up", "1 if the last poll got the device's system group, else 0.", devLabelNames, false},
+	famDuration:    {"vigie_device_poll_duration_seconds", "Wall time of the device's last poll.", devLabelNames, false},
+	famLastSuccess: {"vigie_device_last_poll_success_timestamp_seconds", "Unix time of the end of the last successful poll.", devLabelNames, false},
+	famUptime:      {"vigie_device_uptime_seconds", "sysUpTime at the last successful poll.", devLabelNames, false},
+	famReboots:     {"vigie_device_reboots_total", "Reboots seen (sysUpTime going back) since vigie started.", devLabelNames, true},
+	famErrors:      {"vigie_device_poll_errors_total", "Poll failures and contained table problems of the device, by reason.", errLabelNames, true},
+	famLLDP:        {"vigie_device_lldp_neighbors", "LLDP neighbours in the last poll.", devLabelNames, false},
+	famInfo:        {"vigie_device_info", "Inventory placement of the device and its sysName; always 1.", infoLabelNames, false},
+
+	famIfOper:   {"vigie_interface_oper_up", "1 if ifOperStatus is up(1).", ifLabelNames, false},
+	famIfAdmin:  {"vigie_interface_admin_up", "1 if ifAdminStatus is up(1).", ifLabelNames, false},
+	famIfSpeed:  {"vigie_interface_speed_bytes", "ifHighSpeed in bytes per second.", ifLabelNames, false},
+	famIfRx:     {"vigie_interface_receive_bytes_total", "Bytes received (ifHCInOctets, made monotonic by vigie).", ifLabelNames, true},
+	famIfTx:     {"vigie_interface_transmit_bytes_total", "Bytes sent (ifHCOutOctets, made monotonic by vigie).", ifLabelNames, true},
+	famIfRxErr:  {"vigie_interface_receive_errors_total", "ifInErrors, wraps and reboots folded in by vigie.", ifLabelNames, true},
+	famIfTxErr:  {"vigie_interface_transmit_errors_total", "ifOutErrors, wraps and reboots folded in by vigie.", ifLabelNames, true},
+	famIfRxDrop: {"vigie_interface_receive_discards_total", "ifInDiscards, wraps and reboots folded in by vigie.", ifLabelNames, true},
+	famIfTxDrop: {"vigie_interface_transmit_discards_total", "ifOutDiscards, wraps and reboots folded in by vigie.", ifLabelNames, true},
+
+	famBGPState:       {"vigie_device_bgp_peer_state", "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgpLabelNames, false},
+	famBGPUp:          {"vigie_device_bgp_peer_up", "1 if the session is established.", bgpLabelNames, false},
+	famBGPTransitions: {"vigie_device_bgp_peer_established_transitions_total", "bgpPeerFsmEstablishedTransitions as the device reports it.", bgpLabelNames, true},
+}
+
+func familyDescs() [numFamilies]*prometheus.Desc {
+	var out [numFamilies]*prometheus.Desc
+	for i, f := range families {
+		out[i] = prometheus.NewDesc(f.name, f.help, f.labels, nil)
+	}
+	return out
+}
+
+// rendered is one device's last poll as text exposition: per family, the
+// device's sample lines (possibly none). Immutable once stored.
+type rendered struct {
+	chunks [numFamilies][]byte
+}
+
+// exposition holds what the text path shares between devices: each
+// family's HELP/TYPE header, rendered once, and a pool of scratch buffers
+// for the polls rendering now (bounded by the number of workers).
+type exposition struct {
+	headers [numFamilies][]byte
+	scratch sync.Pool // *[numFamilies][]byte
+}
+
+func newExposition() *exposition {
+	e := &exposition{}
+	for i, f := range families {
+		typ := "gauge"
+		if f.counter {
+			typ = "counter"
+		}
+		help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(f.help)
+		e.headers[i] = fmt.Appendf(nil, "# HELP %s %s\n# TYPE %s %s\n", f.name, help, f.name, typ)
+	}
+	e.scratch.New = func() any { return new([numFamilies][]byte) }
+	return e
+}
+
+// render makes the device's text chunks from its last poll and publishes
+// them: scrapes see the previous rendering or this one, never a mix.
+// Scratch buffers are reused between polls; the published copy is a
+// single allocation.
+func (s *deviceSeries) render(res *snmp.Poll, st *snmp.DeviceState, level InterfaceLevel) {
+	bufs := s.m.expo.scratch.Get().(*[numFamilies][]byte)
+	s.walk(res, st, level, func(fam int, v float64, l *labelSet) {
+		b := append(bufs[fam], families[fam].name...)
+		b = append(b, l.textLabels()...)
+		b = appendValue(b, v)
+		bufs[fam] = append(b, '\n')
+	})
+	total := 0
+	for _, b := range bufs {
+		total += len(b)
+	}
+	r := &rendered{}
+	all := make([]byte, 0, total)
+	for i, b := range bufs {
+		n := len(all)
+		all = append(all, b...)
+		r.chunks[i] = all[n:len(all):len(all)]
+		bufs[i] = b[:0]
+	}
+	s.m.expo.scratch.Put(bufs)
+	s.text.Store(r)
+}
+
+// textLabels returns `{name="value",...} ` with names sorted and values
+// escaped as the text format wants (backslash, double quote, newline).
+// Invalid UTF-8 is replaced by U+FFFD: the format requires UTF-8.
+func (l *labelSet) textLabels() []byte {
+	if l.text == nil {
+		b := []byte{'{'}
+		for j, i := range l.sortedIndexes() {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, l.names[i]...)
+			b = append(b, '=', '"')
+			b = appendEscaped(b, l.values[i])
+			b = append(b, '"')
+		}
+		l.text = append(b, '}', ' ')
+	}
+	return l.text
+}
+
+func appendEscaped(b []byte, v string) []byte {
+	if !utf8.ValidString(v) {
+		v = strings.ToValidUTF8(v, "\uFFFD")
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '"':
+			b = append(b, '\\', '"')
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// appendValue formats a sample value exactly as expfmt's text encoder does.
+func appendValue(b []byte, f float64) []byte {
+	switch {
+	case f == 1:
+		return append(b, '1')
+	case f == 0:
+		return append(b, '0')
+	case f == -1:
+		return append(b, '-', '1')
+	case math.IsNaN(f):
+		return append(b, "NaN"...)
+	case math.IsInf(f, +1):
+		return append(b, "+Inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-Inf"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// deviceGuard stands in the registry for the per-device families once they
+// are exposed as text: it describes them, so that no other collector can
+// register a family of the same name, and collects nothing.
+type deviceGuard metrics
+
+// Describe implements prometheus.Collector.
+func (g *deviceGuard) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range g.descs {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector: the series are in WriteText.
+func (g *deviceGuard) Collect(chan<- prometheus.Metric) {}
+
+// ExposeAsText switches the per-device families (vigie_device_*,
+// vigie_interface_*) from reg to WriteText: each poll then renders its
+// device's series as text exposition once, and a scrape copies bytes
+// instead of gathering, sorting and encoding a million protobuf metrics.
+// reg must be the Registerer given to New (nil if none was); the families'
+// names stay reserved in it. Call it once, before Run.
+func (c *Collector) ExposeAsText(reg prometheus.Registerer) error {
+	if c.running.Load() {
+		return errors.New("collector: ExposeAsText must be called before Run")
+	}
+	if reg != nil {
+		if !reg.Unregister((*deviceCollector)(c.m)) {
+			return errors.New("collector: ExposeAsText: the per-device families are not in this registry; pass the Registerer given to New")
+		}
+		if err := reg.Register((*deviceGuard)(c.m)); err != nil {
+			return fmt.Errorf("collector: ExposeAsText: reserve the per-device names: %w", err)
+		}
+	}
+	c.m.text.Store(true)
+	return nil
+}
+
+// WriteText writes the per-device families in the Prometheus text format
+// 0.0.4: for each family with at least one sample, its HELP and TYPE lines
+// then every device's lines, devices in name order. Each device's lines
+// come from one poll. It writes nothing unless ExposeAsText was called. It
+// stops at the first write error (a client gone away) and returns it.
+func (c *Collector) WriteText(w io.Writer) error {
+	snap := make([]*rendered, 0, len(c.sorted))
+	var present [numFamilies]bool
+	for _, d := range c.sorted {
+		r := d.series.text.Load()
+		if r == nil {
+			continue
+		}
+		snap = append(snap, r)
+		for f := range r.chunks {
+			if len(r.chunks[f]) > 0 {
+				present[f] = true
+			}
+		}
+	}
+	for f := range families {
+		if !present[f] {
+			continue
+		}
+		if _, err := w.Write(c.m.expo.headers[f]); err != nil {
+			return fmt.Errorf("collector: writing metrics: %w", err)
+		}
+		for _, r := range snap {
+			if ch := r.chunks[f]; len(ch) > 0 {
+				if _, err := w.Write(ch); err != nil {
+					return fmt.Errorf("collector: writing metrics: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
