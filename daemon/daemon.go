@@ -134,11 +134,6 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		}
 	}
 
-	api := http.NewServeMux()
-	api.Handle("/api/v1/", d.topo.APIHandler())
-	for prefix, h := range opts.Extra {
-		api.Handle(prefix, http.StripPrefix(prefix[:len(prefix)-1], h))
-	}
 	listen := opts.ListenAddresses
 	if len(listen) == 0 && inv.Agent.Listen != "" {
 		listen = []string{inv.Agent.Listen}
@@ -149,7 +144,8 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		Gatherer:        reg,
 		Registerer:      reg,
 		Text:            []web.TextWriter{d.coll},
-		API:             api,
+		API:             d.topo.APIHandler(),
+		Extra:           opts.Extra,
 		Ready:           func() bool { return d.topo.Analysis() != nil },
 		Version:         opts.Version,
 		EnablePprof:     opts.EnablePprof,

@@ -235,6 +235,16 @@ func TestDemoEndToEnd(t *testing.T) {
 	if !strings.Contains(strings.ToLower(toJSON(got)), `"isolated":true`) {
 		t.Errorf("/api/v1/sites/%s = %s, want isolated", victims[0], toJSON(got))
 	}
+	// The simulator's controls answer under /sim/ on vigie's own port.
+	resp, err = srv.Client().Get(srv.URL + "/sim/faults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), agg) {
+		t.Errorf("GET /sim/faults = %d %s, want 200 listing %s", resp.StatusCode, body, agg)
+	}
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"flag"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the metrics table of README.md from a running demo")
@@ -31,9 +34,23 @@ func TestREADMEMetrics(t *testing.T) {
 		return v == 0
 	})
 	time.Sleep(3 * time.Second) // an analysis, a store flush, BGP sessions
-	mfs, err := d.Daemon.Registry().Gather()
+	// Read what /metrics really serves: per-device families are streamed as
+	// text by the collector, not gathered from the registry.
+	srv := httptest.NewServer(d.Daemon.Handler())
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	byName, err := parser.TextToMetricFamilies(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	var mfs []*dto.MetricFamily
+	for _, mf := range byName {
+		mfs = append(mfs, mf)
 	}
 	var rows []string
 	var names []string

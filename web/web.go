@@ -54,6 +54,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// API is mounted under /api/v1/ (may be nil).
 	API http.Handler
+	// Extra handlers are mounted at their path prefix ("/sim/": the demo's
+	// simulator controls), given the request with the prefix stripped.
+	Extra map[string]http.Handler
 	// Ready reports whether vigie has a topology to serve (nil = always).
 	Ready func() bool
 	// Version is shown on the landing page.
@@ -114,6 +117,9 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("GET /metrics", metricsHandler)
 	if opts.API != nil {
 		mux.Handle("/api/v1/", opts.API)
+	}
+	for prefix, h := range opts.Extra {
+		mux.Handle(prefix, http.StripPrefix(strings.TrimSuffix(prefix, "/"), h))
 	}
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "OK")
