@@ -6,7 +6,7 @@ TAGS      ?= gosnmp_nodebug
 GOFLAGS_T := -tags $(TAGS)
 BIN       := bin
 
-.PHONY: all build demo test unit deps vet fuzz bench bench-peers clean
+.PHONY: all build demo test unit deps vet fuzz bench bench-peers bench-fleet clean
 
 all: build
 
@@ -43,3 +43,7 @@ clean:
 ## bench-peers: vigie vs snmp_exporter vs snmpbulkwalk on one simulated fleet (figures in BENCHMARKS.md)
 bench-peers:
 	./bench/peers.sh
+
+## bench-fleet: the whole daemon on the full simulated RIE (figures in BENCHMARKS.md)
+bench-fleet:
+	./bench/fleet.sh
