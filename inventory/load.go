@@ -432,59 +432,46 @@ func (d *decoder) regionRef(v *yaml.Node, p fpath, whose string) (string, bool) 
 var placeKeys = []string{"id", "name", "region"}
 
 func (d *decoder) datacentreList(n *yaml.Node, p fpath) {
-	d.list(n, p, "[{id: dc-paris, name: ..., region: idf}]", func(i int, item *yaml.Node) {
-		q := p.i(i)
-		x := Datacentre{Line: item.Line}
-		var hasID, hasRegion bool
-		ok := d.fields(item, q, "a datacentre", func(key string, k, v *yaml.Node) {
-			switch key {
-			case "id":
-				x.ID, _ = d.name(v, q.k(key), "datacentre id")
-				hasID = true
-			case "name":
-				x.Name, _ = d.str(v, q.k(key))
-			case "region":
-				x.Region, _ = d.regionRef(v, q.k(key), "datacentre")
-				hasRegion = true
-			default:
-				d.unknown(k, q, placeKeys)
-			}
-		})
-		if !ok {
-			return
-		}
-		if !hasRegion {
-			d.missing(x.Line, q.k("region"), "missing region: say which region the datacentre stands in")
-		}
-		if !hasID {
-			d.missing(x.Line, q.k("id"), "missing id: every datacentre needs one (devices refer to it)")
-		}
-		if x.ID == "" {
-			return
-		}
-		if j, dup := d.dcs[x.ID]; dup {
-			d.errf(x.Line, q.k("id"), "duplicate datacentre %q (first declared at line %d): remove or rename one", x.ID, d.inv.Datacentres[j].Line)
-			return
-		}
-		d.dcs[x.ID] = len(d.inv.Datacentres)
-		d.inv.Datacentres = append(d.inv.Datacentres, x)
-	})
+	d.placeList(n, p, "datacentre", "[{id: dc-paris, name: ..., region: idf}]", d.dcs,
+		func(x place) {
+			d.dcs[x.id] = len(d.inv.Datacentres)
+			d.inv.Datacentres = append(d.inv.Datacentres, Datacentre{ID: x.id, Name: x.name, Region: x.region, Line: x.line})
+		},
+		func(j int) int { return d.inv.Datacentres[j].Line })
 }
 
 func (d *decoder) popList(n *yaml.Node, p fpath) {
-	d.list(n, p, "[{id: pop-lyon, name: ..., region: ara}]", func(i int, item *yaml.Node) {
+	d.placeList(n, p, "PoP", "[{id: pop-lyon, name: ..., region: ara}]", d.pops,
+		func(x place) {
+			d.pops[x.id] = len(d.inv.PoPs)
+			d.inv.PoPs = append(d.inv.PoPs, PoP{ID: x.id, Name: x.name, Region: x.region, Line: x.line})
+		},
+		func(j int) int { return d.inv.PoPs[j].Line })
+}
+
+// place is what datacentres and PoPs share: an id, a name and a region.
+type place struct {
+	id, name, region string
+	line             int
+}
+
+// placeList decodes a list of places of one kind (what: "datacentre",
+// "PoP"), with the same keys and checks for both: seen indexes those already
+// declared, add stores a new one, firstLine gives a duplicate's first line.
+func (d *decoder) placeList(n *yaml.Node, p fpath, what, example string, seen map[string]int, add func(place), firstLine func(int) int) {
+	d.list(n, p, example, func(i int, item *yaml.Node) {
 		q := p.i(i)
-		x := PoP{Line: item.Line}
+		x := place{line: item.Line}
 		var hasID, hasRegion bool
-		ok := d.fields(item, q, "a PoP", func(key string, k, v *yaml.Node) {
+		ok := d.fields(item, q, "a "+what, func(key string, k, v *yaml.Node) {
 			switch key {
 			case "id":
-				x.ID, _ = d.name(v, q.k(key), "PoP id")
+				x.id, _ = d.name(v, q.k(key), what+" id")
 				hasID = true
 			case "name":
-				x.Name, _ = d.str(v, q.k(key))
+				x.name, _ = d.str(v, q.k(key))
 			case "region":
-				x.Region, _ = d.regionRef(v, q.k(key), "PoP")
+				x.region, _ = d.regionRef(v, q.k(key), what)
 				hasRegion = true
 			default:
 				d.unknown(k, q, placeKeys)
@@ -494,20 +481,19 @@ func (d *decoder) popList(n *yaml.Node, p fpath) {
 			return
 		}
 		if !hasRegion {
-			d.missing(x.Line, q.k("region"), "missing region: say which region the PoP stands in")
+			d.missing(x.line, q.k("region"), "missing region: say which region the %s stands in", what)
 		}
 		if !hasID {
-			d.missing(x.Line, q.k("id"), "missing id: every PoP needs one (devices refer to it)")
+			d.missing(x.line, q.k("id"), "missing id: every %s needs one (devices refer to it)", what)
 		}
-		if x.ID == "" {
+		if x.id == "" {
 			return
 		}
-		if j, dup := d.pops[x.ID]; dup {
-			d.errf(x.Line, q.k("id"), "duplicate PoP %q (first declared at line %d): remove or rename one", x.ID, d.inv.PoPs[j].Line)
+		if j, dup := seen[x.id]; dup {
+			d.errf(x.line, q.k("id"), "duplicate %s %q (first declared at line %d): remove or rename one", what, x.id, firstLine(j))
 			return
 		}
-		d.pops[x.ID] = len(d.inv.PoPs)
-		d.inv.PoPs = append(d.inv.PoPs, x)
+		add(x)
 	})
 }
 
