@@ -6,7 +6,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
+	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
 
@@ -35,59 +35,7 @@ import (
 // (measurement window after a first full interval, default 3m) and
 // VIGIE_FLEET_CPUPROFILE (a file for a CPU profile of the window) tune it.
 func TestFleetFigures(t *testing.T) {
-	if os.Getenv("VIGIE_FLEET_FIGURES") == "" {
-		t.Skip("set VIGIE_FLEET_FIGURES=1 to measure the full fleet")
-	}
-	sites := sim.DefaultSites
-	if v, err := strconv.Atoi(os.Getenv("VIGIE_FLEET_SITES")); err == nil {
-		sites = v
-	}
-	window := 3 * time.Minute
-	if v, err := time.ParseDuration(os.Getenv("VIGIE_FLEET_DURATION")); err == nil {
-		window = v
-	}
-	bin := filepath.Join(t.TempDir(), "simfleet")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/simfleet").CombinedOutput(); err != nil {
-		t.Fatalf("build simfleet: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-sites", strconv.Itoa(sites), "-seed", "7")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("simfleet did not print its port: %v", err)
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-
-	inv := sim.Generate(sim.GenerateOptions{Seed: 7, Sites: sites})
-	for i := range inv.Devices {
-		d := &inv.Devices[i]
-		d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(port))
-	}
-	inv.Index()
-	longest := time.Duration(0)
-	for _, iv := range inv.Polling.Intervals {
-		longest = max(longest, iv)
-	}
+	inv, longest, window := fleetForFigures(t)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := New(inv, Options{}, logger, reg)
@@ -176,4 +124,61 @@ func memStatus() string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// fleetForFigures starts the full simulated fleet in its own process
+// (collector/testdata/simfleet, stopped when the test ends) and returns its
+// inventory, the longest poll interval and the measurement window. It skips
+// unless VIGIE_FLEET_FIGURES is set: these are measurements, not checks.
+func fleetForFigures(t *testing.T) (inv *inventory.Inventory, longest, window time.Duration) {
+	t.Helper()
+	if os.Getenv("VIGIE_FLEET_FIGURES") == "" {
+		t.Skip("set VIGIE_FLEET_FIGURES=1 to measure the full fleet")
+	}
+	sites := sim.DefaultSites
+	if v, err := strconv.Atoi(os.Getenv("VIGIE_FLEET_SITES")); err == nil {
+		sites = v
+	}
+	window = 3 * time.Minute
+	if v, err := time.ParseDuration(os.Getenv("VIGIE_FLEET_DURATION")); err == nil {
+		window = v
+	}
+	bin := filepath.Join(t.TempDir(), "simfleet")
+	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/simfleet").CombinedOutput(); err != nil {
+		t.Fatalf("build simfleet: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-sites", strconv.Itoa(sites), "-seed", "7")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("simfleet did not print its port: %v", err)
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+
+	inv = sim.Generate(sim.GenerateOptions{Seed: 7, Sites: sites})
+	sim.SetPort(inv, uint16(port))
+	for _, iv := range inv.Polling.Intervals {
+		longest = max(longest, iv)
+	}
+	return inv, longest, window
 }

@@ -6,19 +6,13 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
-	"github.com/vigie-rie/vigie/sim"
 )
 
 // TestFleetTextFigures is TestFleetFigures with the per-device series
@@ -29,59 +23,7 @@ import (
 //	VIGIE_FLEET_FIGURES=1 VIGIE_FLEET_DURATION=120s flock /tmp/vigie-heavy.lock go test -tags gosnmp_nodebug \
 //	    -run FleetTextFigures -v -timeout 30m ./collector/
 func TestFleetTextFigures(t *testing.T) {
-	if os.Getenv("VIGIE_FLEET_FIGURES") == "" {
-		t.Skip("set VIGIE_FLEET_FIGURES=1 to measure the full fleet")
-	}
-	sites := sim.DefaultSites
-	if v, err := strconv.Atoi(os.Getenv("VIGIE_FLEET_SITES")); err == nil {
-		sites = v
-	}
-	window := 3 * time.Minute
-	if v, err := time.ParseDuration(os.Getenv("VIGIE_FLEET_DURATION")); err == nil {
-		window = v
-	}
-	bin := filepath.Join(t.TempDir(), "simfleet")
-	if out, err := exec.Command("go", "build", "-o", bin, "./testdata/simfleet").CombinedOutput(); err != nil {
-		t.Fatalf("build simfleet: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-sites", strconv.Itoa(sites), "-seed", "7")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = stdin.Close()
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-	line, err := bufio.NewReader(stdout).ReadString('\n')
-	if err != nil {
-		t.Fatalf("simfleet did not print its port: %v", err)
-	}
-	port, err := strconv.Atoi(strings.TrimSpace(line))
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-
-	inv := sim.Generate(sim.GenerateOptions{Seed: 7, Sites: sites})
-	for i := range inv.Devices {
-		d := &inv.Devices[i]
-		d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(port))
-	}
-	inv.Index()
-	longest := time.Duration(0)
-	for _, iv := range inv.Polling.Intervals {
-		longest = max(longest, iv)
-	}
+	inv, longest, window := fleetForFigures(t)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	c, err := New(inv, Options{}, logger, reg)
