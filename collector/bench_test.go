@@ -50,6 +50,7 @@ func filledCollector(b *testing.B, n int) (*Collector, *prometheus.Registry) {
 func BenchmarkScrape(b *testing.B) {
 	_, reg := filledCollector(b, 2000)
 	var buf bytes.Buffer
+	b.ReportAllocs()
 	b.ResetTimer()
 	series := 0
 	for i := 0; i < b.N; i++ {

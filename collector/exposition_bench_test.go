@@ -94,30 +94,6 @@ func BenchmarkScrapeTextGzip(b *testing.B) {
 	}
 }
 
-// BenchmarkScrapeRefAllocs is BenchmarkScrape with allocations reported,
-// for the comparison.
-func BenchmarkScrapeRefAllocs(b *testing.B) {
-	_, reg := filledCollector(b, 2000)
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	b.ResetTimer()
-	series := 0
-	for i := 0; i < b.N; i++ {
-		buf.Reset()
-		mfs, err := reg.Gather()
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-		series = 0
-		for _, mf := range mfs {
-			series += len(mf.Metric)
-			_ = enc.Encode(mf)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(series), "ns/series")
-}
-
 // BenchmarkRender is BenchmarkRecord through the text path: the per-poll
 // cost of rendering a device's series.
 func BenchmarkRender(b *testing.B) {
