@@ -460,7 +460,33 @@ func (d *decoder) list(v *yaml.Node, p fpath, example string, fn func(i int, ite
 	}
 }
 
-// strings reads a list of non-empty strings (SRLGs, tables, families).
+// enums reads a list of words from valid (poll tables, BGP families); a
+// wrong word is reported and left out, so the rest of the list still counts.
+func (d *decoder) enums(v *yaml.Node, p fpath, example, what string, valid []string) []string {
+	var out []string
+	d.list(v, p, example, func(i int, item *yaml.Node) {
+		if s, ok := d.enum(item, p.i(i), what, valid); ok {
+			out = append(out, s)
+		}
+	})
+	return out
+}
+
+// ref reads the name of something declared elsewhere in the file (a site,
+// PoP or datacentre) and reports it when ids does not hold it; msg names
+// the section to declare it in, with %q for the name.
+func (d *decoder) ref(v *yaml.Node, p fpath, what string, ids map[string]int, msg string) string {
+	s, ok := d.name(v, p, what)
+	if !ok {
+		return ""
+	}
+	if _, found := ids[s]; !found {
+		d.errf(v.Line, p, msg, s)
+	}
+	return s
+}
+
+// strs reads a list of non-empty strings (SRLGs).
 func (d *decoder) strs(v *yaml.Node, p fpath, what string) []string {
 	var out []string
 	d.list(v, p, "[a, b]", func(i int, item *yaml.Node) {

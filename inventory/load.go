@@ -265,13 +265,7 @@ func (d *decoder) polling(n *yaml.Node, p fpath) {
 				pl.MaxRows = int(x)
 			}
 		case "tables":
-			var ts []string
-			d.list(v, q, "[system, interfaces, lldp, bgp]", func(i int, item *yaml.Node) {
-				if t, ok := d.enum(item, q.i(i), "table", PollTables); ok {
-					ts = append(ts, t)
-				}
-			})
-			pl.Tables = ts
+			pl.Tables = d.enums(v, q, "[system, interfaces, lldp, bgp]", "table", PollTables)
 		default:
 			d.unknown(k, p, pollingKeys)
 		}
@@ -550,28 +544,13 @@ func (d *decoder) deviceList(n *yaml.Node, p fpath) {
 				}
 			case "site":
 				places++
-				if s, ok := d.name(v, r, "site"); ok {
-					x.Site = s
-					if _, found := d.siteIDs[s]; !found {
-						d.errf(v.Line, r, "device stands at unknown site %q (declare it under sites:)", s)
-					}
-				}
+				x.Site = d.ref(v, r, "site", d.siteIDs, "device stands at unknown site %q (declare it under sites:)")
 			case "pop":
 				places++
-				if s, ok := d.name(v, r, "PoP"); ok {
-					x.PoP = s
-					if _, found := d.pops[s]; !found {
-						d.errf(v.Line, r, "device stands at unknown PoP %q (declare it under pops:)", s)
-					}
-				}
+				x.PoP = d.ref(v, r, "PoP", d.pops, "device stands at unknown PoP %q (declare it under pops:)")
 			case "datacentre":
 				places++
-				if s, ok := d.name(v, r, "datacentre"); ok {
-					x.Datacentre = s
-					if _, found := d.dcs[s]; !found {
-						d.errf(v.Line, r, "device stands in unknown datacentre %q (declare it under datacentres:)", s)
-					}
-				}
+				x.Datacentre = d.ref(v, r, "datacentre", d.dcs, "device stands in unknown datacentre %q (declare it under datacentres:)")
 			case "address":
 				x.Address, _ = d.addrPort(v, r)
 				hasAddr = true

@@ -439,13 +439,7 @@ func (d *decoder) peerList(n *yaml.Node, p fpath) {
 					x.Port = int(a)
 				}
 			case "families":
-				var fs []string
-				d.list(v, r, "[ipv4-unicast]", func(j int, it *yaml.Node) {
-					if f, ok := d.enum(it, r.i(j), "address family", BGPFamilies); ok {
-						fs = append(fs, f)
-					}
-				})
-				x.Families = fs
+				x.Families = d.enums(v, r, "[ipv4-unicast]", "address family", BGPFamilies)
 			case "password":
 				x.Password, _ = d.secret(v, r)
 			case "max_prefixes":
