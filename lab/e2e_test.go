@@ -550,12 +550,11 @@ func (v *e2eVigie) isolatedSites() []string {
 	return out
 }
 
-// degradedSites lists the sites vigie shows degraded, S-12 left out (below
-// design from the start, see e2eNominalEffective).
+// degradedSites lists the sites vigie shows degraded.
 func (v *e2eVigie) degradedSites() []string {
 	var out []string
 	for _, s := range v.sites() {
-		if s.State == "degraded" && s.ID != "S-12" {
+		if s.State == "degraded" {
 			out = append(out, s.ID)
 		}
 	}
@@ -641,7 +640,7 @@ func (v *e2eVigie) waitNominal(l *Lab, limit time.Duration) {
 			return false, strings.Join(why, "; ")
 		}
 		for _, s := range v.sites() {
-			if s.Isolated || s.Effective != e2eNominalEffective(s) {
+			if s.Isolated || s.Effective != s.Designed {
 				why = append(why, fmt.Sprintf("site %s %s effective %d designed %d", s.ID, s.State, s.Effective, s.Designed))
 			}
 		}
@@ -667,19 +666,6 @@ func (v *e2eVigie) waitNominal(l *Lab, limit time.Duration) {
 		}
 		return len(why) == 0, strings.Join(why, "; ")
 	})
-}
-
-// e2eNominalEffective is the protection a site has with nothing cut: its
-// designed one, except S-12, designed "diverse" in lab/rie-slice/vigie.yml
-// while both its fibres land on agg-reunion behind the one transoceanic
-// cable. vigie rightly rates it "dual" (two fibres, a shared risk), from
-// the inventory alone (docs/resilience.md), so it is below design from the
-// start.
-func e2eNominalEffective(s e2eSite) int {
-	if s.ID == "S-12" {
-		return 3 // inventory.ProtectionDual
-	}
-	return s.Designed
 }
 
 func isOutside(l *Lab, node string) bool {
