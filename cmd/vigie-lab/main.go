@@ -7,6 +7,7 @@
 //	vigie-lab cut     FILE WHAT       WHAT: internet | link NODE:IF | node NODE | srlg ID | scenario NAME
 //	vigie-lab restore FILE [WHAT]     undo one cut, or every cut
 //	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
+//	vigie-lab kernel                  which optional kernel features (netem, VRF) this machine has
 //
 // The logic lives in package lab; this file is flags, wiring and signals.
 package main
@@ -40,6 +41,7 @@ const usage = `usage: vigie-lab [flags] COMMAND FILE [ARGS]
   cut FILE WHAT            internet | link NODE:IF | node NODE | srlg ID | scenario NAME
   restore FILE [WHAT]      undo one cut, or every cut
   exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
+  kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
 flags:
 `
 
@@ -58,6 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	rest := fs.Args()
+	if len(rest) == 1 && rest[0] == "kernel" {
+		return kernel(stdout, stderr)
+	}
 	if len(rest) < 2 {
 		fs.Usage()
 		return 2
@@ -187,4 +192,30 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		return c.Wait()
 	}
 	return nil
+}
+
+// kernel prints what ProbeKernel finds; exit status 1 when a feature is
+// missing, so that a script can check a machine before a planner's session.
+func kernel(stdout, stderr io.Writer) int {
+	k, err := lab.ProbeKernel()
+	if err != nil {
+		fmt.Fprintln(stderr, "vigie-lab:", err)
+		return 1
+	}
+	code := 0
+	for _, f := range []struct {
+		name, use string
+		err       error
+	}{
+		{"netem", "link impairments (vars.netem), cut -mode loss", k.Netem},
+		{"vrf", "kernel VRFs on nodes (labels vigie.vrf.NAME)", k.VRF},
+	} {
+		if f.err != nil {
+			fmt.Fprintf(stdout, "%-6s missing: %v; unavailable: %s\n", f.name, f.err, f.use)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%-6s ok: %s\n", f.name, f.use)
+	}
+	return code
 }
