@@ -7,6 +7,7 @@
 //	vigie-lab cut     FILE WHAT       WHAT: internet | link NODE:IF | node NODE | srlg ID | scenario NAME
 //	vigie-lab restore FILE [WHAT]     undo one cut, or every cut
 //	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
+//	vigie-lab reach   FILE NODE SRC DST  packets from NODE (address SRC) to DST, and back?
 //	vigie-lab kernel                  which optional kernel features (netem, VRF) this machine has
 //
 // The logic lives in package lab; this file is flags, wiring and signals.
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -41,6 +43,7 @@ const usage = `usage: vigie-lab [flags] COMMAND FILE [ARGS]
   cut FILE WHAT            internet | link NODE:IF | node NODE | srlg ID | scenario NAME
   restore FILE [WHAT]      undo one cut, or every cut
   exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
+  reach FILE NODE SRC DST  does NODE, sending from its address SRC, reach DST (TCP, both ways)?
   kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
 flags:
 `
@@ -97,9 +100,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Options, mode, scenarios string, stdout, stderr io.Writer) error {
 	switch cmd {
-	case "up", "down", "status", "cut", "restore", "exec":
+	case "up", "down", "status", "cut", "restore", "exec", "reach":
 	default:
-		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore or exec", cmd)
+		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore, exec, reach or kernel", cmd)
 	}
 	switch cmd {
 	case "up":
@@ -177,6 +180,23 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 			return err
 		}
 		return l.Restore(ctx, &t)
+	case "reach":
+		if len(args) != 3 {
+			return errors.New("reach: give NODE SRC DST, e.g. reach FILE s01-diverse 10.100.1.1 10.200.1.1")
+		}
+		src, err := netip.ParseAddr(args[1])
+		if err != nil {
+			return fmt.Errorf("reach: source %q: give an address of the node: %w", args[1], err)
+		}
+		dst, err := netip.ParseAddr(args[2])
+		if err != nil {
+			return fmt.Errorf("reach: destination %q: %w", args[2], err)
+		}
+		if err := l.Reach(ctx, args[0], src, dst, 0); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s (from %s) reaches %s\n", args[0], src, dst)
+		return nil
 	case "exec":
 		if len(args) > 0 && args[0] == "--" {
 			args = args[1:]

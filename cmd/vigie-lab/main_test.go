@@ -23,6 +23,7 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-state", state, "status", "nowhere.clab.yml"}, 1, "cannot read the topology"},
 		{[]string{"-state", state, "down", "nowhere.clab.yml"}, 1, "give the lab's name instead"},
 		{[]string{"-state", state, "down", "bad name!"}, 1, "is not a lab name"},
+		{[]string{"-state", state, "reach", "../../lab/mini/mini.clab.yml", "site1"}, 1, "is not up"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)
