@@ -36,7 +36,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: vigie-lab [flags] COMMAND FILE [ARGS]
+const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also come first)
   up FILE                  wire the lab, start FRR, snmpd and lldpd, wait for BGP and LLDP
   down FILE|NAME           remove the lab's namespaces, processes and state (idempotent)
   status FILE              daemons, BGP sessions and LLDP neighbours per node, and the cuts
@@ -62,7 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	rest := fs.Args()
+	rest, ok := interleaved(fs)
+	if !ok {
+		return 2
+	}
 	if len(rest) == 1 && rest[0] == "kernel" {
 		return kernel(stdout, stderr)
 	}
@@ -96,6 +99,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// interleaved parses the flags found among the positional arguments too,
+// so that `vigie-lab cut FILE internet -mode loss` means what it says. What
+// follows exec's FILE, or "--", is the command's own and is left alone.
+func interleaved(fs *flag.FlagSet) ([]string, bool) {
+	var pos []string
+	args := fs.Args()
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" || (len(pos) == 2 && pos[0] == "exec") {
+			return append(pos, args...), true
+		}
+		if len(a) > 1 && a[0] == '-' {
+			if err := fs.Parse(args); err != nil {
+				return nil, false
+			}
+			args = fs.Args()
+			continue
+		}
+		pos = append(pos, a)
+		args = args[1:]
+	}
+	return pos, true
 }
 
 func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Options, mode, scenarios string, stdout, stderr io.Writer) error {
