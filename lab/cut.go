@@ -17,7 +17,6 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 	"gopkg.in/yaml.v3"
 )
 
@@ -212,6 +211,16 @@ func (l *Lab) Cut(ctx context.Context, c Target) error {
 	if err != nil {
 		return err
 	}
+	if c.Mode == ModeLoss {
+		// Ask the kernel first, so that a cut is never half applied.
+		k, err := ProbeKernel()
+		if err == nil {
+			err = k.Netem
+		}
+		if err != nil {
+			return fmt.Errorf("lab: cut %s: %w: cut with mode down (-mode down), or run the lab on a kernel with netem", c, err)
+		}
+	}
 	if _, err := os.Stat(l.dir); err != nil {
 		return fmt.Errorf("lab: %s is not up (no %s): run `vigie-lab up` first", l.Topo.Name, l.dir)
 	}
@@ -301,8 +310,8 @@ func (l *Lab) setEndpoint(e Endpoint, mode CutMode, restore bool) error {
 	default:
 		err = clearNetem(h, e.Interface, l.declaredNetem(e))
 	}
-	if errors.Is(err, unix.ENOENT) && mode == ModeLoss {
-		return fmt.Errorf("lab: %s: this kernel has no netem (CONFIG_NET_SCH_NETEM): cut with mode down instead: %w", e, err)
+	if mode == ModeLoss {
+		err = netemError(err)
 	}
 	if err != nil {
 		return fmt.Errorf("lab: %s: %w", e, err)

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +30,25 @@ import (
 // e2eDCPrefixes are the datacentres' prefixes (dc-paris, dc-lyon) that every
 // site's CE must route to while it is connected.
 var e2eDCPrefixes = []string{"10.200.1.0/24", "10.200.2.0/24"}
+
+// e2eDCAddr are addresses that answer in the datacentres (the first of each
+// prefix, on dc-paris's and dc-lyon's loopback): the sites' packets go there.
+var e2eDCAddr = []string{"10.200.1.1", "10.200.2.1"}
+
+// e2ePartners are the PFS's partners with the community that stands in for
+// their VRF in this lab (no CONFIG_NET_VRF: docs/lab.md) and the prefixes
+// each announces (lab/internal/labgen designs.go), and an address of theirs
+// that answers.
+var e2ePartners = []struct {
+	name, community, addr string
+	prefixes              []string
+}{
+	{"testa", "65000:100", "10.210.1.1", []string{"10.210.1.0/24"}},
+	{"renater", "65000:200", "10.220.1.1", []string{"10.220.1.0/24"}},
+}
+
+// e2eInternetAddr answers on both internet stand-ins (198.18.0.0/24).
+const e2eInternetAddr = "198.18.0.1"
 
 // e2ePFAI are the slice's internet edges: the upstream interconnect and the
 // upstream's AS (lab/rie-slice/pfai-*/frr.conf).
@@ -117,6 +137,8 @@ func TestInternetCutEndToEnd(t *testing.T) {
 		t.Log("note: no vigie_bgp_default_route_present series (vigie peers with the route reflectors, not the PFAI)")
 	}
 	l.assertCERoutes(t, ctx, nil)
+	l.assertPartnerVRFs(t, ctx)
+	l.assertDCReach(t, ctx, true)
 
 	// The live what-if (API) agrees with the CLI's, before the cut.
 	live := v.whatIf("internet")
@@ -172,6 +194,9 @@ func TestInternetCutEndToEnd(t *testing.T) {
 		if !slices.Equal(isolated, predicted.Isolated) {
 			why = append(why, fmt.Sprintf("isolated %v, predicted %v", isolated, predicted.Isolated))
 		}
+		if mi := m.isolatedSites(); !slices.Equal(mi, predicted.Isolated) {
+			why = append(why, fmt.Sprintf("vigie_site_isolated says %v, predicted %v", mi, predicted.Isolated))
+		}
 		return len(why) == 0, strings.Join(why, "; ")
 	})
 	done()
@@ -190,6 +215,8 @@ func TestInternetCutEndToEnd(t *testing.T) {
 	// prefixes, every other CE still routes to both.
 	done = e2ePhase(t, "lab agrees with vigie")
 	l.assertCERoutes(t, ctx, isolated)
+	l.assertPartnerVRFs(t, ctx)
+	l.assertDCReach(t, ctx, false)
 	done()
 
 	// The routers agree that the default route is gone from the backbone.
@@ -212,6 +239,7 @@ func TestInternetCutEndToEnd(t *testing.T) {
 		}
 	}
 	l.assertCERoutes(t, ctx, nil)
+	l.assertDCReach(t, ctx, true)
 	done()
 
 	// 5. One fibre of the dual site whose fibres share a duct (S-03), one of
@@ -255,8 +283,26 @@ func TestInternetCutEndToEnd(t *testing.T) {
 				why = append(why, fmt.Sprintf("%s still at effective %d of designed %d", id, s.Effective, s.Designed))
 			}
 		}
+		// The same, as the dashboards and alerts read it: one fibre left,
+		// effective single (1), one path, connected.
+		m := v.metrics()
+		for _, id := range []string{"S-01", "S-03"} {
+			eff := m.value("vigie_site_protection_effective", "site", id)
+			paths := m.value("vigie_site_disjoint_paths", "site", id)
+			iso := m.value("vigie_site_isolated", "site", id)
+			if eff != 1 || paths != 1 || iso != 0 {
+				why = append(why, fmt.Sprintf("%s: vigie_site_protection_effective %v, vigie_site_disjoint_paths %v, vigie_site_isolated %v; want 1, 1, 0", id, eff, paths, iso))
+			}
+		}
+		if mi := m.isolatedSites(); len(mi) != 0 {
+			why = append(why, fmt.Sprintf("vigie_site_isolated says %v", mi))
+		}
 		return len(why) == 0, strings.Join(why, "; ")
 	})
+	if m := v.metrics(); m.value("vigie_site_protection_designed", "site", "S-01") != 4 || m.value("vigie_site_protection_designed", "site", "S-03") != 3 {
+		t.Errorf("vigie_site_protection_designed: S-01 %v (want 4, diverse), S-03 %v (want 3, dual)",
+			m.value("vigie_site_protection_designed", "site", "S-01"), m.value("vigie_site_protection_designed", "site", "S-03"))
+	}
 	for _, id := range []string{"S-03", "S-01"} {
 		s := v.site(id)
 		t.Logf("after one fibre cut: %s %s, effective %d of designed %d, %d disjoint paths", id, s.State, s.Effective, s.Designed, s.DisjointPaths)
@@ -275,6 +321,49 @@ func TestInternetCutEndToEnd(t *testing.T) {
 
 	// 6. Restore: nominal again.
 	done = e2ePhase(t, "restore fibres")
+	if err := l.Restore(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	v.waitNominal(l, 90*time.Second)
+	l.assertCERoutes(t, ctx, nil)
+	done()
+
+	// Overseas: the SAFE cable is cut. S-11 hangs on it alone; S-12 is
+	// diverse (its other fibre reaches Saint-Pierre and the METISS cable):
+	// it stays connected, below its design, as the what-if says.
+	done = e2ePhase(t, "transoceanic cable cut")
+	cable := v.whatIf("srlg:cable-safe")
+	t.Logf("what-if srlg:cable-safe: isolated %v, degraded %v", cable.Isolated, cable.Degraded)
+	if !slices.Equal(cable.Isolated, []string{"S-11"}) || !slices.Contains(cable.Degraded, "S-12") {
+		t.Errorf("what-if srlg:cable-safe: isolated %v, degraded %v; want S-11 isolated and S-12 degraded", cable.Isolated, cable.Degraded)
+	}
+	if err := l.Cut(ctx, Target{Kind: CutSRLG, Name: "cable-safe"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the cable cut seen by vigie", func() (bool, string) {
+		var why []string
+		if st := v.linkState("agg-reunion:eth1"); st != "down" {
+			why = append(why, "agg-reunion:eth1 "+st)
+		}
+		if iso := v.isolatedSites(); !slices.Equal(iso, cable.Isolated) {
+			why = append(why, fmt.Sprintf("isolated %v, predicted %v", iso, cable.Isolated))
+		}
+		m := v.metrics()
+		if mi := m.isolatedSites(); !slices.Equal(mi, cable.Isolated) {
+			why = append(why, fmt.Sprintf("vigie_site_isolated says %v, predicted %v", mi, cable.Isolated))
+		}
+		if d := v.degradedSites(); !slices.Equal(d, cable.Degraded) {
+			why = append(why, fmt.Sprintf("degraded %v, predicted %v", d, cable.Degraded))
+		}
+		if eff, des := m.value("vigie_site_protection_effective", "site", "S-12"), m.value("vigie_site_protection_designed", "site", "S-12"); eff < 1 || eff >= des {
+			why = append(why, fmt.Sprintf("S-12 effective %v of designed %v", eff, des))
+		}
+		return len(why) == 0, strings.Join(why, "; ")
+	})
+	l.assertCERoutes(t, ctx, cable.Isolated)
+	done()
+
+	done = e2ePhase(t, "restore cable")
 	if err := l.Restore(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -550,12 +639,11 @@ func (v *e2eVigie) isolatedSites() []string {
 	return out
 }
 
-// degradedSites lists the sites vigie shows degraded, S-12 left out (below
-// design from the start, see e2eNominalEffective).
+// degradedSites lists the sites vigie shows degraded.
 func (v *e2eVigie) degradedSites() []string {
 	var out []string
 	for _, s := range v.sites() {
-		if s.State == "degraded" && s.ID != "S-12" {
+		if s.State == "degraded" {
 			out = append(out, s.ID)
 		}
 	}
@@ -641,11 +729,18 @@ func (v *e2eVigie) waitNominal(l *Lab, limit time.Duration) {
 			return false, strings.Join(why, "; ")
 		}
 		for _, s := range v.sites() {
-			if s.Isolated || s.Effective != e2eNominalEffective(s) {
+			if s.Isolated || s.Effective != s.Designed {
 				why = append(why, fmt.Sprintf("site %s %s effective %d designed %d", s.ID, s.State, s.Effective, s.Designed))
 			}
 		}
 		m := v.metrics()
+		for _, id := range e2eSiteIDs() {
+			des := m.value("vigie_site_protection_designed", "site", id)
+			eff := m.value("vigie_site_protection_effective", "site", id)
+			if des < 1 || eff != des || m.value("vigie_site_isolated", "site", id) != 0 {
+				why = append(why, fmt.Sprintf("metrics of %s: designed %v effective %v isolated %v", id, des, eff, m.value("vigie_site_isolated", "site", id)))
+			}
+		}
 		for _, pfai := range e2ePFAI {
 			if m.value("vigie_device_bgp_peer_up", "device", pfai.device, "peer_as", pfai.upstreamAS) != 1 {
 				why = append(why, pfai.device+"'s upstream session not up in vigie")
@@ -667,19 +762,6 @@ func (v *e2eVigie) waitNominal(l *Lab, limit time.Duration) {
 		}
 		return len(why) == 0, strings.Join(why, "; ")
 	})
-}
-
-// e2eNominalEffective is the protection a site has with nothing cut: its
-// designed one, except S-12, designed "diverse" in lab/rie-slice/vigie.yml
-// while both its fibres land on agg-reunion behind the one transoceanic
-// cable. vigie rightly rates it "dual" (two fibres, a shared risk), from
-// the inventory alone (docs/resilience.md), so it is below design from the
-// start.
-func e2eNominalEffective(s e2eSite) int {
-	if s.ID == "S-12" {
-		return 3 // inventory.ProtectionDual
-	}
-	return s.Designed
 }
 
 func isOutside(l *Lab, node string) bool {
@@ -750,7 +832,83 @@ func (l *Lab) assertCERoutes(t *testing.T, ctx context.Context, isolated []strin
 			}
 			return true, ""
 		})
+		// And packets: from the site's LAN address to each datacentre and
+		// back, through every router between them.
+		var num int
+		fmt.Sscanf(id, "S-%d", &num)
+		src := netip.MustParseAddr(fmt.Sprintf("10.100.%d.1", num))
+		eventually(t, 10*time.Second, fmt.Sprintf("%s's CE %s reaching the datacentres=%v", id, ce[id], want), func() (bool, string) {
+			var why []string
+			for _, dst := range e2eDCAddr {
+				err := l.Reach(ctx, ce[id], src, netip.MustParseAddr(dst), 2*time.Second)
+				if (err == nil) != want {
+					why = append(why, fmt.Sprintf("%s -> %s: %v", src, dst, err))
+				}
+			}
+			return len(why) == 0, strings.Join(why, "; ")
+		})
 	}
+}
+
+// assertDCReach checks packets from dc-paris: TESTA and RENATER always
+// answer (they do not depend on the internet); the internet stand-ins
+// answer only when internet is true.
+func (l *Lab) assertDCReach(t *testing.T, ctx context.Context, internet bool) {
+	t.Helper()
+	src := netip.MustParseAddr(e2eDCAddr[0])
+	eventually(t, 15*time.Second, fmt.Sprintf("dc-paris reaching TESTA, RENATER, and the internet=%v", internet), func() (bool, string) {
+		var why []string
+		for _, p := range e2ePartners {
+			if err := l.Reach(ctx, "dc-paris", src, netip.MustParseAddr(p.addr), 2*time.Second); err != nil {
+				why = append(why, fmt.Sprintf("%s: %v", p.name, err))
+			}
+		}
+		err := l.Reach(ctx, "dc-paris", src, netip.MustParseAddr(e2eInternetAddr), 2*time.Second)
+		if (err == nil) != internet {
+			why = append(why, fmt.Sprintf("internet %s: %v", e2eInternetAddr, err))
+		}
+		return len(why) == 0, strings.Join(why, "; ")
+	})
+}
+
+// assertPartnerVRFs checks the per-VRF prefix counts as configured: on the
+// PFS and on both route reflectors, the routes tagged with each partner's
+// VRF community are exactly the partner's prefixes. (The lab's kernel has
+// no VRF devices, so the community is the VRF; see docs/lab.md.)
+func (l *Lab) assertPartnerVRFs(t *testing.T, ctx context.Context) {
+	t.Helper()
+	for _, node := range []string{"pfs-paris", "bb-paris-1", "bb-lyon-1"} {
+		for _, p := range e2ePartners {
+			eventually(t, 15*time.Second, fmt.Sprintf("%s holding %s's VRF (%s) with %v", node, p.name, p.community, p.prefixes), func() (bool, string) {
+				out, err := l.Vtysh(ctx, node, "show bgp ipv4 unicast community "+p.community+" json")
+				if err != nil {
+					return false, fmt.Sprintf("vtysh: %v: %.200s", err, out)
+				}
+				got, err := frrRoutePrefixes(out)
+				if err != nil {
+					return false, err.Error()
+				}
+				return slices.Equal(got, p.prefixes), fmt.Sprintf("prefixes %v", got)
+			})
+		}
+	}
+}
+
+// frrRoutePrefixes reads the prefixes of FRR's `show bgp ... json` table
+// output ({"routes": {"P": [...]}}), sorted.
+func frrRoutePrefixes(out []byte) ([]string, error) {
+	var r struct {
+		Routes map[string]json.RawMessage `json:"routes"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, fmt.Errorf("FRR table output: %v: %.200s", err, out)
+	}
+	var ps []string
+	for p := range r.Routes {
+		ps = append(ps, p)
+	}
+	sort.Strings(ps)
+	return ps, nil
 }
 
 // frrHasRoute says whether FRR's `show ip route PREFIX json` output has a
@@ -845,6 +1003,17 @@ func (m e2eMetrics) sum(name string, kv ...string) float64 {
 
 func (m e2eMetrics) count(name string, kv ...string) int { return len(m.match(name, kv...)) }
 
+// isolatedSites lists the sites whose vigie_site_isolated is 1, sorted.
+func (m e2eMetrics) isolatedSites() []string {
+	var out []string
+	for _, id := range e2eSiteIDs() {
+		if m.value("vigie_site_isolated", "site", id) == 1 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // TestFRRHasRoute checks the reading of FRR's `show ip route P json` on the
 // answers seen from FRR 8.4 in the lab.
 func TestFRRHasRoute(t *testing.T) {
@@ -860,6 +1029,26 @@ func TestFRRHasRoute(t *testing.T) {
 	} {
 		if got := frrHasRoute([]byte(tc.out), "0.0.0.0/0"); got != tc.want {
 			t.Errorf("frrHasRoute(%s) = %v, want %v", tc.out, got, tc.want)
+		}
+	}
+}
+
+// TestFRRRoutePrefixes checks the reading of FRR's `show bgp ... json`
+// table output on the answers seen from FRR 8.4 in the lab.
+func TestFRRRoutePrefixes(t *testing.T) {
+	for _, tc := range []struct {
+		out     string
+		want    []string
+		wantErr bool
+	}{
+		{`{"vrfId":0,"vrfName":"default","routes":{"10.210.1.0/24":[{"valid":true}]}}`, []string{"10.210.1.0/24"}, false},
+		{`{"vrfId":0,"routes":{"10.220.1.0/24":[{}],"10.210.1.0/24":[{}]}}`, []string{"10.210.1.0/24", "10.220.1.0/24"}, false},
+		{`{"vrfId":0,"routes":{}}`, nil, false},
+		{`% Unknown command`, nil, true},
+	} {
+		got, err := frrRoutePrefixes([]byte(tc.out))
+		if (err != nil) != tc.wantErr || !slices.Equal(got, tc.want) {
+			t.Errorf("frrRoutePrefixes(%s) = %v, %v; want %v (error %v)", tc.out, got, err, tc.want, tc.wantErr)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/topology/resilience"
 )
 
 // TestInventoryMatchesTopology loads each lab's vigie.yml with the real
@@ -111,4 +112,78 @@ func TestInventoryMatchesTopology(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDesignedProtectionHolds analyses each lab's inventory with vigie's
+// resilience engine, nothing failed: every site must have the protection
+// it is declared with, or the lab's design claims more than it gives (as
+// S-12 once did: "diverse" with both fibres behind one transoceanic cable).
+// The mini lab has no datacentre, so no site of it has a path to judge.
+func TestDesignedProtectionHolds(t *testing.T) {
+	for _, dir := range []string{"rie-slice"} {
+		t.Run(dir, func(t *testing.T) {
+			g := labGraph(t, dir)
+			r := g.Analyze(resilience.Failures{})
+			for _, s := range r.Sites {
+				if s.Effective != s.Designed || s.Isolated {
+					t.Errorf("site %s: designed %s, effective %s with nothing failed (paths %d, SPOFs %v): fix the design in lab/internal/labgen",
+						s.ID, s.Designed, s.Effective, s.Paths, s.SPOFs)
+				}
+			}
+		})
+	}
+}
+
+// TestRIESliceOverseasCables checks the overseas design with what-ifs:
+// each Réunion cable alone isolates only the site that hangs on it alone
+// (S-11), and S-12 needs both cables cut.
+func TestRIESliceOverseasCables(t *testing.T) {
+	g := labGraph(t, "rie-slice")
+	for _, tc := range []struct {
+		fail     []string
+		isolated []string
+	}{
+		{[]string{"srlg:cable-safe"}, []string{"S-11"}},
+		{[]string{"srlg:cable-metiss"}, nil},
+		{[]string{"srlg:cable-safe", "srlg:cable-metiss"}, []string{"S-11", "S-12"}},
+		{[]string{"pop:pop-reunion"}, []string{"S-11"}},
+	} {
+		var f resilience.Failures
+		for _, x := range tc.fail {
+			if err := f.Add(x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := g.Check(f); err != nil {
+			t.Fatal(err)
+		}
+		w := g.WhatIf(resilience.Failures{}, f)
+		if !slices.Equal(w.Isolated, tc.isolated) {
+			t.Errorf("what-if %v isolates %v, want %v", tc.fail, w.Isolated, tc.isolated)
+		}
+	}
+	r := g.Analyze(resilience.Failures{})
+	// Its one CE caps its paths at 1 and is its only single point of
+	// failure: no PoP, cable or duct is.
+	if s := r.Site("S-12"); s == nil || !slices.Equal(s.SPOFs, []string{"device:s12-reunion"}) {
+		t.Errorf("S-12: %+v, want its CE as its only single point of failure", s)
+	}
+}
+
+func labGraph(t *testing.T, dir string) *resilience.Graph {
+	t.Helper()
+	path := filepath.Join(dir, "vigie.yml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := inventory.Parse(path, data, inventory.LoadOptions{Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := resilience.Build(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

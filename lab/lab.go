@@ -144,6 +144,15 @@ func Up(ctx context.Context, file string, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
+	if l.Topo.needsVRF() {
+		k, err := ProbeKernel()
+		if err == nil {
+			err = k.VRF
+		}
+		if err != nil {
+			return nil, fmt.Errorf("lab: %s asks for kernel VRFs (node labels %sNAME): %w: use a kernel with VRFs, or a design without them", l.Topo.Name, vrfLabel, err)
+		}
+	}
 	if left, _ := labNamespaces(l.Topo.Name); len(left) > 0 {
 		return nil, fmt.Errorf("lab: %s already has namespaces (%s...): run `vigie-lab down %s` first", l.Topo.Name, left[0], file)
 	}
@@ -190,6 +199,11 @@ func (l *Lab) up(ctx context.Context) error {
 	}
 	for _, lk := range t.Links {
 		if err := l.wireLink(lk); err != nil {
+			return err
+		}
+	}
+	for _, n := range t.Nodes {
+		if err := l.wireVRFs(n); err != nil {
 			return err
 		}
 	}
@@ -397,7 +411,7 @@ func (l *Lab) wireLink(lk *Link) error {
 			if err := setNetem(side.h, side.if_, lk.Netem); err != nil {
 				// A kernel without netem still runs the lab, unimpaired:
 				// say so once per link rather than refuse to start.
-				w := fmt.Sprintf("link %s: impairment not applied (%v): the kernel needs CONFIG_NET_SCH_NETEM", lk, err)
+				w := fmt.Sprintf("link %s: impairment not applied: %v", lk, netemError(err))
 				l.Warnings = append(l.Warnings, w)
 				l.opts.Logger.Warn("lab netem", "lab", l.Topo.Name, "link", lk.String(), "err", err)
 				break

@@ -91,7 +91,8 @@ func TestTopologiesMatchClabSchema(t *testing.T) {
 	if err != nil || len(files) < 2 {
 		t.Fatalf("lab topologies: %v %v", files, err)
 	}
-	files = append(files, "testdata/inherit.clab.yml")
+	kernel, _ := filepath.Glob("testdata/kernel/*.clab.yml")
+	files = append(append(files, "testdata/inherit.clab.yml"), kernel...)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

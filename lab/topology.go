@@ -59,6 +59,8 @@ type Node struct {
 	MgmtAddr netip.Addr
 	// Index is the node's position in Topology.Nodes.
 	Index int
+
+	vrfs []VRF // from the vigie.vrf.NAME labels (kernel.go)
 }
 
 // Role returns the node's "vigie.role" label ("" if none): "internet" marks
@@ -281,6 +283,20 @@ func ParseTopology(path string, data []byte) (*Topology, error) {
 			seen[e] = i
 		}
 		t.Links = append(t.Links, l)
+	}
+	for _, n := range t.Nodes {
+		var ifaces []string
+		for e := range seen {
+			if e.Node == n.Name {
+				ifaces = append(ifaces, e.Interface)
+			}
+		}
+		sort.Strings(ifaces)
+		vrfs, err := parseVRFs(n, ifaces)
+		if err != nil {
+			return nil, fmt.Errorf("lab: %s: %w", path, err)
+		}
+		n.vrfs = vrfs
 	}
 	return t, nil
 }

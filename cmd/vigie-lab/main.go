@@ -7,6 +7,8 @@
 //	vigie-lab cut     FILE WHAT       WHAT: internet | link NODE:IF | node NODE | srlg ID | scenario NAME
 //	vigie-lab restore FILE [WHAT]     undo one cut, or every cut
 //	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
+//	vigie-lab reach   FILE NODE SRC DST  packets from NODE (address SRC) to DST, and back?
+//	vigie-lab kernel                  which optional kernel features (netem, VRF) this machine has
 //
 // The logic lives in package lab; this file is flags, wiring and signals.
 package main
@@ -18,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -33,13 +36,15 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: vigie-lab [flags] COMMAND FILE [ARGS]
+const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also come first)
   up FILE                  wire the lab, start FRR, snmpd and lldpd, wait for BGP and LLDP
   down FILE|NAME           remove the lab's namespaces, processes and state (idempotent)
   status FILE              daemons, BGP sessions and LLDP neighbours per node, and the cuts
   cut FILE WHAT            internet | link NODE:IF | node NODE | srlg ID | scenario NAME
   restore FILE [WHAT]      undo one cut, or every cut
   exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
+  reach FILE NODE SRC DST  does NODE, sending from its address SRC, reach DST (TCP, both ways)?
+  kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
 flags:
 `
 
@@ -57,7 +62,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	rest := fs.Args()
+	rest, ok := interleaved(fs)
+	if !ok {
+		return 2
+	}
+	if len(rest) == 1 && rest[0] == "kernel" {
+		return kernel(stdout, stderr)
+	}
 	if len(rest) < 2 {
 		fs.Usage()
 		return 2
@@ -90,11 +101,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// interleaved parses the flags found among the positional arguments too,
+// so that `vigie-lab cut FILE internet -mode loss` means what it says. What
+// follows exec's FILE, or "--", is the command's own and is left alone.
+func interleaved(fs *flag.FlagSet) ([]string, bool) {
+	var pos []string
+	args := fs.Args()
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" || (len(pos) == 2 && pos[0] == "exec") {
+			return append(pos, args...), true
+		}
+		if len(a) > 1 && a[0] == '-' {
+			if err := fs.Parse(args); err != nil {
+				return nil, false
+			}
+			args = fs.Args()
+			continue
+		}
+		pos = append(pos, a)
+		args = args[1:]
+	}
+	return pos, true
+}
+
 func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Options, mode, scenarios string, stdout, stderr io.Writer) error {
 	switch cmd {
-	case "up", "down", "status", "cut", "restore", "exec":
+	case "up", "down", "status", "cut", "restore", "exec", "reach":
 	default:
-		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore or exec", cmd)
+		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore, exec, reach or kernel", cmd)
 	}
 	switch cmd {
 	case "up":
@@ -172,6 +207,23 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 			return err
 		}
 		return l.Restore(ctx, &t)
+	case "reach":
+		if len(args) != 3 {
+			return errors.New("reach: give NODE SRC DST, e.g. reach FILE s01-diverse 10.100.1.1 10.200.1.1")
+		}
+		src, err := netip.ParseAddr(args[1])
+		if err != nil {
+			return fmt.Errorf("reach: source %q: give an address of the node: %w", args[1], err)
+		}
+		dst, err := netip.ParseAddr(args[2])
+		if err != nil {
+			return fmt.Errorf("reach: destination %q: %w", args[2], err)
+		}
+		if err := l.Reach(ctx, args[0], src, dst, 0); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s (from %s) reaches %s\n", args[0], src, dst)
+		return nil
 	case "exec":
 		if len(args) > 0 && args[0] == "--" {
 			args = args[1:]
@@ -187,4 +239,30 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		return c.Wait()
 	}
 	return nil
+}
+
+// kernel prints what ProbeKernel finds; exit status 1 when a feature is
+// missing, so that a script can check a machine before a planner's session.
+func kernel(stdout, stderr io.Writer) int {
+	k, err := lab.ProbeKernel()
+	if err != nil {
+		fmt.Fprintln(stderr, "vigie-lab:", err)
+		return 1
+	}
+	code := 0
+	for _, f := range []struct {
+		name, use string
+		err       error
+	}{
+		{"netem", "link impairments (vars.netem), cut -mode loss", k.Netem},
+		{"vrf", "kernel VRFs on nodes (labels vigie.vrf.NAME)", k.VRF},
+	} {
+		if f.err != nil {
+			fmt.Fprintf(stdout, "%-6s missing: %v; unavailable: %s\n", f.name, f.err, f.use)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%-6s ok: %s\n", f.name, f.use)
+	}
+	return code
 }

@@ -23,6 +23,11 @@ func TestRunErrors(t *testing.T) {
 		{[]string{"-state", state, "status", "nowhere.clab.yml"}, 1, "cannot read the topology"},
 		{[]string{"-state", state, "down", "nowhere.clab.yml"}, 1, "give the lab's name instead"},
 		{[]string{"-state", state, "down", "bad name!"}, 1, "is not a lab name"},
+		{[]string{"-state", state, "reach", "../../lab/mini/mini.clab.yml", "site1"}, 1, "is not up"},
+		// Flags after the command and its arguments are flags too.
+		{[]string{"cut", "../../lab/mini/mini.clab.yml", "internet", "-mode"}, 2, "flag needs an argument: -mode"},
+		{[]string{"cut", "../../lab/mini/mini.clab.yml", "internet", "-state", state, "-mode", "loss"}, 1, "lab mini is not up (no " + state},
+		{[]string{"status", "../../lab/mini/mini.clab.yml", "-frob"}, 2, "flag provided but not defined: -frob"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)

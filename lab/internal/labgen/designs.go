@@ -33,9 +33,9 @@ func Mini() *Design {
 // RIESlice is a slice of the RIE with every part the planners reason
 // about: a backbone of four routers (two route reflectors, no bridge), two
 // datacentres, two PFAI edges each with an internet upstream stand-in, a
-// PFS with TESTA and RENATER stand-ins, three aggregation PoPs (one
-// overseas, behind a transoceanic link) and twelve sites covering every
-// protection level.
+// PFS with TESTA and RENATER stand-ins, four aggregation PoPs (two in La
+// Réunion, each behind its own transoceanic cable) and twelve sites
+// covering every protection level.
 func RIESlice() *Design {
 	site := func(name string, as uint32, id string, n int) *Node {
 		return &Node{Name: name, Kind: KSite, AS: as, Site: id, Announce: []string{"10.100." + itoa(n) + ".0/24"}}
@@ -50,6 +50,7 @@ func RIESlice() *Design {
 		DCs: [][3]string{{"dc-paris", "Centre de production Paris", "idf"}, {"dc-lyon", "Centre de production Lyon", "ara"}},
 		PoPs: [][3]string{
 			{"pop-paris", "PoP Paris", "idf"}, {"pop-lyon", "PoP Lyon", "ara"}, {"pop-reunion", "PoP Saint-Denis", "reu"},
+			{"pop-reunion-sud", "PoP Saint-Pierre", "reu"},
 		},
 		Nodes: []*Node{
 			{Name: "bb-paris-1", Kind: KBackbone, RR: true, PoP: "pop-paris"},
@@ -80,6 +81,9 @@ func RIESlice() *Design {
 			site("s10-4g-inet", 65110, "S-10", 10),
 			site("s11-reunion", 65111, "S-11", 11),
 			site("s12-reunion", 65112, "S-12", 12),
+			// Last, so that every other node keeps its loopback and mgmt
+			// address: La Réunion's second PoP, behind a second cable.
+			{Name: "agg-reunion-2", Kind: KAgg, PoP: "pop-reunion-sud"},
 		},
 		Links: []*Link{
 			// Backbone: a ring with a diagonal; no link is a bridge.
@@ -105,7 +109,8 @@ func RIESlice() *Design {
 			{A: "pfs-paris:eth2", B: "bb-lyon-2:eth6", Tech: "fibre"},
 			{A: "pfs-paris:eth3", B: "testa:eth1", Tech: "fibre"},
 			{A: "pfs-paris:eth4", B: "renater:eth1", Tech: "fibre"},
-			// Aggregation PoPs; La Réunion behind one transoceanic cable.
+			// Aggregation PoPs. agg-reunion's transoceanic cable lands in Paris;
+			// agg-reunion-2's (last link below) in Lyon, on another cable.
 			{A: "agg-paris:eth1", B: "bb-paris-1:eth7", Tech: "fibre"},
 			{A: "agg-paris:eth2", B: "bb-paris-2:eth7", Tech: "fibre"},
 			{A: "agg-lyon:eth1", B: "bb-lyon-1:eth7", Tech: "fibre"},
@@ -134,10 +139,14 @@ func RIESlice() *Design {
 			// internet cut removes with the upstreams.
 			{A: "s09-4g-inet:eth1", B: "pfai-paris:eth11", Tech: "4g", ViaInternet: true},
 			{A: "s10-4g-inet:eth1", B: "pfai-lyon:eth11", Tech: "4g", ViaInternet: true},
-			// Overseas.
+			// Overseas. S-11 hangs on one PoP and one cable. S-12 is diverse
+			// end to end: one fibre to each Réunion PoP, each PoP on its own
+			// cable (distinct SRLGs) landing on a different mainland router.
 			{A: "s11-reunion:eth1", B: "agg-reunion:eth11", Tech: "fibre"},
 			{A: "s12-reunion:eth1", B: "agg-reunion:eth12", Tech: "fibre", SRLGs: []string{"duct-stdenis-1"}},
-			{A: "s12-reunion:eth2", B: "agg-reunion:eth13", Tech: "fibre", SRLGs: []string{"duct-stdenis-2"}},
+			{A: "s12-reunion:eth2", B: "agg-reunion-2:eth11", Tech: "fibre", SRLGs: []string{"duct-stdenis-2"}},
+			// Last, so that every other link keeps its addresses.
+			{A: "agg-reunion-2:eth1", B: "bb-lyon-1:eth8", Tech: "transoceanic", SRLGs: []string{"cable-metiss"}, DelayMS: 90},
 		},
 		Sites: []Site{
 			{ID: "S-01", Name: "Préfecture, dual fibre on distinct paths", Region: "idf", Protection: "diverse", CE: "s01-diverse"},

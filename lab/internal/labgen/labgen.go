@@ -298,6 +298,11 @@ func (d *Design) frr(n *Node) string {
 	}
 	ospf := n.inRIE() && n.Kind != KSite
 	fmt.Fprintf(&b, "interface lo\n ip address %s/32\n", n.lo)
+	// The first address of each announced prefix answers, so that the lab
+	// checks reachability with real packets (a site's LAN to a datacentre's).
+	for _, p := range n.Announce {
+		fmt.Fprintf(&b, " ip address %s/32\n", netip.MustParsePrefix(p).Addr().Next())
+	}
 	if ospf {
 		b.WriteString(" ip ospf area 0\n")
 	}
