@@ -185,3 +185,31 @@ func TestClockSteppedBack(t *testing.T) {
 		t.Errorf("Events = %d, want all 4 (none pruned by the step)", len(all))
 	}
 }
+
+// TestClockSteppedForward: a wall clock stepped a year ahead while vigie
+// runs (the monotonic clock says a minute passed) prunes nothing: retention
+// measures ages from the wall clock at Open plus the monotonic time
+// elapsed. After a restart, the wall clock is read again and applies.
+func TestClockSteppedForward(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	wall := t0
+	s := openT(t, path, Options{History: 24 * time.Hour, Now: func() time.Time { return wall }})
+	s.elapsed = func() time.Duration { return time.Minute }
+	for i := range 3 {
+		s.AddEvent(Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: "k", Subject: fmt.Sprint(i)})
+	}
+	must(t, s.Flush())
+	wall = t0.AddDate(1, 0, 0) // NTP steps the wall clock a year ahead
+	s.AddEvent(Event{Time: wall, Kind: "k", Subject: "after the step"})
+	must(t, s.Flush())
+	if n := s.EventCount(); n != 4 {
+		t.Fatalf("EventCount after a step forward = %d, want 4: the step pruned the history", n)
+	}
+	must(t, s.Close())
+	s = openT(t, path, Options{History: 24 * time.Hour, Now: func() time.Time { return wall }})
+	s.AddEvent(Event{Time: wall.Add(time.Second), Kind: "k", Subject: "after the restart"})
+	must(t, s.Flush())
+	if n := s.EventCount(); n != 2 {
+		t.Errorf("EventCount after a restart a year later = %d, want 2 (the year-old events pruned)", n)
+	}
+}

@@ -52,7 +52,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the store's metrics (nil: not registered).
 	Registerer prometheus.Registerer
-	// Now is the clock used for retention (default time.Now).
+	// Now is the clock used for retention (default time.Now). While the
+	// store is open, ages are measured from Now at Open plus the time
+	// elapsed since (monotonic with the real clock), so that a wall-clock
+	// step does not prune history early: see retentionNow.
 	Now func() time.Time
 }
 
@@ -90,15 +93,18 @@ type Store struct {
 	opts   Options
 	m      *metrics
 
-	mu             sync.Mutex
-	devices        map[string]Device
-	links          map[string]Link
-	deletedLinks   map[string]struct{}
-	events         []Event
-	eventCount     int    // events in the file, kept in step by Flush
-	failing        bool   // the last Flush failed: log recovery once
-	fileProblem    string // the last problem with the file at path, logged once
-	lastKey        int64  // time part of the newest event key: keys never go back
+	mu           sync.Mutex
+	devices      map[string]Device
+	links        map[string]Link
+	deletedLinks map[string]struct{}
+	events       []Event
+	eventCount   int    // events in the file, kept in step by Flush
+	failing      bool   // the last Flush failed: log recovery once
+	fileProblem  string // the last problem with the file at path, logged once
+	lastKey      int64  // time part of the newest event key: keys never go back
+	// elapsed is the time since Open; a seam for the clock-step test.
+	elapsed        func() time.Duration
+	opened0        time.Time // opts.Now() at Open, with its monotonic reading
 	beforeCommit   func() error
 	droppedPending uint64
 }
@@ -117,6 +123,8 @@ func Open(path string, opts Options) (*Store, error) {
 		db: db, path: path, opts: opts, m: newMetrics(opts.Registerer),
 		devices: map[string]Device{}, links: map[string]Link{}, deletedLinks: map[string]struct{}{},
 	}
+	s.opened0 = opts.Now()
+	s.elapsed = func() time.Duration { return s.opts.Now().Sub(s.opened0) }
 	if s.opened, err = os.Stat(path); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: %s: %w", path, err)
@@ -455,7 +463,7 @@ func (s *Store) Flush() error {
 // prune deletes, from the oldest, events older than History and events
 // beyond MaxEvents. count is the number of events in the bucket.
 func (s *Store) prune(eb *bolt.Bucket, count int) (int, error) {
-	cutoff := s.opts.Now().Add(-s.opts.History).UnixNano()
+	cutoff := s.retentionNow().Add(-s.opts.History).UnixNano()
 	pruned := 0
 	c := eb.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.First() {
@@ -470,6 +478,14 @@ func (s *Store) prune(eb *bolt.Bucket, count int) (int, error) {
 	}
 	return pruned, nil
 }
+
+// retentionNow is the time event ages are measured against: the wall clock
+// read at Open plus the time elapsed since. With the real clock, Sub uses
+// Go's monotonic readings, so an NTP step while vigie runs neither prunes
+// the history early (a step forward of more than History would otherwise
+// empty it) nor keeps it longer (a step back); a restart reads the wall
+// clock again.
+func (s *Store) retentionNow() time.Time { return s.opened0.Add(s.elapsed()) }
 
 // Events returns up to limit persisted events at or after since, oldest
 // first. Staged events not yet flushed are not included.
