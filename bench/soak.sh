@@ -133,6 +133,7 @@ next_reboot=$REBOOT_EVERY
 for (( t = SAMPLE; t <= DUR; t += SAMPLE )); do
 	sleep $(( start + t - $(date +%s) > 0 ? start + t - $(date +%s) : 0 ))
 	kill -0 "$v" 2>/dev/null || { echo "soak: FAIL: vigie died; see $dir/vigie.log" >&2; tail -20 "$dir/vigie.log" >&2; exit 1; }
+	kill -0 "$sim" 2>/dev/null || { echo "soak: the simulator died, the run proves nothing; see $dir/sim.log" >&2; tail -20 "$dir/sim.log" >&2; exit 1; }
 	if (( t >= next_reboot )); then reboot; next_reboot=$(( next_reboot + REBOOT_EVERY )); fi
 	sample "$t" >> "$dir/samples.txt"
 done
