@@ -6,7 +6,7 @@ TAGS      ?= gosnmp_nodebug
 GOFLAGS_T := -tags $(TAGS)
 BIN       := bin
 
-.PHONY: all build demo test unit deps vet fuzz bench bench-peers bench-fleet clean
+.PHONY: all build demo test unit deps vet fuzz bench bench-peers bench-fleet bench-soak clean
 
 all: build
 
@@ -47,3 +47,8 @@ bench-peers:
 ## bench-fleet: the whole daemon on the full simulated RIE (figures in BENCHMARKS.md)
 bench-fleet:
 	./bench/fleet.sh
+
+## bench-soak: the full simulated RIE with 2 % of devices faulty for DURATION (default 30m): PASS/FAIL on
+## goroutine and memory growth, missed cycles of healthy devices, events lost in the store (docs/reliability.md)
+bench-soak:
+	./bench/soak.sh

@@ -8,6 +8,8 @@ type metrics struct {
 	batch       prometheus.Histogram
 	pending     prometheus.Gauge
 	dropped     prometheus.Counter
+	recreated   prometheus.Counter
+	replaced    prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -29,9 +31,17 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "vigie_store_dropped_events_total",
 			Help: "Events dropped from memory because commits kept failing and the pending bound was reached.",
 		}),
+		recreated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vigie_store_file_recreated_total",
+			Help: "Times the store file was found deleted while vigie ran and recreated from the open copy (nothing lost; find what deletes it).",
+		}),
+		replaced: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vigie_store_file_replaced",
+			Help: "1 while the store path holds another file than the one vigie writes (restart vigie or move that file away).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.writeErrors, m.batch, m.pending, m.dropped)
+		reg.MustRegister(m.writeErrors, m.batch, m.pending, m.dropped, m.recreated, m.replaced)
 	}
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -51,7 +52,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Registerer receives the store's metrics (nil: not registered).
 	Registerer prometheus.Registerer
-	// Now is the clock used for retention (default time.Now).
+	// Now is the clock used for retention (default time.Now). While the
+	// store is open, ages are measured from Now at Open plus the time
+	// elapsed since (monotonic with the real clock), so that a wall-clock
+	// step does not prune history early: see retentionNow.
 	Now func() time.Time
 }
 
@@ -80,18 +84,27 @@ func (o *Options) defaults() {
 // safe from any goroutine but are meant for the topology's single writer;
 // Load and Events may run concurrently with them.
 type Store struct {
-	db   *bolt.DB
-	path string
-	opts Options
-	m    *metrics
+	// db is replaced only by Flush (under mu) when the file was deleted;
+	// readers take dbMu so that they never use a closed handle.
+	dbMu   sync.RWMutex
+	db     *bolt.DB
+	opened os.FileInfo // the file db has open, to notice it deleted or replaced
+	path   string
+	opts   Options
+	m      *metrics
 
-	mu             sync.Mutex
-	devices        map[string]Device
-	links          map[string]Link
-	deletedLinks   map[string]struct{}
-	events         []Event
-	eventCount     int  // events in the file, kept in step by Flush
-	failing        bool // the last Flush failed: log recovery once
+	mu           sync.Mutex
+	devices      map[string]Device
+	links        map[string]Link
+	deletedLinks map[string]struct{}
+	events       []Event
+	eventCount   int    // events in the file, kept in step by Flush
+	failing      bool   // the last Flush failed: log recovery once
+	fileProblem  string // the last problem with the file at path, logged once
+	lastKey      int64  // time part of the newest event key: keys never go back
+	// elapsed is the time since Open; a seam for the clock-step test.
+	elapsed        func() time.Duration
+	opened0        time.Time // opts.Now() at Open, with its monotonic reading
 	beforeCommit   func() error
 	droppedPending uint64
 }
@@ -110,6 +123,12 @@ func Open(path string, opts Options) (*Store, error) {
 		db: db, path: path, opts: opts, m: newMetrics(opts.Registerer),
 		devices: map[string]Device{}, links: map[string]Link{}, deletedLinks: map[string]struct{}{},
 	}
+	s.opened0 = opts.Now()
+	s.elapsed = func() time.Duration { return s.opts.Now().Sub(s.opened0) }
+	if s.opened, err = os.Stat(path); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: %s: %w", path, err)
+	}
 	if err := s.check(); err != nil {
 		_ = db.Close()
 		return nil, err
@@ -119,7 +138,11 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	if err := db.View(func(tx *bolt.Tx) error {
-		s.eventCount = tx.Bucket(bucketEvents).Stats().KeyN
+		eb := tx.Bucket(bucketEvents)
+		s.eventCount = eb.Stats().KeyN
+		if k, _ := eb.Cursor().Last(); k != nil {
+			s.lastKey = int64(binary.BigEndian.Uint64(k[:8]))
+		}
 		return nil
 	}); err != nil {
 		_ = db.Close()
@@ -249,6 +272,8 @@ func (s *Store) Path() string { return s.path }
 // releases the lock.
 func (s *Store) Close() error {
 	flushErr := s.Flush()
+	s.dbMu.Lock()
+	defer s.dbMu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store %s: closing: %w", s.path, err)
 	}
@@ -262,6 +287,8 @@ func (s *Store) Close() error {
 // restart.
 func (s *Store) Load() (Snapshot, error) {
 	var snap Snapshot
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketDevices).ForEach(func(k, v []byte) error {
 			var d Device
@@ -340,6 +367,12 @@ func (s *Store) Pending() int {
 func (s *Store) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.checkFile(); err != nil {
+		n := len(s.devices) + len(s.links) + len(s.deletedLinks) + len(s.events)
+		s.m.writeErrors.Inc()
+		s.m.pending.Set(float64(n))
+		return fmt.Errorf("store %s: %d changes kept in memory, will retry: %w", s.path, n, err)
+	}
 	n := len(s.devices) + len(s.links) + len(s.deletedLinks) + len(s.events)
 	if n == 0 {
 		return nil
@@ -347,6 +380,7 @@ func (s *Store) Flush() error {
 	start := time.Now()
 	added := 0
 	pruned := 0
+	lastKey := s.lastKey
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		db, lb, eb := tx.Bucket(bucketDevices), tx.Bucket(bucketLinks), tx.Bucket(bucketEvents)
 		for name, d := range s.devices {
@@ -381,7 +415,12 @@ func (s *Store) Flush() error {
 			if err != nil {
 				return err
 			}
-			if err := eb.Put(eventKey(e.Time.UnixNano(), seq), v); err != nil {
+			// The key's time never goes back, so that a wall clock
+			// stepped back (NTP) cannot file new events before older
+			// ones: LastEvents after a restart returns the newest
+			// written. The event keeps its own Time in the value.
+			lastKey = max(lastKey, e.Time.UnixNano())
+			if err := eb.Put(eventKey(lastKey, seq), v); err != nil {
 				return err
 			}
 			added++
@@ -412,6 +451,7 @@ func (s *Store) Flush() error {
 		s.failing = false
 	}
 	s.eventCount += added - pruned
+	s.lastKey = lastKey
 	clear(s.devices)
 	clear(s.links)
 	clear(s.deletedLinks)
@@ -423,7 +463,7 @@ func (s *Store) Flush() error {
 // prune deletes, from the oldest, events older than History and events
 // beyond MaxEvents. count is the number of events in the bucket.
 func (s *Store) prune(eb *bolt.Bucket, count int) (int, error) {
-	cutoff := s.opts.Now().Add(-s.opts.History).UnixNano()
+	cutoff := s.retentionNow().Add(-s.opts.History).UnixNano()
 	pruned := 0
 	c := eb.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.First() {
@@ -439,10 +479,20 @@ func (s *Store) prune(eb *bolt.Bucket, count int) (int, error) {
 	return pruned, nil
 }
 
+// retentionNow is the time event ages are measured against: the wall clock
+// read at Open plus the time elapsed since. With the real clock, Sub uses
+// Go's monotonic readings, so an NTP step while vigie runs neither prunes
+// the history early (a step forward of more than History would otherwise
+// empty it) nor keeps it longer (a step back); a restart reads the wall
+// clock again.
+func (s *Store) retentionNow() time.Time { return s.opened0.Add(s.elapsed()) }
+
 // Events returns up to limit persisted events at or after since, oldest
 // first. Staged events not yet flushed are not included.
 func (s *Store) Events(since time.Time, limit int) ([]Event, error) {
 	var out []Event
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		start := eventKey(since.UnixNano(), 0)
@@ -474,6 +524,8 @@ func (s *Store) Events(since time.Time, limit int) ([]Event, error) {
 // the in-memory history after a restart.
 func (s *Store) LastEvents(n int) ([]Event, error) {
 	var out []Event
+	s.dbMu.RLock()
+	defer s.dbMu.RUnlock()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketEvents).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
