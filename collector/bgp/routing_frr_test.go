@@ -118,4 +118,3 @@ route-map nh permit 10
 	pfai.Configure("router bgp 65000", "address-family ipv4 unicast", "network 0.0.0.0/0")
 	h.waitEvent(t, EventPFAIDefaultRouteBack, "", 15*time.Second)
 }
-
