@@ -145,8 +145,10 @@ func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
 		}
 		rt.dirty = true
 	}
-	rt.publish()
 	if rt.dirty {
+		// The analysis (at most one per Debounce) applies the verdicts
+		// and publishes the metrics: a converging full table arrives in
+		// thousands of small batches, and each must stay cheap.
 		t.failDirty = true
 	}
 }
@@ -165,13 +167,14 @@ func routingDetail(r bgp.SiteRouting) string {
 }
 
 // routingVerdicts corrects the graph's analysis with BGP (see the file
-// comment) and refreshes the site disagreements. It runs on the writer
-// goroutine before the analysis is indexed and published.
+// comment), refreshes the site disagreements and publishes the routing
+// metrics. It runs on the writer goroutine before the analysis is indexed
+// and published.
 func (t *Topology) routingVerdicts(a *Analysis) {
 	rt := t.rt
+	changed := rt.dirty
 	rt.dirty = false
 	now := t.opts.Now()
-	changed := false
 	for i := range a.Sites {
 		s := &a.Sites[i]
 		sr := rt.sites[s.ID]

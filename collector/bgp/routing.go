@@ -296,10 +296,7 @@ func (s *state) refreshPFAIs(now time.Time) []Event {
 	for j := range cur {
 		cur[j].canaries = make([]bool, len(s.canaries))
 	}
-	for _, t := range s.tracked {
-		if !t.internet() {
-			continue
-		}
+	for _, t := range s.internet {
 		for sp, nh := range t.paths {
 			j := s.pfaiOf(sp, nh, t.orig[sp])
 			if j < 0 {

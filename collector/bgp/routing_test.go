@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -310,4 +311,52 @@ func TestPFAIRoutesThroughReflectors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkRoutingRefresh measures what a routing refresh costs on the
+// full fleet (14,000 sites, one IPv4 prefix each, two route reflectors
+// sending every prefix): when trust flips (every site reclassified, once
+// per convergence), when one site's path changed (the common case), and
+// when nothing changed (the once-a-second settle check).
+func BenchmarkRoutingRefresh(b *testing.B) {
+	const sites = 14000
+	cfg, inv := routingInventory()
+	inv.Sites = inv.Sites[:0]
+	for i := range sites {
+		inv.Sites = append(inv.Sites, inventory.Site{ID: fmt.Sprintf("S-%05d", i), Region: "idf",
+			Prefixes: []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}})
+	}
+	inv.Index()
+	s := newState(cfg, inv, 16)
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	applyStep(s, rstep{up: []int{0, 1}}, t0)
+	for i := range sites {
+		for peer := range 2 {
+			s.apply(peer, route{fam: famIPv4, prefix: inv.Sites[i].Prefixes[0], nextHop: netip.AddrFrom4([4]byte{10, 0, byte(i % 7), 1})})
+		}
+	}
+	s.refresh(t0, time.Minute)
+	one := route{fam: famIPv4, prefix: inv.Sites[7].Prefixes[0], nextHop: ip("10.0.0.1")}
+	b.Run("trust-flip-14000-sites", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			// Alternate the trust so each refresh reclassifies every site.
+			s.peers[0].eor, s.peers[1].eor = uint8(i%2)<<famIPv4, uint8(i%2)<<famIPv4
+			s.refresh(t0, time.Minute)
+		}
+	})
+	b.Run("one-site-changed", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			one.withdraw = i%2 == 0
+			s.apply(0, one)
+			s.refresh(t0, time.Minute)
+		}
+	})
+	b.Run("idle", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			s.refresh(t0, time.Minute)
+		}
+	})
 }

@@ -166,7 +166,8 @@ type state struct {
 	sites    []siteState
 	canaries []netip.Prefix
 	tracked  map[netip.Prefix]*tracked
-	held     int // paths held across peers
+	internet []*tracked // the default routes and canaries among them
+	held     int        // paths held across peers
 
 	rt routing // per-site routing state and per-PFAI internet routes
 }
@@ -198,6 +199,7 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 	for _, t := range s.tracked {
 		if t.internet() {
 			t.orig = map[srcPath]netip.Addr{}
+			s.internet = append(s.internet, t)
 		}
 	}
 	if inv != nil {
