@@ -97,13 +97,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
+	// Unknown verdicts have no series: say nothing rather than "absent".
 	for _, ps := range st.rt.pfais {
-		if !ps.known {
-			continue // unknown: say nothing rather than "absent"
+		if ps.def != presenceUnknown {
+			ch <- prometheus.MustNewConstMetric(descPFAIDefault, prometheus.GaugeValue, b2f(ps.def == presencePresent), ps.name, ps.region)
 		}
-		ch <- prometheus.MustNewConstMetric(descPFAIDefault, prometheus.GaugeValue, b2f(ps.defaultRoute), ps.name, ps.region)
 		for j, cn := range st.canaries {
-			ch <- prometheus.MustNewConstMetric(descPFAICanary, prometheus.GaugeValue, b2f(ps.canaries[j]), ps.name, cn.String())
+			if ps.canaries[j] != presenceUnknown {
+				ch <- prometheus.MustNewConstMetric(descPFAICanary, prometheus.GaugeValue, b2f(ps.canaries[j] == presencePresent), ps.name, cn.String())
+			}
 		}
 	}
 	missing := 0

@@ -544,13 +544,16 @@ func (m *Monitor) PFAIRoutes() []PFAIRoutes {
 	defer m.mu.RUnlock()
 	out := make([]PFAIRoutes, 0, len(m.st.rt.pfais))
 	for _, ps := range m.st.rt.pfais {
-		pr := PFAIRoutes{Device: ps.name, Region: ps.region, Known: ps.known}
-		if ps.known {
-			pr.DefaultRoute, pr.DefaultPaths = ps.defaultRoute, ps.paths
-			pr.Canaries = make(map[netip.Prefix]bool, len(m.st.canaries))
-			for j, c := range m.st.canaries {
-				pr.Canaries[c] = ps.canaries[j]
+		pr := PFAIRoutes{Device: ps.name, Region: ps.region, Known: ps.def != presenceUnknown,
+			DefaultRoute: ps.def == presencePresent, DefaultPaths: ps.paths}
+		for j, c := range m.st.canaries {
+			if ps.canaries[j] == presenceUnknown {
+				continue
 			}
+			if pr.Canaries == nil {
+				pr.Canaries = make(map[netip.Prefix]bool, len(m.st.canaries))
+			}
+			pr.Canaries[c] = ps.canaries[j] == presencePresent
 		}
 		out = append(out, pr)
 	}

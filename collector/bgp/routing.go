@@ -47,20 +47,32 @@ func famAFI(f family) afi {
 	return afiIPv4
 }
 
+// presence is a tri-state verdict: a PFAI's route is present, absent, or
+// vigie cannot tell.
+type presence int8
+
+const (
+	presenceUnknown presence = iota
+	presenceAbsent
+	presencePresent
+)
+
 // pfaiState is one inventory PFAI router: the addresses that identify its
 // paths, and the last verdict published.
 type pfaiState struct {
 	name, region string
 	addrs        map[netip.Addr]bool
-	// known is false while no converged session carries an internet
-	// prefix: vigie then says nothing about this PFAI.
-	known        bool
-	defaultRoute bool
-	canaries     []bool
-	paths        int
-	// baseline is true once a known verdict was published: the first one
-	// after start is not news, the next changes are events.
-	baseline bool
+	// def is the default route's verdict; ambiguous is set while it is
+	// unknown because default routes are received that no PFAI can be
+	// told from (an eBGP reflector rewrites the next hop and drops
+	// ORIGINATOR_ID): one of them may be this PFAI's.
+	def       presence
+	ambiguous bool
+	// wasPresent: the last known verdict was present (it survives a
+	// blind spot, so a route lost while every session was down is news).
+	wasPresent bool
+	paths      int
+	canaries   []presence
 }
 
 // routing is the state of routing.go, part of state (same lock).
@@ -105,7 +117,7 @@ func newRouting(s *state, inv *inventory.Inventory) routing {
 			continue
 		}
 		ps := pfaiState{name: d.Name, region: inv.DeviceRegion(d), addrs: map[netip.Addr]bool{},
-			canaries: make([]bool, len(s.canaries))}
+			canaries: make([]presence, len(s.canaries))}
 		if d.Address.IsValid() {
 			ps.addrs[d.Address.Addr().Unmap()] = true
 		}
@@ -285,6 +297,13 @@ func (s *state) refresh(now time.Time, settle time.Duration) ([]SiteRouting, []E
 
 // refreshPFAIs recomputes each PFAI's internet routes from the default
 // route's and canaries' paths (a few per PFAI and reflector).
+//
+// A PFAI's route is present when one of its paths is heard. It is absent
+// only when the view is converged and every path of that prefix received
+// is attributed to some PFAI: a path vigie cannot attribute (a reflector
+// that sets itself as next hop over eBGP and drops ORIGINATOR_ID) may be
+// any PFAI's, so vigie then cannot tell, until the prefix is gone
+// altogether, which is the internet cut it must see.
 func (s *state) refreshPFAIs(now time.Time) []Event {
 	rt := &s.rt
 	type verdict struct {
@@ -296,40 +315,65 @@ func (s *state) refreshPFAIs(now time.Time) []Event {
 	for j := range cur {
 		cur[j].canaries = make([]bool, len(s.canaries))
 	}
+	// Unattributed paths, per prefix: the default route, each canary.
+	orphanDef, orphanCanary := false, make([]bool, len(s.canaries))
 	for _, t := range s.internet {
 		for sp, nh := range t.paths {
 			j := s.pfaiOf(sp, nh, t.orig[sp])
-			if j < 0 {
-				continue
-			}
-			if t.isDef {
+			switch {
+			case j < 0 && t.isDef:
+				orphanDef = true
+			case j < 0:
+				orphanCanary[t.canary] = true
+			case t.isDef:
 				cur[j].def = true
 				cur[j].paths++
-			}
-			if t.canary >= 0 {
+			default:
 				cur[j].canaries[t.canary] = true
 			}
 		}
 	}
-	known := rt.trustPF[afiIPv4] || rt.trustPF[afiIPv6]
+	converged := rt.trustPF[afiIPv4] || rt.trustPF[afiIPv6]
+	judge := func(heard, orphans bool) presence {
+		switch {
+		case heard:
+			return presencePresent
+		case orphans || !converged:
+			return presenceUnknown
+		}
+		return presenceAbsent
+	}
 	var evs []Event
 	for j := range rt.pfais {
 		ps := &rt.pfais[j]
 		v := cur[j]
-		// A path heard is known even before convergence.
-		isKnown := known || v.def
-		if isKnown && ps.baseline && v.def != ps.defaultRoute {
-			kind, detail := EventPFAIDefaultRouteLost, fmt.Sprintf("default route from PFAI %s no longer in the routes vigie receives (reflected or direct)", ps.name)
-			if v.def {
-				kind, detail = EventPFAIDefaultRouteBack, fmt.Sprintf("default route from PFAI %s back, through %d paths", ps.name, v.paths)
+		def := judge(v.def, orphanDef)
+		ambiguous := def == presenceUnknown && orphanDef
+		var kind EventKind
+		var detail string
+		switch {
+		case def == presenceAbsent && (ps.wasPresent || ps.ambiguous) && ps.def != presenceAbsent:
+			kind = EventPFAIDefaultRouteLost
+			detail = fmt.Sprintf("default route from PFAI %s no longer among the routes vigie receives (from the PFAI or reflected)", ps.name)
+			if ps.ambiguous {
+				detail = fmt.Sprintf("no default route left among the routes vigie receives: PFAI %s has none (the reflectors' paths did not say which PFAI they came from)", ps.name)
 			}
+		case def == presencePresent && ps.def == presenceAbsent:
+			kind = EventPFAIDefaultRouteBack
+			detail = fmt.Sprintf("default route from PFAI %s back, through %d paths", ps.name, v.paths)
+		case ambiguous && ps.def == presenceAbsent:
+			kind = EventPFAIDefaultRouteBack
+			detail = fmt.Sprintf("a default route is back that may be PFAI %s's: the reflectors' paths do not say which PFAI they come from (next hop rewritten, no ORIGINATOR_ID)", ps.name)
+		}
+		if kind != "" {
 			evs = append(evs, Event{Kind: kind, Time: now, Device: ps.name, Detail: detail})
 		}
-		ps.known = isKnown
-		if isKnown {
-			ps.baseline = true
-			ps.defaultRoute, ps.paths = v.def, v.paths
-			copy(ps.canaries, v.canaries)
+		ps.def, ps.ambiguous, ps.paths = def, ambiguous, v.paths
+		if def != presenceUnknown {
+			ps.wasPresent = def == presencePresent
+		}
+		for c := range ps.canaries {
+			ps.canaries[c] = judge(v.canaries[c], orphanCanary[c])
 		}
 	}
 	return evs

@@ -360,3 +360,48 @@ func BenchmarkRoutingRefresh(b *testing.B) {
 		}
 	})
 }
+
+// TestPFAIRoutesUnattributable: reflectors that speak eBGP to vigie set
+// themselves as next hop and drop ORIGINATOR_ID (the lab's case), so no
+// default route can be told apart. vigie must then say nothing per PFAI
+// while any default route is left, and see the internet cut when none is.
+func TestPFAIRoutesUnattributable(t *testing.T) {
+	const settle = time.Minute
+	t0 := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	fromRR1 := rpath{0, "0.0.0.0/0", "192.0.2.11", "", 0}
+	fromRR2 := rpath{1, "0.0.0.0/0", "192.0.2.12", "", 0}
+	steps := []struct {
+		name   string
+		step   rstep
+		known  bool
+		events []EventKind // one per PFAI, pfai-a then pfai-b
+	}{
+		{"converged with two unattributable defaults: unknown", rstep{up: []int{0, 1}, eor: []int{0, 1}, add: []rpath{fromRR1, fromRR2}}, false, nil},
+		{"one withdrawn, one left: still unknown", rstep{at: time.Second, del: []rpath{fromRR1}}, false, nil},
+		{"none left: both PFAI absent, each reported lost", rstep{at: 2 * time.Second, del: []rpath{fromRR2}}, true,
+			[]EventKind{EventPFAIDefaultRouteLost, EventPFAIDefaultRouteLost}},
+		{"one back, unattributable: unknown again, reported back as possibly theirs", rstep{at: 3 * time.Second, add: []rpath{fromRR1}}, false,
+			[]EventKind{EventPFAIDefaultRouteBack, EventPFAIDefaultRouteBack}},
+	}
+	cfg, inv := routingInventory()
+	s := newState(cfg, inv, 16)
+	m := &Monitor{st: s}
+	for _, tc := range steps {
+		now := t0.Add(tc.step.at)
+		applyStep(s, tc.step, now)
+		_, evs := s.refresh(now, settle)
+		for _, pr := range m.PFAIRoutes() {
+			if pr.Known != tc.known || pr.DefaultRoute {
+				t.Errorf("%s: %s known=%v default=%v, want known=%v and never present", tc.name, pr.Device, pr.Known, pr.DefaultRoute, tc.known)
+			}
+		}
+		if len(evs) != len(tc.events) {
+			t.Fatalf("%s: events %+v, want %v", tc.name, evs, tc.events)
+		}
+		for i, e := range evs {
+			if e.Kind != tc.events[i] || e.Device != []string{"pfai-a", "pfai-b"}[i] || e.Detail == "" {
+				t.Errorf("%s: event %+v, want %s for the PFAI in inventory order, with a detail", tc.name, e, tc.events[i])
+			}
+		}
+	}
+}
