@@ -29,8 +29,9 @@ import (
 	"github.com/vigie-rie/vigie/inventory"
 )
 
-// EventSiteRouting is a site's routing state changing (Subject: the site,
-// From and To: bgp.RoutingState values).
+// EventSiteRouting is a site's routing state changing between known
+// verdicts (Subject: the site, From and To: bgp.RoutingState values; From
+// is "unknown" for the first verdict after start that is not "routed").
 const EventSiteRouting EventKind = "site_routing"
 
 // Site disagreements between BGP and SNMP, a bounded label set.
@@ -69,7 +70,11 @@ var (
 
 // siteRoute is one site's BGP verdict and what the model derived from it.
 type siteRoute struct {
-	r            bgp.SiteRouting
+	r bgp.SiteRouting
+	// known is the last verdict other than unknown: changes are news
+	// between known verdicts only, so losing every BGP session (every site
+	// unknown) is one session event, not 14,000 site events.
+	known        bgp.RoutingState
 	ces          []string // the site's managed CE devices
 	disagreement string
 	metrics      []prometheus.Metric // built when r changes
@@ -136,14 +141,21 @@ func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
 		if sr == nil {
 			continue // not an inventory site with prefixes (another inventory)
 		}
-		from := sr.r.State
 		sr.r, sr.metrics = r, nil
-		if from != r.State && !(from == bgp.RoutingUnknown && r.State == bgp.RoutingRouted) {
-			// Routed after start is not news; anything else is.
-			t.emit(Event{Time: now, Kind: EventSiteRouting, Subject: r.Site, From: string(from), To: string(r.State),
-				Detail: routingDetail(r)})
-		}
 		rt.dirty = true
+		if r.State == bgp.RoutingUnknown || r.State == sr.known {
+			continue
+		}
+		from := sr.known
+		sr.known = r.State
+		if from == "" && r.State == bgp.RoutingRouted {
+			continue // routed after start is not news
+		}
+		if from == "" {
+			from = bgp.RoutingUnknown
+		}
+		t.emit(Event{Time: now, Kind: EventSiteRouting, Subject: r.Site, From: string(from), To: string(r.State),
+			Detail: routingDetail(r)})
 	}
 	if rt.dirty {
 		// The analysis (at most one per Debounce) applies the verdicts

@@ -75,6 +75,19 @@ func TestRoutingFoldedIntoReachability(t *testing.T) {
 			want:  want{isolated: 0, state: SiteNominal, routed: 1, nextHops: 1},
 		},
 		{
+			name: "BGP goes blind (every session lost): not news, SNMP alone decides",
+			steps: []step{{routing: []bgp.SiteRouting{verdict("S1", bgp.RoutingRouted)}},
+				{routing: []bgp.SiteRouting{verdict("S1", bgp.RoutingUnknown)}}},
+			want: want{isolated: 0, state: SiteNominal, nextHops: -1},
+		},
+		{
+			name: "unrouted, blind, unrouted again: one site_routing event only",
+			steps: []step{{routing: []bgp.SiteRouting{verdict("S1", bgp.RoutingUnrouted)}},
+				{routing: []bgp.SiteRouting{verdict("S1", bgp.RoutingUnknown), verdict("S1", bgp.RoutingUnrouted)}}},
+			want: want{isolated: 1, cause: "routing/unrouted", state: SiteIsolated, routed: 0, nextHops: 0,
+				disagreement: DisagreeUnroutedCEReachable},
+		},
+		{
 			name: "routed again: isolation and disagreement cleared",
 			steps: []step{{routing: []bgp.SiteRouting{verdict("S1", bgp.RoutingUnrouted)}},
 				{routing: []bgp.SiteRouting{verdict("S1", bgp.RoutingRouted)}}},
