@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
+	"github.com/vigie-rie/vigie/sim"
 )
 
 // routed, unrouted... build the monitor's verdict for a one-prefix site.
@@ -175,4 +176,56 @@ func TestRoutingUnknownSitesIgnored(t *testing.T) {
 	if n := len(h.eventsOf(EventSiteRouting)); n != 0 {
 		t.Errorf("%d site_routing events for sites without prefixes", n)
 	}
+}
+
+// BenchmarkRouting measures the routing verdicts' cost on the full
+// generated fleet: folding one batch of every site's verdict into the model
+// (a converging table), correcting one analysis with them, and rebuilding
+// the routing metrics when every site changed.
+func BenchmarkRouting(b *testing.B) {
+	inv := sim.Generate(sim.GenerateOptions{})
+	h := newHarnessInv(b, inv, Options{})
+	batch := make([]bgp.SiteRouting, 0, len(inv.Sites))
+	for _, s := range inv.Sites {
+		if len(s.Prefixes) > 0 {
+			batch = append(batch, bgp.SiteRouting{Site: s.ID, Region: s.Region, State: bgp.RoutingRouted,
+				Prefixes: len(s.Prefixes), Paths: 2, NextHops: 1})
+		}
+	}
+	b.Logf("%d sites with prefixes", len(batch))
+	eng := h.topo.eng.(*resEngine)
+	base, _ := eng.analyze(failureSet{}, "")
+	b.Run("apply-batch-every-site", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			st := bgp.RoutingRouted
+			if i%2 == 0 {
+				st = bgp.RoutingPartlyRouted
+			}
+			for j := range batch {
+				batch[j].State = st
+			}
+			h.topo.mu.Lock()
+			h.topo.applyRouting(batch)
+			h.topo.mu.Unlock()
+		}
+	})
+	b.Run("verdicts-on-one-analysis", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			a := *base
+			a.Sites = slices.Clone(base.Sites)
+			h.topo.rt.dirty = false // measure the corrections, not the metrics
+			h.topo.routingVerdicts(&a)
+		}
+	})
+	b.Run("publish-every-site-changed", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			for _, sr := range h.topo.rt.sites {
+				sr.metrics = nil
+			}
+			h.topo.rt.publish()
+		}
+	})
 }

@@ -29,7 +29,8 @@ type Options struct {
 	// it down until restarted). Negative: never reopen.
 	MaxPrefixRestart time.Duration
 	// OnEvent, when set, receives every event. It is called from the
-	// monitor's single event goroutine (or GoBGP's, for max-prefix trips),
+	// monitor's single event goroutine (or GoBGP's, for max-prefix trips;
+	// Run's, for PFAI events a settle time ends, one refresh at a time),
 	// in order per peer, and must return quickly: hand the event to a
 	// buffered channel if the work is slow.
 	OnEvent func(Event)
