@@ -124,6 +124,8 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
 		bopts := bgp.DefaultOptions()
 		bopts.OnEvent = d.onBGPEvent
+		// Site routing verdicts correct the topology's reachability.
+		bopts.OnRouting = d.topo.RecordRouting
 		d.bgp, err = bgp.New(inv.BGP, inv, bopts, d.log.With("component", "bgp"), reg)
 		if err != nil {
 			return nil, fmt.Errorf("bgp: %w", err)

@@ -48,6 +48,17 @@ func TestDemoBGP(t *testing.T) {
 		v, ok := gauge(t, d, "vigie_bgp_sites_without_prefix", nil)
 		return ok && v == 0
 	})
+	// The monitor's verdicts reach the topology: every site routed there,
+	// and each internet edge's default route known per PFAI.
+	eventually(t, 10*time.Second, "every site routed in the topology, each edge's default route present per PFAI", func() bool {
+		for _, e := range edges {
+			if v, _ := gauge(t, d, "vigie_bgp_pfai_default_route_present", map[string]string{"pfai": e}); v != 1 {
+				return false
+			}
+		}
+		v, _ := gauge(t, d, "vigie_sites_routing", map[string]string{"state": "routed"})
+		return int(v) == len(d.Inventory.Sites)
+	})
 
 	// Through the fleet's control endpoint. (The daemon mounts it under
 	// /sim/bgp/ in Options.Extra, but package web routes only /api/v1/ to
@@ -69,7 +80,9 @@ func TestDemoBGP(t *testing.T) {
 	eventually(t, 10*time.Second, "the withdrawn default route at 0, the other edge's at 1", func() bool {
 		v0, _ := gauge(t, d, "vigie_bgp_default_route_present", map[string]string{"device": edges[0]})
 		v1, _ := gauge(t, d, "vigie_bgp_default_route_present", map[string]string{"device": edges[1]})
-		return v0 == 0 && v1 == 1
+		p0, _ := gauge(t, d, "vigie_bgp_pfai_default_route_present", map[string]string{"pfai": edges[0]})
+		p1, _ := gauge(t, d, "vigie_bgp_pfai_default_route_present", map[string]string{"pfai": edges[1]})
+		return v0 == 0 && v1 == 1 && p0 == 0 && p1 == 1
 	})
 	site := d.Inventory.Sites[3].ID
 	post("/site/" + site + "?state=withdrawn")

@@ -35,6 +35,10 @@ type SiteResult struct {
 	SPOFs                 []string `json:"spofs"`
 	Isolated              bool     `json:"isolated"`
 	IsolatedIfInternetCut bool     `json:"isolated_if_internet_cut"`
+	// Routing is BGP's verdict on the site's prefixes (routed,
+	// partly_routed, unrouted, unknown; "" for a site without prefixes),
+	// already folded into Isolated (topology/routes.go).
+	Routing string `json:"routing,omitempty"`
 	// CauseKind ("device", "link", "srlg", "pop", "region", "internet") and
 	// Cause name the root cause of an isolated site.
 	CauseKind string `json:"cause_kind,omitempty"`

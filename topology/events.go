@@ -27,7 +27,7 @@ const (
 // EventKinds lists every kind, so that the change counter shows zeros.
 var EventKinds = []EventKind{EventLinkUp, EventLinkDown, EventDeviceReachable, EventDeviceUnreachable,
 	EventDeviceReboot, EventLLDPNeighborNew, EventLLDPNeighborLost, EventDisagreement,
-	EventDisagreementCleared, EventBGPSessionUp, EventBGPSessionDown, EventSiteState}
+	EventDisagreementCleared, EventBGPSessionUp, EventBGPSessionDown, EventSiteState, EventSiteRouting}
 
 // Event is one change of the live topology: Subject (a link id, a device
 // name, a site id) went From one state To another; Detail says why.

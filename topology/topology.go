@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology/resilience"
@@ -55,6 +56,7 @@ func (f failureSet) equal(o failureSet) bool {
 type message struct {
 	poll    *snmp.Poll
 	event   *Event
+	routes  []bgp.SiteRouting // routes.go
 	barrier chan struct{}
 }
 
@@ -76,6 +78,7 @@ type Topology struct {
 	st *model
 
 	events   *ring
+	rt       *routes // BGP's per-site routing verdicts (routes.go)
 	analysis atomic.Pointer[Analysis]
 	whatIfs  chan struct{}
 
@@ -107,6 +110,7 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 		done:       make(chan struct{}),
 		st:         newModel(inv),
 		events:     newRing(opts.MaxEvents),
+		rt:         newRoutes(inv),
 		whatIfs:    make(chan struct{}, opts.MaxWhatIf),
 		dirtyLinks: map[*link]struct{}{},
 		changed:    map[string]struct{}{},
@@ -121,6 +125,9 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 	if reg != nil {
 		if err := t.m.register(reg); err != nil {
 			return nil, fmt.Errorf("topology: registering metrics: %w", err)
+		}
+		if err := reg.Register(t.rt); err != nil {
+			return nil, fmt.Errorf("topology: registering routing metrics: %w", err)
 		}
 	}
 	if opts.Store != nil {
@@ -271,6 +278,8 @@ func (t *Topology) Run(ctx context.Context) error {
 					barriers = append(barriers, msg.barrier)
 				case msg.event != nil:
 					t.emit(*msg.event)
+				case msg.routes != nil:
+					t.applyRouting(msg.routes)
 				default:
 					t.applyPoll(msg.poll)
 				}
@@ -407,7 +416,7 @@ func (t *Topology) runAnalysis(now time.Time) {
 	t.failDirty = false
 	clear(t.changed)
 	t.lastAnalyse = time.Now()
-	if prev != nil && f.equal(t.failed) {
+	if prev != nil && f.equal(t.failed) && !t.rt.dirty {
 		return // a flap that came back before the debounce fired
 	}
 	start := time.Now()
@@ -419,6 +428,7 @@ func (t *Topology) runAnalysis(now time.Time) {
 	}
 	t.m.analysisDuration.Observe(took.Seconds())
 	a.Time, a.Duration = now, took
+	t.routingVerdicts(a)
 	a.index()
 	if prev != nil {
 		for i := range a.Sites {

@@ -29,10 +29,19 @@ type Options struct {
 	// it down until restarted). Negative: never reopen.
 	MaxPrefixRestart time.Duration
 	// OnEvent, when set, receives every event. It is called from the
-	// monitor's single event goroutine (or GoBGP's, for max-prefix trips),
+	// monitor's single event goroutine (or GoBGP's, for max-prefix trips;
+	// Run's, for PFAI events a settle time ends, one refresh at a time),
 	// in order per peer, and must return quickly: hand the event to a
 	// buffered channel if the work is slow.
 	OnEvent func(Event)
+	// RouteSettle is how long a session must have been established before
+	// its silence about a prefix is trusted, when it sends no End-of-RIB
+	// (default 60 s; End-of-RIB ends the wait earlier).
+	RouteSettle time.Duration
+	// OnRouting, when set, receives the sites whose routing verdict
+	// changed, in batches, in order. It is called from the monitor's
+	// goroutines one at a time and must return quickly.
+	OnRouting func([]SiteRouting)
 	// Now is the clock (tests pin it); nil means time.Now.
 	Now func() time.Time
 }
@@ -46,6 +55,7 @@ func DefaultOptions() Options {
 		MaxVRFsPerPeer:       256,
 		MaxPrefixWarnPercent: 80,
 		MaxPrefixRestart:     5 * time.Minute,
+		RouteSettle:          time.Minute,
 	}
 }
 
@@ -66,6 +76,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxPrefixRestart == 0 {
 		o.MaxPrefixRestart = d.MaxPrefixRestart
+	}
+	if o.RouteSettle <= 0 {
+		o.RouteSettle = d.RouteSettle
 	}
 	if o.Now == nil {
 		o.Now = time.Now

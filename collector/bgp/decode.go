@@ -30,7 +30,11 @@ type decoder struct {
 	rd2       api.RouteDistinguisherFourOctetASN
 	nh        api.NextHopAttribute
 	mpReach   api.MpReachNLRIAttribute
+	orig      api.OriginatorIdAttribute
 	opts      proto.UnmarshalOptions
+	// origAny is the ORIGINATOR_ID of the last decoded announce, kept
+	// undecoded: only the default route and canaries need it.
+	origAny *anypb.Any
 }
 
 // is reports whether the Any holds the message of that name ("apipb.X").
@@ -114,11 +118,14 @@ func (d *decoder) decode(p *api.Path) (route, error) {
 		return r, fmt.Errorf("decode prefix %s/%d: %w", addr, plen, err)
 	}
 	r.prefix = pfx
+	d.origAny = nil
 	if r.withdraw {
 		return r, nil
 	}
 	for _, at := range p.Pattrs {
 		switch {
+		case is(at, "apipb.OriginatorIdAttribute"):
+			d.origAny = at
 		case is(at, "apipb.NextHopAttribute"):
 			if d.opts.Unmarshal(at.Value, &d.nh) == nil {
 				r.nextHop, _ = netip.ParseAddr(d.nh.NextHop)
@@ -130,6 +137,17 @@ func (d *decoder) decode(p *api.Path) (route, error) {
 		}
 	}
 	return r, nil
+}
+
+// originator decodes the ORIGINATOR_ID (RFC 4456) of the last decoded
+// announce: the router id of the router that put the path into the route
+// reflectors' cluster. Zero when the path was not reflected.
+func (d *decoder) originator() netip.Addr {
+	if d.origAny == nil || d.opts.Unmarshal(d.origAny.Value, &d.orig) != nil {
+		return netip.Addr{}
+	}
+	a, _ := netip.ParseAddr(d.orig.Id)
+	return a.Unmap()
 }
 
 // decodeRD packs a route distinguisher into its 8-byte wire value

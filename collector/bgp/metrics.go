@@ -26,6 +26,12 @@ var (
 		"1 when the PFAI peer sends a default route (0.0.0.0/0 or ::/0).", []string{"peer", "device"}, nil)
 	descCanary = prometheus.NewDesc("vigie_bgp_canary_present",
 		"1 when the PFAI peer sends the canary prefix.", []string{"peer", "device", "prefix"}, nil)
+	descPFAIDefault = prometheus.NewDesc("vigie_bgp_pfai_default_route_present",
+		"1 when the PFAI router's default route is among the routes vigie receives, from the PFAI or reflected (by next hop or ORIGINATOR_ID); absent while no converged session could carry it.",
+		[]string{"pfai", "region"}, nil)
+	descPFAICanary = prometheus.NewDesc("vigie_bgp_pfai_canary_present",
+		"1 when the canary prefix from the PFAI router is among the routes vigie receives; absent while unknown.",
+		[]string{"pfai", "prefix"}, nil)
 	descSitePaths = prometheus.NewDesc("vigie_bgp_site_prefix_paths",
 		"Smallest number of paths over the site's prefixes (0 = a prefix is missing).", []string{"site", "region"}, nil)
 	descSitesMissing = prometheus.NewDesc("vigie_bgp_sites_without_prefix",
@@ -46,7 +52,7 @@ type collector struct{ m *Monitor }
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descSessionUp, descUptime, descFlaps, descReceived, descTrips,
-		descDefault, descCanary, descSitePaths, descSitesMissing, descUpdates, descHeld, descSkipped, descMalformed} {
+		descDefault, descCanary, descPFAIDefault, descPFAICanary, descSitePaths, descSitesMissing, descUpdates, descHeld, descSkipped, descMalformed} {
 		ch <- d
 	}
 }
@@ -88,6 +94,17 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descDefault, prometheus.GaugeValue, b2f(p.defaultPaths > 0), p.addr, p.device)
 			for j, cn := range st.canaries {
 				ch <- prometheus.MustNewConstMetric(descCanary, prometheus.GaugeValue, b2f(p.canaryPaths[j] > 0), p.addr, p.device, cn.String())
+			}
+		}
+	}
+	// Unknown verdicts have no series: say nothing rather than "absent".
+	for _, ps := range st.rt.pfais {
+		if ps.def != presenceUnknown {
+			ch <- prometheus.MustNewConstMetric(descPFAIDefault, prometheus.GaugeValue, b2f(ps.def == presencePresent), ps.name, ps.region)
+		}
+		for j, cn := range st.canaries {
+			if ps.canaries[j] != presenceUnknown {
+				ch <- prometheus.MustNewConstMetric(descPFAICanary, prometheus.GaugeValue, b2f(ps.canaries[j] == presencePresent), ps.name, cn.String())
 			}
 		}
 	}

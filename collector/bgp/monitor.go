@@ -51,6 +51,10 @@ type Monitor struct {
 	lastNeighbor string
 	lastIdx      int
 
+	// pubMu orders the routing refreshes (event goroutine and Run's
+	// ticker), so OnRouting sees the verdicts in the order they were made.
+	pubMu sync.Mutex
+
 	skipped atomic.Uint64 // paths of families vigie does not account
 	badPath atomic.Uint64 // paths vigie could not decode
 	running atomic.Bool
@@ -126,8 +130,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 	}
 	err = s.WatchEvent(ctx, &api.WatchEventRequest{
-		Peer:  &api.WatchEventRequest_Peer{},
-		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{{Type: api.WatchEventRequest_Table_Filter_ADJIN}}},
+		Peer: &api.WatchEventRequest_Peer{},
+		// End-of-RIB markers end a session's convergence (routing.go).
+		Table: &api.WatchEventRequest_Table{Filters: []*api.WatchEventRequest_Table_Filter{
+			{Type: api.WatchEventRequest_Table_Filter_ADJIN}, {Type: api.WatchEventRequest_Table_Filter_EOR}}},
 	}, m.handle)
 	if err != nil {
 		return fmt.Errorf("bgp: watch events: %w", err)
@@ -141,6 +147,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(m.opts.ConnectRetry)
 	defer t.Stop()
+	// Settle times end without an event: look once a second (cheap when
+	// nothing changed: one pass over the sessions).
+	settle := time.NewTicker(time.Second)
+	defer settle.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -149,6 +159,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-t.C:
 			m.hintStuckSessions()
 			m.reopenTripped(ctx, s)
+		case <-settle.C:
+			m.refreshRouting()
 		}
 	}
 }
@@ -223,6 +235,27 @@ func (m *Monitor) handle(r *api.WatchEventResponse) {
 	}
 	for _, p := range out {
 		m.emit(p)
+	}
+	m.refreshRouting()
+}
+
+// refreshRouting publishes the site verdicts and PFAI events that changed.
+func (m *Monitor) refreshRouting() {
+	m.pubMu.Lock()
+	defer m.pubMu.Unlock()
+	now := m.opts.Now()
+	m.mu.Lock()
+	sites, evs := m.st.refresh(now, m.opts.RouteSettle)
+	m.mu.Unlock()
+	if len(sites) > 0 && m.opts.OnRouting != nil {
+		m.opts.OnRouting(sites)
+	}
+	for _, e := range evs {
+		level := slog.LevelWarn
+		if e.Kind == EventPFAIDefaultRouteBack {
+			level = slog.LevelInfo
+		}
+		m.emit(pending{e, level})
 	}
 }
 
@@ -299,6 +332,11 @@ func (m *Monitor) tableEvent(paths []*api.Path) []pending {
 		if i < 0 {
 			continue
 		}
+		if path.Nlri == nil && !path.IsWithdraw {
+			// GoBGP's End-of-RIB marker: a family with no NLRI.
+			m.st.endOfRIB(i, familyOf(path.Family))
+			continue
+		}
 		r, err := m.dec.decode(path)
 		if err != nil {
 			if errors.Is(err, errUnsupported) {
@@ -307,6 +345,11 @@ func (m *Monitor) tableEvent(paths []*api.Path) []pending {
 				m.badPath.Add(1)
 			}
 			continue
+		}
+		if !r.withdraw {
+			if t := m.st.tracked[r.prefix]; t != nil && t.internet() {
+				r.originator = m.dec.originator()
+			}
 		}
 		p := m.st.peers[i]
 		p.updates++
@@ -482,6 +525,37 @@ func (m *Monitor) SitePrefixes() map[string]SiteRoutes {
 	for i := range m.st.sites {
 		sr := m.st.siteRoutes(i)
 		out[sr.Site] = sr
+	}
+	return out
+}
+
+// SiteRouting returns the last routing verdict of every site with
+// prefixes, in inventory order: what OnRouting has been told.
+func (m *Monitor) SiteRouting() []SiteRouting {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return append([]SiteRouting(nil), m.st.rt.last...)
+}
+
+// PFAIRoutes returns, for every inventory PFAI router, whether its default
+// route and canaries are among the routes vigie receives.
+func (m *Monitor) PFAIRoutes() []PFAIRoutes {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]PFAIRoutes, 0, len(m.st.rt.pfais))
+	for _, ps := range m.st.rt.pfais {
+		pr := PFAIRoutes{Device: ps.name, Region: ps.region, Known: ps.def != presenceUnknown,
+			DefaultRoute: ps.def == presencePresent, DefaultPaths: ps.paths}
+		for j, c := range m.st.canaries {
+			if ps.canaries[j] == presenceUnknown {
+				continue
+			}
+			if pr.Canaries == nil {
+				pr.Canaries = make(map[netip.Prefix]bool, len(m.st.canaries))
+			}
+			pr.Canaries[c] = ps.canaries[j] == presencePresent
+		}
+		out = append(out, pr)
 	}
 	return out
 }

@@ -54,12 +54,15 @@ const rdOverflow = ^uint64(0)
 
 // route is one path as decoded from a GoBGP update event.
 type route struct {
-	fam      family
-	rd       uint64 // route distinguisher, 0 for unicast families
-	prefix   netip.Prefix
-	pathID   uint32 // ADD-PATH identifier, 0 without ADD-PATH
-	nextHop  netip.Addr
-	withdraw bool
+	fam     family
+	rd      uint64 // route distinguisher, 0 for unicast families
+	prefix  netip.Prefix
+	pathID  uint32 // ADD-PATH identifier, 0 without ADD-PATH
+	nextHop netip.Addr
+	// originator is the ORIGINATOR_ID, decoded only for the default route
+	// and canaries (to tell which PFAI a reflected path comes from).
+	originator netip.Addr
+	withdraw   bool
 }
 
 // pathKey identifies one path of one peer.
@@ -85,13 +88,19 @@ type srcPath struct {
 }
 
 // tracked is a prefix vigie looks for: a site prefix, the default route or a
-// canary. paths holds the next hop of each path heard for it.
+// canary. paths holds the next hop of each path heard for it; orig the
+// ORIGINATOR_ID of the reflected ones (default route and canaries only).
 type tracked struct {
 	sites  []int // indexes into state.sites
 	canary int   // index into the canaries, -1 if not a canary
 	isDef  bool
 	paths  map[srcPath]netip.Addr
+	orig   map[srcPath]netip.Addr
 }
+
+// internet reports whether the prefix says something about a PFAI's
+// internet access (the default route or a canary).
+func (t *tracked) internet() bool { return t.isDef || t.canary >= 0 }
 
 // peerState is vigie's view of one configured session.
 type peerState struct {
@@ -124,6 +133,13 @@ type peerState struct {
 
 	defaultPaths int
 	canaryPaths  []int
+
+	// eor has bit 1<<family set once the peer sent that family's
+	// End-of-RIB since the session was established.
+	eor uint8
+	// siteCarrier: the session is one that should carry the sites'
+	// prefixes (see routing.go), so its silence about one can be trusted.
+	siteCarrier bool
 }
 
 // RFC 7606 handlings of malformed UPDATEs, the handling label's values.
@@ -150,7 +166,10 @@ type state struct {
 	sites    []siteState
 	canaries []netip.Prefix
 	tracked  map[netip.Prefix]*tracked
-	held     int // paths held across peers
+	internet []*tracked // the default routes and canaries among them
+	held     int        // paths held across peers
+
+	rt routing // per-site routing state and per-PFAI internet routes
 }
 
 var defaultV4 = netip.MustParsePrefix("0.0.0.0/0")
@@ -176,6 +195,12 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 	track(defaultV6).isDef = true
 	for i, c := range cfg.Canaries {
 		track(c).canary = i
+	}
+	for _, t := range s.tracked {
+		if t.internet() {
+			t.orig = map[srcPath]netip.Addr{}
+			s.internet = append(s.internet, t)
+		}
 	}
 	if inv != nil {
 		for _, site := range inv.Sites {
@@ -205,6 +230,7 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 		s.peers = append(s.peers, ps)
 		s.byAddr[pc.Address] = i
 	}
+	s.rt = newRouting(s, inv)
 	return s
 }
 
@@ -232,7 +258,12 @@ func (s *state) apply(pi int, r route) EventKind {
 	if held {
 		// An implicit replace: counts are unchanged, the next hop may move.
 		if t := s.tracked[r.prefix]; t != nil {
-			t.paths[srcPath{pi, r.rd, r.pathID, r.fam}] = r.nextHop
+			sp := srcPath{pi, r.rd, r.pathID, r.fam}
+			t.paths[sp] = r.nextHop
+			if t.orig != nil {
+				t.orig[sp] = r.originator
+			}
+			s.rt.touch(t)
 		}
 		return ""
 	}
@@ -247,7 +278,12 @@ func (s *state) apply(pi int, r route) EventKind {
 	if t == nil {
 		return ""
 	}
-	t.paths[srcPath{pi, r.rd, r.pathID, r.fam}] = r.nextHop
+	sp := srcPath{pi, r.rd, r.pathID, r.fam}
+	t.paths[sp] = r.nextHop
+	if t.orig != nil {
+		t.orig[sp] = r.originator
+	}
+	s.rt.touch(t)
 	var ev EventKind
 	if t.isDef {
 		if p.defaultPaths == 0 {
@@ -267,7 +303,10 @@ func (s *state) untrack(pi int, r route) EventKind {
 	if t == nil {
 		return ""
 	}
-	delete(t.paths, srcPath{pi, r.rd, r.pathID, r.fam})
+	sp := srcPath{pi, r.rd, r.pathID, r.fam}
+	delete(t.paths, sp)
+	delete(t.orig, sp)
+	s.rt.touch(t)
 	p := s.peers[pi]
 	var ev EventKind
 	if t.isDef {
@@ -290,6 +329,7 @@ func (s *state) sessionDown(pi int) (hadDefault bool) {
 	p.paths = map[pathKey]bool{}
 	p.counts = map[famRD]int{}
 	p.defaultPaths = 0
+	p.eor = 0
 	for i := range p.canaryPaths {
 		p.canaryPaths[i] = 0
 	}
@@ -297,6 +337,8 @@ func (s *state) sessionDown(pi int) (hadDefault bool) {
 		for sp := range t.paths {
 			if sp.peer == pi {
 				delete(t.paths, sp)
+				delete(t.orig, sp)
+				s.rt.touch(t)
 			}
 		}
 	}

@@ -84,6 +84,58 @@ type PrefixRoutes struct {
 	Peers    int // distinct peers sending it
 }
 
+// RoutingState is what BGP says of a site, a bounded set (label values).
+type RoutingState string
+
+// Routing states of a site.
+const (
+	// RoutingUnknown: BGP says nothing. No converged session that should
+	// carry the site's prefixes is established, or the site has no
+	// prefixes in the inventory (such sites are never reported).
+	RoutingUnknown RoutingState = "unknown"
+	// RoutingRouted: every prefix of the site is in the routes received.
+	RoutingRouted RoutingState = "routed"
+	// RoutingPartlyRouted: some prefixes are, some are missing.
+	RoutingPartlyRouted RoutingState = "partly_routed"
+	// RoutingUnrouted: every prefix vigie can judge is missing, according
+	// to a converged session that should carry it.
+	RoutingUnrouted RoutingState = "unrouted"
+)
+
+// RoutingStates lists every routing state.
+var RoutingStates = []RoutingState{RoutingUnknown, RoutingRouted, RoutingPartlyRouted, RoutingUnrouted}
+
+// SiteRouting is the routing verdict of one site, as handed to the
+// topology through Options.OnRouting each time it changes.
+type SiteRouting struct {
+	Site   string
+	Region string
+	State  RoutingState
+	// Prefixes is the number of prefixes the inventory gives the site;
+	// Missing those a converged session vouches are absent; Unknown those
+	// no converged session can vouch for (present prefixes are the rest).
+	Prefixes, Missing, Unknown int
+	// Paths and NextHops are the fewest paths and distinct next hops over
+	// the site's judged prefixes (0 when one is missing).
+	Paths, NextHops int
+}
+
+// PFAIRoutes says whether one PFAI router's internet routes are among the
+// routes vigie receives, whether from the PFAI itself or reflected by the
+// route reflectors (matched by next hop or ORIGINATOR_ID against the
+// PFAI's inventory addresses).
+type PFAIRoutes struct {
+	Device string
+	Region string
+	// Known is false while no converged session could carry them: then
+	// DefaultRoute and Canaries say nothing.
+	Known        bool
+	DefaultRoute bool
+	// DefaultPaths counts the paths of 0.0.0.0/0 and ::/0 from this PFAI.
+	DefaultPaths int
+	Canaries     map[netip.Prefix]bool
+}
+
 // EventKind says what happened; it is a bounded set.
 type EventKind string
 
@@ -94,6 +146,11 @@ const (
 	EventMaxPrefix        EventKind = "max_prefix"
 	EventDefaultRouteLost EventKind = "default_route_lost"
 	EventDefaultRouteBack EventKind = "default_route_back"
+	// EventPFAIDefaultRouteLost and Back: a PFAI router's default route
+	// left or came back to the routes vigie receives, whichever session
+	// carries it (Event.Device is the PFAI, Peer is unset).
+	EventPFAIDefaultRouteLost EventKind = "pfai_default_route_lost"
+	EventPFAIDefaultRouteBack EventKind = "pfai_default_route_back"
 	// EventDiscrepancy is a disagreement between a router's BGP4-MIB and
 	// vigie's own session with it, reported by Monitor.Reconcile when it
 	// first appears.

@@ -1,0 +1,300 @@
+package topology
+
+// routes.go folds the BGP monitor's routing verdicts into the model: per
+// site, whether its prefixes are in the backbone's routes. BGP and SNMP
+// answer different questions (is there a route to the site's LAN; does the
+// site's CE answer its management address), so each can correct the other
+// in the resilience analysis:
+//
+//   - a site BGP says is unrouted is isolated, even if its CE answers SNMP
+//     (over a backup path, or because its LAN is not announced): cause_kind
+//     "routing", cause "unrouted" unless the graph already names a cause;
+//   - a site BGP says is routed (all or some prefixes) is not isolated when
+//     the graph isolates it only because SNMP-silent devices were taken as
+//     failed (cause_kind "device"): its management path is what is broken.
+//     It stays degraded (its effective protection is what SNMP sees).
+//
+// Both cases are source disagreements, counted by kind and logged as
+// events; routing state changes are events too. BGP's "unknown" changes
+// nothing: the graph's verdict stands.
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-rie/vigie/collector/bgp"
+	"github.com/vigie-rie/vigie/inventory"
+)
+
+// EventSiteRouting is a site's routing state changing between known
+// verdicts (Subject: the site, From and To: bgp.RoutingState values; From
+// is "unknown" for the first verdict after start that is not "routed").
+const EventSiteRouting EventKind = "site_routing"
+
+// Site disagreements between BGP and SNMP, a bounded label set.
+const (
+	// DisagreeUnroutedCEReachable: BGP says the site is unrouted while one
+	// of its CEs answers SNMP.
+	DisagreeUnroutedCEReachable = "unrouted_ce_reachable"
+	// DisagreeRoutedCEUnreachable: BGP routes the site's prefixes while
+	// every CE of the site is unreachable over SNMP.
+	DisagreeRoutedCEUnreachable = "routed_ce_unreachable"
+)
+
+// SiteDisagreements lists the site disagreement kinds.
+var SiteDisagreements = []string{DisagreeUnroutedCEReachable, DisagreeRoutedCEUnreachable}
+
+// Cause labels of a site isolated by BGP alone.
+const (
+	CauseKindRouting = "routing"
+	causeUnrouted    = "unrouted"
+)
+
+var (
+	descSiteRouted = prometheus.NewDesc("vigie_site_routed",
+		"Share of the site's inventory prefixes present in the backbone routes vigie receives (1 = routed, 0 = unrouted); absent while BGP cannot tell.",
+		[]string{"site", "region"}, nil)
+	descSiteNextHops = prometheus.NewDesc("vigie_site_route_next_hops",
+		"Fewest distinct BGP next hops over the site's prefixes (0 = a prefix is missing); absent while BGP cannot tell.",
+		[]string{"site", "region"}, nil)
+	descSitesRouting = prometheus.NewDesc("vigie_sites_routing",
+		"Sites with prefixes in the inventory by BGP routing state: routed, partly_routed, unrouted, unknown.",
+		[]string{"state"}, nil)
+	descSiteDisagreements = prometheus.NewDesc("vigie_topology_site_disagreements",
+		"Sites on which BGP and SNMP disagree, by kind: unrouted_ce_reachable, routed_ce_unreachable.",
+		[]string{"kind"}, nil)
+)
+
+// siteRoute is one site's BGP verdict and what the model derived from it.
+type siteRoute struct {
+	r bgp.SiteRouting
+	// known is the last verdict other than unknown: changes are news
+	// between known verdicts only, so losing every BGP session (every site
+	// unknown) is one session event, not 14,000 site events.
+	known        bgp.RoutingState
+	ces          []string // the site's managed CE devices
+	disagreement string
+	metrics      []prometheus.Metric // built when r changes
+}
+
+// routes is the routing part of the model. The writer owns it; Collect
+// reads the published snapshot only.
+type routes struct {
+	sites map[string]*siteRoute // inventory sites with prefixes
+	// dirty: a verdict changed since the last analysis, so the next one
+	// must run even if the SNMP failure set did not change.
+	dirty bool
+	pub   atomic.Pointer[[]prometheus.Metric]
+}
+
+func newRoutes(inv *inventory.Inventory) *routes {
+	r := &routes{sites: map[string]*siteRoute{}}
+	for i := range inv.Sites {
+		s := &inv.Sites[i]
+		if len(s.Prefixes) == 0 {
+			continue
+		}
+		sr := &siteRoute{r: bgp.SiteRouting{Site: s.ID, Region: s.Region, State: bgp.RoutingUnknown,
+			Prefixes: len(s.Prefixes), Unknown: len(s.Prefixes)}}
+		for _, al := range s.Access {
+			if al.Router != "" && !contains(sr.ces, al.Router) {
+				sr.ces = append(sr.ces, al.Router)
+			}
+		}
+		r.sites[s.ID] = sr
+	}
+	r.publish()
+	return r
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if x == y {
+			return true
+		}
+	}
+	return false
+}
+
+// RecordRouting queues the BGP monitor's changed site verdicts (its
+// Options.OnRouting). Like Apply, it is safe from any goroutine and
+// returns at once after Run stopped.
+func (t *Topology) RecordRouting(rs []bgp.SiteRouting) {
+	if len(rs) == 0 {
+		return
+	}
+	select {
+	case t.in <- message{routes: rs}:
+	case <-t.done:
+	}
+}
+
+// applyRouting folds verdicts into the model (writer goroutine, t.mu held).
+func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
+	now := t.opts.Now()
+	rt := t.rt
+	for _, r := range rs {
+		sr := rt.sites[r.Site]
+		if sr == nil {
+			continue // not an inventory site with prefixes (another inventory)
+		}
+		sr.r, sr.metrics = r, nil
+		rt.dirty = true
+		if r.State == bgp.RoutingUnknown || r.State == sr.known {
+			continue
+		}
+		from := sr.known
+		sr.known = r.State
+		if from == "" && r.State == bgp.RoutingRouted {
+			continue // routed after start is not news
+		}
+		if from == "" {
+			from = bgp.RoutingUnknown
+		}
+		t.emit(Event{Time: now, Kind: EventSiteRouting, Subject: r.Site, From: string(from), To: string(r.State),
+			Detail: routingDetail(r)})
+	}
+	if rt.dirty {
+		// The analysis (at most one per Debounce) applies the verdicts
+		// and publishes the metrics: a converging full table arrives in
+		// thousands of small batches, and each must stay cheap.
+		t.failDirty = true
+	}
+}
+
+// routingDetail says what BGP sees of a site, in a sentence.
+func routingDetail(r bgp.SiteRouting) string {
+	present := r.Prefixes - r.Missing - r.Unknown
+	s := fmt.Sprintf("%d of %d prefixes in the backbone routes", present, r.Prefixes)
+	if r.Missing == 0 && present > 0 {
+		s += fmt.Sprintf(", through %d paths and %d next hops at least", r.Paths, r.NextHops)
+	}
+	if r.Unknown > 0 {
+		s += fmt.Sprintf("; %d not judged (no converged session carries their family)", r.Unknown)
+	}
+	return s
+}
+
+// routingVerdicts corrects the graph's analysis with BGP (see the file
+// comment), refreshes the site disagreements and publishes the routing
+// metrics. It runs on the writer goroutine before the analysis is indexed
+// and published.
+func (t *Topology) routingVerdicts(a *Analysis) {
+	rt := t.rt
+	changed := rt.dirty
+	rt.dirty = false
+	now := t.opts.Now()
+	for i := range a.Sites {
+		s := &a.Sites[i]
+		sr := rt.sites[s.ID]
+		if sr == nil {
+			continue
+		}
+		st := sr.r.State
+		s.Routing = string(st)
+		up, down := 0, 0
+		for _, ce := range sr.ces {
+			if d := t.st.devices[ce]; d != nil {
+				switch d.state {
+				case DeviceReachable:
+					up++
+				case DeviceUnreachable:
+					down++
+				}
+			}
+		}
+		routed := st == bgp.RoutingRouted || st == bgp.RoutingPartlyRouted
+		want := ""
+		switch {
+		case st == bgp.RoutingUnrouted && up > 0:
+			want = DisagreeUnroutedCEReachable
+		case routed && down > 0 && down == len(sr.ces):
+			want = DisagreeRoutedCEUnreachable
+		}
+		if want != sr.disagreement {
+			t.siteDisagreement(sr, want, now)
+			changed = true
+		}
+		switch {
+		case st == bgp.RoutingUnrouted && !s.Isolated:
+			s.Isolated, s.CauseKind, s.Cause = true, CauseKindRouting, causeUnrouted
+		case routed && s.Isolated && s.CauseKind == "device":
+			s.Isolated, s.CauseKind, s.Cause = false, "", ""
+		}
+	}
+	if changed {
+		rt.publish()
+	}
+}
+
+func (t *Topology) siteDisagreement(sr *siteRoute, kind string, now time.Time) {
+	from := sr.disagreement
+	sr.disagreement = kind
+	id := sr.r.Site
+	switch kind {
+	case "":
+		t.emit(Event{Time: now, Kind: EventDisagreementCleared, Subject: id, From: from, Detail: "BGP and SNMP agree again"})
+	case DisagreeUnroutedCEReachable:
+		t.emit(Event{Time: now, Kind: EventDisagreement, Subject: id, From: from, To: kind,
+			Detail: "BGP has none of the site's prefixes but its CE answers SNMP: the site is unreachable from the backbone (its LAN is not announced, or its CE answers over another path); counted as isolated"})
+	case DisagreeRoutedCEUnreachable:
+		t.emit(Event{Time: now, Kind: EventDisagreement, Subject: id, From: from, To: kind,
+			Detail: "every CE of the site is silent on SNMP but its prefixes are routed: its management path is what is broken; counted as reachable"})
+	}
+}
+
+// publish rebuilds the routing metrics; per-site series are built once per
+// change of the site's verdict, never per scrape.
+func (r *routes) publish() {
+	out := make([]prometheus.Metric, 0, 2*len(r.sites)+8)
+	states := map[bgp.RoutingState]int{}
+	for _, s := range bgp.RoutingStates {
+		states[s] = 0
+	}
+	disagree := map[string]int{}
+	for _, k := range SiteDisagreements {
+		disagree[k] = 0
+	}
+	for _, sr := range r.sites {
+		states[sr.r.State]++
+		if sr.disagreement != "" {
+			disagree[sr.disagreement]++
+		}
+		if sr.r.State == bgp.RoutingUnknown {
+			continue
+		}
+		if sr.metrics == nil {
+			judged := sr.r.Prefixes - sr.r.Unknown
+			share := float64(judged-sr.r.Missing) / float64(judged)
+			sr.metrics = []prometheus.Metric{
+				prometheus.MustNewConstMetric(descSiteRouted, prometheus.GaugeValue, share, sr.r.Site, sr.r.Region),
+				prometheus.MustNewConstMetric(descSiteNextHops, prometheus.GaugeValue, float64(sr.r.NextHops), sr.r.Site, sr.r.Region),
+			}
+		}
+		out = append(out, sr.metrics...)
+	}
+	for s, n := range states {
+		out = append(out, prometheus.MustNewConstMetric(descSitesRouting, prometheus.GaugeValue, float64(n), string(s)))
+	}
+	for k, n := range disagree {
+		out = append(out, prometheus.MustNewConstMetric(descSiteDisagreements, prometheus.GaugeValue, float64(n), k))
+	}
+	r.pub.Store(&out)
+}
+
+// Describe implements prometheus.Collector.
+func (r *routes) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSiteRouted, descSiteNextHops, descSitesRouting, descSiteDisagreements} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (r *routes) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range *r.pub.Load() {
+		ch <- m
+	}
+}
