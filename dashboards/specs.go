@@ -247,6 +247,9 @@ func site() *builder {
 	b.add(6, 7, panel("stat", "Paths to the site's prefixes", "short",
 		"Smallest number of BGP paths vigie sees over the site's LAN prefixes (0: a prefix is missing from the backbone).",
 		instantQ(`vigie_bgp_site_prefix_paths{JI,`+s+`}`, "paths")).thresholds("red", 1, "orange", 2, "green"))
+	b.add(6, 7, panel("stat", "Routed in BGP", "percentunit",
+		"Share of the site's prefixes present in the backbone routes vigie receives (empty while BGP cannot tell, e.g. no converged session). 0 with the CE answering SNMP is a routing fault: the site is reported isolated.",
+		instantQ(`vigie_site_routed{JI,`+s+`}`, "routed")).thresholds("red", 0.99, "green").minMax(0, 1))
 	b.add(6, 7, panel("table", "Cause of isolation", "none",
 		"When the site is isolated, the failure vigie holds responsible. Empty when the site is connected.",
 		tableQ(`vigie_site_isolation_cause{JI,`+s+`}`)).
@@ -280,6 +283,10 @@ func bgp() *builder {
 		thresholds("red", 0.99, "green").minMax(0, 1))
 	b.add(6, 5, panel("stat", "Sites without a route", "short", "Sites with at least one LAN prefix that no peer announces.",
 		instantQ(`vigie_bgp_sites_without_prefix{JI}`, "sites")).thresholds("green", 1, "red"))
+	b.add(6, 5, panel("stat", "Sites by routing state", "short", "Sites with prefixes in the inventory by BGP verdict: routed, partly routed, unrouted, unknown (no converged session could tell).",
+		instantQ(`vigie_sites_routing{JI}`, "{{state}}")).thresholds("blue"))
+	b.add(6, 5, panel("table", "Internet default route, per PFAI", "none", "Whether each PFAI's default route is among the routes vigie receives, directly or reflected (empty while unknown). None present = internet cut (VigieInternetDefaultRouteLost).",
+		tableQ(`vigie_bgp_pfai_default_route_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "red"))
 	b.add(12, 5, panel("table", "Sessions", "none", "Each of vigie's BGP sessions: up or down.",
 		tableQ(`vigie_bgp_session_up{JI}`)).mapValues("1", "established", "green", "0", "DOWN", "red"))
 	b.add(12, 8, panel("timeseries", "Session uptime", "s", "Time since each session was last established (0 when down).",
@@ -341,6 +348,8 @@ func health() *builder {
 		instantQ(`vigie_topology_links{JI}`, "{{source}}")).thresholds("blue"))
 	b.add(9, 5, panel("stat", "Topology disagreements", "short", "Links on which the inventory and the network disagree, by kind (VigieTopologyDisagreement).",
 		instantQ(`vigie_topology_disagreements{JI}`, "{{kind}}")).thresholds("green", 1, "orange"))
+	b.add(6, 5, panel("stat", "Sites where BGP and SNMP disagree", "short", "Sites unrouted in BGP while their CE answers SNMP, or routed while it is silent (its management path is what is broken).",
+		instantQ(`vigie_topology_site_disagreements{JI}`, "{{kind}}")).thresholds("green", 1, "orange"))
 	b.add(8, 8, panel("timeseries", "Topology changes per second", "ops", "Changes applied to the live topology, by kind.",
 		rangeQ(`sum by (kind) (rate(vigie_topology_changes_total{JI}[$__rate_interval]))`, "{{kind}}")))
 	b.add(8, 8, panel("timeseries", "Resilience analysis duration", "s", "p50 and p99 of one resilience analysis (bridges, articulation points, per-site paths).",
