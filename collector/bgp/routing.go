@@ -111,9 +111,18 @@ func newRouting(s *state, inv *inventory.Inventory) routing {
 	if inv == nil {
 		return rt
 	}
+	// Only the PFAI routers with an internet upstream are expected to
+	// originate a default route: a VPN concentrator of the same platform
+	// announces none, and judging it would raise a false alert.
+	upstream := map[string]bool{}
+	for _, ic := range inv.Interconnects {
+		if ic.Kind == inventory.InterconnectInternet {
+			upstream[ic.Device] = true
+		}
+	}
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
-		if d.Role != inventory.RolePFAI {
+		if d.Role != inventory.RolePFAI || !upstream[d.Name] {
 			continue
 		}
 		ps := pfaiState{name: d.Name, region: inv.DeviceRegion(d), addrs: map[netip.Addr]bool{},

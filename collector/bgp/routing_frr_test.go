@@ -84,6 +84,10 @@ route-map nh permit 10
 			{Name: "pfai-a", Role: inventory.RolePFAI, PoP: "pop-paris", Address: netip.MustParseAddrPort(pfaiID + ":161")},
 			{Name: "pfai-b", Role: inventory.RolePFAI, PoP: "pop-paris", Address: netip.MustParseAddrPort("10.255.0.22:161")},
 		},
+		Interconnects: []inventory.Interconnect{
+			{ID: "ix-a", Kind: inventory.InterconnectInternet, Device: "pfai-a"},
+			{ID: "ix-b", Kind: inventory.InterconnectInternet, Device: "pfai-b"},
+		},
 	}
 	inv.Index()
 	peer := inventory.BGPPeer{Device: "rr-1", Address: netip.MustParseAddr("192.0.2.32"), RemoteAS: 65000, Port: rrPort,

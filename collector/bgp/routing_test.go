@@ -2,7 +2,9 @@ package bgp
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -22,6 +24,13 @@ func routingInventory() (inventory.BGP, *inventory.Inventory) {
 			{Name: "pfai-a", Role: inventory.RolePFAI, PoP: "pop1", Address: netip.MustParseAddrPort("10.255.0.1:161")},
 			{Name: "pfai-b", Role: inventory.RolePFAI, PoP: "pop1", Address: netip.MustParseAddrPort("10.255.0.2:161")},
 			{Name: "pfs-1", Role: inventory.RolePFS, PoP: "pop1"},
+			// A VPN concentrator of the PFAI: no internet upstream, so no
+			// default route is expected from it.
+			{Name: "pfai-vpn", Role: inventory.RolePFAI, PoP: "pop1", Address: netip.MustParseAddrPort("10.255.0.3:161")},
+		},
+		Interconnects: []inventory.Interconnect{
+			{ID: "ix-a", Kind: inventory.InterconnectInternet, Device: "pfai-a"},
+			{ID: "ix-b", Kind: inventory.InterconnectInternet, Device: "pfai-b"},
 		},
 		Sites: []inventory.Site{
 			{ID: "S-1", Region: "idf", Prefixes: []netip.Prefix{pfx("10.1.0.0/24"), pfx("2001:db8:1::/48")}},
@@ -291,6 +300,9 @@ func TestPFAIRoutesThroughReflectors(t *testing.T) {
 		got := map[string]PFAIRoutes{}
 		for _, pr := range m.PFAIRoutes() {
 			got[pr.Device] = pr
+		}
+		if _, ok := got["pfai-vpn"]; ok || len(got) != 2 {
+			t.Errorf("%s: PFAI judged %v, want only pfai-a and pfai-b (pfai-vpn has no internet upstream)", tc.name, slices.Collect(maps.Keys(got)))
 		}
 		a, b := got["pfai-a"], got["pfai-b"]
 		if a.Known != tc.want.known || b.Known != tc.want.known {

@@ -329,6 +329,9 @@ func (f *Fleet) session(ctx context.Context, sp *speaker, c net.Conn) {
 	}
 	err = s.announce(f.activeLocked(sp), false)
 	if err == nil {
+		err = s.send(s.endOfRIB()...)
+	}
+	if err == nil {
 		sp.sessions[s] = struct{}{}
 	}
 	f.mu.Unlock()

@@ -43,7 +43,11 @@ func startFleet(t *testing.T, inv *inventory.Inventory) *Fleet {
 // cfg until the test ends.
 func startMonitor(t *testing.T, cfg inventory.BGP, inv *inventory.Inventory) *bgp.Monitor {
 	t.Helper()
-	m, err := bgp.New(cfg, inv, bgp.DefaultOptions(), nil, nil)
+	opts := bgp.DefaultOptions()
+	// An hour of settle time: within a test, only the simulator's
+	// End-of-RIB can make the monitor trust an absence.
+	opts.RouteSettle = time.Hour
+	m, err := bgp.New(cfg, inv, opts, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +138,14 @@ func TestFleetWithMonitor(t *testing.T) {
 			eventually(t, "every session established", func() string { return allEstablished(m) })
 			// Both reflectors announce every site: two paths each.
 			eventually(t, "every site routed twice", func() string { return sitePaths(m, inv, 2, nil) })
+			eventually(t, "End-of-RIB: both PFAI's default routes judged present", func() string {
+				for _, p := range m.PFAIRoutes() {
+					if !p.Known || !p.DefaultRoute {
+						return fmt.Sprintf("%s: known %v, default route %v", p.Device, p.Known, p.DefaultRoute)
+					}
+				}
+				return ""
+			})
 			eventually(t, "defaults, canaries and VRFs", func() string {
 				for _, p := range m.Peers() {
 					switch p.Role {
@@ -194,6 +206,14 @@ func TestFleetWithMonitor(t *testing.T) {
 				t.Fatal(err)
 			}
 			eventually(t, "site withdrawn", func() string { return sitePaths(m, inv, 2, map[string]int{site: 0}) })
+			eventually(t, "site judged unrouted", func() string {
+				for _, r := range m.SiteRouting() {
+					if r.Site == site && r.State != bgp.RoutingUnrouted {
+						return fmt.Sprintf("%s is %s", site, r.State)
+					}
+				}
+				return ""
+			})
 			if err := f.WithdrawSite(site, false); err != nil {
 				t.Fatal(err)
 			}

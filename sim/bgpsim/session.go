@@ -171,6 +171,21 @@ func (s *session) announce(rs []route, withdraw bool) error {
 	return s.send(s.updates(rs, withdraw)...)
 }
 
+// endOfRIB marks the end of the initial announcement for every family the
+// session carries (RFC 4724 recommends it even without graceful restart):
+// vigie then trusts the speaker's silence about a prefix at once instead of
+// after its settle time, as with routers that send it.
+func (s *session) endOfRIB() []*bgp.BGPMessage {
+	var out []*bgp.BGPMessage
+	if s.caps.ipv4 {
+		out = append(out, bgp.NewEndOfRib(bgp.RF_IPv4_UC))
+	}
+	if s.caps.vpnv4 {
+		out = append(out, bgp.NewEndOfRib(bgp.RF_IPv4_VPN))
+	}
+	return out
+}
+
 // groupKey gathers routes that share their attributes into one UPDATE.
 type groupKey struct {
 	nextHop netip.Addr
