@@ -30,7 +30,7 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	}
 	d.polls++
 	d.seen = now
-	d.dirty = true
+	t.markDirty(d)
 	if p.Err != nil {
 		d.failures++
 		d.reason = string(p.Reason)
@@ -68,7 +68,8 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 
 func (t *Topology) setDeviceState(d *device, s DeviceState, now time.Time, why string) {
 	from := d.state
-	d.state, d.since, d.dirty = s, now, true
+	d.state, d.since = s, now
+	t.markDirty(d)
 	if from == DeviceUnknown && s == DeviceReachable {
 		return // the first good poll after start is not news
 	}
