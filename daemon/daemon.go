@@ -117,7 +117,9 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
 	// Per-device series are rendered as text at poll time and written by
-	// /metrics after the registry's families (a million series: docs/metrics-collector.md).
+	// /metrics after the registry's families (a million series: docs/metrics-collector.md);
+	// the topology's per-site families follow, rendered from its last
+	// analysis (docs/resilience.md).
 	if err := d.coll.ExposeAsText(reg); err != nil {
 		return nil, err
 	}
@@ -143,7 +145,7 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		ConfigFile:      opts.WebConfigFile,
 		Gatherer:        reg,
 		Registerer:      reg,
-		Text:            []web.TextWriter{d.coll},
+		Text:            []web.TextWriter{d.coll, d.topo},
 		API:             d.topo.APIHandler(),
 		Extra:           opts.Extra,
 		Ready:           func() bool { return d.topo.Analysis() != nil },

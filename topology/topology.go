@@ -439,7 +439,6 @@ func (t *Topology) runAnalysis(now time.Time) {
 		}
 	}
 	t.failed = f
-	t.m.publish(a)
 	t.analysis.Store(a)
 }
 
