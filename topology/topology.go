@@ -84,12 +84,15 @@ type Topology struct {
 	// the 20,000 devices after every poll.
 	dirtyLinks   map[*link]struct{}
 	dirtyDevices []*device
-	staged       int
-	failed       failureSet // last analysed
-	failDirty    bool
-	changed      map[string]struct{} // links whose failure changed since the last analysis
-	lastAnalyse  time.Time
-	unknownLog   map[string]bool
+	// Scratch space of applyLLDP, reused from poll to poll.
+	lldpScratch []lldpEntry
+	seenScratch map[*link]bool
+	staged      int
+	failed      failureSet // last analysed
+	failDirty   bool
+	changed     map[string]struct{} // links whose failure changed since the last analysis
+	lastAnalyse time.Time
+	unknownLog  map[string]bool
 }
 
 // New builds the live model of inv. When opts.Store is set, the last
@@ -106,14 +109,15 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 	}
 	t := &Topology{
 		inv: inv, opts: opts, log: logger,
-		in:         make(chan message, opts.QueueSize),
-		done:       make(chan struct{}),
-		st:         newModel(inv),
-		events:     newRing(opts.MaxEvents),
-		whatIfs:    make(chan struct{}, opts.MaxWhatIf),
-		dirtyLinks: map[*link]struct{}{},
-		changed:    map[string]struct{}{},
-		unknownLog: map[string]bool{},
+		in:          make(chan message, opts.QueueSize),
+		done:        make(chan struct{}),
+		st:          newModel(inv),
+		events:      newRing(opts.MaxEvents),
+		whatIfs:     make(chan struct{}, opts.MaxWhatIf),
+		dirtyLinks:  map[*link]struct{}{},
+		seenScratch: map[*link]bool{},
+		changed:     map[string]struct{}{},
+		unknownLog:  map[string]bool{},
 	}
 	eng, err := newEngine(inv, t.st)
 	if err != nil {
@@ -162,7 +166,7 @@ func (t *Topology) restore(s *store.Store) error {
 			for _, e := range []string{r.A.Device, r.B.Device} {
 				d := m.devices[e]
 				if d == nil {
-					d = &device{name: e, state: DeviceUnknown, lldp: map[string]string{}, bgp: map[string]bool{}}
+					d = &device{name: e, state: DeviceUnknown, bgp: map[string]bool{}}
 					m.devices[e] = d
 				}
 				d.links = append(d.links, l)
