@@ -7,6 +7,7 @@
 #
 #   make bench-fleet                  # 14,000 sites, 120 s warm-up, 120 s window
 #   SITES=5000 WINDOW=60 bench/fleet.sh
+#   VIGIE_FLAGS=--memory.limit=off bench/fleet.sh   # extra flags for vigie run
 #   PROFILE=1 bench/fleet.sh          # also a CPU profile of the window and heap
 #                                     # profiles (pprof files in $OUT)
 #
@@ -36,7 +37,8 @@ set -a; . "$fleet/sim.env"; set +a
 "$OUT/vigie-sim" serve --sites "$SITES" --port "$simport" --control "" > "$fleet/sim.log" 2>&1 &
 sim=$!; pids+=("$sim"); sleep 1
 pprof=(); [ -n "${PROFILE:-}" ] && pprof=(--web.enable-pprof)
-"$OUT/vigie" run --config "$fleet/vigie.yml" --db "$fleet/vigie.db" --web.listen-address "127.0.0.1:$vport" "${pprof[@]}" > "$fleet/vigie.log" 2>&1 &
+# shellcheck disable=SC2086 # VIGIE_FLAGS is a list of flags
+"$OUT/vigie" run --config "$fleet/vigie.yml" --db "$fleet/vigie.db" --web.listen-address "127.0.0.1:$vport" "${pprof[@]}" ${VIGIE_FLAGS:-} > "$fleet/vigie.log" 2>&1 &
 v=$!; pids+=("$v")
 url="http://127.0.0.1:$vport/metrics"
 echo "vigie pid $v, $(grep -c 'snmp_profile' "$fleet/vigie.yml") devices, warm-up ${WARMUP}s"
