@@ -7,6 +7,9 @@
 #
 #   make bench-fleet                  # 14,000 sites, 120 s warm-up, 120 s window
 #   SITES=5000 WINDOW=60 bench/fleet.sh
+#   VIGIE_FLAGS=--memory.limit=off bench/fleet.sh   # extra flags for vigie run
+#   PROFILE=1 bench/fleet.sh          # also a CPU profile of the window and heap
+#                                     # profiles (pprof files in $OUT)
 #
 # Everything runs on loopback; every process started here is stopped here.
 set -euo pipefail
@@ -33,14 +36,22 @@ simport=$(freeport); vport=$(freeport)
 set -a; . "$fleet/sim.env"; set +a
 "$OUT/vigie-sim" serve --sites "$SITES" --port "$simport" --control "" > "$fleet/sim.log" 2>&1 &
 sim=$!; pids+=("$sim"); sleep 1
-"$OUT/vigie" run --config "$fleet/vigie.yml" --db "$fleet/vigie.db" --web.listen-address "127.0.0.1:$vport" > "$fleet/vigie.log" 2>&1 &
+pprof=(); [ -n "${PROFILE:-}" ] && pprof=(--web.enable-pprof)
+# shellcheck disable=SC2086 # VIGIE_FLAGS is a list of flags
+"$OUT/vigie" run --config "$fleet/vigie.yml" --db "$fleet/vigie.db" --web.listen-address "127.0.0.1:$vport" "${pprof[@]}" ${VIGIE_FLAGS:-} > "$fleet/vigie.log" 2>&1 &
 v=$!; pids+=("$v")
 url="http://127.0.0.1:$vport/metrics"
 echo "vigie pid $v, $(grep -c 'snmp_profile' "$fleet/vigie.yml") devices, warm-up ${WARMUP}s"
 sleep "$WARMUP"
 kill -0 "$sim" && kill -0 "$v"
 c0=$(cpu "$v"); p0=$(metric "$url" 'vigie_collector_polls_total{')
-sleep "$WINDOW"
+if [ -n "${PROFILE:-}" ]; then
+  # The CPU profile covers the measured window; its own cost is a few ms.
+  curl -s -o "$OUT/cpu.pprof" "http://127.0.0.1:$vport/debug/pprof/profile?seconds=$WINDOW"
+  curl -s -o "$OUT/heap.pprof" "http://127.0.0.1:$vport/debug/pprof/heap"
+else
+  sleep "$WINDOW"
+fi
 c1=$(cpu "$v"); p1=$(metric "$url" 'vigie_collector_polls_total{')
 scrape=$(curl -s -o "$fleet/metrics.txt" -w '%{time_total}' "$url")
 gz=$(curl -s -H 'Accept-Encoding: gzip' -o "$fleet/metrics.gz" -w '%{time_total}' "$url")

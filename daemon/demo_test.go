@@ -10,6 +10,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -40,17 +42,19 @@ func startDemo(t *testing.T, opts DemoOptions) *Demo {
 	return d
 }
 
-// gauge returns the value of the metric name whose labels include want.
+// gauge returns the value of the metric name whose labels include want, as
+// /metrics serves it (registry families and the text families of the
+// collector and the topology).
 func gauge(t *testing.T, d *Demo, name string, want map[string]string) (float64, bool) {
 	t.Helper()
-	mfs, err := d.Daemon.Registry().Gather()
+	rec := httptest.NewRecorder()
+	d.Daemon.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := parser.TextToMetricFamilies(rec.Body)
 	if err != nil {
-		t.Fatalf("gather: %v", err)
+		t.Fatalf("/metrics (%d) does not parse: %v", rec.Code, err)
 	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
+	if mf := mfs[name]; mf != nil {
 	next:
 		for _, m := range mf.GetMetric() {
 			for k, v := range want {

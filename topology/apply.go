@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
@@ -30,7 +32,7 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	}
 	d.polls++
 	d.seen = now
-	d.dirty = true
+	t.markDirty(d)
 	if p.Err != nil {
 		d.failures++
 		d.reason = string(p.Reason)
@@ -68,7 +70,8 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 
 func (t *Topology) setDeviceState(d *device, s DeviceState, now time.Time, why string) {
 	from := d.state
-	d.state, d.since, d.dirty = s, now, true
+	d.state, d.since = s, now
+	t.markDirty(d)
 	if from == DeviceUnknown && s == DeviceReachable {
 		return // the first good poll after start is not news
 	}
@@ -115,8 +118,9 @@ func (t *Topology) applyInterfaces(d *device, ifs []snmp.Interface) {
 // observed-only links for the others, and raises or clears disagreements.
 func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time) {
 	m := t.st
-	cur := make(map[string]string, len(nbrs))
-	seen := make(map[*link]bool, len(nbrs))
+	cur := t.lldpScratch[:0]
+	seen := t.seenScratch
+	defer clear(seen)
 	for i := range nbrs {
 		n := &nbrs[i]
 		port := n.LocalPort
@@ -129,7 +133,7 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 		if y == "" {
 			y = n.PortID
 		}
-		cur[port] = x + ":" + y
+		cur = append(cur, lldpEntry{port: port, device: x, iface: y})
 		l, wrong := m.matchDeclared(d.name, port, x, y)
 		if l != nil {
 			seen[l] = true
@@ -156,7 +160,7 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 			if xd := m.devices[x]; xd != nil {
 				xd.links = append(xd.links, ol)
 			} else if !known {
-				m.devices[x] = &device{name: x, state: DeviceUnknown, lldp: map[string]string{}, bgp: map[string]bool{}, links: []*link{ol}}
+				m.devices[x] = &device{name: x, state: DeviceUnknown, bgp: map[string]bool{}, links: []*link{ol}}
 			}
 			detail := x + " is not in the inventory"
 			if known {
@@ -197,19 +201,59 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 		}
 	}
 	// Neighbour churn, after the first table (which is all new).
+	cur = lldpTable(cur)
 	if d.lldpPolls > 1 {
-		for port, r := range cur {
-			if d.lldp[port] != r {
-				t.emit(Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + port, From: d.lldp[port], To: r})
-			}
+		t.lldpChurn(d, cur, now)
+	}
+	// The usual poll shows the same table: keep the one held.
+	if !slices.Equal(d.lldp, cur) {
+		d.lldp = slices.Clone(cur)
+	}
+	clear(cur) // the scratch must not keep this poll's strings alive
+	t.lldpScratch = cur[:0]
+}
+
+// lldpEntry is one row of a device's last LLDP table: on port, the
+// neighbour device (resolved to its inventory name when known) and its port.
+type lldpEntry struct{ port, device, iface string }
+
+func (e lldpEntry) remote() string { return e.device + ":" + e.iface }
+
+// lldpTable sorts a table by local port and keeps one neighbour per port,
+// the last the device listed.
+func lldpTable(es []lldpEntry) []lldpEntry {
+	slices.SortStableFunc(es, func(a, b lldpEntry) int { return strings.Compare(a.port, b.port) })
+	out := es[:0]
+	for i := range es {
+		if i+1 < len(es) && es[i+1].port == es[i].port {
+			continue
 		}
-		for port, r := range d.lldp {
-			if _, ok := cur[port]; !ok {
-				t.emit(Event{Time: now, Kind: EventLLDPNeighborLost, Subject: d.name + ":" + port, From: r})
+		out = append(out, es[i])
+	}
+	return out
+}
+
+// lldpChurn emits the neighbours new or changed on a port, and lost, from
+// d's previous table to cur (both sorted by port).
+func (t *Topology) lldpChurn(d *device, cur []lldpEntry, now time.Time) {
+	prev := d.lldp
+	i, j := 0, 0
+	for i < len(prev) || j < len(cur) {
+		switch {
+		case j == len(cur) || (i < len(prev) && prev[i].port < cur[j].port):
+			t.emit(Event{Time: now, Kind: EventLLDPNeighborLost, Subject: d.name + ":" + prev[i].port, From: prev[i].remote()})
+			i++
+		case i == len(prev) || cur[j].port < prev[i].port:
+			t.emit(Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, To: cur[j].remote()})
+			j++
+		default:
+			if prev[i] != cur[j] {
+				t.emit(Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, From: prev[i].remote(), To: cur[j].remote()})
 			}
+			i++
+			j++
 		}
 	}
-	d.lldp = cur
 }
 
 // checkDisagreement re-derives a declared link's disagreement from what

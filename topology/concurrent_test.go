@@ -39,7 +39,7 @@ func TestConcurrentReaders(t *testing.T) {
 				if rec.Code >= 500 {
 					t.Errorf("%s %s: %d", method, path, rec.Code)
 				}
-				if _, err := h.reg.Gather(); err != nil {
+				if _, err := h.gatherer().Gather(); err != nil {
 					t.Errorf("gather: %v", err)
 				}
 			}

@@ -1,11 +1,13 @@
 package topology
 
 import (
+	"io"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/sim"
@@ -128,23 +130,16 @@ func BenchmarkAnalysis(b *testing.B) {
 			_, _ = eng.analyze(f, access)
 		}
 	})
-	b.Run("publish-metrics", func(b *testing.B) {
+	b.Run("write-text", func(b *testing.B) {
+		// What a scrape costs for the analysis families of 14,000 sites.
 		a, _ := eng.analyze(failureSet{}, "")
 		a.index()
+		h.topo.analysis.Store(a)
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			h.topo.m.siteCache = map[string]siteMetrics{}
-			h.topo.m.publish(a)
-		}
-	})
-	b.Run("publish-metrics-one-site-changed", func(b *testing.B) {
-		a, _ := eng.analyze(failureSet{}, "")
-		a.index()
-		h.topo.m.publish(a)
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			a.Sites[0].Effective = i % 3
-			h.topo.m.publish(a)
+			if err := h.topo.WriteText(io.Discard); err != nil {
+				b.Fatal(err)
+			}
 		}
 	})
 	b.Run("scrape-plain-registry", func(b *testing.B) {
@@ -167,4 +162,53 @@ func BenchmarkAnalysis(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkApplyOne measures what the writer does for a batch of one poll,
+// the usual case in the daemon (334 polls/s arrive one by one): apply the
+// poll and stage what it changed.
+func BenchmarkApplyOne(b *testing.B) {
+	inv := sim.Generate(sim.GenerateOptions{})
+	h := newHarnessInv(b, inv, Options{})
+	polls := make([]*snmp.Poll, len(inv.Devices))
+	for i, d := range inv.Devices {
+		polls[i] = h.poll(d.Name)
+	}
+	h.round()
+	t := h.topo
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := polls[i%len(polls)]
+		p.System.Uptime += time.Minute
+		t.mu.Lock()
+		t.applyPoll(p)
+		t.persist()
+		t.mu.Unlock()
+	}
+}
+
+// BenchmarkScrapeTopology measures what one /metrics scrape costs for the
+// topology's families on the full fleet with every site analysed: the
+// registry's families gathered and encoded, then the text families.
+func BenchmarkScrapeTopology(b *testing.B) {
+	inv := sim.Generate(sim.GenerateOptions{})
+	h := newHarnessInv(b, inv, Options{})
+	h.round()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		mfs, err := h.reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(io.Discard, mf); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := h.topo.WriteText(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

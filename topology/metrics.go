@@ -1,47 +1,84 @@
 package topology
 
 import (
+	"fmt"
+	"io"
+	"maps"
 	"slices"
-	"sync/atomic"
+	"strconv"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metric descriptors. Names are a contract with the alerting rules and the
-// dashboards: change them only together.
+// The analysis families: one series per site (14,000 on the full RIE) or
+// per region, bridge and interconnect. They are rendered as text from the
+// published Analysis at each scrape (WriteText): nothing is held between
+// scrapes but the Analysis itself, where const metrics held about 30 MB.
+// Names and help texts are a contract with the alerting rules, the
+// dashboards and README's table: change them only together.
 var (
-	descDesigned = prometheus.NewDesc("vigie_site_protection_designed",
-		"Access protection the site was designed for: 0 none, 1 single, 2 backup, 3 dual, 4 diverse.", []string{"site", "region"}, nil)
-	descEffective = prometheus.NewDesc("vigie_site_protection_effective",
-		"Access protection the site has now, from the links that are up (0..4).", []string{"site", "region"}, nil)
-	descPaths = prometheus.NewDesc("vigie_site_disjoint_paths",
-		"SRLG-disjoint paths from the site to the datacentres under the current failures: the fewest devices, shared-risk groups or links whose loss cuts it off (3 means 3 or more).", []string{"site", "region"}, nil)
-	descSPOFs = prometheus.NewDesc("vigie_site_spofs",
-		"Single elements (device, link, shared-risk group) whose failure alone would isolate the site.", []string{"site", "region"}, nil)
-	descIsolated = prometheus.NewDesc("vigie_site_isolated",
-		"1 when the site cannot reach any datacentre now.", []string{"site", "region"}, nil)
-	descIsolatedInternet = prometheus.NewDesc("vigie_site_isolated_if_internet_cut",
-		"1 when the site would be cut off from the datacentres by a total loss of internet.", []string{"site", "region"}, nil)
-	descCause = prometheus.NewDesc("vigie_site_isolation_cause",
+	famDesigned = newFamily("vigie_site_protection_designed",
+		"Access protection the site was designed for: 0 none, 1 single, 2 backup, 3 dual, 4 diverse.", "site", "region")
+	famEffective = newFamily("vigie_site_protection_effective",
+		"Access protection the site has now, from the links that are up (0..4).", "site", "region")
+	famPaths = newFamily("vigie_site_disjoint_paths",
+		"SRLG-disjoint paths from the site to the datacentres under the current failures: the fewest devices, shared-risk groups or links whose loss cuts it off (3 means 3 or more).", "site", "region")
+	famSPOFs = newFamily("vigie_site_spofs",
+		"Single elements (device, link, shared-risk group) whose failure alone would isolate the site.", "site", "region")
+	famIsolated = newFamily("vigie_site_isolated",
+		"1 when the site cannot reach any datacentre now.", "site", "region")
+	famIsolatedInternet = newFamily("vigie_site_isolated_if_internet_cut",
+		"1 when the site would be cut off from the datacentres by a total loss of internet.", "site", "region")
+	famCause = newFamily("vigie_site_isolation_cause",
 		"1 for an isolated site, labelled with the root cause of its isolation, so that one alert fires per cause.",
-		[]string{"site", "region", "cause_kind", "cause"}, nil)
-	descRegionSites = prometheus.NewDesc("vigie_region_sites",
-		"Sites of the region by state: nominal, degraded (effective below designed protection) or isolated.", []string{"region", "state"}, nil)
-	descSites = prometheus.NewDesc("vigie_sites",
-		"Sites by state: nominal, degraded or isolated.", []string{"state"}, nil)
-	descBridges = prometheus.NewDesc("vigie_backbone_bridges",
-		"Backbone links whose loss alone splits the backbone.", nil, nil)
-	descArticulations = prometheus.NewDesc("vigie_backbone_articulation_points",
-		"Backbone routers whose loss alone splits the backbone.", nil, nil)
-	descBridgeInfo = prometheus.NewDesc("vigie_backbone_bridge_info",
-		"1 for each backbone link that is a bridge (a single point of failure of the backbone).", []string{"link"}, nil)
-	descDCConnected = prometheus.NewDesc("vigie_backbone_datacentres_connected",
-		"1 when every datacentre reaches every other through the surviving backbone.", nil, nil)
-	descICUp = prometheus.NewDesc("vigie_interconnect_up",
-		"1 when the partner or internet interconnect is up and attached to the surviving backbone.", []string{"interconnect", "kind"}, nil)
-	descICSurvives = prometheus.NewDesc("vigie_interconnect_survives_internet_cut",
-		"1 when the interconnect would stay reachable from the datacentres after a total loss of internet.", []string{"interconnect", "kind"}, nil)
+		"site", "region", "cause_kind", "cause")
+	famRegionSites = newFamily("vigie_region_sites",
+		"Sites of the region by state: nominal, degraded (effective below designed protection) or isolated.", "region", "state")
+	famSites = newFamily("vigie_sites",
+		"Sites by state: nominal, degraded or isolated.", "state")
+	famBridges = newFamily("vigie_backbone_bridges",
+		"Backbone links whose loss alone splits the backbone.")
+	famArticulations = newFamily("vigie_backbone_articulation_points",
+		"Backbone routers whose loss alone splits the backbone.")
+	famBridgeInfo = newFamily("vigie_backbone_bridge_info",
+		"1 for each backbone link that is a bridge (a single point of failure of the backbone).", "link")
+	famDCConnected = newFamily("vigie_backbone_datacentres_connected",
+		"1 when every datacentre reaches every other through the surviving backbone.")
+	famICUp = newFamily("vigie_interconnect_up",
+		"1 when the partner or internet interconnect is up and attached to the surviving backbone.", "interconnect", "kind")
+	famICSurvives = newFamily("vigie_interconnect_survives_internet_cut",
+		"1 when the interconnect would stay reachable from the datacentres after a total loss of internet.", "interconnect", "kind")
 
+	textFamilies = []*family{famDesigned, famEffective, famPaths, famSPOFs, famIsolated, famIsolatedInternet,
+		famCause, famRegionSites, famSites, famBridges, famArticulations, famBridgeInfo, famDCConnected,
+		famICUp, famICSurvives}
+)
+
+// family is one gauge family exposed as text. Its Desc only reserves the
+// name in the registry (Describe), so that no collector can register it
+// twice; header is its HELP and TYPE lines.
+type family struct {
+	name   string
+	labels []string
+	order  []int // label indices in name order, the order client_golang writes them
+	desc   *prometheus.Desc
+	header []byte
+}
+
+func newFamily(name, help string, labels ...string) *family {
+	f := &family{name: name, labels: labels, desc: prometheus.NewDesc(name, help, labels, nil),
+		header: []byte("# HELP " + name + " " + escapeHelp(help) + "\n# TYPE " + name + " gauge\n")}
+	for i := range labels {
+		f.order = append(f.order, i)
+	}
+	slices.SortFunc(f.order, func(i, j int) int { return strings.Compare(labels[i], labels[j]) })
+	return f
+}
+
+// Model counts, computed at scrape time from the model under the read lock:
+// a few series, gathered from the registry.
+var (
 	descNodes = prometheus.NewDesc("vigie_topology_nodes",
 		"Devices in the live topology (inventory devices and names only LLDP reports).", nil, nil)
 	descDevices = prometheus.NewDesc("vigie_topology_devices",
@@ -54,31 +91,15 @@ var (
 		"Links on which the sources disagree, by kind: declared_not_seen, undeclared_neighbor, wrong_neighbor.", []string{"kind"}, nil)
 )
 
-// metrics holds the topology's metrics. The per-site const metrics are
-// built once per analysis (and only for the sites whose result changed),
-// never per scrape; the topology counts are computed at scrape time under
-// the read lock, a few counters over the links with no label building.
+// metrics holds the topology's registry metrics. The analysis families are
+// not among them: WriteText renders them from the published Analysis. The
+// model counts are computed at scrape time under the read lock, a few
+// counters over the links with no label building.
 type metrics struct {
 	t                *Topology
 	changes          *prometheus.CounterVec
 	analysisDuration prometheus.Histogram
 	unknownPolls     prometheus.Counter
-
-	built     atomic.Pointer[[]prometheus.Metric]
-	siteCache map[string]siteMetrics // writer only
-}
-
-type siteMetrics struct {
-	key     siteKey
-	metrics []prometheus.Metric
-}
-
-// siteKey is what the per-site metrics depend on.
-type siteKey struct {
-	region                            string
-	designed, effective, paths, spofs int
-	isolated, isolatedInternet        bool
-	causeKind, cause                  string
 }
 
 func newMetrics(t *Topology) *metrics {
@@ -97,13 +118,10 @@ func newMetrics(t *Topology) *metrics {
 			Name: "vigie_topology_unknown_device_polls_total",
 			Help: "Polls handed to the topology for a device the inventory does not declare (ignored).",
 		}),
-		siteCache: map[string]siteMetrics{},
 	}
 	for _, k := range EventKinds {
 		m.changes.WithLabelValues(string(k))
 	}
-	empty := []prometheus.Metric{}
-	m.built.Store(&empty)
 	return m
 }
 
@@ -116,21 +134,19 @@ func (m *metrics) register(reg prometheus.Registerer) error {
 	return nil
 }
 
-// Describe implements prometheus.Collector.
+// Describe implements prometheus.Collector. It also describes the text
+// families, which Collect never sends, so that their names stay reserved.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDesigned, descEffective, descPaths, descSPOFs, descIsolated,
-		descIsolatedInternet, descCause, descRegionSites, descSites, descBridges, descArticulations,
-		descBridgeInfo, descDCConnected, descICUp, descICSurvives, descNodes, descDevices, descLinks,
-		descLinkStates, descDisagreements} {
+	for _, f := range textFamilies {
+		ch <- f.desc
+	}
+	for _, d := range []*prometheus.Desc{descNodes, descDevices, descLinks, descLinkStates, descDisagreements} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	for _, x := range *m.built.Load() {
-		ch <- x
-	}
 	t := m.t
 	var nodes int
 	devStates := map[DeviceState]int{DeviceUnknown: 0, DeviceReachable: 0, DeviceUnreachable: 0}
@@ -181,76 +197,187 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func b2f(b bool) float64 {
+// WriteText writes the analysis families of the last published Analysis in
+// the Prometheus text format 0.0.4 (web.TextWriter): HELP and TYPE once per
+// family with at least one series, then its series. The Analysis is
+// immutable, so this needs no lock; lines go out in chunks of about 32 KiB.
+// It stops at the first write error (a client gone away) and returns it.
+func (t *Topology) WriteText(w io.Writer) error {
+	a := t.analysis.Load()
+	if a == nil {
+		return nil
+	}
+	tw := textWriter{w: w, buf: make([]byte, 0, 40<<10)}
+	site := func(f *family, value func(s *SiteResult) int) {
+		if len(a.Sites) == 0 {
+			return
+		}
+		tw.header(f)
+		for i := range a.Sites {
+			s := &a.Sites[i]
+			tw.series(f, value(s), s.ID, s.Region)
+		}
+	}
+	site(famDesigned, func(s *SiteResult) int { return s.Designed })
+	site(famEffective, func(s *SiteResult) int { return s.Effective })
+	site(famPaths, func(s *SiteResult) int { return s.DisjointPaths })
+	site(famSPOFs, func(s *SiteResult) int { return len(s.SPOFs) })
+	site(famIsolated, func(s *SiteResult) int { return b2i(s.Isolated) })
+	site(famIsolatedInternet, func(s *SiteResult) int { return b2i(s.IsolatedIfInternetCut) })
+	first := true
+	for i := range a.Sites {
+		if s := &a.Sites[i]; s.Isolated {
+			if first {
+				tw.header(famCause)
+				first = false
+			}
+			tw.series(famCause, 1, s.ID, s.Region, s.CauseKind, s.Cause)
+		}
+	}
+
+	// Roll-ups, regions in name order.
+	total := [3]int{}
+	byRegion := map[string]*[3]int{}
+	for i := range a.Sites {
+		s := &a.Sites[i]
+		r := byRegion[s.Region]
+		if r == nil {
+			r = new([3]int)
+			byRegion[s.Region] = r
+		}
+		k := stateIndex(s.State)
+		r[k]++
+		total[k]++
+	}
+	if len(byRegion) > 0 {
+		tw.header(famRegionSites)
+		for _, r := range slices.Sorted(maps.Keys(byRegion)) {
+			for k, st := range SiteStates {
+				tw.series(famRegionSites, byRegion[r][k], r, st)
+			}
+		}
+	}
+	tw.header(famSites)
+	for k, st := range SiteStates {
+		tw.series(famSites, total[k], st)
+	}
+
+	tw.header(famBridges)
+	tw.series(famBridges, len(a.Bridges))
+	tw.header(famArticulations)
+	tw.series(famArticulations, len(a.ArticulationPoints))
+	tw.header(famDCConnected)
+	tw.series(famDCConnected, b2i(a.DatacentresConnected))
+	if len(a.Bridges) > 0 {
+		tw.header(famBridgeInfo)
+		for _, b := range slices.Compact(slices.Sorted(slices.Values(a.Bridges))) {
+			tw.series(famBridgeInfo, 1, b)
+		}
+	}
+	if len(a.Interconnects) > 0 {
+		tw.header(famICUp)
+		for _, ic := range a.Interconnects {
+			tw.series(famICUp, b2i(ic.Up), ic.ID, ic.Kind)
+		}
+		tw.header(famICSurvives)
+		for _, ic := range a.Interconnects {
+			tw.series(famICSurvives, b2i(ic.SurvivesInternetCut), ic.ID, ic.Kind)
+		}
+	}
+	return tw.flush()
+}
+
+// stateIndex is the index of a site state in SiteStates.
+func stateIndex(state string) int {
+	switch state {
+	case SiteDegraded:
+		return 1
+	case SiteIsolated:
+		return 2
+	}
+	return 0
+}
+
+func b2i(b bool) int {
 	if b {
 		return 1
 	}
 	return 0
 }
 
-// publish builds the analysis metrics; it runs on the writer goroutine once
-// per analysis. Sites whose result did not change keep their metrics.
-func (m *metrics) publish(a *Analysis) {
-	out := make([]prometheus.Metric, 0, len(*m.built.Load())+16)
-	seen := make(map[string]bool, len(a.Sites))
-	region := map[string]map[string]int{}
-	total := map[string]int{SiteNominal: 0, SiteDegraded: 0, SiteIsolated: 0}
-	for i := range a.Sites {
-		s := &a.Sites[i]
-		seen[s.ID] = true
-		k := siteKey{region: s.Region, designed: s.Designed, effective: s.Effective, paths: s.DisjointPaths,
-			spofs: len(s.SPOFs), isolated: s.Isolated, isolatedInternet: s.IsolatedIfInternetCut}
-		if s.Isolated {
-			k.causeKind, k.cause = s.CauseKind, s.Cause
-		}
-		c, ok := m.siteCache[s.ID]
-		if !ok || c.key != k {
-			lv := []string{s.ID, s.Region}
-			c = siteMetrics{key: k, metrics: []prometheus.Metric{
-				prometheus.MustNewConstMetric(descDesigned, prometheus.GaugeValue, float64(k.designed), lv...),
-				prometheus.MustNewConstMetric(descEffective, prometheus.GaugeValue, float64(k.effective), lv...),
-				prometheus.MustNewConstMetric(descPaths, prometheus.GaugeValue, float64(k.paths), lv...),
-				prometheus.MustNewConstMetric(descSPOFs, prometheus.GaugeValue, float64(k.spofs), lv...),
-				prometheus.MustNewConstMetric(descIsolated, prometheus.GaugeValue, b2f(k.isolated), lv...),
-				prometheus.MustNewConstMetric(descIsolatedInternet, prometheus.GaugeValue, b2f(k.isolatedInternet), lv...),
-			}}
-			if k.isolated {
-				c.metrics = append(c.metrics, prometheus.MustNewConstMetric(descCause, prometheus.GaugeValue, 1,
-					s.ID, s.Region, k.causeKind, k.cause))
+// textWriter buffers text exposition lines and hands them to w in chunks;
+// after a write error it drops everything and flush returns the error.
+type textWriter struct {
+	w   io.Writer
+	buf []byte
+	err error
+}
+
+func (tw *textWriter) header(f *family) {
+	tw.buf = append(tw.buf, f.header...)
+	tw.maybeFlush()
+}
+
+// series writes one line: the family's name, its labels (values given in
+// the order the family declares them, written in name order) and an
+// integer value.
+func (tw *textWriter) series(f *family, value int, labelValues ...string) {
+	b := append(tw.buf, f.name...)
+	if len(labelValues) > 0 {
+		b = append(b, '{')
+		for n, i := range f.order {
+			if n > 0 {
+				b = append(b, ',')
 			}
-			m.siteCache[s.ID] = c
+			b = append(b, f.labels[i]...)
+			b = append(b, '=', '"')
+			b = appendEscaped(b, labelValues[i])
+			b = append(b, '"')
 		}
-		out = append(out, c.metrics...)
-		if region[s.Region] == nil {
-			region[s.Region] = map[string]int{SiteNominal: 0, SiteDegraded: 0, SiteIsolated: 0}
+		b = append(b, '}')
+	}
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(value), 10)
+	tw.buf = append(b, '\n')
+	tw.maybeFlush()
+}
+
+func (tw *textWriter) maybeFlush() {
+	if len(tw.buf) >= 32<<10 {
+		_ = tw.flush()
+	}
+}
+
+func (tw *textWriter) flush() error {
+	if tw.err == nil && len(tw.buf) > 0 {
+		if _, err := tw.w.Write(tw.buf); err != nil {
+			tw.err = fmt.Errorf("topology: writing metrics: %w", err)
 		}
-		region[s.Region][s.State]++
-		total[s.State]++
 	}
-	for id := range m.siteCache {
-		if !seen[id] {
-			delete(m.siteCache, id)
+	tw.buf = tw.buf[:0]
+	return tw.err
+}
+
+// appendEscaped appends a label value escaped as the text format wants:
+// backslash, double quote and line feed.
+func appendEscaped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '"':
+			b = append(b, '\\', '"')
+		case '\n':
+			b = append(b, '\\', 'n')
+		default:
+			b = append(b, c)
 		}
 	}
-	for r, states := range region {
-		for st, n := range states {
-			out = append(out, prometheus.MustNewConstMetric(descRegionSites, prometheus.GaugeValue, float64(n), r, st))
-		}
-	}
-	for st, n := range total {
-		out = append(out, prometheus.MustNewConstMetric(descSites, prometheus.GaugeValue, float64(n), st))
-	}
-	out = append(out,
-		prometheus.MustNewConstMetric(descBridges, prometheus.GaugeValue, float64(len(a.Bridges))),
-		prometheus.MustNewConstMetric(descArticulations, prometheus.GaugeValue, float64(len(a.ArticulationPoints))),
-		prometheus.MustNewConstMetric(descDCConnected, prometheus.GaugeValue, b2f(a.DatacentresConnected)))
-	for _, b := range slices.Compact(slices.Sorted(slices.Values(a.Bridges))) {
-		out = append(out, prometheus.MustNewConstMetric(descBridgeInfo, prometheus.GaugeValue, 1, b))
-	}
-	for _, ic := range a.Interconnects {
-		out = append(out,
-			prometheus.MustNewConstMetric(descICUp, prometheus.GaugeValue, b2f(ic.Up), ic.ID, ic.Kind),
-			prometheus.MustNewConstMetric(descICSurvives, prometheus.GaugeValue, b2f(ic.SurvivesInternetCut), ic.ID, ic.Kind))
-	}
-	m.built.Store(&out)
+	return b
+}
+
+// escapeHelp escapes a HELP text as the text format wants: backslash and
+// line feed.
+func escapeHelp(s string) string {
+	return strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(s)
 }

@@ -100,8 +100,8 @@ type device struct {
 	since    time.Time
 
 	lldpPolls int
-	lldp      map[string]string // local port -> "remote:port" in the last LLDP table
-	bgp       map[string]bool   // peer device -> established
+	lldp      []lldpEntry     // the last LLDP table, by local port
+	bgp       map[string]bool // peer device -> established
 	links     []*link
 	dirty     bool
 }
@@ -228,7 +228,7 @@ func newModel(inv *inventory.Inventory) *model {
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
 		m.devices[d.Name] = &device{name: d.Name, inv: d, region: inv.DeviceRegion(d), state: DeviceUnknown,
-			lldp: map[string]string{}, bgp: map[string]bool{}}
+			bgp: map[string]bool{}}
 		if d.Address.IsValid() {
 			m.byAddr[d.Address.Addr()] = d.Name
 		}

@@ -82,8 +82,14 @@ type Topology struct {
 	analysis atomic.Pointer[Analysis]
 	whatIfs  chan struct{}
 
-	// Writer-only state.
-	dirtyLinks  map[*link]struct{}
+	// Writer-only state. Dirty devices and links are listed as they are
+	// marked, so that persisting a batch costs what changed, not a walk of
+	// the 20,000 devices after every poll.
+	dirtyLinks   map[*link]struct{}
+	dirtyDevices []*device
+	// Scratch space of applyLLDP, reused from poll to poll.
+	lldpScratch []lldpEntry
+	seenScratch map[*link]bool
 	staged      int
 	failed      failureSet // last analysed
 	failDirty   bool
@@ -106,15 +112,16 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 	}
 	t := &Topology{
 		inv: inv, opts: opts, log: logger,
-		in:         make(chan message, opts.QueueSize),
-		done:       make(chan struct{}),
-		st:         newModel(inv),
-		events:     newRing(opts.MaxEvents),
-		rt:         newRoutes(inv),
-		whatIfs:    make(chan struct{}, opts.MaxWhatIf),
-		dirtyLinks: map[*link]struct{}{},
-		changed:    map[string]struct{}{},
-		unknownLog: map[string]bool{},
+		in:          make(chan message, opts.QueueSize),
+		done:        make(chan struct{}),
+		st:          newModel(inv),
+		events:      newRing(opts.MaxEvents),
+		rt:          newRoutes(inv),
+		whatIfs:     make(chan struct{}, opts.MaxWhatIf),
+		dirtyLinks:  map[*link]struct{}{},
+		seenScratch: map[*link]bool{},
+		changed:     map[string]struct{}{},
+		unknownLog:  map[string]bool{},
 	}
 	eng, err := newEngine(inv, t.st)
 	if err != nil {
@@ -166,7 +173,7 @@ func (t *Topology) restore(s *store.Store) error {
 			for _, e := range []string{r.A.Device, r.B.Device} {
 				d := m.devices[e]
 				if d == nil {
-					d = &device{name: e, state: DeviceUnknown, lldp: map[string]string{}, bgp: map[string]bool{}}
+					d = &device{name: e, state: DeviceUnknown, bgp: map[string]bool{}}
 					m.devices[e] = d
 				}
 				d.links = append(d.links, l)
@@ -349,15 +356,22 @@ func (t *Topology) persist() {
 		}
 	}
 	clear(t.dirtyLinks)
-	for _, d := range t.st.devices {
-		if !d.dirty {
-			continue
-		}
+	for _, d := range t.dirtyDevices {
 		d.dirty = false
 		if t.opts.Store != nil && d.inv != nil {
 			t.opts.Store.PutDevice(d.record())
 			t.staged++
 		}
+	}
+	clear(t.dirtyDevices) // drop the pointers: the backing array is reused
+	t.dirtyDevices = t.dirtyDevices[:0]
+}
+
+// markDirty lists d for the next persist.
+func (t *Topology) markDirty(d *device) {
+	if !d.dirty {
+		d.dirty = true
+		t.dirtyDevices = append(t.dirtyDevices, d)
 	}
 }
 
@@ -439,7 +453,6 @@ func (t *Topology) runAnalysis(now time.Time) {
 		}
 	}
 	t.failed = f
-	t.m.publish(a)
 	t.analysis.Store(a)
 }
 

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -45,6 +46,7 @@ type serveFlags struct {
 	webConfig string
 	db        string
 	pprof     bool
+	memLimit  string
 	ifLevels  listFlag
 	log       logFlags
 }
@@ -54,6 +56,8 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&s.webConfig, "web.config.file", "", "exporter-toolkit web config file enabling TLS and/or basic auth")
 	fs.StringVar(&s.db, "db", "", `bbolt file of the live topology (overrides agent.db; "-" keeps it in memory)`)
 	fs.BoolVar(&s.pprof, "web.enable-pprof", false, "serve /debug/pprof/ (exposes internals; off by default)")
+	fs.StringVar(&s.memLimit, "memory.limit", "900MiB", "soft limit of the Go runtime's memory (MiB or GiB), \"off\" for none; GOMEMLIMIT wins\n"+
+		"when set. The default keeps the full RIE under 1 GiB (docs/daemon-performance.md)")
 	fs.Var(&s.ifLevels, "collector.interface-metrics", "ROLE=all|up|none, repeatable: which interfaces of a role's devices get\n"+
 		"per-interface series (up = administratively up only; none = device-level series only).\n"+
 		"Interfaces are polled and feed the topology whatever the level. Example: collection=up")
@@ -75,8 +79,31 @@ func (s *serveFlags) options(logger *slog.Logger) (daemon.Options, error) {
 		}
 		levels[inventory.Role(role)] = collector.InterfaceLevel(level)
 	}
+	limit, err := parseMemoryLimit(s.memLimit)
+	if err != nil {
+		return daemon.Options{}, err
+	}
 	return daemon.Options{ListenAddresses: s.listen, WebConfigFile: s.webConfig, DB: s.db,
-		EnablePprof: s.pprof, Version: buildVersion(), Logger: logger, InterfaceMetrics: levels}, nil
+		EnablePprof: s.pprof, Version: buildVersion(), Logger: logger, InterfaceMetrics: levels, MemoryLimit: limit}, nil
+}
+
+// parseMemoryLimit reads --memory.limit: "900MiB", "1GiB" or "off" (-1,
+// which daemon.Options takes as no limit).
+func parseMemoryLimit(v string) (int64, error) {
+	if v == "off" {
+		return -1, nil
+	}
+	for _, u := range []struct {
+		suffix string
+		shift  uint
+	}{{"MiB", 20}, {"GiB", 30}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			if x, err := strconv.ParseInt(n, 10, 64); err == nil && x > 0 && x < 1<<(62-u.shift) {
+				return x << u.shift, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("--memory.limit=%q: want a size such as 900MiB or 2GiB, or off", v)
 }
 
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {

@@ -100,3 +100,25 @@ func TestReloadKeepsRunningOnInvalidInventory(t *testing.T) {
 		t.Fatal("runReloading did not stop within 30 s of cancel")
 	}
 }
+
+func TestParseMemoryLimit(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		bad  bool
+	}{
+		{in: "900MiB", want: 900 << 20},
+		{in: "2GiB", want: 2 << 30},
+		{in: "off", want: -1},
+		{in: "0MiB", bad: true},
+		{in: "900", bad: true},
+		{in: "900MB", bad: true},
+		{in: "-5GiB", bad: true},
+		{in: "99999999999GiB", bad: true},
+	} {
+		got, err := parseMemoryLimit(tc.in)
+		if (err != nil) != tc.bad || got != tc.want {
+			t.Errorf("parseMemoryLimit(%q) = %d, %v; want %d, error %v", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}
