@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -72,5 +74,49 @@ func TestRestartServesFromStore(t *testing.T) {
 		if l.Kind == string(KindObserved) {
 			t.Errorf("vanished observed link still in the store: %+v", l)
 		}
+	}
+}
+
+// TestStopWritesQueuedWork: what sat in the queue when vigie was told to
+// stop (polls, BGP events) is applied and in the file after Run returns.
+func TestStopWritesQueuedWork(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := loadInventory(t, "small.json")
+	topo, err := New(inv, Options{Store: st, Debounce: time.Hour}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 50
+	for i := range n {
+		topo.Record(Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: EventBGPSessionUp, Subject: "rr-1/192.0.2.1",
+			To: "queued", Detail: fmt.Sprint("event ", i)})
+	}
+	// Stopped before it ever ran: everything above is still queued.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := topo.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	evs, err := st2.Events(time.Time{}, 10*n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != n {
+		t.Fatalf("%d events in the store after the stop, want the %d queued before it", len(evs), n)
+	}
+	if evs[n-1].Detail != fmt.Sprint("event ", n-1) {
+		t.Errorf("last stored event %+v, want the last queued one", evs[n-1])
 	}
 }

@@ -273,30 +273,18 @@ func (t *Topology) Run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
+			// What was queued before the stop (polls, BGP events) is
+			// applied and written too: a SIGTERM loses nothing vigie had
+			// already received. The queue is bounded, so this is too.
+			for len(t.in) > 0 {
+				for _, b := range t.applyQueued(<-t.in) {
+					close(b)
+				}
+			}
 			t.flushStore()
 			return nil
 		case msg := <-t.in:
-			var barriers []chan struct{}
-			t.mu.Lock()
-			// Apply what is queued, up to 1,000 polls, under one lock.
-			for n := 0; ; n++ {
-				switch {
-				case msg.barrier != nil:
-					barriers = append(barriers, msg.barrier)
-				case msg.event != nil:
-					t.emit(*msg.event)
-				case msg.routes != nil:
-					t.applyRouting(msg.routes)
-				default:
-					t.applyPoll(msg.poll)
-				}
-				if n == 1000 || len(t.in) == 0 {
-					break
-				}
-				msg = <-t.in
-			}
-			t.persist()
-			t.mu.Unlock()
+			barriers := t.applyQueued(msg)
 			if len(barriers) > 0 {
 				if t.failDirty {
 					t.runAnalysis(t.opts.Now())
@@ -324,6 +312,32 @@ func (t *Topology) Run(ctx context.Context) error {
 			t.flushStore()
 		}
 	}
+}
+
+// applyQueued applies msg and what is queued behind it, up to 1,000
+// messages under one lock, stages the changes for the store and returns the
+// barriers met on the way.
+func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for n := 0; ; n++ {
+		switch {
+		case msg.barrier != nil:
+			barriers = append(barriers, msg.barrier)
+		case msg.event != nil:
+			t.emit(*msg.event)
+		case msg.routes != nil:
+			t.applyRouting(msg.routes)
+		default:
+			t.applyPoll(msg.poll)
+		}
+		if n == 1000 || len(t.in) == 0 {
+			break
+		}
+		msg = <-t.in
+	}
+	t.persist()
+	return barriers
 }
 
 // emit records an event: in-memory history, store, change counter.
