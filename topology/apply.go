@@ -73,7 +73,13 @@ func (t *Topology) setDeviceState(d *device, s DeviceState, now time.Time, why s
 	d.state, d.since = s, now
 	t.markDirty(d)
 	if from == DeviceUnknown && s == DeviceReachable {
-		return // the first good poll after start is not news
+		// The first good poll after start is not news, but if BGP calls
+		// the CE's site unrouted, the next analysis must run to report
+		// that the two sources disagree.
+		if d.inv != nil && t.rt.unrouted(d.inv.Site) {
+			t.rt.dirty, t.failDirty = true, true
+		}
+		return
 	}
 	kind := EventDeviceReachable
 	if s == DeviceUnreachable {

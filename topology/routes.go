@@ -182,6 +182,12 @@ func routingDetail(r bgp.SiteRouting) string {
 // comment), refreshes the site disagreements and publishes the routing
 // metrics. It runs on the writer goroutine before the analysis is indexed
 // and published.
+// unrouted says whether BGP's last verdict on the site is unrouted.
+func (r *routes) unrouted(site string) bool {
+	sr := r.sites[site]
+	return sr != nil && sr.r.State == bgp.RoutingUnrouted
+}
+
 func (t *Topology) routingVerdicts(a *Analysis) {
 	rt := t.rt
 	changed := rt.dirty

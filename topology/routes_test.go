@@ -178,6 +178,27 @@ func TestRoutingUnknownSitesIgnored(t *testing.T) {
 	}
 }
 
+// TestRoutingFirstPollOfCE: BGP calls a site unrouted before vigie has
+// polled its CE; the CE's first good poll changes no failure, yet the
+// disagreement must show at once, not at whatever analysis comes next.
+func TestRoutingFirstPollOfCE(t *testing.T) {
+	inv := loadInventory(t, "small.json")
+	for i := range inv.Sites {
+		inv.Sites[i].Prefixes = []netip.Prefix{netip.MustParsePrefix("10.0." + itoa(i) + ".0/24")}
+	}
+	h := newHarnessInv(t, inv, Options{})
+	h.topo.RecordRouting([]bgp.SiteRouting{verdict("S1", bgp.RoutingUnrouted)})
+	h.sync()
+	kind := map[string]string{"kind": DisagreeUnroutedCEReachable}
+	if got := h.metric("vigie_topology_site_disagreements", kind); got != 0 {
+		t.Fatalf("before any poll: %v sites where BGP and SNMP disagree, want 0 (the CE is unknown)", got)
+	}
+	h.round()
+	if got := h.metric("vigie_topology_site_disagreements", kind); got != 1 {
+		t.Errorf("after the CE's first good poll: %v sites unrouted with a reachable CE, want 1", got)
+	}
+}
+
 // BenchmarkRouting measures the routing verdicts' cost on the full
 // generated fleet: folding one batch of every site's verdict into the model
 // (a converging table), correcting one analysis with them, and rebuilding
