@@ -1,10 +1,8 @@
 package topology
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,11 +13,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	pmodel "github.com/prometheus/common/model"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/internal/promtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -193,31 +189,10 @@ func (h *harness) sync() {
 	}
 }
 
-// textGatherer parses what WriteText serves, so that tests read the text
-// families as Prometheus would.
-type textGatherer struct{ topo *Topology }
-
-func (g textGatherer) Gather() ([]*dto.MetricFamily, error) {
-	var buf bytes.Buffer
-	if err := g.topo.WriteText(&buf); err != nil {
-		return nil, err
-	}
-	parser := expfmt.NewTextParser(pmodel.UTF8Validation)
-	byName, err := parser.TextToMetricFamilies(&buf)
-	if err != nil {
-		return nil, fmt.Errorf("WriteText's output does not parse: %w", err)
-	}
-	out := make([]*dto.MetricFamily, 0, len(byName))
-	for _, mf := range byName {
-		out = append(out, mf)
-	}
-	return out, nil
-}
-
 // gatherer is everything /metrics serves of the topology: the registry and
 // the text families. prometheus.Gatherers fails on a family served twice.
 func (h *harness) gatherer() prometheus.Gatherer {
-	return prometheus.Gatherers{h.reg, textGatherer{h.topo}}
+	return prometheus.Gatherers{h.reg, promtest.Text(h.topo)}
 }
 
 // metric returns the value of one series /metrics serves, or -1 if absent.

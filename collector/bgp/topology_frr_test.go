@@ -22,6 +22,7 @@ import (
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/internal/frrtest"
 	"github.com/vigie-rie/vigie/internal/gobgpdtest"
+	"github.com/vigie-rie/vigie/internal/promtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/topology"
@@ -129,13 +130,15 @@ router bgp 65000
 		return s.Routing == "unrouted" && s.Isolated && s.CauseKind == topology.CauseKindRouting
 	})
 	t.Logf("%s unrouted and isolated in the topology %s after FRR withdrew %s", site.ID, time.Since(start).Round(time.Millisecond), prefix)
-	if v := gauge(t, reg, "vigie_topology_site_disagreements", map[string]string{"kind": topology.DisagreeUnroutedCEReachable}); v != 1 {
+	// What /metrics serves: the registry and the topology's text families.
+	served := prometheus.Gatherers{reg, promtest.Text(topo)}
+	if v := gauge(t, served, "vigie_topology_site_disagreements", map[string]string{"kind": topology.DisagreeUnroutedCEReachable}); v != 1 {
 		t.Errorf("vigie_topology_site_disagreements{kind=unrouted_ce_reachable} = %v, want 1 (%s, whose CE answers)", v, site.ID)
 	}
-	if v := gauge(t, reg, "vigie_site_isolated", map[string]string{"site": site.ID}); v != 1 {
+	if v := gauge(t, served, "vigie_site_isolated", map[string]string{"site": site.ID}); v != 1 {
 		t.Errorf("vigie_site_isolated{site=%s} = %v, want 1", site.ID, v)
 	}
-	if v := gauge(t, reg, "vigie_site_routed", map[string]string{"site": site.ID}); v != 0 {
+	if v := gauge(t, served, "vigie_site_routed", map[string]string{"site": site.ID}); v != 0 {
 		t.Errorf("vigie_site_routed{site=%s} = %v, want 0", site.ID, v)
 	}
 	var seen []string
@@ -158,7 +161,7 @@ router bgp 65000
 }
 
 // gauge reads one series, -1 when absent.
-func gauge(t testing.TB, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+func gauge(t testing.TB, reg prometheus.Gatherer, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
