@@ -67,8 +67,8 @@ func (d *ifDecoder) reset() {
 }
 
 // add decodes one varbind of column col with instance index.
-func (d *ifDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
-	ifIndex, ok := parseIndex32(index)
+func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
+	ifIndex, ok := index32(index)
 	if !ok {
 		d.bad++
 		return
@@ -116,8 +116,8 @@ func (d *ifDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
 // asCounter returns an unsigned value only when it has the SMI type the
 // MIB declares, so that a string or a Counter32 posing as Counter64 is
 // reported as malformed rather than silently mixed into totals.
-func asCounter(v *gosnmp.SnmpPDU, want gosnmp.Asn1BER) (uint64, bool) {
-	if v.Type != want {
+func asCounter(v *varbind, want gosnmp.Asn1BER) (uint64, bool) {
+	if v.typ != want {
 		return 0, false
 	}
 	return asUint(v)

@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"strings"
 	"unicode"
-
-	"github.com/gosnmp/gosnmp"
 )
 
 // LLDP-MIB (IEEE 802.1AB-2005): the remote systems table, and the local
@@ -71,7 +69,7 @@ type lldpLocPort struct {
 // lldpDecoder joins lldpRemTable columns by index and names local ports.
 type lldpDecoder struct {
 	rows  []lldpRow
-	byIdx map[string]int
+	byIdx map[[3]uint32]int
 	local map[int32]*lldpLocPort
 	bad   int
 }
@@ -79,7 +77,7 @@ type lldpDecoder struct {
 func (d *lldpDecoder) reset() {
 	d.rows = d.rows[:0]
 	if d.byIdx == nil {
-		d.byIdx = make(map[string]int, 16)
+		d.byIdx = make(map[[3]uint32]int, 16)
 		d.local = make(map[int32]*lldpLocPort, 16)
 	}
 	clear(d.byIdx)
@@ -87,27 +85,18 @@ func (d *lldpDecoder) reset() {
 	d.bad = 0
 }
 
-// lldpRemIndex splits "TimeMark.LocalPortNum.RemIndex".
-func lldpRemIndex(index string) (localPort int32, ok bool) {
-	first := strings.IndexByte(index, '.')
-	if first < 0 {
-		return 0, false
+// lldpRemIndex reads the index TimeMark.LocalPortNum.RemIndex.
+func lldpRemIndex(index []uint32) (key [3]uint32, localPort int32, ok bool) {
+	if len(index) != 3 || index[1] > 1<<31-1 || index[2] > 1<<31-1 {
+		return key, 0, false
 	}
-	rest := index[first+1:]
-	second := strings.IndexByte(rest, '.')
-	if second < 0 {
-		return 0, false
-	}
-	if _, ok := parseIndex32(rest[second+1:]); !ok {
-		return 0, false
-	}
-	return parseIndex32(rest[:second])
+	return [3]uint32(index), int32(index[1]), true
 }
 
-func (d *lldpDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
+func (d *lldpDecoder) add(col int, index []uint32, v *varbind) {
 	ok := false
 	if col >= lldpColLocPortIDSubtype {
-		num, good := parseIndex32(index)
+		num, good := index32(index)
 		if !good {
 			d.bad++
 			return
@@ -132,28 +121,32 @@ func (d *lldpDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
 		}
 		return
 	}
-	localPort, good := lldpRemIndex(index)
+	key, localPort, good := lldpRemIndex(index)
 	if !good {
 		d.bad++
 		return
 	}
-	i, seen := d.byIdx[index]
+	i, seen := d.byIdx[key]
 	if !seen {
 		i = len(d.rows)
 		d.rows = append(d.rows, lldpRow{n: LLDPNeighbor{LocalPortNum: localPort}})
-		d.byIdx[index] = i
+		d.byIdx[key] = i
 	}
 	r := &d.rows[i]
 	switch col {
 	case lldpColChassisIDSubtype:
 		r.chassisSub, ok = asInt(v)
 	case lldpColChassisID:
-		r.chassisRaw, ok = asBytes(v)
+		var b []byte
+		b, ok = asBytes(v)
+		r.chassisRaw = append(r.chassisRaw[:0], b...) // b aliases the answer
 		r.haveChassis = ok
 	case lldpColPortIDSubtype:
 		r.portSub, ok = asInt(v)
 	case lldpColPortID:
-		r.portRaw, ok = asBytes(v)
+		var b []byte
+		b, ok = asBytes(v)
+		r.portRaw = append(r.portRaw[:0], b...)
 		r.havePortID = ok
 	case lldpColPortDesc:
 		r.n.PortDescr, ok = asText(v)

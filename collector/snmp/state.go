@@ -33,6 +33,10 @@ type DeviceState struct {
 	// encode, and both sides decode, 25 rows per column of the next tables.
 	rowHint [tableSlots]int
 
+	// answered says the last poll got the system group: the next one sends
+	// it as non-repeaters of its first GetBulk instead of a Get of its own.
+	answered bool
+
 	havePrev   bool
 	prevUptime time.Duration
 	prevAt     time.Time
