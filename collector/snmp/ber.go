@@ -44,7 +44,10 @@ var (
 // them.
 type varbind struct {
 	oid []uint32
-	typ gosnmp.Asn1BER
+	// name is oid in dotted form when gosnmp decoded the answer (v3), so
+	// that the next request can hand it back without formatting it.
+	name string
+	typ  gosnmp.Asn1BER
 	// num is the value of INTEGER (two's complement bits), Counter32,
 	// Gauge32, TimeTicks, Counter64 and Uinteger32.
 	num uint64

@@ -180,6 +180,10 @@ func compareDecoders(t *testing.T, tg *Target) {
 		}
 		for j := range lr.vars {
 			a, b := lr.vars[j], gr.vars[j]
+			if b.name != oidText(a.oid) {
+				t.Errorf("answer %d varbind %d: gosnmp names %s, the lean reader decoded %s", i, j, b.name, oidText(a.oid))
+			}
+			b.name = "" // the lean reader names nothing: it never formats OIDs
 			if len(a.val) == 0 && len(b.val) == 0 {
 				a.val, b.val = nil, nil
 			}

@@ -19,9 +19,13 @@ import (
 // request sends one Get (pdu pduGet) or GetBulk (pduGetBulk) of oids and
 // returns the answer, valid until the next request of the session. Errors
 // are already wrapped for classify.
-func (s *session) request(ctx context.Context, t *Target, pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32) (*response, error) {
+//
+// names, when not nil, holds oids in dotted form where known ("" where
+// not): gosnmp (v3) takes OIDs as strings, and the walk keeps the ones
+// gosnmp gave it.
+func (s *session) request(ctx context.Context, t *Target, pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32, names []string) (*response, error) {
 	if s.gs.Version == gosnmp.Version3 {
-		return s.requestGosnmp(pdu, nonRepeaters, maxRepetitions, oids)
+		return s.requestGosnmp(pdu, nonRepeaters, maxRepetitions, oids, names)
 	}
 	r, err := s.requestV2c(ctx, t, pdu, nonRepeaters, maxRepetitions, oids)
 	if err != nil {
@@ -138,9 +142,13 @@ func (s *session) decodeGosnmp(msg []byte) (r *response, err error) {
 }
 
 // requestGosnmp runs the request through gosnmp (SNMPv3).
-func (s *session) requestGosnmp(pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32) (*response, error) {
+func (s *session) requestGosnmp(pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32, names []string) (*response, error) {
 	s.names = s.names[:0]
-	for _, o := range oids {
+	for i, o := range oids {
+		if i < len(names) && names[i] != "" {
+			s.names = append(s.names, names[i])
+			continue
+		}
 		s.names = append(s.names, oidText(o))
 	}
 	var pkt *gosnmp.SnmpPacket
@@ -174,7 +182,7 @@ func (s *session) fromGosnmp(pkt *gosnmp.SnmpPacket) (*response, error) {
 	for i := range pkt.Variables {
 		p := &pkt.Variables[i]
 		end := s.ends[i]
-		v := varbind{oid: s.arena[at:end:end], typ: p.Type}
+		v := varbind{oid: s.arena[at:end:end], name: p.Name, typ: p.Type}
 		at = end
 		switch x := p.Value.(type) {
 		case int:

@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"bytes"
+	"reflect"
 	"testing"
 
 	"github.com/gosnmp/gosnmp"
@@ -78,9 +79,9 @@ func FuzzDecoders(f *testing.F) {
 		}
 		vars := res.vars
 		var sys System
-		_, _ = decodeSystem(vars, &sys, false)
-		_, _ = decodeSystem(vars, &sys, true)
-		s.ifd.reset()
+		_, _ = decodeSystem(vars, &sys, false, &System{})
+		_, _ = decodeSystem(vars, &sys, true, &sys)
+		s.ifd.reset(nil)
 		s.lldpd.reset()
 		s.bgpd.reset()
 		for _, tw := range []*tableWalk{
@@ -101,6 +102,7 @@ func FuzzDecoders(f *testing.F) {
 			s.tableOf = make([]int, n)
 			s.cols = tw.cols
 			s.next = s.next[:0]
+			s.nextName = make([]string, n)
 			s.active = s.active[:0]
 			for c := range tw.cols {
 				s.next = append(s.next, append([]uint32(nil), tw.cols[c]...))
@@ -109,12 +111,39 @@ func FuzzDecoders(f *testing.F) {
 			p.visitAnswer(s, []*tableWalk{tw}, vars, &Target{MaxRows: 5})
 		}
 		_ = s.ifd.finish()
-		_ = s.lldpd.finish(func(int32) string { return "" })
+		_ = s.lldpd.finish(func(int32) string { return "" }, nil)
 		_ = s.bgpd.finish()
+		// Decoded again with the first decoding as the previous poll's rows
+		// (whose strings are then reused), the rows must be the same.
+		ifs, lldp := decodeRows(s, vars, nil, nil)
+		ifs2, lldp2 := decodeRows(s, vars, ifs, lldp)
+		if !reflect.DeepEqual(ifs, ifs2) || !reflect.DeepEqual(lldp, lldp2) {
+			t.Fatalf("rows differ when the previous poll's strings are reused:\n%+v\n%+v\n%+v\n%+v", ifs, ifs2, lldp, lldp2)
+		}
 		if p.DecodePanics() != 0 {
 			t.Fatalf("a decoder panicked on %x", data)
 		}
 	})
+}
+
+// decodeRows feeds every varbind under an IF-MIB or LLDP-MIB column to the
+// decoders, with prevIfs and prevLLDP as the previous poll's rows.
+func decodeRows(s *session, vars []varbind, prevIfs []Interface, prevLLDP []LLDPNeighbor) ([]Interface, []LLDPNeighbor) {
+	s.ifd.reset(prevIfs)
+	s.lldpd.reset()
+	for i := range vars {
+		for c, col := range s.ifCols {
+			if idx, ok := indexUnder(vars[i].oid, col); ok {
+				s.ifd.add(c, idx, &vars[i])
+			}
+		}
+		for c, col := range s.lldpCols {
+			if idx, ok := indexUnder(vars[i].oid, col); ok {
+				s.lldpd.add(c, idx, &vars[i])
+			}
+		}
+	}
+	return s.ifd.finish(), s.lldpd.finish(func(int32) string { return "if" }, prevLLDP)
 }
 
 func pdus(oids []string) []gosnmp.SnmpPDU {

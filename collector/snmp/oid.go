@@ -127,28 +127,64 @@ func asText(v *varbind) (string, bool) {
 	return printable(b), true
 }
 
+// textOf is asText reusing prev when the value is the same text.
+func textOf(v *varbind, prev string) (string, bool) {
+	b, ok := asBytes(v)
+	if !ok {
+		return "", false
+	}
+	return text(prev, b), true
+}
+
 func printable(b []byte) string {
 	if utf8.Valid(b) {
 		return string(b)
 	}
-	r := make([]rune, 0, len(b))
-	for _, c := range b {
-		r = append(r, rune(c))
-	}
-	return string(r)
+	return string(appendPrintable(nil, b))
 }
 
-// asOIDText returns an OBJECT IDENTIFIER value in dotted form.
-func asOIDText(v *varbind) (string, bool) {
+// appendPrintable appends b, read as Latin-1 when it is not UTF-8.
+func appendPrintable(dst, b []byte) []byte {
+	if utf8.Valid(b) {
+		return append(dst, b...)
+	}
+	for _, c := range b {
+		dst = utf8.AppendRune(dst, rune(c))
+	}
+	return dst
+}
+
+// text returns b as printable text (printable), reusing prev when it is
+// the same text: devices send the same names poll after poll, and a poll
+// then allocates none of them.
+func text(prev string, b []byte) string {
+	if string(b) == prev {
+		return prev
+	}
+	return printable(b)
+}
+
+// sameOrNew returns prev when b holds the same bytes, else a new string.
+func sameOrNew(prev string, b []byte) string {
+	if string(b) == prev {
+		return prev
+	}
+	return string(b)
+}
+
+// asOIDText returns an OBJECT IDENTIFIER value in dotted form, reusing
+// prev when it is the same.
+func asOIDText(v *varbind, prev string) (string, bool) {
 	if v.typ != gosnmp.ObjectIdentifier {
 		return "", false
 	}
-	var buf [32]uint32
-	o, err := appendOIDArcs(buf[:0], v.val)
+	var arcs [32]uint32
+	o, err := appendOIDArcs(arcs[:0], v.val)
 	if err != nil {
 		return "", false
 	}
-	return oidText(o), true
+	var buf [128]byte
+	return sameOrNew(prev, appendOIDText(buf[:0], o)), true
 }
 
 // isException reports the SNMPv2 exceptions that end a column.

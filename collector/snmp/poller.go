@@ -125,7 +125,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			w.hint = nil // the session outlives this device's state
 		}
 	}()
-	s.ifd.reset()
+	s.ifd.reset(st.prevIfs)
 	s.lldpd.reset()
 	s.bgpd.reset()
 	halvedBefore := st.maxRep
@@ -141,7 +141,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		switch {
 		case errors.Is(walkErr, errSystemRefused):
 			res.System = System{}
-			s.ifd.reset()
+			s.ifd.reset(st.prevIfs)
 			s.lldpd.reset()
 			s.bgpd.reset()
 		case errors.Is(walkErr, errSystem):
@@ -154,7 +154,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		}
 	}
 	if !walked {
-		sys, err := s.request(ctx, t, pduGet, 0, 0, s.sysOIDs)
+		sys, err := s.request(ctx, t, pduGet, 0, 0, s.sysOIDs, s.sysNames[:len(s.sysOIDs)])
 		if err != nil {
 			st.answered = false
 			res.Reason = classify(err)
@@ -165,7 +165,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			return
 		}
 		s.varbinds += len(sys.vars)
-		if err := p.decodeSystem(sys.vars, &res.System, false); err != nil {
+		if err := p.decodeSystem(sys.vars, &res.System, false, &st.prevSys); err != nil {
 			st.answered = false
 			res.Reason = classify(err)
 			res.Err = fmt.Errorf("device %s (%s): %w", t.Device, t.Addr, err)
@@ -176,6 +176,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		}
 	}
 	st.answered = true
+	st.prevSys = res.System
 	rebooted := st.observeUptime(res.System.Uptime, res.Start)
 
 	for _, w := range s.walking {
@@ -192,6 +193,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
 			}
 			res.Interfaces = s.ifd.finish()
+			st.prevIfs = res.Interfaces
 			st.accumulate(res.Interfaces, rebooted, len(w.problems) == 0)
 		case "lldp":
 			if s.lldpd.bad > 0 {
@@ -204,7 +206,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					return ifs[i].Name
 				}
 				return ""
-			})
+			}, st.prevLLDP)
+			st.prevLLDP = res.LLDP
 		case "bgp":
 			if s.bgpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
@@ -226,14 +229,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 
 // decodeSystem runs decodeSystem under recover: the bytes came from the
 // network.
-func (p *Poller) decodeSystem(vars []varbind, sys *System, next bool) (err error) {
+func (p *Poller) decodeSystem(vars []varbind, sys *System, next bool, prev *System) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.decodePanics.Add(1)
 			err = fmt.Errorf("%w: system group: %v", errDecodePanic, r)
 		}
 	}()
-	bad, err := decodeSystem(vars, sys, next)
+	bad, err := decodeSystem(vars, sys, next, prev)
 	if err != nil {
 		if errors.Is(err, errNoSystem) {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -42,21 +43,26 @@ type session struct {
 
 	sysOIDs  [][]uint32 // sysDescr.0 ... for a Get
 	sysCols  [][]uint32 // sysDescr ... for the non-repeaters of a GetBulk
+	sysNames []string   // sysOIDs, then sysCols, in dotted form (v3)
 	ifCols   [][]uint32
 	lldpCols [][]uint32
 	bgpCols  [][]uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
-	cols    [][]uint32
-	next    [][]uint32
-	tableOf []int
-	done    []bool
-	rows    []int
-	active  []int
-	oids    [][]uint32
-	tables  [tableSlots]tableWalk
-	walking []*tableWalk
+	cols [][]uint32
+	next [][]uint32
+	// nextName is next in dotted form when known (v3: the name gosnmp
+	// decoded), "" otherwise; oidNames goes with oids.
+	nextName []string
+	oidNames []string
+	tableOf  []int
+	done     []bool
+	rows     []int
+	active   []int
+	oids     [][]uint32
+	tables   [tableSlots]tableWalk
+	walking  []*tableWalk
 
 	ifd   ifDecoder
 	lldpd lldpDecoder
@@ -79,6 +85,9 @@ func newSession() (*session, error) {
 	}
 	for _, o := range s.sysOIDs {
 		s.sysCols = append(s.sysCols, o[:len(o)-1]) // without the instance .0
+	}
+	for _, o := range append(slices.Clone(s.sysOIDs), s.sysCols...) {
+		s.sysNames = append(s.sysNames, oidText(o))
 	}
 	s.tables[tableSlotInterfaces] = tableWalk{name: "interfaces", cols: s.ifCols, visit: s.ifd.add}
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}

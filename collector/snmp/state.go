@@ -37,6 +37,13 @@ type DeviceState struct {
 	// it as non-repeaters of its first GetBulk instead of a Get of its own.
 	answered bool
 
+	// The last poll's system group, interfaces and LLDP neighbours: the
+	// next poll reuses their strings when the device sends the same text
+	// (they are shared with that Poll, which the collector keeps anyway).
+	prevSys  System
+	prevIfs  []Interface
+	prevLLDP []LLDPNeighbor
+
 	havePrev   bool
 	prevUptime time.Duration
 	prevAt     time.Time

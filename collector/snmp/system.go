@@ -35,7 +35,9 @@ var (
 // answer other than the object's instance .0 means the object is absent.
 // Values of the wrong type are skipped and reported; at least one object
 // must be present for the device to count as up.
-func decodeSystem(vars []varbind, sys *System, next bool) (bad int, err error) {
+//
+// prev is the previous poll's system group: unchanged strings are reused.
+func decodeSystem(vars []varbind, sys *System, next bool, prev *System) (bad int, err error) {
 	got := 0
 	for i := range vars {
 		v := &vars[i]
@@ -48,11 +50,11 @@ func decodeSystem(vars []varbind, sys *System, next bool) (bad int, err error) {
 		ok := false
 		switch {
 		case slices.Equal(v.oid, sysDescrOID):
-			sys.Descr, ok = asText(v)
+			sys.Descr, ok = textOf(v, prev.Descr)
 		case slices.Equal(v.oid, sysNameOID):
-			sys.Name, ok = asText(v)
+			sys.Name, ok = textOf(v, prev.Name)
 		case slices.Equal(v.oid, sysObjectIDOID):
-			sys.ObjectID, ok = asOIDText(v)
+			sys.ObjectID, ok = asOIDText(v, prev.ObjectID)
 		case slices.Equal(v.oid, sysUpTimeOID):
 			var t uint64
 			if v.typ == gosnmp.TimeTicks {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -105,4 +106,63 @@ func TestSystemInBulk(t *testing.T) {
 // mibWithout returns m without the variable named oid.
 func mibWithout(m staticMIB, oid string) staticMIB {
 	return slices.DeleteFunc(slices.Clone(m), func(v gosnmp.SnmpPDU) bool { return v.Name == oid })
+}
+
+// TestStringsReused: a device that sends the same names poll after poll
+// gets the previous poll's strings back (no allocation for them), and a
+// name that changed is read anew.
+func TestStringsReused(t *testing.T) {
+	f := startFakeAgent(t, healthyMIB())
+	p := newTestPoller(t, 1)
+	tg := fakeTarget(f)
+	st := NewDeviceState()
+	first := p.Poll(context.Background(), tg, st)
+	second := p.Poll(context.Background(), tg, st)
+	if first.Err != nil || second.Err != nil || len(second.Interfaces) != 3 || len(second.LLDP) != 1 {
+		t.Fatalf("polls: %v %v, %d interfaces, %d neighbours", first.Err, second.Err, len(second.Interfaces), len(second.LLDP))
+	}
+	same := func(what, a, b string) {
+		t.Helper()
+		if a != b || unsafe.StringData(a) != unsafe.StringData(b) {
+			t.Errorf("%s: %q then %q, not the same string", what, a, b)
+		}
+	}
+	same("sysName", first.System.Name, second.System.Name)
+	same("sysDescr", first.System.Descr, second.System.Descr)
+	same("sysObjectID", first.System.ObjectID, second.System.ObjectID)
+	for i := range first.Interfaces {
+		same("ifName", first.Interfaces[i].Name, second.Interfaces[i].Name)
+		same("ifDescr", first.Interfaces[i].Descr, second.Interfaces[i].Descr)
+		same("ifAlias", first.Interfaces[i].Alias, second.Interfaces[i].Alias)
+	}
+	a, b := first.LLDP[0], second.LLDP[0]
+	same("lldpRemChassisId", a.ChassisID, b.ChassisID)
+	same("lldpRemPortId", a.PortID, b.PortID)
+	same("lldpRemPortDesc", a.PortDescr, b.PortDescr)
+	same("lldpRemSysName", a.SysName, b.SysName)
+	same("local port", a.LocalPort, b.LocalPort)
+
+	// The alias of interface 2 and the neighbour's name change.
+	var v []gosnmp.SnmpPDU
+	for _, x := range healthyMIB() {
+		switch x.Name {
+		case oidIfAlias + ".2":
+			x = str(x.Name, "to r9")
+		case oidLldpRemSysName + ".0.2.1":
+			x = str(x.Name, "r9")
+		}
+		v = append(v, x)
+	}
+	f.set(newStaticMIB(v...), nil)
+	third := p.Poll(context.Background(), tg, st)
+	if third.Err != nil || len(third.Interfaces) != 3 || len(third.LLDP) != 1 {
+		t.Fatalf("third poll: %v", third.Err)
+	}
+	if third.Interfaces[1].Alias != "to r9" || third.LLDP[0].SysName != "r9" {
+		t.Errorf("changed names not read: alias %q, neighbour %q", third.Interfaces[1].Alias, third.LLDP[0].SysName)
+	}
+	same("unchanged ifAlias", second.Interfaces[0].Alias, third.Interfaces[0].Alias)
+	if second.Interfaces[1].Alias != "to eth2" || second.LLDP[0].SysName != "r2" {
+		t.Errorf("the previous poll's rows changed: %q %q", second.Interfaces[1].Alias, second.LLDP[0].SysName)
+	}
 }

@@ -88,8 +88,10 @@ func (p *Poller) walk(ctx context.Context, s *session, tables []*tableWalk, t *T
 		s.next = append(s.next, nil)
 	}
 	s.next = s.next[:n]
+	s.nextName = s.nextName[:0]
 	for c := range n {
 		s.next[c] = append(s.next[c][:0], s.cols[c]...)
+		s.nextName = append(s.nextName, "")
 	}
 	s.done = append(s.done[:0], make([]bool, n)...)
 	s.rows = append(s.rows[:0], make([]int, n)...)
@@ -111,22 +113,24 @@ func (p *Poller) walk(ctx context.Context, s *session, tables []*tableWalk, t *T
 	}()
 	halvedHere := false
 	for {
-		s.active, s.oids = s.active[:0], s.oids[:0]
+		s.active, s.oids, s.oidNames = s.active[:0], s.oids[:0], s.oidNames[:0]
 		nonRep := 0
 		if sys != nil {
 			s.oids = append(s.oids, s.sysCols...)
+			s.oidNames = append(s.oidNames, s.sysNames[len(s.sysOIDs):]...)
 			nonRep = len(s.sysCols)
 		}
 		for c := 0; c < n; c++ {
 			if !s.done[c] {
 				s.active = append(s.active, c)
 				s.oids = append(s.oids, s.next[c])
+				s.oidNames = append(s.oidNames, s.nextName[c])
 			}
 		}
 		if len(s.active) == 0 {
 			return nil
 		}
-		res, err := s.request(ctx, t, pduGetBulk, nonRep, bulkSize(s, tables, st), s.oids)
+		res, err := s.request(ctx, t, pduGetBulk, nonRep, bulkSize(s, tables, st), s.oids, s.oidNames)
 		if sys != nil {
 			if err != nil {
 				if isDecodePanic(err) {
@@ -138,7 +142,7 @@ func (p *Poller) walk(ctx context.Context, s *session, tables []*tableWalk, t *T
 				return errSystemRefused
 			}
 			s.varbinds += nonRep
-			if err := p.decodeSystem(res.vars[:nonRep], sys, true); err != nil {
+			if err := p.decodeSystem(res.vars[:nonRep], sys, true, &st.prevSys); err != nil {
 				return fmt.Errorf("%w: %w", errSystem, err)
 			}
 			res.vars = res.vars[nonRep:]
@@ -263,6 +267,7 @@ func (p *Poller) visitAnswer(s *session, tables []*tableWalk, vars []varbind, t 
 			continue
 		}
 		s.next[c] = append(s.next[c][:0], v.oid...)
+		s.nextName[c] = v.name
 		s.rows[c]++
 		if s.rows[c] > t.MaxRows {
 			tw.stop(s)
