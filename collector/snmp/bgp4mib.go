@@ -54,53 +54,36 @@ func (d *bgpDecoder) reset() {
 	d.bad = 0
 }
 
-// parseIPv4Index parses a four-sub-identifier IpAddress index.
-func parseIPv4Index(s string) (netip.Addr, bool) {
-	var a [4]byte
-	part, n := 0, 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '.' {
-			if part > 3 || i == 0 || (i > 0 && s[i-1] == '.') {
-				return netip.Addr{}, false
-			}
-			a[part] = byte(n)
-			part++
-			n = 0
-			continue
-		}
-		c := s[i]
-		if c < '0' || c > '9' {
-			return netip.Addr{}, false
-		}
-		n = n*10 + int(c-'0')
-		if n > 255 {
-			return netip.Addr{}, false
-		}
-	}
-	if part != 4 {
+// ipv4Index reads a four-sub-identifier IpAddress index.
+func ipv4Index(idx []uint32) (netip.Addr, bool) {
+	if len(idx) != 4 {
 		return netip.Addr{}, false
+	}
+	var a [4]byte
+	for i, x := range idx {
+		if x > 255 {
+			return netip.Addr{}, false
+		}
+		a[i] = byte(x)
 	}
 	return netip.AddrFrom4(a), true
 }
 
-// asIPAddress returns an IpAddress varbind (gosnmp gives it as a string).
-func asIPAddress(v *gosnmp.SnmpPDU) (netip.Addr, bool) {
-	if v.Type != gosnmp.IPAddress {
+// asIPAddress returns an IpAddress varbind (4 octets, or 16 from agents
+// that put IPv6 there).
+func asIPAddress(v *varbind) (netip.Addr, bool) {
+	if v.typ != gosnmp.IPAddress {
 		return netip.Addr{}, false
 	}
-	s, ok := v.Value.(string)
+	a, ok := netip.AddrFromSlice(v.val)
 	if !ok {
-		return netip.Addr{}, false
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
 		return netip.Addr{}, false
 	}
 	return a.Unmap(), true
 }
 
-func (d *bgpDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
-	remote, ok := parseIPv4Index(index)
+func (d *bgpDecoder) add(col int, index []uint32, v *varbind) {
+	remote, ok := ipv4Index(index)
 	if !ok {
 		d.bad++
 		return

@@ -31,7 +31,7 @@ type staticMIB []gosnmp.SnmpPDU
 
 func newStaticMIB(vars ...gosnmp.SnmpPDU) staticMIB {
 	m := staticMIB(slices.Clone(vars))
-	slices.SortFunc(m, func(a, b gosnmp.SnmpPDU) int { return compareOID(a.Name, b.Name) })
+	slices.SortFunc(m, func(a, b gosnmp.SnmpPDU) int { return compareOIDText(a.Name, b.Name) })
 	return m
 }
 
@@ -45,9 +45,9 @@ func (m staticMIB) get(oid string) gosnmp.SnmpPDU {
 }
 
 func (m staticMIB) next(oid string) gosnmp.SnmpPDU {
-	i, _ := slices.BinarySearchFunc(m, oid, func(v gosnmp.SnmpPDU, o string) int { return compareOID(v.Name, o) })
+	i, _ := slices.BinarySearchFunc(m, oid, func(v gosnmp.SnmpPDU, o string) int { return compareOIDText(v.Name, o) })
 	for ; i < len(m); i++ {
-		if compareOID(m[i].Name, oid) > 0 {
+		if compareOIDText(m[i].Name, oid) > 0 {
 			return m[i]
 		}
 	}
@@ -192,8 +192,12 @@ func answer(mib fakeMIB, req *gosnmp.SnmpPacket) []byte {
 			vars = append(vars, mib.next(v.Name))
 		}
 	case gosnmp.GetBulkRequest:
-		cur := make([]string, len(req.Variables))
-		for i, v := range req.Variables {
+		nonRep := min(int(req.NonRepeaters), len(req.Variables))
+		for _, v := range req.Variables[:nonRep] {
+			vars = append(vars, mib.next(v.Name))
+		}
+		cur := make([]string, len(req.Variables)-nonRep)
+		for i, v := range req.Variables[nonRep:] {
 			cur[i] = v.Name
 		}
 		for r := 0; r < int(req.MaxRepetitions); r++ {
@@ -224,6 +228,22 @@ func fakeTarget(f *fakeAgent) *Target {
 }
 
 type netAddrUDP = net.UDPAddr
+
+// compareOIDText orders two dotted OIDs as SNMP does.
+func compareOIDText(a, b string) int {
+	x, _ := appendDotted(nil, a)
+	y, _ := appendDotted(nil, b)
+	return slices.Compare(x, y)
+}
+
+// indexUnderText is indexUnder for dotted OIDs: "1.2" for prefix ".1.3.6"
+// and oid ".1.3.6.1.2".
+func indexUnderText(oid, prefix string) (string, bool) {
+	if len(oid) <= len(prefix)+1 || oid[:len(prefix)] != prefix || oid[len(prefix)] != '.' {
+		return "", false
+	}
+	return oid[len(prefix)+1:], true
+}
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
 

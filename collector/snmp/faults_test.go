@@ -3,6 +3,7 @@ package snmp
 import (
 	"context"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +87,8 @@ func TestPollFaults(t *testing.T) {
 		{
 			name: "flood is cut at max rows, rest of the poll kept",
 			mib: mibFunc{base: base, nextFn: func(oid string) (gosnmp.SnmpPDU, bool) {
-				if idx, ok := indexUnder(oid, oidIfDescr); ok || oid == oidIfDescr {
-					n, _ := parseIndex32(idx)
+				if idx, ok := indexUnderText(oid, oidIfDescr); ok || oid == oidIfDescr {
+					n, _ := strconv.Atoi(idx)
 					return str(oidIfDescr+"."+itoa(int(n)+1), "flood"), true
 				}
 				return gosnmp.SnmpPDU{}, false

@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/gosnmp/gosnmp"
@@ -53,12 +54,19 @@ func ifColumnOIDs() []string {
 type ifDecoder struct {
 	rows    []Interface
 	byIndex map[int32]int
+	// prev is the previous poll's interfaces (sorted by ifIndex) and
+	// prevOf, per row, the position of the same ifIndex there (-1: new):
+	// names that did not change reuse the previous poll's strings.
+	prev   []Interface
+	prevOf []int
 	// bad counts values of the wrong type or with an unparsable index.
 	bad int
 }
 
-func (d *ifDecoder) reset() {
+func (d *ifDecoder) reset(prev []Interface) {
 	d.rows = d.rows[:0]
+	d.prevOf = d.prevOf[:0]
+	d.prev = prev
 	if d.byIndex == nil {
 		d.byIndex = make(map[int32]int, 64)
 	}
@@ -67,8 +75,8 @@ func (d *ifDecoder) reset() {
 }
 
 // add decodes one varbind of column col with instance index.
-func (d *ifDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
-	ifIndex, ok := parseIndex32(index)
+func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
+	ifIndex, ok := index32(index)
 	if !ok {
 		d.bad++
 		return
@@ -78,15 +86,26 @@ func (d *ifDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
 		i = len(d.rows)
 		d.rows = append(d.rows, Interface{Index: ifIndex})
 		d.byIndex[ifIndex] = i
+		at, found := slices.BinarySearchFunc(d.prev, ifIndex, func(a Interface, x int32) int { return cmp.Compare(a.Index, x) })
+		if !found {
+			at = -1
+		}
+		d.prevOf = append(d.prevOf, at)
 	}
 	r := &d.rows[i]
+	var p *Interface
+	if at := d.prevOf[i]; at >= 0 {
+		p = &d.prev[at]
+	} else {
+		p = &Interface{}
+	}
 	switch col {
 	case ifColDescr:
-		r.Descr, ok = asText(v)
+		r.Descr, ok = textOf(v, p.Descr)
 	case ifColName:
-		r.Name, ok = asText(v)
+		r.Name, ok = textOf(v, p.Name)
 	case ifColAlias:
-		r.Alias, ok = asText(v)
+		r.Alias, ok = textOf(v, p.Alias)
 	case ifColAdminStatus:
 		var n int
 		n, ok = asInt(v)
@@ -116,8 +135,8 @@ func (d *ifDecoder) add(col int, index string, v *gosnmp.SnmpPDU) {
 // asCounter returns an unsigned value only when it has the SMI type the
 // MIB declares, so that a string or a Counter32 posing as Counter64 is
 // reported as malformed rather than silently mixed into totals.
-func asCounter(v *gosnmp.SnmpPDU, want gosnmp.Asn1BER) (uint64, bool) {
-	if v.Type != want {
+func asCounter(v *varbind, want gosnmp.Asn1BER) (uint64, bool) {
+	if v.typ != want {
 		return 0, false
 	}
 	return asUint(v)

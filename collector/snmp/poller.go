@@ -8,8 +8,6 @@ import (
 	"slices"
 	"sync/atomic"
 	"time"
-
-	"github.com/gosnmp/gosnmp"
 )
 
 // Options configures a Poller.
@@ -113,26 +111,6 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	if st.maxRep <= 0 || st.maxRep > t.MaxRepetitions {
 		st.maxRep = t.MaxRepetitions
 	}
-	sys, err := s.gs.Get(s.sysOIDs)
-	if err != nil {
-		err = wrapErr(err)
-		res.Reason = classify(err)
-		if isDecodePanic(err) {
-			p.decodePanics.Add(1)
-		}
-		res.Err = fmt.Errorf("device %s (%s): system group: %w", t.Device, t.Addr, err)
-		return
-	}
-	s.varbinds += len(sys.Variables)
-	if err := p.decodeSystem(sys.Variables, &res.System); err != nil {
-		res.Reason = classify(err)
-		res.Err = fmt.Errorf("device %s (%s): %w", t.Device, t.Addr, err)
-		return
-	}
-	rebooted := st.observeUptime(res.System.Uptime, res.Start)
-
-	halvedBefore := st.maxRep
-	// One walk for every table asked for: small tables share GetBulks.
 	s.walking = s.walking[:0]
 	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableLLDP, TableBGP} {
 		if t.Tables&flag == 0 {
@@ -142,15 +120,66 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		w.hint = &st.rowHint[slot]
 		s.walking = append(s.walking, w)
 	}
-	s.ifd.reset()
+	defer func() {
+		for _, w := range s.walking {
+			w.hint = nil // the session outlives this device's state
+		}
+	}()
+	s.ifd.reset(st.prevIfs)
 	s.lldpd.reset()
 	s.bgpd.reset()
+	halvedBefore := st.maxRep
+
+	// A device that answered its last poll gets the system group as
+	// non-repeaters of the first GetBulk: one request fewer. Otherwise (first
+	// poll, device that failed, no tables) a Get comes first, so that a
+	// silent device costs retries+1 small requests and nothing more.
 	var walkErr error
-	if len(s.walking) > 0 {
-		walkErr = p.walk(ctx, s, s.walking, t, st)
+	walked := false
+	if st.answered && len(s.walking) > 0 {
+		walkErr = p.walk(ctx, s, s.walking, t, st, &res.System)
+		switch {
+		case errors.Is(walkErr, errSystemRefused):
+			res.System = System{}
+			s.ifd.reset(st.prevIfs)
+			s.lldpd.reset()
+			s.bgpd.reset()
+		case errors.Is(walkErr, errSystem):
+			st.answered = false
+			res.Reason = classify(walkErr)
+			res.Err = fmt.Errorf("device %s (%s): %w", t.Device, t.Addr, walkErr)
+			return
+		default:
+			walked = true
+		}
 	}
+	if !walked {
+		sys, err := s.request(ctx, t, pduGet, 0, 0, s.sysOIDs, s.sysNames[:len(s.sysOIDs)])
+		if err != nil {
+			st.answered = false
+			res.Reason = classify(err)
+			if isDecodePanic(err) {
+				p.decodePanics.Add(1)
+			}
+			res.Err = fmt.Errorf("device %s (%s): system group: %w", t.Device, t.Addr, err)
+			return
+		}
+		s.varbinds += len(sys.vars)
+		if err := p.decodeSystem(sys.vars, &res.System, false, &st.prevSys); err != nil {
+			st.answered = false
+			res.Reason = classify(err)
+			res.Err = fmt.Errorf("device %s (%s): %w", t.Device, t.Addr, err)
+			return
+		}
+		if len(s.walking) > 0 {
+			walkErr = p.walk(ctx, s, s.walking, t, st, nil)
+		}
+	}
+	st.answered = true
+	st.prevSys = res.System
+	rebooted := st.observeUptime(res.System.Uptime, res.Start)
+
 	for _, w := range s.walking {
-		w.hint = nil // the session outlives this device's state
 		res.Problems = append(res.Problems, w.problems...)
 		if w.failed && len(w.problems) == 0 {
 			// The device stopped answering during an earlier table: this
@@ -164,6 +193,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
 			}
 			res.Interfaces = s.ifd.finish()
+			st.prevIfs = res.Interfaces
 			st.accumulate(res.Interfaces, rebooted, len(w.problems) == 0)
 		case "lldp":
 			if s.lldpd.bad > 0 {
@@ -176,7 +206,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					return ifs[i].Name
 				}
 				return ""
-			})
+			}, st.prevLLDP)
+			st.prevLLDP = res.LLDP
 		case "bgp":
 			if s.bgpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
@@ -198,14 +229,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 
 // decodeSystem runs decodeSystem under recover: the bytes came from the
 // network.
-func (p *Poller) decodeSystem(vars []gosnmp.SnmpPDU, sys *System) (err error) {
+func (p *Poller) decodeSystem(vars []varbind, sys *System, next bool, prev *System) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.decodePanics.Add(1)
 			err = fmt.Errorf("%w: system group: %v", errDecodePanic, r)
 		}
 	}()
-	bad, err := decodeSystem(vars, sys)
+	bad, err := decodeSystem(vars, sys, next, prev)
 	if err != nil {
 		if errors.Is(err, errNoSystem) {
 			return err

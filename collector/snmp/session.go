@@ -3,6 +3,8 @@ package snmp
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -23,22 +25,44 @@ type session struct {
 	requests int
 	varbinds int
 
-	sysOIDs  []string
-	ifCols   []string
-	lldpCols []string
-	bgpCols  []string
+	// The SNMPv2c exchange (exchange.go): community of the device being
+	// polled, last request id, ids of the current request's attempts,
+	// datagram buffers, the decoded answer and the arena its OIDs live in.
+	community string
+	reqID     uint32
+	ids       []uint32
+	tx, rx    []byte
+	resp      response
+	arena     []uint32
+	ends      []int
+	names     []string // OIDs as gosnmp takes them (v3)
+	// dec is gosnmp's decoder for v2c answers the lean codec refuses;
+	// gosnmpOnly makes it decode every answer (comparison tests).
+	dec        *gosnmp.GoSNMP
+	gosnmpOnly bool
+
+	sysOIDs  [][]uint32 // sysDescr.0 ... for a Get
+	sysCols  [][]uint32 // sysDescr ... for the non-repeaters of a GetBulk
+	sysNames []string   // sysOIDs, then sysCols, in dotted form (v3)
+	ifCols   [][]uint32
+	lldpCols [][]uint32
+	bgpCols  [][]uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
-	cols    []string
-	next    []string
-	tableOf []int
-	done    []bool
-	rows    []int
-	active  []int
-	oids    []string
-	tables  [tableSlots]tableWalk
-	walking []*tableWalk
+	cols [][]uint32
+	next [][]uint32
+	// nextName is next in dotted form when known (v3: the name gosnmp
+	// decoded), "" otherwise; oidNames goes with oids.
+	nextName []string
+	oidNames []string
+	tableOf  []int
+	done     []bool
+	rows     []int
+	active   []int
+	oids     [][]uint32
+	tables   [tableSlots]tableWalk
+	walking  []*tableWalk
 
 	ifd   ifDecoder
 	lldpd lldpDecoder
@@ -51,10 +75,19 @@ func newSession() (*session, error) {
 			UserName: "vigie-init", AuthenticationProtocol: gosnmp.SHA, AuthenticationPassphrase: "vigie-init",
 			PrivacyProtocol: gosnmp.AES, PrivacyPassphrase: "vigie-init",
 		},
-		sysOIDs:  []string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName},
-		ifCols:   ifColumnOIDs(),
-		lldpCols: lldpColumnOIDs(),
-		bgpCols:  bgpColumnOIDs(),
+		sysOIDs:  oids(oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName),
+		ifCols:   oids(ifColumnOIDs()...),
+		lldpCols: oids(lldpColumnOIDs()...),
+		bgpCols:  oids(bgpColumnOIDs()...),
+		rx:       make([]byte, 65536), // the largest UDP datagram
+		reqID:    rand.Uint32N(1 << 31),
+		dec:      &gosnmp.GoSNMP{Version: gosnmp.Version2c, Context: context.Background()},
+	}
+	for _, o := range s.sysOIDs {
+		s.sysCols = append(s.sysCols, o[:len(o)-1]) // without the instance .0
+	}
+	for _, o := range append(slices.Clone(s.sysOIDs), s.sysCols...) {
+		s.sysNames = append(s.sysNames, oidText(o))
 	}
 	s.tables[tableSlotInterfaces] = tableWalk{name: "interfaces", cols: s.ifCols, visit: s.ifd.add}
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
@@ -84,6 +117,15 @@ func newSession() (*session, error) {
 
 func (s *session) close() error { return s.conn.Close() }
 
+// oids parses OID constants.
+func oids(dotted ...string) [][]uint32 {
+	out := make([][]uint32, len(dotted))
+	for i, d := range dotted {
+		out[i] = mustOID(d)
+	}
+	return out
+}
+
 // begin points the session at t, loading st's v3 state.
 func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	s.requests, s.varbinds = 0, 0
@@ -94,8 +136,10 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	g.Retries = t.Retries
 	g.ExponentialTimeout = false
 	if t.Version != "3" {
+		// v2c does not go through gosnmp (exchange.go).
+		s.community = t.Community.Value()
 		g.Version = gosnmp.Version2c
-		g.Community = t.Community.Value()
+		g.Community = ""
 		g.SecurityParameters = nil
 		g.MsgFlags = 0
 		g.ContextEngineID = ""
@@ -141,7 +185,7 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 // end saves what the poll learnt about the device's engine.
 func (s *session) end(t *Target, st *DeviceState) {
 	if t.Version != "3" {
-		s.gs.Community = ""
+		s.community = ""
 		return
 	}
 	u := s.usm

@@ -188,3 +188,27 @@ func TestPollSnmpdV3WrongPassword(t *testing.T) {
 	}
 	_ = slog.Default()
 }
+
+// TestPollSnmpdMixedVersions: one session polls a v3 device (gosnmp, which
+// leaves deadlines on the socket) and then v2c devices (vigie's exchange)
+// and back; the deadlines of one poll must not leak into the next.
+func TestPollSnmpdMixedVersions(t *testing.T) {
+	a := snmpdtest.Start(t, snmpdtest.Options{})
+	p := newTestPoller(t, 1)
+	v3 := v3Target(a, a.AuthPassword)
+	v3.Timeout = 100 * time.Millisecond // gosnmp's deadline expires before the next poll
+	v2 := v2Target(a)
+	st3, st2 := NewDeviceState(), NewDeviceState()
+	for round := 0; round < 2; round++ {
+		for _, c := range []struct {
+			t  *Target
+			st *DeviceState
+		}{{v3, st3}, {v2, st2}} {
+			time.Sleep(150 * time.Millisecond)
+			res := p.Poll(context.Background(), c.t, c.st)
+			if res.Err != nil || len(res.Interfaces) == 0 {
+				t.Fatalf("round %d, %s (v%s): err %v, %d interfaces", round, c.t.Device, c.t.Version, res.Err, len(res.Interfaces))
+			}
+		}
+	}
+}

@@ -33,6 +33,17 @@ type DeviceState struct {
 	// encode, and both sides decode, 25 rows per column of the next tables.
 	rowHint [tableSlots]int
 
+	// answered says the last poll got the system group: the next one sends
+	// it as non-repeaters of its first GetBulk instead of a Get of its own.
+	answered bool
+
+	// The last poll's system group, interfaces and LLDP neighbours: the
+	// next poll reuses their strings when the device sends the same text
+	// (they are shared with that Poll, which the collector keeps anyway).
+	prevSys  System
+	prevIfs  []Interface
+	prevLLDP []LLDPNeighbor
+
 	havePrev   bool
 	prevUptime time.Duration
 	prevAt     time.Time
