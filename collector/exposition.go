@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
-	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/internal/textformat"
 )
 
 // The per-device families, in the order the text exposition writes them.
@@ -102,8 +100,7 @@ func newExposition() *exposition {
 		if f.counter {
 			typ = "counter"
 		}
-		help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(f.help)
-		e.headers[i] = fmt.Appendf(nil, "# HELP %s %s\n# TYPE %s %s\n", f.name, help, f.name, typ)
+		e.headers[i] = textformat.Header(f.name, f.help, typ)
 	}
 	e.scratch.New = func() any { return new([numFamilies][]byte) }
 	return e
@@ -118,7 +115,7 @@ func (s *deviceSeries) render(res *snmp.Poll, st *snmp.DeviceState, level Interf
 	s.walk(res, st, level, func(fam int, v float64, l *labelSet) {
 		b := append(bufs[fam], families[fam].name...)
 		b = append(b, l.textLabels()...)
-		b = appendValue(b, v)
+		b = textformat.AppendValue(b, v)
 		bufs[fam] = append(b, '\n')
 	})
 	total := 0
@@ -149,50 +146,12 @@ func (l *labelSet) textLabels() []byte {
 			}
 			b = append(b, l.names[i]...)
 			b = append(b, '=', '"')
-			b = appendEscaped(b, l.values[i])
+			b = textformat.AppendLabelValue(b, l.values[i])
 			b = append(b, '"')
 		}
 		l.text = append(b, '}', ' ')
 	}
 	return l.text
-}
-
-func appendEscaped(b []byte, v string) []byte {
-	if !utf8.ValidString(v) {
-		v = strings.ToValidUTF8(v, "\uFFFD")
-	}
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '"':
-			b = append(b, '\\', '"')
-		case '\n':
-			b = append(b, '\\', 'n')
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}
-
-// appendValue formats a sample value exactly as expfmt's text encoder does.
-func appendValue(b []byte, f float64) []byte {
-	switch {
-	case f == 1:
-		return append(b, '1')
-	case f == 0:
-		return append(b, '0')
-	case f == -1:
-		return append(b, '-', '1')
-	case math.IsNaN(f):
-		return append(b, "NaN"...)
-	case math.IsInf(f, +1):
-		return append(b, "+Inf"...)
-	case math.IsInf(f, -1):
-		return append(b, "-Inf"...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
 
 // deviceGuard stands in the registry for the per-device families once they

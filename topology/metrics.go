@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-rie/vigie/internal/textformat"
 )
 
 // The analysis families: one series per site (14,000 on the full RIE) or
@@ -68,7 +70,7 @@ type family struct {
 
 func newFamily(name, help string, labels ...string) *family {
 	f := &family{name: name, labels: labels, desc: prometheus.NewDesc(name, help, labels, nil),
-		header: []byte("# HELP " + name + " " + escapeHelp(help) + "\n# TYPE " + name + " gauge\n")}
+		header: textformat.Header(name, help, "gauge")}
 	for i := range labels {
 		f.order = append(f.order, i)
 	}
@@ -331,7 +333,7 @@ func (tw *textWriter) series(f *family, value int, labelValues ...string) {
 			}
 			b = append(b, f.labels[i]...)
 			b = append(b, '=', '"')
-			b = appendEscaped(b, labelValues[i])
+			b = textformat.AppendLabelValue(b, labelValues[i])
 			b = append(b, '"')
 		}
 		b = append(b, '}')
@@ -356,28 +358,4 @@ func (tw *textWriter) flush() error {
 	}
 	tw.buf = tw.buf[:0]
 	return tw.err
-}
-
-// appendEscaped appends a label value escaped as the text format wants:
-// backslash, double quote and line feed.
-func appendEscaped(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '"':
-			b = append(b, '\\', '"')
-		case '\n':
-			b = append(b, '\\', 'n')
-		default:
-			b = append(b, c)
-		}
-	}
-	return b
-}
-
-// escapeHelp escapes a HELP text as the text format wants: backslash and
-// line feed.
-func escapeHelp(s string) string {
-	return strings.NewReplacer("\\", "\\\\", "\n", "\\n").Replace(s)
 }
