@@ -12,7 +12,7 @@ import (
 // TestDemoBGP runs a demo with its simulated BGP speakers and checks, on
 // vigie's own /metrics registry, what the BGP panels and alerts read.
 func TestDemoBGP(t *testing.T) {
-	d := startDemo(t, DemoOptions{Sites: 120, Seed: 7, Interval: time.Second, BGP: true})
+	d, _ := startDemo(t, DemoOptions{Sites: 120, Seed: 7, Interval: time.Second, BGP: true})
 	if d.BGP == nil || len(d.Inventory.BGP.Peers) == 0 {
 		t.Fatal("a demo with BGP has no simulated speakers or no bgp: peers")
 	}

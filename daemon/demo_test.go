@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +19,9 @@ import (
 	"github.com/vigie-rie/vigie/topology"
 )
 
-// startDemo runs a demo until the test ends.
-func startDemo(t *testing.T, opts DemoOptions) *Demo {
+// startDemo runs a demo until stop is called or the test ends. stop is
+// idempotent and waits (30 s at most) for Run to return.
+func startDemo(t *testing.T, opts DemoOptions) (d *Demo, stop func()) {
 	t.Helper()
 	d, err := NewDemo(opts)
 	if err != nil {
@@ -28,18 +30,22 @@ func startDemo(t *testing.T, opts DemoOptions) *Demo {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("demo Run: %v", err)
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("demo Run: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("demo did not stop within 30 s of cancel")
 			}
-		case <-time.After(30 * time.Second):
-			t.Error("demo did not stop within 30 s of cancel")
-		}
-	})
-	return d
+		})
+	}
+	t.Cleanup(stop)
+	return d, stop
 }
 
 // gauge returns the value of the metric name whose labels include want, as
@@ -100,7 +106,7 @@ func site(d *Demo, id string) *topology.SiteResult {
 
 func TestDemoEndToEnd(t *testing.T) {
 	const interval = time.Second
-	d := startDemo(t, DemoOptions{Sites: 120, Seed: 7, Interval: interval})
+	d, _ := startDemo(t, DemoOptions{Sites: 120, Seed: 7, Interval: interval})
 	inv := d.Inventory
 	n := float64(len(inv.Devices))
 

@@ -88,31 +88,8 @@ func TestFullDiskChild(t *testing.T) {
 	defer func() { _ = syscall.Unmount(dir, 0) }()
 	db := filepath.Join(dir, "vigie.db")
 	var logs lockedBuffer
-	d, err := NewDemo(DemoOptions{Sites: 40, Seed: 9, Interval: time.Second,
+	d, stop := startDemo(t, DemoOptions{Sites: 40, Seed: 9, Interval: time.Second,
 		Daemon: Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("the demo did not stop within 30 s")
-		}
-	}
-	defer stop()
 	metric := func(name string, labels map[string]string) float64 {
 		v, _ := gauge(t, d, name, labels)
 		return v

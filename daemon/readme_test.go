@@ -27,7 +27,7 @@ const (
 // TestREADMEMetrics keeps the README's metric table true: every vigie_
 // family a running demo exports is listed there, with its type.
 func TestREADMEMetrics(t *testing.T) {
-	d := startDemo(t, DemoOptions{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
+	d, _ := startDemo(t, DemoOptions{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
 		Daemon: Options{DB: filepath.Join(t.TempDir(), "vigie.db")}})
 	eventually(t, 30*time.Second, "every device polled once", func() bool {
 		v, _ := gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})

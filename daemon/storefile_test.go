@@ -23,31 +23,8 @@ func TestStoreDeletedWhileRunning(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "vigie.db")
 	var logs lockedBuffer
-	d, err := NewDemo(DemoOptions{Sites: 30, Seed: 4, Interval: time.Second,
+	d, stop := startDemo(t, DemoOptions{Sites: 30, Seed: 4, Interval: time.Second,
 		Daemon: Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	running := true
-	stop := func() {
-		if !running {
-			return
-		}
-		running = false
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("the demo did not stop within 30 s")
-		}
-	}
-	defer stop()
 	metric := func(name string) float64 { v, _ := gauge(t, d, name, nil); return v }
 	eventually(t, 30*time.Second, "every device polled and committed", func() bool {
 		v, _ := gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
@@ -77,7 +54,9 @@ func TestStoreDeletedWhileRunning(t *testing.T) {
 	eventually(t, 30*time.Second, "the link down seen", func() bool {
 		return strings.Contains(eventsText(d), link)
 	})
-	if err := d.Daemon.Topology().Sync(ctx); err != nil {
+	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer scancel()
+	if err := d.Daemon.Topology().Sync(sctx); err != nil {
 		t.Fatal(err)
 	}
 	stop()
