@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/vigie-rie/vigie/internal/ber"
 )
 
 // request sends one Get (pdu pduGet) or GetBulk (pduGetBulk) of oids and
@@ -203,7 +205,7 @@ func (s *session) fromGosnmp(pkt *gosnmp.SnmpPacket) (*response, error) {
 				}
 			case gosnmp.ObjectIdentifier:
 				if o, ok := appendDotted(nil, x); ok {
-					v.val = appendOIDContent(nil, o)
+					v.val = ber.AppendOIDContent(nil, o)
 				}
 			default:
 				v.val = []byte(x)

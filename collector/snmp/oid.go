@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/vigie-rie/vigie/internal/ber"
 )
 
 // mustOID parses a dotted OID constant (".1.3.6...") at start-up.
@@ -179,7 +181,7 @@ func asOIDText(v *varbind, prev string) (string, bool) {
 		return "", false
 	}
 	var arcs [32]uint32
-	o, err := appendOIDArcs(arcs[:0], v.val)
+	o, err := ber.AppendOIDArcs(arcs[:0], v.val)
 	if err != nil {
 		return "", false
 	}

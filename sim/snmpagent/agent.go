@@ -26,6 +26,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vigie-rie/vigie/internal/ber"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -228,8 +229,8 @@ type worker struct {
 	in     []byte
 	oob    []byte
 	outOOB []byte
-	enc    encoder
-	scoped encoder
+	enc    ber.Encoder
+	scoped ber.Encoder
 	plain  []byte
 	req    request
 	view   view
@@ -241,7 +242,7 @@ type worker struct {
 	digest [64]byte
 	iv, ks [16]byte
 	// The Response-PDU being encoded.
-	e        *encoder
+	e        *ber.Encoder
 	budget   int
 	pduStart int
 	reqID    int32
@@ -277,8 +278,8 @@ func (a *Agent) newWorker(c *net.UDPConn, id uint64) *worker {
 		in:     make([]byte, 65536),
 		oob:    make([]byte, 128),
 		outOOB: make([]byte, unix.CmsgSpace(unix.SizeofInet4Pktinfo)),
-		enc:    encoder{b: make([]byte, 0, 65536)},
-		scoped: encoder{b: make([]byte, 0, 65536)},
+		enc:    ber.Encoder{B: make([]byte, 0, 65536)},
+		scoped: ber.Encoder{B: make([]byte, 0, 65536)},
 		plain:  make([]byte, 65536),
 		arena:  make([]uint32, 0, 4096),
 		buf:    make([]uint32, 0, 64),
@@ -395,17 +396,17 @@ func (w *worker) answer(d *device, st *state, pkt []byte) ([]byte, bool) {
 			return nil, false
 		}
 		e := &w.enc
-		e.b = e.b[:0]
-		m := e.open(tagSequence)
-		e.int(tagInteger, versionV2c)
-		e.bytes(tagOctetString, r.community)
-		budget := a.opts.MaxMessageSize - len(e.b) - 8
+		e.B = e.B[:0]
+		m := e.Open(tagSequence)
+		e.Int(tagInteger, versionV2c)
+		e.Bytes(tagOctetString, r.community)
+		budget := a.opts.MaxMessageSize - len(e.B) - 8
 		if !w.respond(&r.pdu, e, budget) {
 			return nil, false
 		}
-		e.close(m)
+		e.Close(m)
 		a.stats.served(statV2c, r.pdu.typ)
-		return e.b, true
+		return e.B, true
 	default:
 		return w.answerV3(d, st, pkt, now)
 	}
@@ -413,13 +414,13 @@ func (w *worker) answer(d *device, st *state, pkt []byte) ([]byte, bool) {
 
 // respond appends the Response-PDU answering p, keeping it under budget
 // bytes. It reports false when the request cannot be answered at all.
-func (w *worker) respond(p *pdu, e *encoder, budget int) bool {
+func (w *worker) respond(p *pdu, e *ber.Encoder, budget int) bool {
 	a := w.a
 	if !w.decodeOIDs(p.varbinds) {
 		a.stats.drop(dropMalformed)
 		return false
 	}
-	w.e, w.budget, w.pduStart = e, budget, len(e.b)
+	w.e, w.budget, w.pduStart = e, budget, len(e.B)
 	w.reqID = p.reqID
 	if w.view.st.faults.Malformed == MalformRequestID {
 		w.reqID++
@@ -457,8 +458,8 @@ func (w *worker) respond(p *pdu, e *encoder, budget int) bool {
 	if tooBig {
 		s, vl = w.head(errTooBig, 0)
 	}
-	e.close(vl)
-	e.close(s)
+	e.Close(vl)
+	e.Close(s)
 	return true
 }
 
@@ -472,7 +473,7 @@ func (w *worker) decodeOIDs(list []byte) bool {
 			return false
 		}
 		start := len(w.arena)
-		arcs, err := parseOID(c, w.arena[start:])
+		arcs, err := ber.AppendOIDArcs(w.arena[start:], c)
 		if err != nil {
 			return false
 		}
@@ -491,24 +492,24 @@ func (w *worker) decodeOIDs(list []byte) bool {
 // varbind list.
 func (w *worker) head(status, index int64) (pduStart, listStart int) {
 	e := w.e
-	e.b = e.b[:w.pduStart]
-	s := e.open(pduResponse)
-	e.int(tagInteger, int64(w.reqID))
-	e.int(tagInteger, status)
-	e.int(tagInteger, index)
-	return s, e.open(tagSequence)
+	e.B = e.B[:w.pduStart]
+	s := e.Open(pduResponse)
+	e.Int(tagInteger, int64(w.reqID))
+	e.Int(tagInteger, status)
+	e.Int(tagInteger, index)
+	return s, e.Open(tagSequence)
 }
 
 // put appends one varbind (oid, w.val) unless it would break the budget.
 func (w *worker) put(oid []uint32) bool {
 	e := w.e
-	mark := len(e.b)
-	vb := e.open(tagSequence)
-	e.oid(oid)
-	e.value(&w.val)
-	e.close(vb)
-	if len(e.b)-w.pduStart > w.budget {
-		e.b = e.b[:mark]
+	mark := len(e.B)
+	vb := e.Open(tagSequence)
+	e.OID(oid)
+	appendValue(e, &w.val)
+	e.Close(vb)
+	if len(e.B)-w.pduStart > w.budget {
+		e.B = e.B[:mark]
 		return false
 	}
 	return true

@@ -3,7 +3,11 @@ package snmpagent
 // This file decodes SNMP requests (v2c and v3 USM) into a request value
 // whose byte fields are slices of the received datagram.
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/vigie-rie/vigie/internal/ber"
+)
 
 // SNMP message versions on the wire.
 const (
@@ -65,7 +69,7 @@ type pdu struct {
 // PDU is left in r.encrypted for the USM to decrypt.
 func decodeMessage(msg []byte, r *request) error {
 	*r = request{}
-	body, _, err := expect(msg, tagSequence)
+	body, _, err := ber.Expect(msg, tagSequence)
 	if err != nil {
 		return err
 	}
@@ -74,7 +78,7 @@ func decodeMessage(msg []byte, r *request) error {
 	}
 	switch r.version {
 	case versionV2c:
-		if r.community, body, err = expect(body, tagOctetString); err != nil {
+		if r.community, body, err = ber.Expect(body, tagOctetString); err != nil {
 			return err
 		}
 		return decodePDU(body, &r.pdu)
@@ -86,7 +90,7 @@ func decodeMessage(msg []byte, r *request) error {
 }
 
 func decodeV3(msg, body []byte, r *request) error {
-	global, body, err := expect(body, tagSequence)
+	global, body, err := ber.Expect(body, tagSequence)
 	if err != nil {
 		return err
 	}
@@ -96,12 +100,12 @@ func decodeV3(msg, body []byte, r *request) error {
 	if r.maxSize, global, err = readInt(global); err != nil {
 		return err
 	}
-	flags, global, err := expect(global, tagOctetString)
+	flags, global, err := ber.Expect(global, tagOctetString)
 	if err != nil {
 		return err
 	}
 	if len(flags) != 1 {
-		return errTag
+		return ber.ErrTag
 	}
 	r.flags = flags[0]
 	model, _, err := readInt(global)
@@ -111,15 +115,15 @@ func decodeV3(msg, body []byte, r *request) error {
 	if model != 3 {
 		return errSecModel
 	}
-	sp, body, err := expect(body, tagOctetString)
+	sp, body, err := ber.Expect(body, tagOctetString)
 	if err != nil {
 		return err
 	}
-	usm, _, err := expect(sp, tagSequence)
+	usm, _, err := ber.Expect(sp, tagSequence)
 	if err != nil {
 		return err
 	}
-	if r.engineID, usm, err = expect(usm, tagOctetString); err != nil {
+	if r.engineID, usm, err = ber.Expect(usm, tagOctetString); err != nil {
 		return err
 	}
 	if r.boots, usm, err = readInt(usm); err != nil {
@@ -128,18 +132,18 @@ func decodeV3(msg, body []byte, r *request) error {
 	if r.time, usm, err = readInt(usm); err != nil {
 		return err
 	}
-	if r.user, usm, err = expect(usm, tagOctetString); err != nil {
+	if r.user, usm, err = ber.Expect(usm, tagOctetString); err != nil {
 		return err
 	}
-	if r.authParams, usm, err = expect(usm, tagOctetString); err != nil {
+	if r.authParams, usm, err = ber.Expect(usm, tagOctetString); err != nil {
 		return err
 	}
 	r.authOff = cap(msg) - cap(r.authParams)
-	if r.privParams, _, err = expect(usm, tagOctetString); err != nil {
+	if r.privParams, _, err = ber.Expect(usm, tagOctetString); err != nil {
 		return err
 	}
 	if r.flags&flagPriv != 0 {
-		r.encrypted, _, err = expect(body, tagOctetString)
+		r.encrypted, _, err = ber.Expect(body, tagOctetString)
 		return err
 	}
 	return decodeScoped(body, r)
@@ -147,21 +151,21 @@ func decodeV3(msg, body []byte, r *request) error {
 
 // decodeScoped decodes a plaintext ScopedPDU.
 func decodeScoped(b []byte, r *request) error {
-	sc, _, err := expect(b, tagSequence)
+	sc, _, err := ber.Expect(b, tagSequence)
 	if err != nil {
 		return err
 	}
-	if r.ctxEngineID, sc, err = expect(sc, tagOctetString); err != nil {
+	if r.ctxEngineID, sc, err = ber.Expect(sc, tagOctetString); err != nil {
 		return err
 	}
-	if r.ctxName, sc, err = expect(sc, tagOctetString); err != nil {
+	if r.ctxName, sc, err = ber.Expect(sc, tagOctetString); err != nil {
 		return err
 	}
 	return decodePDU(sc, &r.pdu)
 }
 
 func decodePDU(b []byte, p *pdu) error {
-	tag, c, _, err := readTLV(b)
+	tag, c, _, err := ber.ReadTLV(b)
 	if err != nil {
 		return err
 	}
@@ -180,22 +184,22 @@ func decodePDU(b []byte, p *pdu) error {
 	if p.errIndex, c, err = readInt(c); err != nil {
 		return err
 	}
-	p.varbinds, _, err = expect(c, tagSequence)
+	p.varbinds, _, err = ber.Expect(c, tagSequence)
 	return err
 }
 
 // nextVarbind splits the first varbind off an encoded list, returning its
 // OID content; the value is skipped (requests carry NULLs).
 func nextVarbind(list []byte) (oid, rest []byte, err error) {
-	vb, rest, err := expect(list, tagSequence)
+	vb, rest, err := ber.Expect(list, tagSequence)
 	if err != nil {
 		return nil, nil, err
 	}
-	oid, val, err := expect(vb, tagOID)
+	oid, val, err := ber.Expect(vb, tagOID)
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, _, _, err = readTLV(val); err != nil {
+	if _, _, _, err = ber.ReadTLV(val); err != nil {
 		return nil, nil, err
 	}
 	return oid, rest, nil

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/vigie-rie/vigie/internal/ber"
 )
 
 // value is one varbind value about to be encoded.
@@ -436,22 +438,22 @@ func newMIB(f *fleet) *mib {
 	return m
 }
 
-// encodeValue appends a value.
-func (e *encoder) value(v *value) {
+// appendValue appends a value.
+func appendValue(e *ber.Encoder, v *value) {
 	switch v.tag {
 	case tagInteger:
-		e.int(tagInteger, v.i)
+		e.Int(tagInteger, v.i)
 	case tagOctetString, tagIPAddress:
 		if v.b != nil {
-			e.bytes(v.tag, v.b)
+			e.Bytes(v.tag, v.b)
 		} else {
-			e.string(v.tag, v.s)
+			e.String(v.tag, v.s)
 		}
 	case tagOID:
-		e.oid(v.oid)
+		e.OID(v.oid)
 	case tagCounter32, tagGauge32, tagTimeTicks, tagCounter64:
-		e.uint(v.tag, v.u)
+		e.Uint(v.tag, v.u)
 	default:
-		e.null(v.tag)
+		e.Null(v.tag)
 	}
 }

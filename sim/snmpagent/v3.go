@@ -114,90 +114,90 @@ func (w *worker) encodeV3(d *device, st *state, etime int32, flags byte, u *user
 	a := w.a
 	r := &w.req
 	e := &w.enc
-	e.b = e.b[:0]
-	m := e.open(tagSequence)
-	e.int(tagInteger, versionV3)
-	g := e.open(tagSequence)
-	e.int(tagInteger, int64(r.msgID))
-	e.int(tagInteger, 65507)
-	e.b = append(e.b, tagOctetString, 1, flags)
-	e.int(tagInteger, 3)
-	e.close(g)
-	sp := e.open(tagOctetString)
-	us := e.open(tagSequence)
-	e.bytes(tagOctetString, d.engineID)
-	e.int(tagInteger, int64(st.boots))
-	e.int(tagInteger, int64(etime))
-	e.bytes(tagOctetString, r.user)
+	e.B = e.B[:0]
+	m := e.Open(tagSequence)
+	e.Int(tagInteger, versionV3)
+	g := e.Open(tagSequence)
+	e.Int(tagInteger, int64(r.msgID))
+	e.Int(tagInteger, 65507)
+	e.B = append(e.B, tagOctetString, 1, flags)
+	e.Int(tagInteger, 3)
+	e.Close(g)
+	sp := e.Open(tagOctetString)
+	us := e.Open(tagSequence)
+	e.Bytes(tagOctetString, d.engineID)
+	e.Int(tagInteger, int64(st.boots))
+	e.Int(tagInteger, int64(etime))
+	e.Bytes(tagOctetString, r.user)
 	authPos := -1
 	if flags&flagAuth != 0 {
-		e.b = append(e.b, tagOctetString, byte(u.proto.trunc))
-		authPos = len(e.b)
-		e.b = append(e.b, zeroDigest[:u.proto.trunc]...)
+		e.B = append(e.B, tagOctetString, byte(u.proto.trunc))
+		authPos = len(e.B)
+		e.B = append(e.B, zeroDigest[:u.proto.trunc]...)
 	} else {
-		e.b = append(e.b, tagOctetString, 0)
+		e.B = append(e.B, tagOctetString, 0)
 	}
 	var salt [8]byte
 	if flags&flagPriv != 0 {
 		w.salt++
 		binary.BigEndian.PutUint64(salt[:], w.salt)
-		e.bytes(tagOctetString, salt[:])
+		e.Bytes(tagOctetString, salt[:])
 	} else {
-		e.b = append(e.b, tagOctetString, 0)
+		e.B = append(e.B, tagOctetString, 0)
 	}
-	shrink := e.close(us)
-	shrink += e.close(sp)
+	shrink := e.Close(us)
+	shrink += e.Close(sp)
 
 	t := e
 	if flags&flagPriv != 0 {
 		t = &w.scoped
-		t.b = t.b[:0]
+		t.B = t.B[:0]
 	}
-	sc := t.open(tagSequence)
-	t.bytes(tagOctetString, d.engineID)
+	sc := t.Open(tagSequence)
+	t.Bytes(tagOctetString, d.engineID)
 	if stat >= 0 {
-		t.b = append(t.b, tagOctetString, 0)
-		s := t.open(pduReport)
-		t.int(tagInteger, int64(r.pdu.reqID))
-		t.int(tagInteger, 0)
-		t.int(tagInteger, 0)
-		vl := t.open(tagSequence)
-		vb := t.open(tagSequence)
+		t.B = append(t.B, tagOctetString, 0)
+		s := t.Open(pduReport)
+		t.Int(tagInteger, int64(r.pdu.reqID))
+		t.Int(tagInteger, 0)
+		t.Int(tagInteger, 0)
+		vl := t.Open(tagSequence)
+		vb := t.Open(tagSequence)
 		w.buf = append(append(w.buf[:0], oidUSMStats...), uint32(stat), 0)
-		t.oid(w.buf)
-		t.uint(tagCounter32, uint64(a.usmStats[stat].Load()))
-		t.close(vb)
-		t.close(vl)
-		t.close(s)
+		t.OID(w.buf)
+		t.Uint(tagCounter32, uint64(a.usmStats[stat].Load()))
+		t.Close(vb)
+		t.Close(vl)
+		t.Close(s)
 	} else {
-		t.bytes(tagOctetString, r.ctxName)
+		t.Bytes(tagOctetString, r.ctxName)
 		maxSize := a.opts.MaxMessageSize
 		if r.maxSize > 0 && int(r.maxSize) < maxSize {
 			maxSize = max(int(r.maxSize), 484)
 		}
-		overhead := len(e.b)
+		overhead := len(e.B)
 		if t != e {
-			overhead += len(t.b) + 4
+			overhead += len(t.B) + 4
 		}
 		if !w.respond(&r.pdu, t, maxSize-overhead-8) {
 			return nil, false
 		}
 	}
-	t.close(sc)
+	t.Close(sc)
 	if t != e {
 		cfbIV(&w.iv, st.boots, etime, salt[:])
-		e.b = append(e.b, tagOctetString)
-		e.length(len(t.b))
-		off := len(e.b)
-		e.b = append(e.b, t.b...)
-		cfb128(k.priv, &w.iv, &w.ks, e.b[off:], e.b[off:], false)
+		e.B = append(e.B, tagOctetString)
+		e.Length(len(t.B))
+		off := len(e.B)
+		e.B = append(e.B, t.B...)
+		cfb128(k.priv, &w.iv, &w.ks, e.B[off:], e.B[off:], false)
 	}
-	shrink += e.close(m)
+	shrink += e.Close(m)
 	if authPos >= 0 {
 		p := authPos - shrink
 		w.hashFor(u.proto)
-		mac := k.digest(w.hashes[u.proto.id], u.proto.trunc, e.b, w.digest[:])
-		copy(e.b[p:p+u.proto.trunc], mac)
+		mac := k.digest(w.hashes[u.proto.id], u.proto.trunc, e.B, w.digest[:])
+		copy(e.B[p:p+u.proto.trunc], mac)
 	}
-	return e.b, true
+	return e.B, true
 }
