@@ -231,8 +231,13 @@ func TestSimV3NotInTimeWindow(t *testing.T) {
 	if st.Reboots() != 1 {
 		t.Errorf("reboots seen %d, want 1", st.Reboots())
 	}
-	// And it stays in sync.
+	// And it stays in sync: the new boots and time are kept in the
+	// device's state, so the next poll gets no report.
+	synced := a.Stats().Reports["not_in_time_windows"]
 	pollOK(t, p, d.tg, st)
+	if got := a.Stats().Reports["not_in_time_windows"]; got != synced {
+		t.Errorf("%d more notInTimeWindow reports on the poll after the re-sync: the new engine boots and time were not kept", got-synced)
+	}
 }
 
 // TestDecoderPanicRecovered forces a panic in the LLDP decoder of a
