@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -207,22 +206,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// The daemon, at debug level, behind basic auth.
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "run", "--config", config, "--db", filepath.Join(dir, "vigie.db"),
-		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--web.config.file", webConfig, "--log.level", "debug")
-	cmd.Env, cmd.Dir = env, dir
 	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	vigie := startVigie(t, bin, dir, env, &stdout, &stderr, stderr.String,
+		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--web.config.file", webConfig, "--log.level", "debug")
 	get := func(method, path, body string, auth bool) (int, []byte) {
 		t.Helper()
 		req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
@@ -241,32 +228,18 @@ func TestSecretsNeverLeak(t *testing.T) {
 		outs = append(outs, output{fmt.Sprintf("%s %s (%d)", method, path, resp.StatusCode), b})
 		return resp.StatusCode, b
 	}
-	waitFor := func(within time.Duration, what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(within)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("not within %s: %s\nstderr:\n%s", within, what, stderr.String())
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("vigie run exited (%v) while waiting for %s\nstderr:\n%s", err, what, stderr.String())
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}
 	// Two full rounds of polls, the wrong key refused and logged, the BGP
 	// session with its MD5 key attempted.
-	waitFor(60*time.Second, "two poll rounds of every device with the right keys", func() bool {
+	vigie.waitFor(60*time.Second, "two poll rounds of every device with the right keys", func() bool {
 		code, b := get("GET", "/metrics", "", true)
 		return code == 200 && sumMetric(string(b), `vigie_collector_polls_total{result="success"`) >= float64(2*(devices-1))
 	})
-	waitFor(60*time.Second, "the wrong key's error logged for "+wrongDevice, func() bool {
+	vigie.waitFor(60*time.Second, "the wrong key's error logged for "+wrongDevice, func() bool {
 		return strings.Contains(stderr.String(), "device="+wrongDevice+" role=collection address=")
 	})
 	// GoBGP retries every ConnectRetry (30 s); the monitor hints at the key
 	// after the second failed attempt.
-	waitFor(100*time.Second, "the BGP session with its MD5 key attempted and reported", func() bool {
+	vigie.waitFor(100*time.Second, "the BGP session with its MD5 key attempted and reported", func() bool {
 		return strings.Contains(stderr.String(), "reason=md5_suspect")
 	})
 	if code, _ := get("GET", "/metrics", "", false); code != http.StatusUnauthorized {
@@ -294,16 +267,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Errorf("GET /api/v1/topology = %d and lacks %s: the API answers are not what the grep should see", code, wrongDevice)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("vigie run after SIGTERM: %v\nstderr:\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("vigie run did not exit within 30 s of SIGTERM")
+	if _, err := vigie.stop(30 * time.Second); err != nil {
+		t.Errorf("vigie run after SIGTERM: %v\nstderr:\n%s", err, stderr.String())
 	}
 	outs = append(outs, output{"vigie run (stdout)", []byte(stdout.String())}, output{"vigie run (stderr)", []byte(stderr.String())})
 	db, err := os.ReadFile(filepath.Join(dir, "vigie.db"))

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,22 +71,11 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	cmd := exec.Command(bin, "run", "--config", config, "--db", db, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
-	cmd.Env = append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
+	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
 		sim.EnvCommunity+"="+sim.DefaultCommunity)
 	var stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}()
+	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
+		"run", "--config", config, "--db", db, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
 	getJSON := func(path string, v any) bool {
 		resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(base + path)
 		if err != nil {
@@ -97,22 +84,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		defer resp.Body.Close()
 		return resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(v) == nil
 	}
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("not within 60 s: %s\nlogs:\n%s", what, stderr.String())
-			}
-			select {
-			case err := <-exited:
-				t.Fatalf("vigie run exited (%v) while waiting for %s\nlogs:\n%s", err, what, stderr.String())
-			case <-time.After(200 * time.Millisecond):
-			}
-		}
-	}
 	var view topology.TopologyView
-	waitFor("every device polled", func() bool {
+	vigie.waitFor(60*time.Second, "every device polled", func() bool {
 		if !getJSON("/api/v1/topology", &view) {
 			return false
 		}
@@ -137,7 +110,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if err := agent.SetLink(down.A.Device, down.A.Interface, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor("link "+down.ID+" seen down", func() bool {
+	vigie.waitFor(60*time.Second, "link "+down.ID+" seen down", func() bool {
 		if !getJSON("/api/v1/topology", &view) {
 			return false
 		}
@@ -153,20 +126,11 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		t.Fatal("no events served before the signal")
 	}
 
-	start := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	took, err := vigie.stop(stopBound)
+	if err != nil {
+		t.Fatalf("vigie run exited with %v after SIGTERM, want status 0\nlogs:\n%s", err, stderr.String())
 	}
-	select {
-	case err := <-exited:
-		took := time.Since(start)
-		if err != nil {
-			t.Fatalf("vigie run exited with %v after SIGTERM, want status 0\nlogs:\n%s", err, stderr.String())
-		}
-		t.Logf("vigie run exited 0 %v after SIGTERM (bound %v), %d devices", took.Round(time.Millisecond), stopBound, len(inv.Devices))
-	case <-time.After(stopBound):
-		t.Fatalf("vigie run still running %v after SIGTERM\nlogs:\n%s", stopBound, stderr.String())
-	}
+	t.Logf("vigie run exited 0 %v after SIGTERM (bound %v), %d devices", took.Round(time.Millisecond), stopBound, len(inv.Devices))
 	logs := stderr.String()
 	if !strings.Contains(logs, "vigie stopped") {
 		t.Errorf("no \"vigie stopped\" line: the daemon did not go through its shutdown\n%s", logs)

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"io"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// vigieProc is a `vigie run` child process of a test, killed when the test
+// ends if it is still running.
+type vigieProc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	exited chan error
+	logs   func() string // what to show when a wait fails
+}
+
+// startVigie starts bin with args (and env, dir when set); stdout and
+// stderr receive its output, logs says what of it to show on failure.
+func startVigie(t *testing.T, bin, dir string, env []string, stdout, stderr io.Writer, logs func() string, args ...string) *vigieProc {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env, cmd.Dir = env, dir
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &vigieProc{t: t, cmd: cmd, exited: make(chan error, 1), logs: logs}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// waitFor polls cond every 200 ms until it holds; it fails the test if
+// within passes first or if vigie exits meanwhile.
+func (p *vigieProc) waitFor(within time.Duration, what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("not within %s: %s\nlogs:\n%s", within, what, p.logs())
+		}
+		select {
+		case err := <-p.exited:
+			p.t.Fatalf("vigie run exited (%v) while waiting for %s\nlogs:\n%s", err, what, p.logs())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGTERM and returns how vigie exited and how long it took, or
+// fails the test if it is still running after bound.
+func (p *vigieProc) stop(bound time.Duration) (time.Duration, error) {
+	p.t.Helper()
+	start := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		p.t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		return time.Since(start), err
+	case <-time.After(bound):
+		p.t.Fatalf("vigie run still running %v after SIGTERM\nlogs:\n%s", bound, p.logs())
+		return bound, nil
+	}
+}
