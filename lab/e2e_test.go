@@ -200,6 +200,21 @@ func TestInternetCutEndToEnd(t *testing.T) {
 		return len(why) == 0, strings.Join(why, "; ")
 	})
 	done()
+	// BGP's own word, per PFAI: its default route is gone from what the
+	// route reflectors send vigie. The series must say 0, not be missing
+	// (value is -1 then). FRR sends vigie no End-of-RIB, so vigie trusts an
+	// absence only once its sessions are past their settle time (60 s from
+	// their start): hence a bound of its own.
+	eventually(t, 90*time.Second, "both PFAI judged without a default route", func() (bool, string) {
+		m := v.metrics()
+		var why []string
+		for _, pfai := range e2ePFAI {
+			if got := m.value("vigie_bgp_pfai_default_route_present", "pfai", pfai.device); got != 0 {
+				why = append(why, fmt.Sprintf("vigie_bgp_pfai_default_route_present{pfai=%q} = %v, want 0", pfai.device, got))
+			}
+		}
+		return len(why) == 0, strings.Join(why, "; ")
+	})
 	if d := v.degradedSites(); !slices.Equal(d, predicted.Degraded) {
 		t.Errorf("after the internet cut vigie shows %v degraded, the what-if predicted %v", d, predicted.Degraded)
 	}
