@@ -11,11 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/store"
 )
@@ -87,7 +87,7 @@ func TestFullDiskChild(t *testing.T) {
 	}
 	defer func() { _ = syscall.Unmount(dir, 0) }()
 	db := filepath.Join(dir, "vigie.db")
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	d, stop := startDemo(t, DemoOptions{Sites: 40, Seed: 9, Interval: time.Second,
 		Daemon: Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
 	metric := func(name string, labels map[string]string) float64 {
@@ -226,17 +226,3 @@ func histogramCount(t *testing.T, d *Demo, name string) uint64 {
 	}
 	return 0
 }
-
-// lockedBuffer is a log sink safe for the daemon's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/topology/store"
 )
 
@@ -22,7 +23,7 @@ func TestStoreDeletedWhileRunning(t *testing.T) {
 		t.Skip("runs a demo")
 	}
 	db := filepath.Join(t.TempDir(), "vigie.db")
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	d, stop := startDemo(t, DemoOptions{Sites: 30, Seed: 4, Interval: time.Second,
 		Daemon: Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
 	metric := func(name string) float64 { v, _ := gauge(t, d, name, nil); return v }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -13,22 +12,10 @@ import (
 	"time"
 
 	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
-
-// syncBuffer is a log sink safe for the daemon's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // TestReloadKeepsRunningOnInvalidInventory: SIGHUP with a broken file is
 // refused with the reason and the daemon keeps running; a valid file
@@ -41,7 +28,7 @@ func TestReloadKeepsRunningOnInvalidInventory(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, nil))
 	var loads int
 	var mu sync.Mutex

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -206,7 +207,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	// The daemon, at debug level, behind basic auth.
 	port := freePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	var stdout, stderr syncBuffer
+	var stdout, stderr logbuf.Buffer
 	vigie := startVigie(t, bin, dir, env, &stdout, &stderr, stderr.String,
 		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"),
 		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port), "--web.config.file", webConfig, "--log.level", "debug")

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -73,7 +74,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
 		sim.EnvCommunity+"="+sim.DefaultCommunity)
-	var stderr syncBuffer
+	var stderr logbuf.Buffer
 	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
 		"run", "--config", config, "--db", db, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
 	getJSON := func(path string, v any) bool {

@@ -1,14 +1,12 @@
 package bgp
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/vigie-rie/vigie/internal/frrtest"
+	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -23,30 +22,12 @@ import (
 // root), so FRR, gobgpd and vigie's speaker share a loopback of their own.
 func TestMain(m *testing.M) { os.Exit(frrtest.MainInNetns(m, "bgp")) }
 
-// syncBuffer is a log sink safe for GoBGP's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is a running Monitor with its registry, events and logs.
 type harness struct {
 	m      *Monitor
 	reg    *prometheus.Registry
 	events chan Event
-	logs   *syncBuffer
+	logs   *logbuf.Buffer
 }
 
 // testOptions are fast timers for tests.
@@ -61,7 +42,7 @@ func testOptions() Options {
 // startMonitor runs a Monitor until the test ends.
 func startMonitor(t testing.TB, cfg inventory.BGP, inv *inventory.Inventory, opts Options) *harness {
 	t.Helper()
-	h := &harness{reg: prometheus.NewRegistry(), events: make(chan Event, 4096), logs: &syncBuffer{}}
+	h := &harness{reg: prometheus.NewRegistry(), events: make(chan Event, 4096), logs: &logbuf.Buffer{}}
 	opts.OnEvent = func(e Event) {
 		select {
 		case h.events <- e:
