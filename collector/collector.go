@@ -52,7 +52,19 @@ type Options struct {
 	LogEvery time.Duration
 	// Sessions is the number of SNMP sessions (default Polling.Workers).
 	Sessions int
+	// DispatchTick groups poll starts: a device due at t starts at the
+	// first tick (Run's start + k*DispatchTick) at or after t. Polls that
+	// start together send together and their answers come back together,
+	// so the process wakes once per tick rather than once per poll; at the
+	// full fleet that cuts the collector's CPU by about 2.5
+	// (docs/collector-performance.md). Default 100ms, and never more than
+	// 1% of the shortest interval; negative starts each poll when due.
+	DispatchTick time.Duration
 }
+
+// defaultDispatchTick is Options.DispatchTick's default: a poll starts at
+// most 0.1 s after its slot, 0.17% of the shortest default interval.
+const defaultDispatchTick = 100 * time.Millisecond
 
 // Collector polls the fleet. Create it with New, start it with Run.
 type Collector struct {
@@ -233,6 +245,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		d.heapIdx = len(h) - 1
 	}
 	heap.Init(&h)
+	tick := dispatchTick(c.opts.DispatchTick, c.devices)
 	for _, r := range c.roles {
 		r.passStart, r.remaining = start, r.devices
 	}
@@ -243,14 +256,15 @@ func (c *Collector) Run(ctx context.Context) error {
 	inFlight := 0
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	c.log.Info("collector started", "devices", len(c.devices), "workers", c.pol.Workers)
+	c.log.Info("collector started", "devices", len(c.devices), "workers", c.pol.Workers, "dispatch_tick", tick)
 
 	for {
 		now := time.Now()
-		// Dispatch every due device while a worker is free.
+		// Dispatch every device due by the last tick while a worker is free.
+		cutoff := tickAtOrBefore(start, now, tick)
 		for h.Len() > 0 && inFlight < c.pol.Workers {
 			d := h[0]
-			if d.due.After(now) {
+			if d.due.After(cutoff) {
 				break
 			}
 			heap.Pop(&h)
@@ -277,7 +291,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 		wait := time.Hour
 		if h.Len() > 0 && inFlight < c.pol.Workers {
-			wait = max(0, time.Until(h[0].due))
+			wait = max(0, time.Until(tickAtOrAfter(start, h[0].due, tick)))
 		}
 		timer.Reset(wait)
 		select {

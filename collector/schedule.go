@@ -78,3 +78,37 @@ func (h *deviceHeap) Pop() any {
 	*h = old[:n-1]
 	return d
 }
+
+// dispatchTick is the tick poll starts are grouped on: the asked one
+// (default defaultDispatchTick; negative means none), capped at 1% of the
+// shortest interval so that fast-polled devices are never held back much.
+func dispatchTick(asked time.Duration, devices []*device) time.Duration {
+	if asked < 0 {
+		return 0
+	}
+	if asked == 0 {
+		asked = defaultDispatchTick
+	}
+	for _, d := range devices {
+		asked = min(asked, d.interval/100)
+	}
+	return max(asked, 0)
+}
+
+// tickAtOrBefore returns the last tick (start + k*tick, k >= 0) at or
+// before now: devices due by then may start. With no tick it is now.
+func tickAtOrBefore(start, now time.Time, tick time.Duration) time.Time {
+	if tick <= 0 || !now.After(start) {
+		return now
+	}
+	return start.Add(now.Sub(start) / tick * tick)
+}
+
+// tickAtOrAfter returns the first tick at or after t: when a device due at
+// t will start. With no tick it is t.
+func tickAtOrAfter(start, t time.Time, tick time.Duration) time.Time {
+	if tick <= 0 || !t.After(start) {
+		return t
+	}
+	return start.Add((t.Sub(start) + tick - 1) / tick * tick)
+}

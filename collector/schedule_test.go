@@ -68,3 +68,59 @@ func TestNextSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestDispatchTicks: a device due between two ticks starts at the next one,
+// one due on a tick starts on it, and no tick means no waiting.
+func TestDispatchTicks(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ms := time.Millisecond
+	tests := []struct {
+		at, tick      time.Duration
+		before, after time.Duration
+	}{
+		{at: 0, tick: 100 * ms, before: 0, after: 0},
+		{at: 1 * ms, tick: 100 * ms, before: 0, after: 100 * ms},
+		{at: 100 * ms, tick: 100 * ms, before: 100 * ms, after: 100 * ms},
+		{at: 250 * ms, tick: 100 * ms, before: 200 * ms, after: 300 * ms},
+		{at: 59_999 * ms, tick: 100 * ms, before: 59_900 * ms, after: 60_000 * ms},
+		{at: 250 * ms, tick: 0, before: 250 * ms, after: 250 * ms},
+		{at: -5 * ms, tick: 100 * ms, before: -5 * ms, after: -5 * ms}, // before start: as is
+	}
+	for _, tc := range tests {
+		if got := tickAtOrBefore(t0, t0.Add(tc.at), tc.tick); !got.Equal(t0.Add(tc.before)) {
+			t.Errorf("tickAtOrBefore(%v, tick %v) = %v, want %v", tc.at, tc.tick, got.Sub(t0), tc.before)
+		}
+		if got := tickAtOrAfter(t0, t0.Add(tc.at), tc.tick); !got.Equal(t0.Add(tc.after)) {
+			t.Errorf("tickAtOrAfter(%v, tick %v) = %v, want %v", tc.at, tc.tick, got.Sub(t0), tc.after)
+		}
+	}
+}
+
+// TestDispatchTickCapped: the default tick, an asked one, none, and the cap
+// at 1% of the shortest interval.
+func TestDispatchTickCapped(t *testing.T) {
+	devs := func(ivs ...time.Duration) []*device {
+		var out []*device
+		for _, iv := range ivs {
+			out = append(out, &device{interval: iv})
+		}
+		return out
+	}
+	tests := []struct {
+		asked time.Duration
+		devs  []*device
+		want  time.Duration
+	}{
+		{0, devs(time.Minute, 30*time.Second), defaultDispatchTick},
+		{250 * time.Millisecond, devs(time.Minute), 250 * time.Millisecond},
+		{-1, devs(time.Minute), 0},
+		{0, devs(time.Minute, 2*time.Second), 20 * time.Millisecond},
+		{0, devs(20 * time.Millisecond), 200 * time.Microsecond},
+		{0, nil, defaultDispatchTick},
+	}
+	for _, tc := range tests {
+		if got := dispatchTick(tc.asked, tc.devs); got != tc.want {
+			t.Errorf("dispatchTick(%v, %d devices) = %v, want %v", tc.asked, len(tc.devs), got, tc.want)
+		}
+	}
+}
