@@ -80,9 +80,13 @@ func familyDescs() [numFamilies]*prometheus.Desc {
 }
 
 // rendered is one device's last poll as text exposition: per family, the
-// device's sample lines (possibly none). Immutable once stored.
+// device's sample lines (possibly none), all in one buffer. readers counts
+// the scrapes writing it out now; it is only rewritten when that is 0.
+// Both fields are guarded by the deviceSeries' textMu.
 type rendered struct {
-	chunks [numFamilies][]byte
+	chunks  [numFamilies][]byte
+	buf     []byte
+	readers int
 }
 
 // exposition holds what the text path shares between devices: each
@@ -108,8 +112,10 @@ func newExposition() *exposition {
 
 // render makes the device's text chunks from its last poll and publishes
 // them: scrapes see the previous rendering or this one, never a mix.
-// Scratch buffers are reused between polls; the published copy is a
-// single allocation.
+// Scratch buffers are shared between polls; the device's rendering is
+// rewritten in place unless a scrape is writing it out, so a poll neither
+// allocates nor touches fresh memory (a fresh 10 KB per poll cost 15% of
+// the collector's CPU in page faults and GC at the full fleet).
 func (s *deviceSeries) render(res *snmp.Poll, st *snmp.DeviceState, level InterfaceLevel) {
 	bufs := s.m.expo.scratch.Get().(*[numFamilies][]byte)
 	s.walk(res, st, level, func(fam int, v float64, l *labelSet) {
@@ -122,16 +128,44 @@ func (s *deviceSeries) render(res *snmp.Poll, st *snmp.DeviceState, level Interf
 	for _, b := range bufs {
 		total += len(b)
 	}
-	r := &rendered{}
-	all := make([]byte, 0, total)
+	s.textMu.Lock()
+	r := s.text
+	if r == nil || r.readers > 0 {
+		// A scrape holds the current one: it keeps it, this poll gets its own.
+		r = &rendered{}
+		s.text = r
+	}
+	if cap(r.buf) < total {
+		r.buf = make([]byte, 0, total+total/8) // room for counters' growing digits
+	}
+	all := r.buf[:0]
 	for i, b := range bufs {
 		n := len(all)
 		all = append(all, b...)
 		r.chunks[i] = all[n:len(all):len(all)]
 		bufs[i] = b[:0]
 	}
+	r.buf = all
+	s.textMu.Unlock()
 	s.m.expo.scratch.Put(bufs)
-	s.text.Store(r)
+}
+
+// hold returns the device's rendering, marked as being read so that no poll
+// rewrites it until release; nil if the device was never rendered.
+func (s *deviceSeries) hold() *rendered {
+	s.textMu.Lock()
+	defer s.textMu.Unlock()
+	if s.text != nil {
+		s.text.readers++
+	}
+	return s.text
+}
+
+// release ends a hold of r.
+func (s *deviceSeries) release(r *rendered) {
+	s.textMu.Lock()
+	r.readers--
+	s.textMu.Unlock()
 }
 
 // textLabels returns `{name="value",...} ` with names sorted and values
@@ -197,14 +231,23 @@ func (c *Collector) ExposeAsText(reg prometheus.Registerer) error {
 // come from one poll. It writes nothing unless ExposeAsText was called. It
 // stops at the first write error (a client gone away) and returns it.
 func (c *Collector) WriteText(w io.Writer) error {
-	snap := make([]*rendered, 0, len(c.sorted))
+	type held struct {
+		s *deviceSeries
+		r *rendered
+	}
+	snap := make([]held, 0, len(c.sorted))
+	defer func() {
+		for _, h := range snap {
+			h.s.release(h.r)
+		}
+	}()
 	var present [numFamilies]bool
 	for _, d := range c.sorted {
-		r := d.series.text.Load()
+		r := d.series.hold()
 		if r == nil {
 			continue
 		}
-		snap = append(snap, r)
+		snap = append(snap, held{d.series, r})
 		for f := range r.chunks {
 			if len(r.chunks[f]) > 0 {
 				present[f] = true
@@ -218,8 +261,8 @@ func (c *Collector) WriteText(w io.Writer) error {
 		if _, err := w.Write(c.m.expo.headers[f]); err != nil {
 			return fmt.Errorf("collector: writing metrics: %w", err)
 		}
-		for _, r := range snap {
-			if ch := r.chunks[f]; len(ch) > 0 {
+		for _, h := range snap {
+			if ch := h.r.chunks[f]; len(ch) > 0 {
 				if _, err := w.Write(ch); err != nil {
 					return fmt.Errorf("collector: writing metrics: %w", err)
 				}

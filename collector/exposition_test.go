@@ -462,3 +462,47 @@ func TestTextScrapeDuringPolls(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestRenderInPlace: a poll rewrites its device's rendering in place,
+// without allocating, unless a scrape holds it; then the scrape keeps what
+// it held, byte for byte, and the poll gets a rendering of its own.
+func TestRenderInPlace(t *testing.T) {
+	inv := testInventory(1, time.Minute, anyAddr)
+	tw := newTwin(t, inv, Options{})
+	d := tw.txt.devices[0]
+	d.state = snmp.NewDeviceState()
+	p := benchPoll(d.name)
+	tw.txt.record(d, p) // first poll: labels and buffers made
+	if n := testing.AllocsPerRun(50, func() { d.series.render(p, d.state, InterfacesAll) }); n != 0 && !raceEnabled {
+		t.Errorf("render allocates %v times per poll, want 0", n)
+	}
+
+	held := d.series.hold()
+	before := bytes.Clone(held.buf)
+	short := benchPoll(d.name)
+	short.Interfaces = short.Interfaces[:2]
+	d.series.render(short, d.state, InterfacesAll)
+	if !bytes.Equal(held.buf, before) {
+		t.Error("a poll rewrote the rendering a scrape was holding")
+	}
+	if d.series.text == held {
+		t.Fatal("the poll did not get a rendering of its own while a scrape held the last one")
+	}
+	d.series.release(held)
+
+	cur := d.series.text
+	d.series.render(p, d.state, InterfacesAll)
+	if d.series.text != cur {
+		t.Error("a poll with no scrape in progress replaced the rendering instead of rewriting it")
+	}
+	var buf bytes.Buffer
+	if err := tw.txt.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(buf.String(), "vigie_interface_oper_up{"); got != len(p.Interfaces) {
+		t.Errorf("after the rewrite the scrape has %d interfaces, want %d", got, len(p.Interfaces))
+	}
+	if cur.readers != 0 {
+		t.Errorf("WriteText left %d holds on the rendering", cur.readers)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -202,8 +203,10 @@ type deviceSeries struct {
 	prevCap    int
 	order      []int
 	// text is the device's last poll rendered as text exposition, one
-	// chunk per family; replaced whole by each poll, never modified.
-	text atomic.Pointer[rendered]
+	// chunk per family. textMu guards the pointer and its readers count:
+	// a poll rewrites it in place when no scrape holds it, else replaces it.
+	textMu sync.Mutex
+	text   *rendered
 }
 
 type bgpKey struct {
