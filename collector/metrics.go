@@ -93,7 +93,7 @@ func newMetrics(c *Collector) *metrics {
 			Help:    "Wall time of one device poll, by role.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12)}, []string{"role"}),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "vigie_collector_poll_lag_seconds",
-			Help:    "Delay between a poll's scheduled start and its actual start (workers all busy).",
+			Help:    "Delay between a poll's scheduled start and its actual start: up to the dispatch tick (0.1 s) normally, more when every worker is busy.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}),
 		cycle: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_collector_cycle_duration_seconds",
 			Help: "Time the last full pass over the role's devices (those not backing off) took."}, []string{"role"}),
