@@ -207,7 +207,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 func (t *Topology) WriteText(w io.Writer) error {
 	a := t.analysis.Load()
 	if a == nil {
-		return nil
+		return t.rt.writeText(w)
 	}
 	tw := textWriter{w: w, buf: make([]byte, 0, 40<<10)}
 	site := func(f *family, value func(s *SiteResult) int) {
@@ -286,7 +286,10 @@ func (t *Topology) WriteText(w io.Writer) error {
 			tw.series(famICSurvives, b2i(ic.SurvivesInternetCut), ic.ID, ic.Kind)
 		}
 	}
-	return tw.flush()
+	if err := tw.flush(); err != nil {
+		return err
+	}
+	return t.rt.writeText(w)
 }
 
 // stateIndex is the index of a site state in SiteStates.
@@ -320,11 +323,26 @@ func (tw *textWriter) header(f *family) {
 	tw.maybeFlush()
 }
 
-// series writes one line: the family's name, its labels (values given in
-// the order the family declares them, written in name order) and an
-// integer value.
+// series writes one line with an integer value.
 func (tw *textWriter) series(f *family, value int, labelValues ...string) {
-	b := append(tw.buf, f.name...)
+	b := appendName(tw.buf, f, labelValues)
+	b = strconv.AppendInt(b, int64(value), 10)
+	tw.buf = append(b, '\n')
+	tw.maybeFlush()
+}
+
+// appendLine appends one line with a float value.
+func appendLine(b []byte, f *family, value float64, labelValues ...string) []byte {
+	b = appendName(b, f, labelValues)
+	b = textformat.AppendValue(b, value)
+	return append(b, '\n')
+}
+
+// appendName appends a line's start: the family's name, its labels (values
+// given in the order the family declares them, written in name order) and
+// the space before the value.
+func appendName(b []byte, f *family, labelValues []string) []byte {
+	b = append(b, f.name...)
 	if len(labelValues) > 0 {
 		b = append(b, '{')
 		for n, i := range f.order {
@@ -338,10 +356,7 @@ func (tw *textWriter) series(f *family, value int, labelValues ...string) {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(value), 10)
-	tw.buf = append(b, '\n')
-	tw.maybeFlush()
+	return append(b, ' ')
 }
 
 func (tw *textWriter) maybeFlush() {

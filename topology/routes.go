@@ -20,6 +20,9 @@ package topology
 
 import (
 	"fmt"
+	"io"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -54,12 +57,13 @@ const (
 )
 
 var (
-	descSiteRouted = prometheus.NewDesc("vigie_site_routed",
+	// Per site: up to 2 x 14,000 series, written as text (WriteText).
+	famSiteRouted = newFamily("vigie_site_routed",
 		"Share of the site's inventory prefixes present in the backbone routes vigie receives (1 = routed, 0 = unrouted); absent while BGP cannot tell.",
-		[]string{"site", "region"}, nil)
-	descSiteNextHops = prometheus.NewDesc("vigie_site_route_next_hops",
+		"site", "region")
+	famSiteNextHops = newFamily("vigie_site_route_next_hops",
 		"Fewest distinct BGP next hops over the site's prefixes (0 = a prefix is missing); absent while BGP cannot tell.",
-		[]string{"site", "region"}, nil)
+		"site", "region")
 	descSitesRouting = prometheus.NewDesc("vigie_sites_routing",
 		"Sites with prefixes in the inventory by BGP routing state: routed, partly_routed, unrouted, unknown.",
 		[]string{"state"}, nil)
@@ -77,17 +81,27 @@ type siteRoute struct {
 	known        bgp.RoutingState
 	ces          []string // the site's managed CE devices
 	disagreement string
-	metrics      []prometheus.Metric // built when r changes
+	// lines are the site's vigie_site_routed and vigie_site_route_next_hops
+	// lines, made when r changes (nil: to be made, or unknown).
+	lines [2][]byte
 }
 
 // routes is the routing part of the model. The writer owns it; Collect
-// reads the published snapshot only.
+// and writeText read the published snapshot only.
 type routes struct {
 	sites map[string]*siteRoute // inventory sites with prefixes
+	order []*siteRoute          // the same, in site name order
 	// dirty: a verdict changed since the last analysis, so the next one
 	// must run even if the SNMP failure set did not change.
 	dirty bool
-	pub   atomic.Pointer[[]prometheus.Metric]
+	pub   atomic.Pointer[routesPub]
+}
+
+// routesPub is what a scrape reads: the per-site families as text, the
+// roll-ups as registry metrics.
+type routesPub struct {
+	text  []byte
+	small []prometheus.Metric
 }
 
 func newRoutes(inv *inventory.Inventory) *routes {
@@ -105,7 +119,9 @@ func newRoutes(inv *inventory.Inventory) *routes {
 			}
 		}
 		r.sites[s.ID] = sr
+		r.order = append(r.order, sr)
 	}
+	slices.SortFunc(r.order, func(a, b *siteRoute) int { return strings.Compare(a.r.Site, b.r.Site) })
 	r.publish()
 	return r
 }
@@ -141,7 +157,7 @@ func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
 		if sr == nil {
 			continue // not an inventory site with prefixes (another inventory)
 		}
-		sr.r, sr.metrics = r, nil
+		sr.r, sr.lines = r, [2][]byte{}
 		rt.dirty = true
 		if r.State == bgp.RoutingUnknown || r.State == sr.known {
 			continue
@@ -252,10 +268,10 @@ func (t *Topology) siteDisagreement(sr *siteRoute, kind string, now time.Time) {
 	}
 }
 
-// publish rebuilds the routing metrics; per-site series are built once per
-// change of the site's verdict, never per scrape.
+// publish rebuilds the routing metrics; a site's lines are made once per
+// change of its verdict, never per scrape.
 func (r *routes) publish() {
-	out := make([]prometheus.Metric, 0, 2*len(r.sites)+8)
+	small := make([]prometheus.Metric, 0, 8)
 	states := map[bgp.RoutingState]int{}
 	for _, s := range bgp.RoutingStates {
 		states[s] = 0
@@ -264,7 +280,8 @@ func (r *routes) publish() {
 	for _, k := range SiteDisagreements {
 		disagree[k] = 0
 	}
-	for _, sr := range r.sites {
+	size := 0
+	for _, sr := range r.order {
 		states[sr.r.State]++
 		if sr.disagreement != "" {
 			disagree[sr.disagreement]++
@@ -272,35 +289,55 @@ func (r *routes) publish() {
 		if sr.r.State == bgp.RoutingUnknown {
 			continue
 		}
-		if sr.metrics == nil {
+		if sr.lines[0] == nil {
 			judged := sr.r.Prefixes - sr.r.Unknown
 			share := float64(judged-sr.r.Missing) / float64(judged)
-			sr.metrics = []prometheus.Metric{
-				prometheus.MustNewConstMetric(descSiteRouted, prometheus.GaugeValue, share, sr.r.Site, sr.r.Region),
-				prometheus.MustNewConstMetric(descSiteNextHops, prometheus.GaugeValue, float64(sr.r.NextHops), sr.r.Site, sr.r.Region),
+			sr.lines[0] = appendLine(nil, famSiteRouted, share, sr.r.Site, sr.r.Region)
+			sr.lines[1] = appendLine(nil, famSiteNextHops, float64(sr.r.NextHops), sr.r.Site, sr.r.Region)
+		}
+		size += len(sr.lines[0]) + len(sr.lines[1])
+	}
+	var text []byte
+	if size > 0 {
+		text = make([]byte, 0, size+len(famSiteRouted.header)+len(famSiteNextHops.header))
+		for k, f := range []*family{famSiteRouted, famSiteNextHops} {
+			text = append(text, f.header...)
+			for _, sr := range r.order {
+				text = append(text, sr.lines[k]...)
 			}
 		}
-		out = append(out, sr.metrics...)
 	}
 	for s, n := range states {
-		out = append(out, prometheus.MustNewConstMetric(descSitesRouting, prometheus.GaugeValue, float64(n), string(s)))
+		small = append(small, prometheus.MustNewConstMetric(descSitesRouting, prometheus.GaugeValue, float64(n), string(s)))
 	}
 	for k, n := range disagree {
-		out = append(out, prometheus.MustNewConstMetric(descSiteDisagreements, prometheus.GaugeValue, float64(n), k))
+		small = append(small, prometheus.MustNewConstMetric(descSiteDisagreements, prometheus.GaugeValue, float64(n), k))
 	}
-	r.pub.Store(&out)
+	r.pub.Store(&routesPub{text: text, small: small})
+}
+
+// writeText writes the per-site routing families (Topology.WriteText).
+func (r *routes) writeText(w io.Writer) error {
+	if t := r.pub.Load().text; len(t) > 0 {
+		if _, err := w.Write(t); err != nil {
+			return fmt.Errorf("topology: writing metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // Describe implements prometheus.Collector.
 func (r *routes) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSiteRouted, descSiteNextHops, descSitesRouting, descSiteDisagreements} {
+	// The per-site families are described, not collected: it keeps their
+	// names reserved in the registry.
+	for _, d := range []*prometheus.Desc{famSiteRouted.desc, famSiteNextHops.desc, descSitesRouting, descSiteDisagreements} {
 		ch <- d
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (r *routes) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range *r.pub.Load() {
+	for _, m := range r.pub.Load().small {
 		ch <- m
 	}
 }
