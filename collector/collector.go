@@ -55,8 +55,8 @@ type Options struct {
 	// DispatchTick groups poll starts: a device due at t starts at the
 	// first tick (Run's start + k*DispatchTick) at or after t. Polls that
 	// start together send together and their answers come back together,
-	// so the process wakes once per tick rather than once per poll; at the
-	// full fleet that cuts the collector's CPU by about 2.5
+	// so the process wakes once per tick rather than around every poll; at
+	// the full fleet that more than halved the daemon's CPU
 	// (docs/collector-performance.md). Default 100ms, and never more than
 	// 1% of the shortest interval; negative starts each poll when due.
 	DispatchTick time.Duration
