@@ -20,14 +20,8 @@ WINDOW=${WINDOW:-120}
 OUT=${OUT:-$ROOT/bench/out}
 mkdir -p "$OUT"
 cd "$ROOT"
-TICK=$(getconf CLK_TCK)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu() { awk -v t="$TICK" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
-mem() { awk -v k="$2" '$1 == k":" {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-metric() { curl -s "$1" | awk -v m="$2" 'index($1, m) == 1 {s+=$2} END {printf "%.0f", s}'; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 go build -tags gosnmp_nodebug -o "$OUT/" ./cmd/vigie ./cmd/vigie-sim
 fleet="$OUT/fleet-full-$SITES"; rm -rf "$fleet"

@@ -21,18 +21,10 @@ SNMP_EXPORTER_VERSION=${SNMP_EXPORTER_VERSION:-v0.30.1}
 OUT=${OUT:-$ROOT/bench/out}
 mkdir -p "$OUT"
 cd "$ROOT"
-TICK=$(getconf CLK_TCK)
-
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu() { awk -v t="$TICK" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
-hwm() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-metric() { curl -s "$1" | awk -v m="$2" '$1 ~ "^"m {s+=$2} END {printf "%.0f", s}'; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+hwm() { mem "$1" VmHWM; }
 sim_alive() { kill -0 "$1" 2>/dev/null || { echo "the simulator (pid $1) died: see $2" >&2; exit 1; }; }
-wait_http() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.2; done; echo "no answer from $1" >&2; return 1; }
 
 echo "== building vigie, vigie-sim and the scrape driver"
 go build -tags gosnmp_nodebug -o "$OUT/" ./cmd/vigie ./cmd/vigie-sim ./bench/scrape

@@ -48,10 +48,8 @@ if (( DUR < 2 * SAMPLE || DUR > 6 * 3600 )); then
 	echo "soak: DURATION=$DURATION: give at least two samples ($((2 * SAMPLE)) s) and at most 6h" >&2; exit 2
 fi
 
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 mkdir -p "$OUT"
 go build -tags gosnmp_nodebug -o "$OUT/" ./cmd/vigie ./cmd/vigie-sim ./bench/storecount
