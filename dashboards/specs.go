@@ -326,7 +326,7 @@ func health() *builder {
 	b.add(12, 8, panel("timeseries", "Poll duration", "s", "p50 and p99 of a device poll's duration, by role.",
 		rangeQ(`histogram_quantile(0.5, sum by (role, le) (rate(vigie_collector_poll_duration_seconds_bucket{JI}[$__rate_interval])))`, "{{role}} p50"),
 		rangeQ(`histogram_quantile(0.99, sum by (role, le) (rate(vigie_collector_poll_duration_seconds_bucket{JI}[$__rate_interval])))`, "{{role}} p99")))
-	b.add(12, 8, panel("timeseries", "Poll lag", "s", "How late polls start after their due time: p50 and p90 (VigiePollerLagging at 30 s).",
+	b.add(12, 8, panel("timeseries", "Poll lag", "s", "How late polls start after their due time: p50 and p90. Up to 0.1 s is the dispatch tick polls start on; more means every worker is busy (VigiePollerLagging at 30 s).",
 		rangeQ(`histogram_quantile(0.5, sum by (le) (rate(vigie_collector_poll_lag_seconds_bucket{JI}[$__rate_interval])))`, "p50"),
 		rangeQ(`histogram_quantile(0.9, sum by (le) (rate(vigie_collector_poll_lag_seconds_bucket{JI}[$__rate_interval])))`, "p90")))
 	b.add(8, 8, panel("timeseries", "Polls skipped per second", "ops", "Polls skipped because the device's previous poll was still running, by role.",
