@@ -199,10 +199,11 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// WriteText writes the analysis families of the last published Analysis in
-// the Prometheus text format 0.0.4 (web.TextWriter): HELP and TYPE once per
-// family with at least one series, then its series. The Analysis is
-// immutable, so this needs no lock; lines go out in chunks of about 32 KiB.
+// WriteText writes the analysis families of the last published Analysis,
+// then the per-site routing families (routes.go), in the Prometheus text
+// format 0.0.4 (web.TextWriter): HELP and TYPE once per family with at
+// least one series, then its series. Both are immutable once published, so
+// this needs no lock; lines go out in chunks of about 32 KiB.
 // It stops at the first write error (a client gone away) and returns it.
 func (t *Topology) WriteText(w io.Writer) error {
 	a := t.analysis.Load()
