@@ -8,7 +8,7 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 
 TICK=$(getconf CLK_TCK)
-# freeport prints a TCP/UDP port of loopback that is free now.
+# freeport prints a loopback port that is free now (checked with TCP).
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # cpu PID prints the user+sys CPU seconds the process has used.
 cpu() { awk -v t="$TICK" '{printf "%.2f", ($14+$15)/t}' "/proc/$1/stat"; }
