@@ -3,7 +3,6 @@ package collector
 import (
 	"context"
 	"log/slog"
-	"net/netip"
 	"os"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -22,24 +22,7 @@ import (
 func startSim(tb testing.TB, sites int) (*inventory.Inventory, *snmpagent.Agent) {
 	tb.Helper()
 	inv := sim.Generate(sim.GenerateOptions{Seed: 7, Sites: sites})
-	a, err := snmpagent.New(inv, snmpagent.Options{Seed: 7, Sockets: 2, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := a.Listen(); err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	for i := range inv.Devices {
-		d := &inv.Devices[i]
-		d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(a.Port()))
-	}
+	a := simtest.Serve(tb, inv, snmpagent.Options{Seed: 7, Sockets: 2, Logger: slog.New(slog.DiscardHandler)})
 	inv.Index()
 	return inv, a
 }

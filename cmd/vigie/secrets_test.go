@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/vigie-rie/vigie/internal/logbuf"
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -83,21 +84,11 @@ func freePort(t *testing.T) int {
 // password (env), and one device whose profile has a wrong auth key. It
 // returns the inventory path, the environment, the device with the wrong
 // key and the number of devices.
-func secretFleet(t *testing.T, ctx context.Context, dir string) (config string, env []string, wrong string, devices int) {
+func secretFleet(t *testing.T, dir string) (config string, env []string, wrong string, devices int) {
 	t.Helper()
 	inv := sim.Generate(sim.GenerateOptions{Sites: 4, Seed: 3, V3Fraction: 0.5})
-	agent, err := snmpagent.New(inv, snmpagent.Options{Seed: 3, Community: testCommunity,
+	simtest.Serve(t, inv, snmpagent.Options{Seed: 3, Community: testCommunity,
 		Users: []snmpagent.User{{Name: sim.DefaultUser, AuthProtocol: "SHA", AuthPassword: testAuth, PrivPassword: testPriv}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := agent.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- agent.Serve(ctx) }()
-	t.Cleanup(func() { <-done })
-	sim.SetPort(inv, uint16(agent.Port()))
 
 	for i := range inv.Profiles {
 		p := &inv.Profiles[i]
@@ -170,7 +161,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	config, env, wrongDevice, devices := secretFleet(t, ctx, dir)
+	config, env, wrongDevice, devices := secretFleet(t, dir)
 	hash, err := bcrypt.GenerateFromPassword([]byte(testWebPass), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/vigie-rie/vigie/internal/logbuf"
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -38,24 +38,11 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	bin := buildVigie(t)
 	dir := t.TempDir()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-
 	inv := sim.Generate(sim.GenerateOptions{Sites: 300, Seed: 11})
 	for r := range inv.Polling.Intervals {
 		inv.Polling.Intervals[r] = inventory.MinInterval
 	}
-	agent, err := snmpagent.New(inv, snmpagent.Options{Seed: 11})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := agent.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- agent.Serve(ctx) }()
-	defer func() { cancel(); <-served }()
-	sim.SetPort(inv, uint16(agent.Port()))
+	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 11})
 	// One device in 20 answers slowly: at any moment some polls are in flight.
 	for i := 0; i < len(inv.Devices); i += 20 {
 		if err := agent.SetFaults(inv.Devices[i].Name, snmpagent.Faults{Slow: 1500 * time.Millisecond}); err != nil {

@@ -3,9 +3,9 @@ package snmp
 import (
 	"context"
 	"log/slog"
-	"net/netip"
 	"testing"
 
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -16,21 +16,10 @@ import (
 // include its CPU (TestFleetFigures in package collector separates them).
 func benchSim(b *testing.B) (v2, v3 *Target) {
 	inv := sim.Generate(sim.GenerateOptions{Seed: 3, Sites: 60})
-	a, err := snmpagent.New(inv, snmpagent.Options{Seed: 3, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.Listen(); err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
+	simtest.Serve(b, inv, snmpagent.Options{Seed: 3, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
 	pol := inv.Polling
 	for i := range inv.Devices {
 		d := inv.Devices[i]
-		d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(a.Port()))
 		t, err := NewTarget(&d, inv.Profile(d.Profile), pol)
 		if err != nil {
 			b.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/internal/snmpdtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
@@ -222,24 +223,13 @@ func TestLeanMatchesGosnmpSim(t *testing.T) {
 			d.Profile = sim.ProfileV2
 		}
 	}
-	ag, err := snmpagent.New(inv, snmpagent.Options{Seed: 5, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ag.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- ag.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	simtest.Serve(t, inv, snmpagent.Options{Seed: 5, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
 	if len(picked) < 3 {
 		t.Fatalf("the simulated fleet has %d kinds of device, want at least 3: %v", len(picked), picked)
 	}
 	for kind, i := range picked {
 		t.Run(kind, func(t *testing.T) {
 			d := inv.Devices[i]
-			d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(ag.Port()))
 			tg, err := NewTarget(&d, inv.Profile(d.Profile), inv.Polling)
 			if err != nil {
 				t.Fatal(err)

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -27,17 +27,7 @@ type simDevice struct {
 func startFaultSim(t *testing.T, profile string) (*snmpagent.Agent, [2]simDevice) {
 	t.Helper()
 	inv := sim.Generate(sim.GenerateOptions{Seed: 11, Sites: 40})
-	a, err := snmpagent.New(inv, snmpagent.Options{Seed: 11, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.Listen(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	a := simtest.Serve(t, inv, snmpagent.Options{Seed: 11, Sockets: 1, Logger: slog.New(slog.DiscardHandler)})
 	var out [2]simDevice
 	n := 0
 	for i := range inv.Devices {
@@ -45,7 +35,6 @@ func startFaultSim(t *testing.T, profile string) (*snmpagent.Agent, [2]simDevice
 		if d.Role != inventory.RoleCollection || d.Site != "" {
 			continue // aggregation routers only: iBGP to the reflectors, eBGP to CEs
 		}
-		d.Address = netip.AddrPortFrom(d.Address.Addr(), uint16(a.Port()))
 		d.Profile = profile
 		tg, err := NewTarget(&d, inv.Profile(profile), inv.Polling)
 		if err != nil {
