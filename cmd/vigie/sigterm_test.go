@@ -13,6 +13,7 @@ import (
 
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
+	"github.com/vigie-rie/vigie/internal/storetest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
@@ -158,23 +159,15 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	if linkState != string(topology.LinkDown) {
 		t.Errorf("link %s is %q in the store, want down", down.ID, linkState)
 	}
-	stored, err := st.Events(time.Time{}, 1_000_000)
+	missing, stored, err := storetest.MissingEvents(st, events.Events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	have := map[string]bool{}
-	for _, e := range stored {
-		have[e.Kind+"|"+e.Subject+"|"+e.Time.Format(time.RFC3339Nano)] = true
-	}
-	missing := 0
-	for _, e := range events.Events {
-		if !have[string(e.Kind)+"|"+e.Subject+"|"+e.Time.Format(time.RFC3339Nano)] {
-			missing++
-			if missing <= 5 {
-				t.Errorf("event served before the signal is not in the store: %+v", e)
-			}
+	for i, e := range missing {
+		if i < 5 {
+			t.Errorf("event served before the signal is not in the store: %+v", e)
 		}
 	}
 	t.Logf("store after the stop: %d devices, %d links, %d events (%d served by the API before the signal, %d missing)",
-		len(snap.Devices), len(snap.Links), len(stored), len(events.Events), missing)
+		len(snap.Devices), len(snap.Links), stored, len(events.Events), len(missing))
 }
