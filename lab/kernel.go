@@ -8,14 +8,12 @@ package lab
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,7 +44,7 @@ func ProbeKernel() (KernelFeatures, error) { return probeOnce() }
 var probeOnce = sync.OnceValues(probeKernel)
 
 func probeKernel() (KernelFeatures, error) {
-	ns, err := newAnonNetns()
+	ns, err := createNetns("")
 	if err != nil {
 		return KernelFeatures{}, err
 	}
@@ -64,27 +62,6 @@ func probeKernel() (KernelFeatures, error) {
 	k.Netem = netemError(setNetem(h, "probe0", Impairment{Loss: 100}))
 	k.VRF = vrfError(h.LinkAdd(&netlink.Vrf{LinkAttrs: netlink.LinkAttrs{Name: "probevrf"}, Table: 4242}))
 	return k, nil
-}
-
-// newAnonNetns makes a network namespace without a name and returns a
-// handle on it, the calling thread back where it was.
-func newAnonNetns() (netns.NsHandle, error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		return netns.None(), fmt.Errorf("lab: read the current namespace: %w", err)
-	}
-	defer orig.Close()
-	ns, err := netns.New()
-	if serr := netns.Set(orig); serr != nil {
-		runtime.LockOSThread() // never let this thread run anything else
-		return netns.None(), fmt.Errorf("lab: return to the original namespace: %w", serr)
-	}
-	if err != nil {
-		return netns.None(), fmt.Errorf("lab: create a probe namespace (root needed): %w", err)
-	}
-	return ns, nil
 }
 
 // netemError maps the kernel's answer to adding a netem qdisc: ENOENT

@@ -63,8 +63,9 @@ func labNamespaces(lab string) ([]string, error) {
 	return out, nil
 }
 
-// createNetns makes a named namespace and returns a handle on it, leaving
-// the calling goroutine's thread where it was.
+// createNetns makes a named namespace, or one without a name if name is
+// "" (the kernel probe's), and returns a handle on it, leaving the calling
+// goroutine's thread where it was.
 func createNetns(name string) (netns.NsHandle, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -73,14 +74,22 @@ func createNetns(name string) (netns.NsHandle, error) {
 		return netns.None(), fmt.Errorf("lab: read the current namespace: %w", err)
 	}
 	defer orig.Close()
-	h, err := netns.NewNamed(name)
+	var h netns.NsHandle
+	if name == "" {
+		h, err = netns.New()
+	} else {
+		h, err = netns.NewNamed(name)
+	}
 	if serr := netns.Set(orig); serr != nil {
 		// The thread is stuck in the new namespace: never let it run other
 		// goroutines (LockOSThread without Unlock makes it exit with us).
 		runtime.LockOSThread()
 		return netns.None(), fmt.Errorf("lab: return to the original namespace: %w", serr)
 	}
-	if err != nil {
+	switch {
+	case err != nil && name == "":
+		return netns.None(), fmt.Errorf("lab: create a probe namespace (root needed): %w", err)
+	case err != nil:
 		return netns.None(), fmt.Errorf("lab: create namespace %s (is a leftover there? run `vigie-lab down`): %w", name, err)
 	}
 	return h, nil
