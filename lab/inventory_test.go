@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -21,12 +20,7 @@ func TestInventoryMatchesTopology(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(dir, "vigie.yml")
-			data, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv, err := inventory.Parse(path, data, inventory.LoadOptions{Strict: true})
+			inv, err := inventory.Load(filepath.Join(dir, "vigie.yml"), inventory.LoadOptions{Strict: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,12 +166,7 @@ func TestRIESliceOverseasCables(t *testing.T) {
 
 func labGraph(t *testing.T, dir string) *resilience.Graph {
 	t.Helper()
-	path := filepath.Join(dir, "vigie.yml")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Parse(path, data, inventory.LoadOptions{Strict: true})
+	inv, err := inventory.Load(filepath.Join(dir, "vigie.yml"), inventory.LoadOptions{Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
