@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -18,18 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+	"github.com/vigie-rie/vigie/internal/freeport"
+)
 
 // waitReady polls url until it answers 200 or the deadline passes.
 func waitReady(t *testing.T, url string, deadline time.Duration) {
@@ -161,7 +151,7 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 	if err := os.WriteFile(cfgPath, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := freeport.TCP(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	startProcess(t, "alertmanager.log", am, "--config.file="+cfgPath, "--storage.path="+filepath.Join(dir, "data"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=", "--log.level=warn")

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vigie-rie/vigie/internal/freeport"
 )
 
 // TestAlertChain runs the whole chain against the vigie at $VIGIE_URL when
@@ -68,7 +70,7 @@ func TestAlertChain(t *testing.T) {
 	if err := os.WriteFile(amCfg, cfg, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	amPort := freePort(t)
+	amPort := freeport.TCP(t)
 	amURL := fmt.Sprintf("http://127.0.0.1:%d", amPort)
 	startProcess(t, "alertmanager.log", am, "--config.file="+amCfg, "--storage.path="+filepath.Join(dir, "am"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", amPort), "--cluster.listen-address=", "--log.level=warn")
@@ -97,7 +99,7 @@ scrape_configs:
 `, filepath.Join(rules, "*.rules.yml"), fmt.Sprintf("127.0.0.1:%d", amPort), u.Scheme, u.Path, u.Host)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	promPort := freePort(t)
+	promPort := freeport.TCP(t)
 	startProcess(t, "prometheus.log", prom, "--config.file="+promCfg, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", promPort), "--log.level=warn")
 	waitReady(t, fmt.Sprintf("http://127.0.0.1:%d/-/ready", promPort), 30*time.Second)

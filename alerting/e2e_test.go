@@ -23,6 +23,7 @@ import (
 
 	"github.com/vigie-rie/vigie/alerting/catalog"
 	"github.com/vigie-rie/vigie/dashboards"
+	"github.com/vigie-rie/vigie/internal/freeport"
 )
 
 // TestEndToEnd runs the check against the vigie at $VIGIE_URL (its
@@ -227,7 +228,7 @@ scrape_configs:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := freeport.TCP(t)
 	r := &e2eRun{prom: fmt.Sprintf("http://127.0.0.1:%d", port)}
 	startProcess(t, "prometheus.log", prom, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "tsdb"),
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--log.level=warn")

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
@@ -68,16 +68,6 @@ func buildVigie(t *testing.T) string {
 	return bin
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // secretFleet serves a small simulated RIE whose v3 user has the test keys
 // and writes an inventory that references every kind of secret: SNMPv3
 // auth (env) and priv (file) keys, a v2c community (file), a BGP MD5
@@ -117,7 +107,7 @@ func secretFleet(t *testing.T, dir string) (config string, env []string, wrong s
 	// A BGP peer with a TCP-MD5 key on a loopback port nobody listens on:
 	// the monitor configures the key, fails to connect and says so.
 	inv.BGP = inventory.BGP{LocalAS: 64600, RouterID: netip.MustParseAddr("127.0.0.1"), Peers: []inventory.BGPPeer{{
-		Device: inv.Devices[0].Name, Address: netip.MustParseAddr("127.0.0.1"), Port: freePort(t), RemoteAS: 64601,
+		Device: inv.Devices[0].Name, Address: netip.MustParseAddr("127.0.0.1"), Port: freeport.TCP(t), RemoteAS: 64601,
 		Password: inventory.NewSecret("", "env:VIGIE_T_BGP")}}}
 
 	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
@@ -196,7 +186,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 	runCmd("whatif", "--config", config, "--fail", "internet")
 
 	// The daemon, at debug level, behind basic auth.
-	port := freePort(t)
+	port := freeport.TCP(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	var stdout, stderr logbuf.Buffer
 	vigie := startVigie(t, bin, dir, env, &stdout, &stderr, stderr.String,

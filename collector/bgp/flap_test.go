@@ -10,7 +10,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
-	"github.com/vigie-rie/vigie/internal/gobgpdtest"
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -28,7 +28,7 @@ func TestPeerFlappingEverySecond(t *testing.T) {
 		attempts = 12
 	)
 	d, gport := gobgpdPeer(t, stable, "127.0.0.1", 65010, "ipv4-unicast")
-	port := gobgpdtest.FreePort(t)
+	port := freeport.TCP(t)
 	cfg := vigieConfig(
 		inventory.BGPPeer{Device: "flapper", Address: netip.MustParseAddr(flapper), RemoteAS: 65041, Passive: true},
 		inventory.BGPPeer{Device: "stable", Address: netip.MustParseAddr(stable), RemoteAS: 65010, Port: gport,

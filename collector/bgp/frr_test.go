@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/frrtest"
-	"github.com/vigie-rie/vigie/internal/gobgpdtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -32,7 +32,7 @@ type frrRouter struct {
 // start runs the router, passive towards vigie at 192.0.2.1.
 func (r frrRouter) start(t *testing.T) (*frrtest.Router, int) {
 	t.Helper()
-	port := gobgpdtest.FreePort(t)
+	port := freeport.TCP(t)
 	var b strings.Builder
 	fmt.Fprintf(&b, "frr defaults traditional\nhostname %s\n", r.name)
 	fmt.Fprintf(&b, "router bgp %d\n bgp router-id %s\n no bgp ebgp-requires-policy\n no bgp network import-check\n", r.as, r.addr)

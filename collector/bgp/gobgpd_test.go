@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/gobgpdtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
@@ -17,7 +18,7 @@ import (
 // vigieAddr, with the given address families.
 func gobgpdPeer(t *testing.T, addr, vigieAddr string, as uint32, families ...string) (*gobgpdtest.Daemon, int) {
 	t.Helper()
-	port := gobgpdtest.FreePort(t)
+	port := freeport.TCP(t)
 	toml := fmt.Sprintf(`[global.config]
   as = %d
   router-id = %q

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/gobgpdtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
@@ -18,7 +19,7 @@ import (
 func malformedSetup(t *testing.T) (h *harness, listen string, d *gobgpdtest.Daemon) {
 	t.Helper()
 	d, gport := gobgpdPeer(t, "127.0.0.21", "127.0.0.1", 65010, "ipv4-unicast")
-	port := gobgpdtest.FreePort(t)
+	port := freeport.TCP(t)
 	cfg := vigieConfig(
 		inventory.BGPPeer{Device: "raw-a", Address: netip.MustParseAddr("127.0.0.31"), RemoteAS: 65031, Passive: true, AddPath: true},
 		inventory.BGPPeer{Device: "raw-b", Address: netip.MustParseAddr("127.0.0.32"), RemoteAS: 65032, Passive: true},

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/frrtest"
-	"github.com/vigie-rie/vigie/internal/gobgpdtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -27,7 +27,7 @@ func pfaiBehindReflector(t *testing.T, vigieAS uint32) (*frrtest.Router, *harnes
 	// of its own addresses, and every router here shares the namespace),
 	// resolvable (a kernel route zebra learns), in no inventory address.
 	const pfaiNH = "10.255.99.1"
-	rrPort, pfaiPort := gobgpdtest.FreePort(t), gobgpdtest.FreePort(t)
+	rrPort, pfaiPort := freeport.TCP(t), freeport.TCP(t)
 	frrtest.AddAddress(t, "192.0.2.1")
 	// The reflector: passive towards both, each a route-reflector client.
 	rrConf := `frr defaults traditional

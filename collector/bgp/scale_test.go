@@ -26,7 +26,7 @@ import (
 
 	"github.com/osrg/gobgp/v3/pkg/packet/bgp"
 
-	"github.com/vigie-rie/vigie/internal/gobgpdtest"
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -143,7 +143,7 @@ func BenchmarkConvergence(b *testing.B) {
 		var ms0 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
 
-		port := gobgpdtest.FreePort(b)
+		port := freeport.TCP(b)
 		var peers []inventory.BGPPeer
 		for i, a := range addrs {
 			peers = append(peers, inventory.BGPPeer{Device: "inj" + strconv.Itoa(i), Address: netip.MustParseAddr(a), RemoteAS: uint32(65100 + i), Passive: true})

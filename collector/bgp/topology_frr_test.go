@@ -20,8 +20,8 @@ import (
 
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/frrtest"
-	"github.com/vigie-rie/vigie/internal/gobgpdtest"
 	"github.com/vigie-rie/vigie/internal/promtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
@@ -63,7 +63,7 @@ func TestFRRSiteUnroutedInTopology(t *testing.T) {
 
 	// The route reflector stand-in: FRR, passive towards vigie.
 	const rrAddr = "192.0.2.33"
-	port := gobgpdtest.FreePort(t)
+	port := freeport.TCP(t)
 	frrtest.AddAddress(t, "192.0.2.1")
 	router := frrtest.Start(t, frrtest.Config{Name: "rr-site", BGPListen: rrAddr, BGPPort: port, BGPConf: fmt.Sprintf(`frr defaults traditional
 hostname rr-site

@@ -7,7 +7,6 @@ package gobgpdtest
 import (
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigie-rie/vigie/internal/freeport"
 )
 
 // Config describes one gobgpd.
@@ -46,17 +47,6 @@ func Require(t testing.TB) {
 	}
 }
 
-// FreePort returns a TCP port free on 127.0.0.1 at the time of the call.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // Start runs gobgpd with c and stops it (by PID) when the test ends. It
 // waits until the gRPC API answers.
 func Start(t testing.TB, c Config) *Daemon {
@@ -67,7 +57,7 @@ func Start(t testing.TB, c Config) *Daemon {
 	if err := os.WriteFile(conf, []byte(c.TOML), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{APIPort: FreePort(t), Dir: dir, t: t}
+	d := &Daemon{APIPort: freeport.TCP(t), Dir: dir, t: t}
 	logf, err := os.Create(filepath.Join(dir, "gobgpd.log"))
 	if err != nil {
 		t.Fatal(err)
