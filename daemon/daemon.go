@@ -182,7 +182,7 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 func (d *Daemon) onPoll(p *snmp.Poll) {
 	d.topo.Apply(p)
 	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
-		d.bgp.Reconcile(p.Device, p.BGPPeers)
+		d.bgp.Reconcile(p.Device, p.Start, p.BGPPeers)
 	}
 }
 

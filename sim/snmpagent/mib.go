@@ -36,6 +36,11 @@ type view struct {
 	scratch  []byte
 	lldpRows []int32
 	lldpDone bool
+	// bgpRows is the device's bgpPeerTable for this request: its
+	// inventory sessions plus the live ones of mib.extraBGP, in index order.
+	bgpRows []session
+	bgpBuf  []session
+	bgpDone bool
 }
 
 func (v *view) reset(d *device, st *state, now time.Time) {
@@ -43,6 +48,40 @@ func (v *view) reset(d *device, st *state, now time.Time) {
 	v.up = max(now.Sub(st.boot), 0)
 	v.lldpRows = v.lldpRows[:0]
 	v.lldpDone = false
+	v.bgpRows, v.bgpDone = nil, false
+}
+
+// sessions returns the rows of the device's bgpPeerTable, read once per
+// request so that every column of an answer sees the same rows.
+func (v *view) sessions() []session {
+	if v.bgpDone {
+		return v.bgpRows
+	}
+	v.bgpDone = true
+	v.bgpRows = v.d.sessions
+	if v.mib.extraBGP == nil {
+		return v.bgpRows
+	}
+	extra := v.mib.extraBGP(v.d.name)
+	if len(extra) == 0 {
+		return v.bgpRows
+	}
+	rows := append(v.bgpBuf[:0], v.d.sessions...)
+	for _, e := range extra {
+		l, r, id := e.Local.Unmap(), e.Remote.Unmap(), e.RemoteID.Unmap()
+		if !l.Is4() || !r.Is4() {
+			continue
+		}
+		s := session{local: l.As4(), remote: r.As4(), remoteAS: e.RemoteAS, ifIdx: -1, peer: -1, since: e.Since}
+		if id.Is4() {
+			s.remoteID = id.As4()
+		}
+		rows = append(rows, s)
+	}
+	slices.SortStableFunc(rows, func(a, b session) int { return slices.Compare(a.remote[:], b.remote[:]) })
+	rows = slices.CompactFunc(rows, func(a, b session) bool { return a.remote == b.remote })
+	v.bgpBuf, v.bgpRows = rows, rows
+	return rows
 }
 
 // peerState is the state of the device at the other end of a session:
@@ -102,6 +141,8 @@ type mib struct {
 	cols []column
 	// peers lets LLDP and BGP read the other end's name and interfaces.
 	fleet *fleet
+	// extraBGP is Options.BGPSessions (nil: inventory sessions only).
+	extraBGP func(device string) []BGPSession
 }
 
 func cmpOID(a, b []uint32) int { return slices.Compare(a, b) }
@@ -364,9 +405,9 @@ func newMIB(f *fleet) *mib {
 	// BGP4-MIB.
 	m.scalar(sub(oidBGP, 1), func(_ *view, out *value) { *out = value{tag: tagOctetString, s: "\x10"} }) // bgpVersion: 4
 	m.scalar(sub(oidBGP, 2), func(v *view, out *value) { *out = value{tag: tagInteger, i: int64(v.d.localAS)} })
-	bgpRows := func(v *view) int { return len(v.d.sessions) }
+	bgpRows := func(v *view) int { return len(v.sessions()) }
 	bgpIndex := func(v *view, row int, dst []uint32) []uint32 {
-		r := v.d.sessions[row].remote
+		r := v.sessions()[row].remote
 		return append(dst, uint32(r[0]), uint32(r[1]), uint32(r[2]), uint32(r[3]))
 	}
 	for _, col := range []struct {
@@ -376,7 +417,7 @@ func newMIB(f *fleet) *mib {
 		{1, func(v *view, s *session, out *value) { ipValue(s.remoteID, v, out) }}, // bgpPeerIdentifier
 		{2, func(v *view, s *session, out *value) { // bgpPeerState: idle(1) or established(6)
 			st := int64(6)
-			if (s.ifIdx >= 0 && v.ifDown(int(s.ifIdx))) || v.peerState(s).off {
+			if s.peer >= 0 && ((s.ifIdx >= 0 && v.ifDown(int(s.ifIdx))) || v.peerState(s).off) {
 				st = 1
 			}
 			*out = value{tag: tagInteger, i: st}
@@ -389,6 +430,10 @@ func newMIB(f *fleet) *mib {
 		{8, func(_ *view, _ *session, out *value) { *out = value{tag: tagInteger, i: 50179} }},
 		{9, func(_ *view, s *session, out *value) { *out = value{tag: tagInteger, i: int64(s.remoteAS)} }},
 		{15, func(v *view, s *session, out *value) { // bgpPeerFsmEstablishedTransitions
+			if s.peer < 0 {
+				*out = value{tag: tagCounter32, u: 1} // a live session: up once, since Since
+				return
+			}
 			n := s.base
 			if v.st.rebooted {
 				n = 1
@@ -402,6 +447,10 @@ func newMIB(f *fleet) *mib {
 			*out = value{tag: tagCounter32, u: uint64(n)}
 		}},
 		{16, func(v *view, s *session, out *value) { // bgpPeerFsmEstablishedTime, seconds
+			if s.peer < 0 {
+				*out = value{tag: tagGauge32, u: uint64(max(v.now.Sub(s.since), 0) / time.Second)}
+				return
+			}
 			since := v.st.boot
 			if p := v.peerState(s); p.boot.After(since) {
 				since = p.boot
@@ -415,7 +464,7 @@ func newMIB(f *fleet) *mib {
 		}},
 	} {
 		m.cols = append(m.cols, column{oid: sub(oidBGPPeer, col.n), rows: bgpRows, index: bgpIndex,
-			get: func(v *view, row int, out *value) { col.get(v, &v.d.sessions[row], out) }})
+			get: func(v *view, row int, out *value) { col.get(v, &v.sessions()[row], out) }})
 	}
 	m.scalar(sub(oidBGP, 4), func(v *view, out *value) { ipValue(v.d.routerID, v, out) }) // bgpIdentifier
 
