@@ -35,7 +35,7 @@ func TestDemoStartsClean(t *testing.T) {
 	var stdout, stderr logbuf.Buffer
 	logs := func() string { return stdout.String() + stderr.String() }
 	demo := startVigie(t, bin, "", nil, &stdout, &stderr, logs,
-		"demo", "--sites", "120", "--interval", "2s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+		"demo", "--sites", "60", "--interval", "5s", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
 
 	speakersLine := regexp.MustCompile(`bgp +(\d+) simulated speakers`)
 	speakers := 0
