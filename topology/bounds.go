@@ -33,8 +33,10 @@ const boundLogEvery = time.Hour
 // beyond the inventory, within d's budget of MaxDeviceEvents a minute: a
 // token bucket holding up to MaxDeviceEvents, refilled at MaxDeviceEvents a
 // minute of poll time. Past the budget the event is left out of the
-// history and the store (still counted in vigie_topology_changes_total: it
-// did happen), and the drop is counted. d nil records e unbounded.
+// history, the store and vigie_topology_changes_total (which stays the count
+// of events recorded: the soak checks the store holds them all), and the
+// drop is counted in vigie_topology_device_bound_drops_total. d nil records
+// e unbounded.
 func (t *Topology) emitBounded(d *device, e Event) {
 	if d == nil {
 		t.emit(e)
@@ -54,7 +56,6 @@ func (t *Topology) emitBounded(d *device, e Event) {
 		t.emit(e)
 		return
 	}
-	t.m.changes.WithLabelValues(string(e.Kind)).Inc()
 	t.boundHit(d, boundEvents, 1, e.Time, t.opts.MaxDeviceEvents)
 }
 
