@@ -405,7 +405,7 @@ func (t *Topology) persist() {
 	for l := range t.dirtyLinks {
 		l.dirty = false
 		if t.opts.Store != nil {
-			if _, ok := t.st.links[l.id]; ok {
+			if t.st.links[l.id] == l { // not removed since, nor replaced by a new link of that id
 				t.opts.Store.PutLink(l.record())
 				t.staged++
 			}
