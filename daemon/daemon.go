@@ -120,7 +120,8 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		d.store = st
 	}
 
-	d.topo, err = topology.New(inv, topology.Options{Store: d.store}, d.log.With("component", "topology"), reg)
+	d.topo, err = topology.New(inv, topology.Options{Store: d.store,
+		MaxNeighbors: inv.Agent.MaxLLDPNeighbors, MaxDeviceEvents: inv.Agent.MaxDeviceEvents}, d.log.With("component", "topology"), reg)
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}

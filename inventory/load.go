@@ -242,7 +242,7 @@ var (
 	kindWords = words(InterconnectKinds)
 )
 
-var agentKeys = []string{"listen", "db", "history"}
+var agentKeys = []string{"listen", "db", "history", "max_lldp_neighbors", "max_device_events_per_minute"}
 
 func (d *decoder) agent(n *yaml.Node, p fpath) {
 	a := &d.inv.Agent
@@ -261,6 +261,14 @@ func (d *decoder) agent(n *yaml.Node, p fpath) {
 		case "history":
 			if x, ok := d.duration(v, p.k(key), time.Hour, " (the store keeps at least an hour of changes)"); ok {
 				a.History = x
+			}
+		case "max_lldp_neighbors":
+			if x, ok := d.integer(v, p.k(key), 1, 1_000_000); ok {
+				a.MaxLLDPNeighbors = int(x)
+			}
+		case "max_device_events_per_minute":
+			if x, ok := d.integer(v, p.k(key), 1, 1_000_000); ok {
+				a.MaxDeviceEvents = int(x)
 			}
 		default:
 			d.unknown(k, p, agentKeys)

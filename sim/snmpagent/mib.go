@@ -280,6 +280,28 @@ func floodName(v *view, i int, out *value) {
 	*out = value{tag: tagOctetString, b: v.scratch}
 }
 
+// churnNeighbor is column n of the LLDPChurn fault's neighbour k: named
+// churn-G-K, G the seconds since the fault was set, so that every poll
+// sees other neighbours.
+func churnNeighbor(v *view, n uint32, k int, out *value) {
+	gen := max(v.now.Sub(v.st.faultsAt), 0) / time.Second
+	switch n {
+	case 4: // lldpRemChassisIdSubtype: macAddress
+		*out = value{tag: tagInteger, i: 4}
+	case 6: // lldpRemPortIdSubtype: interfaceName
+		*out = value{tag: tagInteger, i: 5}
+	case 5:
+		v.scratch = append(v.scratch[:0], 0x02, 0, byte(gen>>8), byte(gen), byte(k>>8), byte(k))
+		*out = value{tag: tagOctetString, b: v.scratch}
+	case 7, 8:
+		*out = value{tag: tagOctetString, s: "p1"}
+	default: // 9, lldpRemSysName
+		v.scratch = strconv.AppendInt(append(v.scratch[:0], "churn-"...), int64(gen), 10)
+		v.scratch = strconv.AppendInt(append(v.scratch, '-'), int64(k), 10)
+		*out = value{tag: tagOctetString, b: v.scratch}
+	}
+}
+
 func intValue(n int64) func(*view, int, *value) {
 	return func(_ *view, _ int, out *value) { *out = value{tag: tagInteger, i: n} }
 }
@@ -304,8 +326,9 @@ func newMIB(f *fleet) *mib {
 	m.scalar(sub(oidLLDPLoc, 1), func(_ *view, out *value) { *out = value{tag: tagInteger, i: 4} }) // lldpLocChassisIdSubtype: macAddress
 	m.scalar(sub(oidLLDPLoc, 2), func(v *view, out *value) { *out = value{tag: tagOctetString, b: v.d.mac[:]} })
 	m.scalar(sub(oidLLDPLoc, 3), func(v *view, out *value) { *out = value{tag: tagOctetString, s: v.d.name} })
-	// lldpLocPortTable: every interface but lo, indexed by its ifIndex.
-	locRows := func(v *view) int { return len(v.d.ifaces) - 1 }
+	// lldpLocPortTable: every interface but lo, indexed by its ifIndex,
+	// then the LLDPChurn fault's ports (churnN) after the last interface.
+	locRows := func(v *view) int { return len(v.d.ifaces) - 1 + v.st.faults.LLDPChurn }
 	locIndex := func(_ *view, row int, dst []uint32) []uint32 { return append(dst, uint32(row+2)) }
 	for _, col := range []struct {
 		n   uint32
@@ -316,11 +339,25 @@ func newMIB(f *fleet) *mib {
 		{4, func(_ *view, it *iface, out *value) { *out = value{tag: tagOctetString, s: it.name} }},
 	} {
 		m.cols = append(m.cols, column{oid: sub(oidLLDPLocPort, col.n), rows: locRows, index: locIndex,
-			get: func(v *view, row int, out *value) { col.get(v, &v.d.ifaces[row+1], out) }})
+			get: func(v *view, row int, out *value) {
+				if k := row + 1 - len(v.d.ifaces); k >= 0 {
+					if col.n == 2 {
+						col.get(v, nil, out)
+						return
+					}
+					v.scratch = strconv.AppendInt(append(v.scratch[:0], "churn"...), int64(k), 10)
+					*out = value{tag: tagOctetString, b: v.scratch}
+					return
+				}
+				col.get(v, &v.d.ifaces[row+1], out)
+			}})
 	}
 	// lldpRemTable: index lldpRemTimeMark(0).lldpRemLocalPortNum.lldpRemIndex(1).
-	remRows := func(v *view) int { return len(v.lldp()) }
+	remRows := func(v *view) int { return len(v.lldp()) + v.st.faults.LLDPChurn }
 	remIndex := func(v *view, row int, dst []uint32) []uint32 {
+		if k := row - len(v.lldp()); k >= 0 {
+			return append(dst, 0, uint32(len(v.d.ifaces)+1+k), 1)
+		}
 		return append(dst, 0, uint32(v.lldp()[row]+1), 1)
 	}
 	for _, col := range []struct {
@@ -339,6 +376,10 @@ func newMIB(f *fleet) *mib {
 	} {
 		m.cols = append(m.cols, column{oid: sub(oidLLDPRem, col.n), rows: remRows, index: remIndex,
 			get: func(v *view, row int, out *value) {
+				if k := row - len(v.lldp()); k >= 0 {
+					churnNeighbor(v, col.n, k, out)
+					return
+				}
 				p, pi := peer(&v.d.ifaces[v.lldp()[row]])
 				col.get(v, p, pi, out)
 			}})
