@@ -132,6 +132,9 @@ func rawCounters(i *Interface) [numCounters]uint64 {
 		cInErrors: i.InErrors, cOutErrors: i.OutErrors,
 		cInDiscards: i.InDiscards, cOutDiscards: i.OutDiscards,
 	}
+	if i.Has&allCounters == allCounters {
+		return out
+	}
 	for k := range out {
 		if !i.Has.Contains(counterSpecs[k].col) {
 			out[k] = 0
@@ -220,6 +223,8 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 				c.totals[k] = cur[k]
 			case rebooted:
 				delta[k] = cur[k]
+			case cur[k] >= c.last[k]:
+				delta[k] = cur[k] - c.last[k] // the common case: no rate to work out
 			default:
 				d, ok := counterStep(c.last[k], cur[k], spec.wide, maxRate(speed, spec.packets), elapsed)
 				if !ok && discontinuous < 0 {
