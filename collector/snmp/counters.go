@@ -125,6 +125,16 @@ type ifCounters struct {
 	missing  int
 }
 
+// grew reports whether no counter went down from last to cur.
+func grew(last, cur *[numCounters]uint64) bool {
+	for k := range numCounters {
+		if cur[k] < last[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // rawCounters returns the row's counters, 0 for those it does not have.
 func rawCounters(i *Interface) [numCounters]uint64 {
 	out := [numCounters]uint64{
@@ -200,6 +210,14 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 				continue
 			}
 		}
+		if present == allCounters && c.known.Contains(allCounters) && !rebooted && grew(&c.last, &cur) {
+			// The common case, kept short: every counter answered and grew.
+			for k := range numCounters {
+				c.totals[k] += cur[k] - c.last[k]
+			}
+			c.last = cur
+			continue
+		}
 		speed := uint64(0)
 		if ifc.Has.Contains(ColHighSpeed) {
 			speed = ifc.HighSpeed
@@ -224,7 +242,7 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 			case rebooted:
 				delta[k] = cur[k]
 			case cur[k] >= c.last[k]:
-				delta[k] = cur[k] - c.last[k] // the common case: no rate to work out
+				delta[k] = cur[k] - c.last[k]
 			default:
 				d, ok := counterStep(c.last[k], cur[k], spec.wide, maxRate(speed, spec.packets), elapsed)
 				if !ok && discontinuous < 0 {
