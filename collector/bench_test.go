@@ -13,6 +13,10 @@ import (
 	"github.com/vigie-rie/vigie/collector/snmp"
 )
 
+// fullRow is an interface row with every column answered.
+const fullRow = snmp.ColAdminStatus | snmp.ColOperStatus | snmp.ColHighSpeed | snmp.ColInOctets | snmp.ColOutOctets |
+	snmp.ColInErrors | snmp.ColOutErrors | snmp.ColInDiscards | snmp.ColOutDiscards
+
 // benchPoll is a device with 10 interfaces and 2 BGP peers.
 func benchPoll(name string) *snmp.Poll {
 	now := time.Now()
@@ -20,7 +24,7 @@ func benchPoll(name string) *snmp.Poll {
 		System: snmp.System{Name: name, Uptime: time.Hour}}
 	for i := 1; i <= 10; i++ {
 		p.Interfaces = append(p.Interfaces, snmp.Interface{Index: int32(i), Name: fmt.Sprintf("GigabitEthernet0/%d", i),
-			AdminUp: true, OperStatus: 1, HighSpeed: 1000, InOctets: uint64(i) << 30, OutOctets: uint64(i) << 29})
+			AdminUp: true, OperStatus: 1, HighSpeed: 1000, InOctets: uint64(i) << 30, OutOctets: uint64(i) << 29, Has: fullRow})
 	}
 	for i := 1; i <= 2; i++ {
 		p.BGPPeers = append(p.BGPPeers, snmp.BGPPeer{Remote: netip.AddrFrom4([4]byte{192, 0, 2, byte(i)}), State: 6, RemoteAS: 64600})

@@ -448,6 +448,21 @@ func (c *Collector) logPoll(d *device, res *snmp.Poll) {
 			}
 		}
 	}
+	if len(res.Discontinuities) > 0 {
+		// Mostly an operator's `clear counters`: worth a line, not a
+		// line per interface (a clear without argument clears them all).
+		const key = "counters:discontinuity"
+		if now.Sub(d.logged[key]) >= c.opts.LogEvery {
+			d.logged[key] = now
+			first := &res.Discontinuities[0]
+			args := []any{"device", d.name, "interfaces", len(res.Discontinuities), "interface", first.Interface,
+				"reason", first.Reason}
+			if first.Counter != "" {
+				args = append(args, "counter", first.Counter)
+			}
+			c.log.Info("interface counters discontinuous (cleared or replaced): nothing added to their totals for this poll", args...)
+		}
+	}
 	for _, p := range res.Problems {
 		key := p.Table + ":" + string(p.Reason)
 		if now.Sub(d.logged[key]) >= c.opts.LogEvery {

@@ -50,7 +50,7 @@ func okPoll(ctx context.Context, t *snmp.Target, st *snmp.DeviceState) *snmp.Pol
 	now := time.Now()
 	return &snmp.Poll{Device: t.Device, Start: now, End: now.Add(time.Millisecond),
 		System:     snmp.System{Name: "sys-" + t.Device, Uptime: time.Hour},
-		Interfaces: []snmp.Interface{{Index: 1, Name: "eth0", AdminUp: true, OperStatus: 1, HighSpeed: 1000}},
+		Interfaces: []snmp.Interface{{Index: 1, Name: "eth0", AdminUp: true, OperStatus: 1, HighSpeed: 1000, Has: fullRow}},
 		Varbinds:   16, Requests: 2}
 }
 

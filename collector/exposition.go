@@ -19,6 +19,7 @@ const (
 	famLastSuccess
 	famUptime
 	famReboots
+	famDiscontinuities
 	famErrors
 	famLLDP
 	famInfo
@@ -47,24 +48,25 @@ type family struct {
 
 // families is a fixed table (never mutated), indexed by the fam constants.
 var families = [numFamilies]family{
-	famUp:          {"vigie_device_up", "1 if the last poll got the device's system group, else 0.", devLabelNames, false},
-	famDuration:    {"vigie_device_poll_duration_seconds", "Wall time of the device's last poll.", devLabelNames, false},
-	famLastSuccess: {"vigie_device_last_poll_success_timestamp_seconds", "Unix time of the end of the last successful poll.", devLabelNames, false},
-	famUptime:      {"vigie_device_uptime_seconds", "sysUpTime at the last successful poll.", devLabelNames, false},
-	famReboots:     {"vigie_device_reboots_total", "Reboots seen (sysUpTime going back) since vigie started.", devLabelNames, true},
-	famErrors:      {"vigie_device_poll_errors_total", "Poll failures and contained table problems of the device, by reason.", errLabelNames, true},
-	famLLDP:        {"vigie_device_lldp_neighbors", "LLDP neighbours in the last poll.", devLabelNames, false},
-	famInfo:        {"vigie_device_info", "Inventory placement of the device and its sysName; always 1.", infoLabelNames, false},
+	famUp:              {"vigie_device_up", "1 if the last poll got the device's system group, else 0.", devLabelNames, false},
+	famDuration:        {"vigie_device_poll_duration_seconds", "Wall time of the device's last poll.", devLabelNames, false},
+	famLastSuccess:     {"vigie_device_last_poll_success_timestamp_seconds", "Unix time of the end of the last successful poll.", devLabelNames, false},
+	famUptime:          {"vigie_device_uptime_seconds", "sysUpTime at the last successful poll.", devLabelNames, false},
+	famReboots:         {"vigie_device_reboots_total", "Reboots seen (sysUpTime going back) since vigie started.", devLabelNames, true},
+	famDiscontinuities: {"vigie_device_counters_discontinuities_total", "Interfaces whose counters were found discontinuous (a decrease no wrap explains, or a new ifCounterDiscontinuityTime), outside reboots; nothing was added to their totals for that poll.", devLabelNames, true},
+	famErrors:          {"vigie_device_poll_errors_total", "Poll failures and contained table problems of the device, by reason.", errLabelNames, true},
+	famLLDP:            {"vigie_device_lldp_neighbors", "LLDP neighbours in the last poll.", devLabelNames, false},
+	famInfo:            {"vigie_device_info", "Inventory placement of the device and its sysName; always 1.", infoLabelNames, false},
 
 	famIfOper:   {"vigie_interface_oper_up", "1 if ifOperStatus is up(1).", ifLabelNames, false},
 	famIfAdmin:  {"vigie_interface_admin_up", "1 if ifAdminStatus is up(1).", ifLabelNames, false},
 	famIfSpeed:  {"vigie_interface_speed_bytes", "ifHighSpeed in bytes per second.", ifLabelNames, false},
-	famIfRx:     {"vigie_interface_receive_bytes_total", "Bytes received (ifHCInOctets, made monotonic by vigie).", ifLabelNames, true},
-	famIfTx:     {"vigie_interface_transmit_bytes_total", "Bytes sent (ifHCOutOctets, made monotonic by vigie).", ifLabelNames, true},
-	famIfRxErr:  {"vigie_interface_receive_errors_total", "ifInErrors, wraps and reboots folded in by vigie.", ifLabelNames, true},
-	famIfTxErr:  {"vigie_interface_transmit_errors_total", "ifOutErrors, wraps and reboots folded in by vigie.", ifLabelNames, true},
-	famIfRxDrop: {"vigie_interface_receive_discards_total", "ifInDiscards, wraps and reboots folded in by vigie.", ifLabelNames, true},
-	famIfTxDrop: {"vigie_interface_transmit_discards_total", "ifOutDiscards, wraps and reboots folded in by vigie.", ifLabelNames, true},
+	famIfRx:     {"vigie_interface_receive_bytes_total", "Bytes received (ifHCInOctets, made monotonic by vigie: a clear adds nothing).", ifLabelNames, true},
+	famIfTx:     {"vigie_interface_transmit_bytes_total", "Bytes sent (ifHCOutOctets, made monotonic by vigie: a clear adds nothing).", ifLabelNames, true},
+	famIfRxErr:  {"vigie_interface_receive_errors_total", "ifInErrors, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames, true},
+	famIfTxErr:  {"vigie_interface_transmit_errors_total", "ifOutErrors, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames, true},
+	famIfRxDrop: {"vigie_interface_receive_discards_total", "ifInDiscards, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames, true},
+	famIfTxDrop: {"vigie_interface_transmit_discards_total", "ifOutDiscards, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames, true},
 
 	famBGPState:       {"vigie_device_bgp_peer_state", "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgpLabelNames, false},
 	famBGPUp:          {"vigie_device_bgp_peer_up", "1 if the session is established.", bgpLabelNames, false},

@@ -245,9 +245,9 @@ func trickyPoll(name string, at time.Time) *snmp.Poll {
 	return &snmp.Poll{Device: name, Start: at, End: at.Add(1500 * time.Microsecond),
 		System: snmp.System{Name: "R\u00e9seau \"c\u0153ur\"\\n\nligne 2", Uptime: 90 * time.Minute},
 		Interfaces: []snmp.Interface{
-			{Index: 3, Name: `Gi0/0 "WAN" \ préfecture`, AdminUp: true, OperStatus: 1, HighSpeed: 100},
-			{Index: 1, Name: "lo\n0", AdminUp: true, OperStatus: 1, HighSpeed: 0},
-			{Index: 2, Name: "ge-0/0/1 ☃", AdminUp: false, OperStatus: 2, HighSpeed: 10000},
+			{Index: 3, Name: `Gi0/0 "WAN" \ préfecture`, AdminUp: true, OperStatus: 1, HighSpeed: 100, Has: fullRow},
+			{Index: 1, Name: "lo\n0", AdminUp: true, OperStatus: 1, HighSpeed: 0, Has: fullRow},
+			{Index: 2, Name: "ge-0/0/1 ☃", AdminUp: false, OperStatus: 2, HighSpeed: 10000, Has: fullRow},
 		},
 		LLDP:     make([]snmp.LLDPNeighbor, 2),
 		BGPPeers: []snmp.BGPPeer{{Remote: netip.MustParseAddr("2001:db8::1"), RemoteAS: 4200000000, State: 3, FSMEstablishedTransitions: 7}},

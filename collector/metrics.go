@@ -277,6 +277,7 @@ func (s *deviceSeries) walk(res *snmp.Poll, st *snmp.DeviceState, level Interfac
 	emit(famUp, b2f(ok), s.labels)
 	emit(famDuration, res.End.Sub(res.Start).Seconds(), s.labels)
 	emit(famReboots, float64(st.Reboots()), s.labels)
+	emit(famDiscontinuities, float64(st.CounterDiscontinuities()), s.labels)
 	for _, r := range allReasons {
 		if n := s.errCounts[r]; n > 0 {
 			emit(famErrors, float64(n), s.errLabels[r])
@@ -314,17 +315,32 @@ func (s *deviceSeries) walk(res *snmp.Poll, st *snmp.DeviceState, level Interfac
 				continue
 			}
 			prev = i
+			// A column the device did not answer has no series: a 0
+			// would claim a measurement (no errors, speed 0).
 			l := s.ifLabel(ifc)
-			emit(famIfOper, b2f(ifc.OperUp()), l)
-			emit(famIfAdmin, b2f(ifc.AdminUp), l)
-			emit(famIfSpeed, float64(ifc.HighSpeed)*1e6/8, l)
+			if ifc.Has.Contains(snmp.ColOperStatus) {
+				emit(famIfOper, b2f(ifc.OperUp()), l)
+			}
+			if ifc.Has.Contains(snmp.ColAdminStatus) {
+				emit(famIfAdmin, b2f(ifc.AdminUp), l)
+			}
+			if ifc.Has.Contains(snmp.ColHighSpeed) {
+				emit(famIfSpeed, float64(ifc.HighSpeed)*1e6/8, l)
+			}
 			if t, ok := st.Totals(ifc.Index); ok {
-				emit(famIfRx, float64(t.InOctets), l)
-				emit(famIfTx, float64(t.OutOctets), l)
-				emit(famIfRxErr, float64(t.InErrors), l)
-				emit(famIfTxErr, float64(t.OutErrors), l)
-				emit(famIfRxDrop, float64(t.InDiscards), l)
-				emit(famIfTxDrop, float64(t.OutDiscards), l)
+				for _, c := range [...]struct {
+					col snmp.Columns
+					fam int
+					v   uint64
+				}{
+					{snmp.ColInOctets, famIfRx, t.InOctets}, {snmp.ColOutOctets, famIfTx, t.OutOctets},
+					{snmp.ColInErrors, famIfRxErr, t.InErrors}, {snmp.ColOutErrors, famIfTxErr, t.OutErrors},
+					{snmp.ColInDiscards, famIfRxDrop, t.InDiscards}, {snmp.ColOutDiscards, famIfTxDrop, t.OutDiscards},
+				} {
+					if t.Has.Contains(c.col) {
+						emit(c.fam, float64(c.v), l)
+					}
+				}
 			}
 		}
 	}

@@ -45,6 +45,7 @@ Usage:
         curl -X PUT -d '{"timeout":true}' http://127.0.0.1:9743/faults/agg-idf-01-1
         curl -X POST 'http://127.0.0.1:9743/link/ce-s00001-1?interface=eth1&state=down'
         curl -X POST http://127.0.0.1:9743/reboot/bb-lyon
+        curl -X POST 'http://127.0.0.1:9743/clear-counters/ce-s00001-1?interface=eth1'
         curl -X POST 'http://127.0.0.1:9743/power/agg-idf-01-1?state=off'
         curl http://127.0.0.1:9743/devices/bb-lyon     curl http://127.0.0.1:9743/metrics
       See docs/simulator.md.

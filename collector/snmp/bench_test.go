@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
@@ -70,5 +71,23 @@ func BenchmarkPollSim(b *testing.B) {
 			b.ReportMetric(float64(varbinds)/float64(b.N), "varbinds/poll")
 			b.ReportMetric(float64(requests)/float64(b.N), "requests/poll")
 		})
+	}
+}
+
+// BenchmarkAccumulate is the per-poll cost of folding a 10-interface
+// table into the device's totals (every counter moving, no event).
+func BenchmarkAccumulate(b *testing.B) {
+	st := NewDeviceState()
+	ifs := make([]Interface, 10)
+	at := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		for j := range ifs {
+			n := uint64(i) * uint64(j+1)
+			ifs[j] = Interface{Index: int32(j + 1), HighSpeed: 1000, InOctets: n << 10, OutOctets: n << 9,
+				InErrors: n, OutErrors: n, InDiscards: n, OutDiscards: n,
+				Has: ColHighSpeed | ColInOctets | ColOutOctets | ColInErrors | ColOutErrors | ColInDiscards | ColOutDiscards}
+		}
+		st.accumulate(ifs, at.Add(time.Duration(i)*time.Minute), false, true)
 	}
 }

@@ -32,6 +32,41 @@ func healthyMIB() staticMIB {
 	return newStaticMIB(v...)
 }
 
+// TestPollFakeColumns: a row has exactly the columns the device answered
+// (ifInErrors and ifHCInOctets missing here, ifCounterDiscontinuityTime
+// present), so that what a device lacks is never mistaken for a 0.
+func TestPollFakeColumns(t *testing.T) {
+	v := systemVars("r1", 12345)
+	for _, pdu := range ifVars(2, 1000, 7) {
+		if strings.HasPrefix(pdu.Name, oidIfInErrors+".") || strings.HasPrefix(pdu.Name, oidIfHCInOctets+".") {
+			continue
+		}
+		v = append(v, pdu)
+	}
+	v = append(v, ticks(oidIfCounterDiscontinuityTime+".1", 4200), ticks(oidIfCounterDiscontinuityTime+".2", 0))
+	f := startFakeAgent(t, newStaticMIB(v...))
+	p := newTestPoller(t, 1)
+	st := NewDeviceState()
+	res := p.Poll(context.Background(), fakeTarget(f), st)
+	if res.Err != nil || len(res.Problems) > 0 {
+		t.Fatalf("err %v problems %v", res.Err, res.Problems)
+	}
+	wantHas := allCounters&^(ColInErrors|ColInOctets) | ColAdminStatus | ColOperStatus | ColHighSpeed | ColDiscontinuityTime
+	if len(res.Interfaces) != 2 {
+		t.Fatalf("interfaces %+v", res.Interfaces)
+	}
+	for i, want := range []time.Duration{42 * time.Second, 0} {
+		got := res.Interfaces[i]
+		if got.Has != wantHas || got.DiscontinuityTime != want || got.InErrors != 0 || got.OutErrors != 4 {
+			t.Errorf("interface %d: %+v, want columns %b and ifCounterDiscontinuityTime %v", i, got, wantHas, want)
+		}
+	}
+	tot, ok := st.Totals(1)
+	if !ok || tot.Has != allCounters&^(ColInErrors|ColInOctets) || tot.OutOctets != 2000 {
+		t.Errorf("totals %+v %v: want every counter but ifInErrors and ifHCInOctets", tot, ok)
+	}
+}
+
 func TestPollFakeHealthy(t *testing.T) {
 	f := startFakeAgent(t, healthyMIB())
 	p := newTestPoller(t, 1)
@@ -43,7 +78,8 @@ func TestPollFakeHealthy(t *testing.T) {
 		t.Errorf("system %+v", res.System)
 	}
 	want := Interface{Index: 2, Name: "eth2", Descr: "eth2", Alias: "to eth2", AdminUp: true, OperStatus: 1, HighSpeed: 1000,
-		InOctets: 1000, OutOctets: 2000, InErrors: 7, OutErrors: 4, InDiscards: 1, OutDiscards: 3}
+		InOctets: 1000, OutOctets: 2000, InErrors: 7, OutErrors: 4, InDiscards: 1, OutDiscards: 3,
+		Has: allCounters | ColAdminStatus | ColOperStatus | ColHighSpeed}
 	if len(res.Interfaces) != 3 || res.Interfaces[1] != want {
 		t.Errorf("interfaces %+v", res.Interfaces)
 	}

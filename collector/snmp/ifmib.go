@@ -3,6 +3,7 @@ package snmp
 import (
 	"cmp"
 	"slices"
+	"time"
 
 	"github.com/gosnmp/gosnmp"
 )
@@ -24,6 +25,9 @@ const (
 	oidIfHCOutOctets = oidIfXEntry + ".10"     // IF-MIB::ifHCOutOctets, Counter64
 	oidIfHighSpeed   = oidIfXEntry + ".15"     // IF-MIB::ifHighSpeed, Gauge32 (Mbit/s)
 	oidIfAlias       = oidIfXEntry + ".18"     // IF-MIB::ifAlias, DisplayString
+	// IF-MIB::ifCounterDiscontinuityTime, TimeStamp: sysUpTime at the last
+	// discontinuity of the row's counters (an operator's clear, mostly).
+	oidIfCounterDiscontinuityTime = oidIfXEntry + ".19"
 )
 
 // Column positions in ifColumnOIDs, used by ifDecoder.
@@ -40,13 +44,15 @@ const (
 	ifColHCOutOctets
 	ifColHighSpeed
 	ifColAlias
+	ifColDiscontinuityTime
 	ifColCount
 )
 
 // ifColumnOIDs returns the IF-MIB columns in ifCol* order.
 func ifColumnOIDs() []string {
 	return []string{oidIfDescr, oidIfAdminStatus, oidIfOperStatus, oidIfInDiscards, oidIfInErrors,
-		oidIfOutDiscards, oidIfOutErrors, oidIfName, oidIfHCInOctets, oidIfHCOutOctets, oidIfHighSpeed, oidIfAlias}
+		oidIfOutDiscards, oidIfOutErrors, oidIfName, oidIfHCInOctets, oidIfHCOutOctets, oidIfHighSpeed, oidIfAlias,
+		oidIfCounterDiscontinuityTime}
 }
 
 // ifDecoder joins ifTable and ifXTable rows by ifIndex. One lives in each
@@ -110,26 +116,48 @@ func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
 		var n int
 		n, ok = asInt(v)
 		r.AdminUp = n == 1
+		r.Has |= has(ok, ColAdminStatus)
 	case ifColOperStatus:
 		r.OperStatus, ok = asInt(v)
+		r.Has |= has(ok, ColOperStatus)
 	case ifColHighSpeed:
 		r.HighSpeed, ok = asCounter(v, gosnmp.Gauge32)
+		r.Has |= has(ok, ColHighSpeed)
 	case ifColHCInOctets:
 		r.InOctets, ok = asCounter(v, gosnmp.Counter64)
+		r.Has |= has(ok, ColInOctets)
 	case ifColHCOutOctets:
 		r.OutOctets, ok = asCounter(v, gosnmp.Counter64)
+		r.Has |= has(ok, ColOutOctets)
 	case ifColInErrors:
 		r.InErrors, ok = asCounter(v, gosnmp.Counter32)
+		r.Has |= has(ok, ColInErrors)
 	case ifColOutErrors:
 		r.OutErrors, ok = asCounter(v, gosnmp.Counter32)
+		r.Has |= has(ok, ColOutErrors)
 	case ifColInDiscards:
 		r.InDiscards, ok = asCounter(v, gosnmp.Counter32)
+		r.Has |= has(ok, ColInDiscards)
 	case ifColOutDiscards:
 		r.OutDiscards, ok = asCounter(v, gosnmp.Counter32)
+		r.Has |= has(ok, ColOutDiscards)
+	case ifColDiscontinuityTime:
+		var ticks uint64
+		ticks, ok = asCounter(v, gosnmp.TimeTicks)
+		r.DiscontinuityTime = time.Duration(ticks) * 10 * time.Millisecond
+		r.Has |= has(ok, ColDiscontinuityTime)
 	}
 	if !ok {
 		d.bad++
 	}
+}
+
+// has is c if the column's value decoded, else no column.
+func has(ok bool, c Columns) Columns {
+	if ok {
+		return c
+	}
+	return 0
 }
 
 // asCounter returns an unsigned value only when it has the SMI type the

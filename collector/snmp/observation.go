@@ -27,6 +27,10 @@ type Poll struct {
 	LLDP       []LLDPNeighbor
 	BGPPeers   []BGPPeer
 	Problems   []Problem
+	// Discontinuities lists the interfaces whose counters jumped in this
+	// poll in a way neither traffic nor a reboot explains (cleared by an
+	// operator, a line card swapped): nothing was added to their totals.
+	Discontinuities []CounterDiscontinuity
 	// Varbinds counts the variable bindings decoded in this poll.
 	Varbinds int
 	// Requests counts the SNMP requests sent (retries included).
@@ -81,7 +85,59 @@ type Interface struct {
 	OutErrors   uint64 // ifOutErrors (Counter32)
 	InDiscards  uint64 // ifInDiscards (Counter32)
 	OutDiscards uint64 // ifOutDiscards (Counter32)
+	// DiscontinuityTime is ifCounterDiscontinuityTime: the sysUpTime at the
+	// last discontinuity of the interface's counters (0: none since boot).
+	DiscontinuityTime time.Duration
+	// Has says which of the columns above the device answered for this
+	// row: a value whose column is missing is 0 here and must not be
+	// reported as a measured 0.
+	Has Columns
 }
+
+// Columns is a set of the IF-MIB value columns of an Interface. What a
+// device does not implement is not in the set, so that it is absent from
+// /metrics rather than exposed as 0.
+type Columns uint16
+
+// The value columns of an Interface.
+const (
+	ColAdminStatus       Columns = 1 << iota // ifAdminStatus
+	ColOperStatus                            // ifOperStatus
+	ColHighSpeed                             // ifHighSpeed
+	ColInOctets                              // ifHCInOctets
+	ColOutOctets                             // ifHCOutOctets
+	ColInErrors                              // ifInErrors
+	ColOutErrors                             // ifOutErrors
+	ColInDiscards                            // ifInDiscards
+	ColOutDiscards                           // ifOutDiscards
+	ColDiscontinuityTime                     // ifCounterDiscontinuityTime
+)
+
+// Contains reports whether every column of x is in c.
+func (c Columns) Contains(x Columns) bool { return c&x == x }
+
+// CounterDiscontinuity is one interface whose counters were found
+// discontinuous in a poll.
+type CounterDiscontinuity struct {
+	IfIndex   int32
+	Interface string // ifName
+	Reason    DiscontinuityReason
+	// Counter is the MIB name of the first counter that went down, for
+	// DiscontinuityDecrease.
+	Counter string
+}
+
+// DiscontinuityReason says how a discontinuity was seen: a small fixed set.
+type DiscontinuityReason string
+
+// Discontinuity reasons.
+const (
+	// DiscontinuityTime: ifCounterDiscontinuityTime changed.
+	DiscontinuityTime DiscontinuityReason = "discontinuity_time"
+	// DiscontinuityDecrease: a counter went down by more than a wrap
+	// explains (any decrease of a Counter64).
+	DiscontinuityDecrease DiscontinuityReason = "decrease"
+)
 
 // OperUp reports whether ifOperStatus is up(1).
 func (i *Interface) OperUp() bool { return i.OperStatus == 1 }

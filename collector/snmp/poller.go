@@ -194,7 +194,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			}
 			res.Interfaces = s.ifd.finish()
 			st.prevIfs = res.Interfaces
-			st.accumulate(res.Interfaces, rebooted, len(w.problems) == 0)
+			res.Discontinuities = st.accumulate(res.Interfaces, res.Start, rebooted, len(w.problems) == 0)
 		case "lldp":
 			if s.lldpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,

@@ -92,7 +92,8 @@ func TestIfMIBMatchesSnmpbulkwalk(t *testing.T) {
 		t.Fatal(res.Err)
 	}
 	want := map[string]string{} // numeric OID -> printed value
-	for _, col := range []string{oidIfDescr, oidIfAdminStatus, oidIfOperStatus, oidIfName, oidIfHighSpeed, oidIfAlias, oidIfInErrors, oidIfOutErrors} {
+	for _, col := range []string{oidIfDescr, oidIfAdminStatus, oidIfOperStatus, oidIfName, oidIfHighSpeed, oidIfAlias, oidIfInErrors, oidIfOutErrors,
+		oidIfCounterDiscontinuityTime} {
 		out, err := exec.Command("snmpbulkwalk", "-v2c", "-c", a.Community, "-m", ":", "-On", "-Oe", "-Oq", "-Ot",
 			a.Addr.String(), col).Output()
 		if err != nil {
@@ -119,7 +120,12 @@ func TestIfMIBMatchesSnmpbulkwalk(t *testing.T) {
 		got[oidIfAlias+idx] = i.Alias
 		got[oidIfInErrors+idx] = strconv.FormatUint(i.InErrors, 10)
 		got[oidIfOutErrors+idx] = strconv.FormatUint(i.OutErrors, 10)
+		// Only where snmpd has it: a column an agent lacks must be absent.
+		if i.Has.Contains(ColDiscontinuityTime) {
+			got[oidIfCounterDiscontinuityTime+idx] = strconv.FormatInt(int64(i.DiscontinuityTime/(10*time.Millisecond)), 10)
+		}
 	}
+	t.Logf("%d values compared", len(want))
 	if len(want) == 0 || len(want) != len(got) {
 		t.Fatalf("snmpbulkwalk gave %d values, poller %d", len(want), len(got))
 	}

@@ -50,6 +50,11 @@ type DeviceState struct {
 	reboots    uint64
 
 	ifs map[int32]*ifCounters
+	// epoch is the first poll's time: interfaces keep when they were last
+	// polled as an offset from it (8 bytes, not a 24-byte time.Time).
+	epoch time.Time
+	// discontinuities counts interfaces found with discontinuous counters.
+	discontinuities uint64
 }
 
 // NewDeviceState returns an empty state: the first poll discovers the rest.
@@ -57,6 +62,10 @@ func NewDeviceState() *DeviceState { return &DeviceState{} }
 
 // Reboots returns how many reboots (sysUpTime going back) were seen.
 func (st *DeviceState) Reboots() uint64 { return st.reboots }
+
+// CounterDiscontinuities returns how many times an interface's counters
+// were found discontinuous (cleared, replaced) outside reboots.
+func (st *DeviceState) CounterDiscontinuities() uint64 { return st.discontinuities }
 
 // MaxRepetitions returns the GetBulk max-repetitions the next poll will use
 // (0 before the first poll).
@@ -72,7 +81,9 @@ func (st *DeviceState) Totals(ifIndex int32) (InterfaceTotals, bool) {
 	if !ok || c.missing > 0 {
 		return InterfaceTotals{}, false
 	}
-	return c.totals, true
+	t := &c.totals
+	return InterfaceTotals{InOctets: t[cInOctets], OutOctets: t[cOutOctets], InErrors: t[cInErrors],
+		OutErrors: t[cOutErrors], InDiscards: t[cInDiscards], OutDiscards: t[cOutDiscards], Has: c.answered}, true
 }
 
 // observeUptime records sysUpTime and reports whether it shows a reboot: a

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/netip"
 	"sort"
@@ -97,6 +98,39 @@ func (a *Agent) Reboot(name string) error {
 			// Counters restart: only a link still down carries over.
 			s.links[i] = linkState{down: l.down, since: now}
 		}
+	})
+	return nil
+}
+
+// ClearCounters is an operator's `clear counters` on one interface of a
+// device, or on all of them when ifName is "": the interface counters
+// restart from zero without a reboot, and ifCounterDiscontinuityTime
+// takes the sysUpTime of the clear.
+func (a *Agent) ClearCounters(name, ifName string) error {
+	d, err := a.device(name)
+	if err != nil {
+		return err
+	}
+	first, last := 0, len(d.ifaces)
+	if ifName != "" {
+		i := d.ifIndexOf(ifName)
+		if i < 0 {
+			return fmt.Errorf("snmpagent: device %q has no interface %q (see GET /devices/%s)", name, ifName, name)
+		}
+		first, last = int(i), int(i)+1
+	}
+	now := a.clock()
+	a.update(d, func(s *state) {
+		var v view
+		v.reset(d, s, now)
+		clears := maps.Clone(s.clears)
+		if clears == nil {
+			clears = map[int32]clearMark{}
+		}
+		for i := first; i < last; i++ {
+			clears[int32(i)] = clearMark{boots: s.boots, at: now, upSeconds: v.upSeconds(i)}
+		}
+		s.clears = clears
 	})
 	return nil
 }
@@ -210,7 +244,7 @@ func (a *Agent) Device(name string) (DeviceInfo, error) {
 // MarshalJSON writes durations as Go duration strings ("1.5s").
 func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{Timeout: f.Timeout, Slow: durString(f.Slow), Malformed: f.Malformed,
-		OIDLoop: f.OIDLoop, Flood: f.Flood, WrapIn: durString(f.WrapIn), LLDPChurn: f.LLDPChurn})
+		OIDLoop: f.OIDLoop, Flood: f.Flood, WrapIn: durString(f.WrapIn), LLDPChurn: f.LLDPChurn, Missing: f.Missing})
 }
 
 // UnmarshalJSON reads durations as Go duration strings; unknown fields
@@ -220,9 +254,10 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return fmt.Errorf("snmpagent: faults: %w (fields: timeout, slow, malformed, oid_loop, flood, wrap_in, lldp_churn)", err)
+		return fmt.Errorf("snmpagent: faults: %w (fields: timeout, slow, malformed, oid_loop, flood, wrap_in, lldp_churn, missing)", err)
 	}
-	out := Faults{Timeout: j.Timeout, Malformed: j.Malformed, OIDLoop: j.OIDLoop, Flood: j.Flood, LLDPChurn: j.LLDPChurn}
+	out := Faults{Timeout: j.Timeout, Malformed: j.Malformed, OIDLoop: j.OIDLoop, Flood: j.Flood, LLDPChurn: j.LLDPChurn,
+		Missing: j.Missing}
 	var err error
 	if out.Slow, err = parseDur(j.Slow); err != nil {
 		return fmt.Errorf("snmpagent: faults: slow: %w", err)
@@ -242,6 +277,7 @@ type faultsJSON struct {
 	Flood     int          `json:"flood,omitempty"`
 	WrapIn    string       `json:"wrap_in,omitempty"`
 	LLDPChurn int          `json:"lldp_churn,omitempty"`
+	Missing   string       `json:"missing,omitempty"`
 }
 
 func durString(d time.Duration) string {
@@ -268,6 +304,7 @@ func parseDur(s string) (time.Duration, error) {
 //	POST   /reboot/{name}                      reboot a device
 //	POST   /link/{name}?interface=IF&state=down|up   take a link down or up, both ends
 //	POST   /power/{name}?state=off|on          switch a device off (silent, links down) or on
+//	POST   /clear-counters/{name}[?interface=IF]   an operator's clear counters (every interface without IF)
 //
 // It takes no credentials and changes the simulation: serve it on loopback.
 func (a *Agent) Handler() http.Handler {
@@ -322,6 +359,13 @@ func (a *Agent) Handler() http.Handler {
 	})
 	mux.HandleFunc("POST /reboot/{name}", func(w http.ResponseWriter, r *http.Request) {
 		if err := a.Reboot(r.PathValue("name")); err != nil {
+			httpError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /clear-counters/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if err := a.ClearCounters(r.PathValue("name"), r.URL.Query().Get("interface")); err != nil {
 			httpError(w, err)
 			return
 		}

@@ -3,6 +3,8 @@ package snmpagent
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -44,6 +46,37 @@ type Faults struct {
 	// one per extra local port (churnN), all renamed every second: a
 	// device whose neighbours change at every poll.
 	LLDPChurn int `json:"lldp_churn,omitempty"`
+	// Missing lists IF-MIB columns the device does not implement, by MIB
+	// name, comma-separated ("ifHCInOctets,ifCounterDiscontinuityTime"):
+	// they are absent from its ifTable and ifXTable, as on devices with a
+	// partial IF-MIB. MissingColumns lists the names accepted.
+	Missing string `json:"missing,omitempty"`
+}
+
+// MissingColumns are the IF-MIB columns a Missing fault can remove.
+var MissingColumns = []string{"ifSpeed", "ifAdminStatus", "ifOperStatus", "ifInDiscards", "ifInErrors", "ifOutDiscards",
+	"ifOutErrors", "ifHCInOctets", "ifHCOutOctets", "ifHighSpeed", "ifCounterDiscontinuityTime"}
+
+// missingOIDs are MissingColumns' OIDs, in the same order.
+var missingOIDs = [][]uint32{sub(oidIfEntry, 5), sub(oidIfEntry, 7), sub(oidIfEntry, 8), sub(oidIfEntry, 13),
+	sub(oidIfEntry, 14), sub(oidIfEntry, 19), sub(oidIfEntry, 20), sub(oidIfXEntry, 6), sub(oidIfXEntry, 10),
+	sub(oidIfXEntry, 15), sub(oidIfXEntry, 19)}
+
+// missingMask parses a Missing fault into a bit per MissingColumns entry.
+func missingMask(list string) (uint32, error) {
+	var mask uint32
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSpace(name)
+		if name == "" {
+			continue
+		}
+		i := slices.Index(MissingColumns, name)
+		if i < 0 {
+			return 0, fmt.Errorf("snmpagent: missing: unknown column %q (use any of %s)", name, strings.Join(MissingColumns, ", "))
+		}
+		mask |= 1 << i
+	}
+	return mask, nil
 }
 
 // Validate reports what is wrong with f, in words an operator can act on.
@@ -65,6 +98,9 @@ func (f Faults) Validate() error {
 	}
 	if f.WrapIn < 0 {
 		return fmt.Errorf("snmpagent: wrap_in %v is negative", f.WrapIn)
+	}
+	if _, err := missingMask(f.Missing); err != nil {
+		return err
 	}
 	return nil
 }
@@ -91,6 +127,19 @@ type state struct {
 	// off is a powered-off device: silent, its links down, its BGP peers idle.
 	off   bool
 	links map[int32]linkState
+	// clears holds, per interface, its last `clear counters`. The map is
+	// never modified in place (ClearCounters replaces it), so clone may
+	// share it.
+	clears map[int32]clearMark
+}
+
+// clearMark is one interface's last counter clear.
+type clearMark struct {
+	// boots is the boot the clear belongs to: a reboot voids it.
+	boots int32
+	at    time.Time
+	// upSeconds is how long the interface had carried traffic then.
+	upSeconds float64
 }
 
 func (s *state) clone() *state {

@@ -41,6 +41,8 @@ type view struct {
 	bgpRows []session
 	bgpBuf  []session
 	bgpDone bool
+	// missing is the device's Missing fault as a mask of MissingColumns.
+	missing uint32
 }
 
 func (v *view) reset(d *device, st *state, now time.Time) {
@@ -49,6 +51,10 @@ func (v *view) reset(d *device, st *state, now time.Time) {
 	v.lldpRows = v.lldpRows[:0]
 	v.lldpDone = false
 	v.bgpRows, v.bgpDone = nil, false
+	v.missing = 0
+	if st.faults.Missing != "" {
+		v.missing, _ = missingMask(st.faults.Missing) // validated by SetFaults
+	}
 }
 
 // sessions returns the rows of the device's bgpPeerTable, read once per
@@ -84,6 +90,22 @@ func (v *view) sessions() []session {
 	return rows
 }
 
+// cleared returns interface i's last counter clear since boot, if any.
+func (v *view) cleared(i int) (clearMark, bool) {
+	c, ok := v.st.clears[int32(i)]
+	return c, ok && c.boots == v.st.boots
+}
+
+// counterSeconds is how long interface i carried traffic since its
+// counters last restarted (boot or clear).
+func (v *view) counterSeconds(i int) float64 {
+	t := v.upSeconds(i)
+	if c, ok := v.cleared(i); ok {
+		t = max(t-c.upSeconds, 0)
+	}
+	return t
+}
+
 // peerState is the state of the device at the other end of a session:
 // a reboot or power-off there shows in this device's BGP table.
 func (v *view) peerState(s *session) *state { return v.mib.fleet.devices[s.peer].state.Load() }
@@ -104,7 +126,7 @@ func (v *view) upSeconds(i int) float64 {
 // counter32 is an error counter; with a WrapIn fault it starts close
 // enough to 2^32 to wrap WrapIn after the fault was set.
 func (v *view) counter32(i int, rate float64) uint64 {
-	t := v.upSeconds(i)
+	t := v.counterSeconds(i)
 	if w := v.st.faults.WrapIn; w > 0 {
 		rate = max(rate, 50)
 		at := max(v.st.faultsAt.Add(w).Sub(v.st.boot), 0).Seconds()
@@ -512,15 +534,38 @@ func newMIB(f *fleet) *mib {
 	// IF-MIB ifXTable.
 	m.ifCol(sub(oidIfXEntry, 1), name, floodName) // ifName
 	m.ifCol(sub(oidIfXEntry, 6), func(v *view, i int, it *iface, out *value) {
-		*out = value{tag: tagCounter64, u: uint64(it.inRate * v.upSeconds(i))}
+		*out = value{tag: tagCounter64, u: uint64(it.inRate * v.counterSeconds(i))}
 	}, gauge(tagCounter64, 0)) // ifHCInOctets
 	m.ifCol(sub(oidIfXEntry, 10), func(v *view, i int, it *iface, out *value) {
-		*out = value{tag: tagCounter64, u: uint64(it.outRate * v.upSeconds(i))}
+		*out = value{tag: tagCounter64, u: uint64(it.outRate * v.counterSeconds(i))}
 	}, gauge(tagCounter64, 0)) // ifHCOutOctets
 	m.ifCol(sub(oidIfXEntry, 15), func(_ *view, _ int, it *iface, out *value) { *out = value{tag: tagGauge32, u: uint64(it.speed)} },
 		gauge(tagGauge32, 1000)) // ifHighSpeed
 	m.ifCol(sub(oidIfXEntry, 18), func(_ *view, _ int, it *iface, out *value) { *out = value{tag: tagOctetString, s: it.alias} },
 		func(_ *view, _ int, out *value) { *out = value{tag: tagOctetString, s: "flood"} }) // ifAlias
+	m.ifCol(sub(oidIfXEntry, 19), func(v *view, i int, _ *iface, out *value) {
+		var ticks uint64
+		if c, ok := v.cleared(i); ok {
+			ticks = uint64(uint32(max(c.at.Sub(v.st.boot), 0) / (10 * time.Millisecond)))
+		}
+		*out = value{tag: tagTimeTicks, u: ticks}
+	}, gauge(tagTimeTicks, 0)) // ifCounterDiscontinuityTime
+
+	// A Missing fault removes columns: no rows, so Get answers
+	// noSuchInstance and GetNext goes on to the next column.
+	for bit, oid := range missingOIDs {
+		for i := range m.cols {
+			if c := &m.cols[i]; slices.Equal(c.oid, oid) {
+				rows := c.rows
+				c.rows = func(v *view) int {
+					if v.missing&(1<<bit) != 0 {
+						return 0
+					}
+					return rows(v)
+				}
+			}
+		}
+	}
 
 	if !slices.IsSortedFunc(m.cols, func(a, b column) int { return cmpOID(a.oid, b.oid) }) {
 		panic("snmpagent: MIB columns out of order") // a programming error caught by every test
