@@ -143,19 +143,26 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 }
 
 // runReloading runs a daemon for inv and, on each signal from hup, loads the
-// inventory again: a valid one replaces the running daemon, an invalid one
-// is logged and the running configuration kept.
+// inventory again and builds the daemon of the new configuration while the
+// running one goes on (Daemon.Next: store, listen addresses, BGP port and
+// web config opened and checked first). Only then is the running daemon
+// stopped and the new one started, with the state it had. A reload that
+// cannot take effect, an invalid inventory or a configuration that cannot
+// start, is logged with its reason and the running configuration kept;
+// vigie_config_last_reload_successful says which happened last.
 func runReloading(ctx context.Context, inv *inventory.Inventory, load func() (*inventory.Inventory, error),
 	hup <-chan os.Signal, opts daemon.Options, logger *slog.Logger) error {
+	status := daemon.NewReloadStatus()
+	opts.ExtraCollectors = append(slices.Clone(opts.ExtraCollectors), status.Collectors()...)
+	d, err := daemon.New(inv, opts)
+	if err != nil {
+		return err
+	}
 	for {
-		d, err := daemon.New(inv, opts)
-		if err != nil {
-			return err
-		}
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- d.Run(runCtx) }()
-		var next *inventory.Inventory
+		var next *daemon.Daemon
 		for next == nil {
 			select {
 			case err := <-done:
@@ -164,17 +171,24 @@ func runReloading(ctx context.Context, inv *inventory.Inventory, load func() (*i
 			case <-hup:
 				n, err := load()
 				if err != nil {
+					status.Set(false)
 					logger.Error("reload refused: the new inventory is invalid; keeping the running configuration", "err", err)
 					continue
 				}
+				if next, err = d.Next(n); err != nil {
+					status.Set(false)
+					logger.Error("reload refused: the new configuration cannot start; keeping the running configuration", "err", err)
+					continue
+				}
 				logger.Info("reloading the inventory", "devices", len(n.Devices), "sites", len(n.Sites))
-				next = n
 			}
 		}
 		cancel()
 		if err := <-done; err != nil {
+			next.Close()
 			return err
 		}
-		inv = next
+		status.Set(true)
+		d = next
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -181,11 +182,16 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 		return nil, fmt.Errorf("%w: %s is held by %s: stop it, or give this vigie another file (agent.db or --db)", ErrLocked, path, who)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, fmt.Errorf("%w: %s is not a readable vigie store (%v); move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, path, err)
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && !isDir(filepath.Dir(path)):
 		return nil, fmt.Errorf("store: cannot create %s: %w: create its directory, or use --db another file", path, unwrapPath(err))
 	default:
 		return nil, fmt.Errorf("store: cannot open %s for writing: %w: vigie writes its store there: check the file, its directory and the filesystem (permissions, lsattr, read-only mount), or use --db another file", path, unwrapPath(err))
 	}
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // unwrapPath drops the *fs.PathError's repetition of the path the message
