@@ -27,18 +27,35 @@ import (
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
-// simFleet serves a small simulated RIE on loopback and writes its
-// inventory (agent.db and agent.listen as given) to dir/vigie.yml. It
-// returns the inventory, the config path and the environment vigie needs
-// for the inventory's secrets.
-func simFleet(t *testing.T, dir string, sites int) (*inventory.Inventory, string, []string) {
+// simFleet serves a small simulated RIE on loopback. It returns the
+// inventory (to write with writeInventory), the agent, the config path
+// (dir/vigie.yml) and the environment vigie needs for the inventory's
+// secrets.
+func simFleet(t *testing.T, dir string, sites int) (*inventory.Inventory, *snmpagent.Agent, string, []string) {
 	t.Helper()
 	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: 14})
-	simtest.Serve(t, inv, snmpagent.Options{Seed: 14})
+	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 14})
 	config := filepath.Join(dir, "vigie.yml")
 	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
 		sim.EnvCommunity+"="+sim.DefaultCommunity)
-	return inv, config, env
+	return inv, agent, config, env
+}
+
+// linkDown takes the first up access link of inv down in the simulator,
+// so that vigie records an event.
+func linkDown(t *testing.T, inv *inventory.Inventory, agent *snmpagent.Agent) {
+	t.Helper()
+	for _, s := range inv.Sites {
+		for _, a := range s.Access {
+			if a.Interface != "" && !a.ViaInternet {
+				if err := agent.SetLink(a.Device, a.Interface, false); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+		}
+	}
+	t.Fatal("no access link to take down")
 }
 
 // writeInventory writes inv to path with agent.db and agent.listen set.
@@ -55,6 +72,22 @@ func writeInventory(t *testing.T, path string, inv *inventory.Inventory, db, lis
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// corruptStore writes a vigie store at path whose pages, all but the two
+// meta pages, are overwritten: what a bad restore or a disk that lost its
+// cache leaves.
+func corruptStore(t *testing.T, path string) {
+	t.Helper()
+	_, pageSize := storetest.Write(t, path)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(b[2*pageSize:], bytes.Repeat([]byte{0xA5}, len(b)-int(2*pageSize)))
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -164,7 +197,7 @@ func TestStartupRefusals(t *testing.T) {
 	}
 	bin := buildVigie(t)
 	dir := t.TempDir()
-	inv, config, env := simFleet(t, dir, 3)
+	inv, _, config, env := simFleet(t, dir, 3)
 	writeInventory(t, config, inv, "", fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t))) // --web.listen-address wins
 	path := func(name string) string { return filepath.Join(dir, name) }
 
@@ -184,25 +217,17 @@ func TestStartupRefusals(t *testing.T) {
 	holder := fmt.Sprintf("pid %d", running.cmd.Process.Pid)
 
 	// The store files, each damaged its own way.
-	inUse, pageSize := storetest.Write(t, path("truncated.db"))
+	inUse, _ := storetest.Write(t, path("truncated.db"))
 	if err := os.Truncate(path("truncated.db"), inUse/2); err != nil { // half its pages cut off
 		t.Fatal(err)
 	}
-	storetest.Write(t, path("corrupt.db"))
-	b, err := os.ReadFile(path("corrupt.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Every page but the two meta pages overwritten: what a bad restore
-	// or a disk that lost its cache leaves.
-	copy(b[2*pageSize:], bytes.Repeat([]byte{0xA5}, len(b)-int(2*pageSize)))
+	corruptStore(t, path("corrupt.db"))
 	random := make([]byte, 64<<10)
 	r := rand.New(rand.NewPCG(14, 14))
 	for i := range random {
 		random[i] = byte(r.UintN(256))
 	}
 	for name, content := range map[string][]byte{
-		"corrupt.db":  b,
 		"random.db":   random,
 		"text.db":     bytes.Repeat([]byte("devices:\n  - name: agg-lyon-1\n"), 500),
 		"bad-web.yml": []byte("basic_auth_users:\n  noc: [not a hash\n"),

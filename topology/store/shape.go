@@ -15,10 +15,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 )
 
 // bbolt's on-disk layout (go.etcd.io/bbolt/internal/common: Page, Meta):
-// every page starts with a 16-byte header; pages 0 and 1 are meta pages
+// every page starts with a 16-byte header (page id, flags, count,
+// overflow: 8, 2, 2 and 4 bytes); pages 0 and 1 are meta pages
 // holding, after the header, magic, version, page size, flags (4 bytes
 // each), the root bucket (root page id, sequence), the freelist page id,
 // the high-water mark (pages in use), the transaction id and an FNV-64a
@@ -32,6 +34,11 @@ const (
 	boltVersion     = 2
 	boltMinPageSize = 1024
 	boltMaxPageSize = 1 << 24 // bbolt itself looks no further for meta 1
+
+	// Page types (the header's flags).
+	boltBranchPage   = 0x01
+	boltLeafPage     = 0x02
+	boltFreelistPage = 0x10
 )
 
 // boltMeta is one decoded meta page.
@@ -155,5 +162,25 @@ func checkShape(path string) error {
 	if want := int64(m.pgid) * pageSize; size < want {
 		return truncated(want)
 	}
-	return nil
+	// bbolt reads the freelist and the root page as it opens the file, and
+	// panics (holding the file) on a page of the wrong type: check their
+	// headers first.
+	pageAt := func(id uint64, flags ...uint16) error {
+		var h [boltPageHeader]byte
+		if _, err := f.ReadAt(h[:], int64(id)*pageSize); err != nil {
+			return fmt.Errorf("store: cannot read %s: %w", path, err)
+		}
+		ne := binary.NativeEndian
+		if got := ne.Uint16(h[8:]); ne.Uint64(h[0:]) != id || !slices.Contains(flags, got) {
+			return fmt.Errorf("%w: %s is damaged: page %d is not the page its meta page points to (id %d, type %#x): restore it from a backup, or move it aside %s",
+				ErrCorrupt, path, id, ne.Uint64(h[0:]), got, never)
+		}
+		return nil
+	}
+	if m.freelist != ^uint64(0) {
+		if err := pageAt(m.freelist, boltFreelistPage); err != nil {
+			return err
+		}
+	}
+	return pageAt(m.root, boltBranchPage, boltLeafPage)
 }

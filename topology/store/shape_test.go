@@ -57,6 +57,15 @@ func TestRefusesDamagedShape(t *testing.T) {
 	for i := range random {
 		random[i] = byte(r.UintN(256))
 	}
+	m, err := decodeMeta(good[pageSize:])
+	if m0, err0 := decodeMeta(good); err != nil || (err0 == nil && m0.txid > m.txid) {
+		m = m0
+	}
+	overwrite := func(page uint64) []byte {
+		b := bytes.Clone(good)
+		copy(b[int(page)*pageSize:], bytes.Repeat([]byte{0xA5}, pageSize))
+		return b
+	}
 	smash := func(off int) []byte {
 		b := bytes.Clone(good)
 		copy(b[off+16:], bytes.Repeat([]byte{0xA5}, 64))
@@ -77,6 +86,8 @@ func TestRefusesDamagedShape(t *testing.T) {
 		{"text", bytes.Repeat([]byte("agent:\n  db: /var/lib/vigie/vigie.db\n"), 1000), "is not a bbolt file"},
 		{"both meta pages smashed", func() []byte { b := smash(0); copy(b[pageSize+16:], make([]byte, 64)); return b }(), "is not a bbolt file"},
 		{"first meta page damaged", smash(0), ""},
+		{"freelist page overwritten", overwrite(m.freelist), "is damaged: page"},
+		{"root page overwritten", overwrite(m.root), "is damaged: page"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "vigie.db")

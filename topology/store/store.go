@@ -162,12 +162,23 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 	if err := checkShape(path); err != nil {
 		return nil, err
 	}
+	// bbolt's file, so that a panic does not leave it open (and locked:
+	// the next reload would find the file held by vigie itself).
+	var file *os.File
 	defer func() {
 		if r := recover(); r != nil {
+			if file != nil {
+				_ = file.Close()
+			}
 			db, err = nil, fmt.Errorf("%w: %s cannot be read as a bbolt file (%v); move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, path, r)
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		}})
 	switch {
 	case err == nil:
 		return db, nil
