@@ -89,6 +89,9 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 		}
 	}
 	dopts := opts.Daemon
+	// The demo loads its configuration once: the reload status says so,
+	// as `vigie run`'s does before any SIGHUP.
+	dopts.ExtraCollectors = append(slices.Clone(dopts.ExtraCollectors), NewReloadStatus().Collectors()...)
 	if dopts.Extra == nil {
 		dopts.Extra = map[string]http.Handler{}
 	}

@@ -25,9 +25,11 @@ where configured), keeps the live topology in the bbolt file agent.db,
 computes every site's resilience and serves /metrics and /api/v1/.
 
 Secrets are read from the environment variables and files the inventory
-names. SIGHUP reloads the inventory: an invalid file is reported and the
-running configuration kept. SIGTERM or Ctrl-C stops after in-flight polls
-and store writes.
+names. SIGHUP reloads the inventory: the new configuration (store, listen
+addresses, BGP port, web config) is opened and checked first; one that
+cannot take effect is reported and the running configuration kept
+(vigie_config_last_reload_successful 0). SIGTERM or Ctrl-C stops after
+in-flight polls and store writes.
 
 Examples:
   vigie check-config --secrets /etc/vigie/vigie.yml && vigie run --config /etc/vigie/vigie.yml
