@@ -57,7 +57,8 @@ func missingKeys(want, got map[string]bool) []string {
 
 // TestReloadRefusedKeepsRunning sends SIGHUP to `vigie run` with valid
 // inventories whose new configuration cannot start: a corrupt store, a
-// store locked by another process, a listen port already taken. Each
+// store locked by another process, a listen port already taken, a BGP
+// listen port already taken. Each
 // reload is refused with its reason in the log; the running configuration
 // goes on polling and serving /metrics, with
 // vigie_config_last_reload_successful 0. Then good reloads take effect
@@ -123,17 +124,23 @@ func TestReloadRefusedKeepsRunning(t *testing.T) {
 	refusals := 0
 	for _, tc := range []struct {
 		name, db, listen string
+		bgpPort          int // a BGP section listening there, when set
 		wants            []string
 	}{
-		{"corrupt store", corrupt, addr, []string{corrupt, "database corrupt"}},
+		{"corrupt store", corrupt, addr, 0, []string{corrupt, "database corrupt"}},
 		// Refused again the same way: the first refusal left nothing open.
-		{"corrupt store again", corrupt, addr, []string{corrupt, "database corrupt"}},
-		{"store locked by another process", locked, addr, []string{locked, "database locked"}},
-		{"listen port taken", db, taken.Addr().String(), []string{"cannot listen on " + taken.Addr().String(), "address already in use"}},
+		{"corrupt store again", corrupt, addr, 0, []string{corrupt, "database corrupt"}},
+		{"store locked by another process", locked, addr, 0, []string{locked, "database locked"}},
+		{"listen port taken", db, taken.Addr().String(), 0, []string{"cannot listen on " + taken.Addr().String(), "address already in use"}},
+		{"BGP listen port taken", db, addr, taken.Addr().(*net.TCPAddr).Port, []string{fmt.Sprintf("bgp: cannot listen on 0.0.0.0:%d", taken.Addr().(*net.TCPAddr).Port)}},
 	} {
 		func() {
 			polls := metric(addr, "vigie_collector_polls_total")
-			writeInventory(t, config, inv, tc.db, tc.listen)
+			next := inv
+			if tc.bgpPort != 0 {
+				next = withBGPListen(t, inv, tc.bgpPort)
+			}
+			writeInventory(t, config, next, tc.db, tc.listen)
 			hup()
 			refusals++
 			vigie.waitFor(30*time.Second, tc.name+": the reload refused", func() bool {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +75,22 @@ func writeInventory(t *testing.T, path string, inv *inventory.Inventory, db, lis
 	if err := os.Rename(tmp, path); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// withBGPListen returns a copy of inv that peers, passively (vigie never
+// connects out), with its first PFAI router and listens for BGP on port.
+func withBGPListen(t *testing.T, inv *inventory.Inventory, port int) *inventory.Inventory {
+	t.Helper()
+	c := *inv
+	for _, d := range inv.Devices {
+		if d.Role == inventory.RolePFAI {
+			c.BGP = inventory.BGP{LocalAS: 64512, RouterID: netip.MustParseAddr("127.0.0.1"), ListenPort: port,
+				Peers: []inventory.BGPPeer{{Device: d.Name, Address: d.Address.Addr(), RemoteAS: 64512, Passive: true}}}
+			return &c
+		}
+	}
+	t.Fatal("no PFAI router in the simulated inventory")
+	return nil
 }
 
 // corruptStore writes a vigie store at path whose pages, all but the two
@@ -257,6 +274,9 @@ func TestStartupRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+	bgpConfig := path("bgp.yml")
+	writeInventory(t, bgpConfig, withBGPListen(t, inv, takenPort), "", fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t)))
 
 	for _, tc := range []struct {
 		name  string
@@ -277,12 +297,17 @@ func TestStartupRefusals(t *testing.T) {
 		{"bad web config", []string{"--db", "-", "--web.config.file", path("bad-web.yml")}, []string{"web config " + path("bad-web.yml"), "fix it"}},
 		{"web config naming missing certificates", []string{"--db", "-", "--web.config.file", path("tls-web.yml")}, []string{"web config " + path("tls-web.yml"), "missing.crt"}},
 		{"taken listen port", []string{"--db", "-", "--web.listen-address", taken.Addr().String()}, []string{"cannot listen on " + taken.Addr().String(), "address already in use", "--web.listen-address"}},
+		{"taken BGP listen port", []string{"--db", "-"}, []string{fmt.Sprintf("bgp: cannot listen on 0.0.0.0:%d", takenPort), "bgp.listen_port"}},
 	} {
 		t.Run("run/"+tc.name, func(t *testing.T) {
 			if tc.name == "unwritable store" {
 				makeUnwritable(t, path("readonly.db"))
 			}
-			args := append([]string{"run", "--config", config}, tc.args...)
+			cfg := config
+			if tc.name == "taken BGP listen port" {
+				cfg = bgpConfig
+			}
+			args := append([]string{"run", "--config", cfg}, tc.args...)
 			if !strings.Contains(strings.Join(tc.args, " "), "--web.listen-address") {
 				args = append(args, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t)))
 			}

@@ -112,8 +112,9 @@ func (m *Monitor) CheckListen() error {
 		}
 		addr := net.JoinHostPort(a, strconv.Itoa(m.cfg.ListenPort))
 		l, err := net.Listen(network, addr)
-		if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, syscall.EACCES) {
-			return fmt.Errorf("bgp: cannot listen on %s (bgp.listen_port): %v: stop what uses it (ss -ltnp 'sport = :%d' names it) or change bgp.listen_port", addr, err, m.cfg.ListenPort)
+		var errno syscall.Errno
+		if errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == syscall.EACCES) {
+			return fmt.Errorf("bgp: cannot listen on %s (bgp.listen_port): %v: stop what uses it (ss -ltnp 'sport = :%d' names it) or change bgp.listen_port", addr, errno, m.cfg.ListenPort)
 		}
 		if err == nil { // other failures (no IPv6 here...) are GoBGP's to report
 			_ = l.Close()
