@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -180,7 +179,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	}
 	topts := topology.Options{}
 	switch {
-	case prev != nil && prev.store != nil && dbPath != "" && sameFile(prev.store.Path(), dbPath) && prev.store.acquire():
+	case prev != nil && prev.store != nil && dbPath != "" && prev.store.Holds(dbPath) && prev.store.acquire():
 		d.store, d.adopt = prev.store, true
 		topts.NoRestore = true // the state comes from prev's topology, once prev has stopped
 		if err := d.store.Register(reg); err != nil {
@@ -267,19 +266,6 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		return nil, err
 	}
 	return d, nil
-}
-
-// sameFile reports whether two store paths name one file (or, when
-// neither exists yet, the same path).
-func sameFile(a, b string) bool {
-	fa, errA := os.Stat(a)
-	fb, errB := os.Stat(b)
-	if errA == nil && errB == nil {
-		return os.SameFile(fa, fb)
-	}
-	absA, errA := filepath.Abs(a)
-	absB, errB := filepath.Abs(b)
-	return errA == nil && errB == nil && absA == absB
 }
 
 // onPoll hands each poll to the topology (Apply only queues it) and, for a
