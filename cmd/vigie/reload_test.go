@@ -183,11 +183,57 @@ func TestReloadRefusedKeepsRunning(t *testing.T) {
 	addr2 := fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t))
 	for i, listen := range []string{addr, addr2} {
 		writeInventory(t, config, inv, db, listen)
+		// While the first reload swaps the daemons on the same address, a
+		// scraper keeps asking (new connection each time, as after a
+		// Prometheus restart): the socket is handed over, never closed, so
+		// no scrape is refused.
+		var scrapes, failed int
+		var firstErr error
+		stopScraping, scraped := make(chan struct{}), make(chan struct{})
+		if i == 0 {
+			go func() {
+				defer close(scraped)
+				c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+				for n := 0; n < 10_000; n++ { // bounded; stopped once the reload is seen
+					select {
+					case <-stopScraping:
+						return
+					default:
+					}
+					resp, err := c.Get("http://" + addr + "/-/healthy")
+					scrapes++
+					if err == nil {
+						resp.Body.Close()
+						if resp.StatusCode != 200 {
+							err = fmt.Errorf("status %s", resp.Status)
+						}
+					}
+					if err != nil {
+						if failed++; firstErr == nil {
+							firstErr = err
+						}
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			}()
+		} else {
+			close(scraped)
+		}
+		sent := time.Now()
 		hup()
 		vigie.waitFor(30*time.Second, "the reload taken", func() bool {
 			return strings.Count(logs.String(), "vigie started") == 2+i &&
 				metric(listen, "vigie_config_last_reload_successful") == 1
 		})
+		close(stopScraping)
+		<-scraped
+		if i == 0 {
+			t.Logf("reload on the same store and address: seen taken %v after SIGHUP; %d requests during it, %d failed",
+				time.Since(sent).Round(time.Millisecond), scrapes, failed)
+			if failed > 0 {
+				t.Errorf("%d of %d requests failed while the daemons swapped, first: %v", failed, scrapes, firstErr)
+			}
+		}
 		if ts := metric(listen, "vigie_config_last_reload_success_timestamp_seconds"); ts <= started {
 			t.Errorf("success timestamp %v after a good reload, want after the start's %v", ts, started)
 		}
