@@ -203,6 +203,16 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 	return c, nil
 }
 
+// Close releases the SNMP sockets of a collector that will not Run (a
+// daemon refused at start-up or by a reload); Run fails afterwards. It
+// does nothing once Run has started: Run closes them.
+func (c *Collector) Close() error {
+	if c.running.CompareAndSwap(false, true) && c.poller != nil {
+		return c.poller.Close()
+	}
+	return nil
+}
+
 // Latest returns the most recent poll of a device (false if it was never
 // polled or is not in the inventory). Safe for concurrent use; the Poll
 // must not be modified.

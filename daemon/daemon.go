@@ -66,31 +66,96 @@ const DefaultMemoryLimit = 900 << 20
 
 // Daemon is one running configuration of vigie.
 type Daemon struct {
-	inv      *inventory.Inventory
-	opts     Options
-	log      *slog.Logger
-	registry *prometheus.Registry
-	store    *store.Store
-	topo     *topology.Topology
-	coll     *collector.Collector
-	bgp      *bgp.Monitor
-	web      *web.Server
+	inv       *inventory.Inventory
+	opts      Options
+	log       *slog.Logger
+	registry  *prometheus.Registry
+	store     *sharedStore
+	topo      *topology.Topology
+	coll      *collector.Collector
+	bgp       *bgp.Monitor
+	web       *web.Server
+	listeners *web.Listeners
 	// bgpDevices are the routers vigie peers with: their BGP4-MIB table is
 	// reconciled with the monitor's own view at each poll.
 	bgpDevices map[string]bool
+	// done is closed when Run returns: a successor's Run waits for it.
+	done chan struct{}
+
+	// A reload (Next) builds the next daemon while this one runs; they
+	// share the store when its path is unchanged and the sockets of the
+	// unchanged listen addresses (both counted: the last user closes
+	// them). prev is the daemon this one replaces, until Run takes over
+	// from it; adopt says to carry its topology's state over.
+	prev  *Daemon
+	adopt bool
+	// closeOnce releases the store and sockets once (the fields stay set:
+	// a successor being built may read them).
+	closeOnce sync.Once
+}
+
+// sharedStore is the open store and how many daemons use it: a reload
+// shares it (bbolt's lock forbids a second open in one process), and the
+// last daemon to close it closes the file.
+type sharedStore struct {
+	*store.Store
+	mu    sync.Mutex
+	users int
+}
+
+// acquire adds a user; false if the last one already closed the store.
+func (s *sharedStore) acquire() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users == 0 {
+		return false
+	}
+	s.users++
+	return true
+}
+
+func (s *sharedStore) release() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.users--; s.users == 0 {
+		return s.Store.Close()
+	}
+	return nil
 }
 
 // New builds every component of vigie for inv. It opens the store (so a
-// second vigie on the same file fails here, clearly) and the SNMP sockets,
-// but starts nothing: call Run.
-func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
+// second vigie on the same file fails here, clearly), binds the HTTP
+// listen addresses and checks the BGP listen port, and opens the SNMP
+// sockets, but starts nothing: call Run. On error nothing stays open.
+func New(inv *inventory.Inventory, opts Options) (*Daemon, error) {
+	return build(inv, opts, nil)
+}
+
+// Next builds the daemon of a reloaded inventory while d keeps running,
+// with d's options: everything the new configuration needs is opened and
+// checked (store, listen addresses, BGP listen port, web config) before d
+// is touched, so that an error leaves d running as it was. What is
+// unchanged is shared rather than opened twice: the store when its path
+// is the same (bbolt's lock would refuse a second open), the sockets of
+// the same listen addresses. When the new daemon keeps the same store or
+// none, it carries d's device states, links and event history over.
+//
+// After a successful Next, stop d (cancel its Run) and Run the new daemon:
+// its Run waits for d's to return, then takes over. To abandon it
+// instead, Close it.
+func (d *Daemon) Next(inv *inventory.Inventory) (*Daemon, error) {
+	return build(inv, d.opts, d)
+}
+
+func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	d = &Daemon{inv: inv, opts: opts, log: opts.Logger, registry: prometheus.NewRegistry()}
+	d := &Daemon{inv: inv, opts: opts, log: opts.Logger, registry: prometheus.NewRegistry(), prev: prev,
+		done: make(chan struct{})}
 	defer func() {
 		if err != nil {
-			d.close()
+			d.Close()
 		}
 	}()
 	reg := d.registry
@@ -112,16 +177,29 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 	if dbPath == "-" {
 		dbPath = ""
 	}
-	if dbPath != "" {
-		st, err := store.Open(dbPath, store.Options{Registerer: reg, Logger: d.log})
+	topts := topology.Options{}
+	switch {
+	case prev != nil && prev.store != nil && dbPath != "" && prev.store.Holds(dbPath) && prev.store.acquire():
+		d.store, d.adopt = prev.store, true
+		topts.NoRestore = true // the state comes from prev's topology, once prev has stopped
+		if err := d.store.Register(reg); err != nil {
+			return nil, fmt.Errorf("store: registering metrics: %w", err)
+		}
+	case dbPath != "":
+		st, err := store.Open(dbPath, store.Options{Registerer: reg, Logger: d.log, History: inv.Agent.History})
 		if err != nil {
 			return nil, err
 		}
-		d.store = st
+		d.store = &sharedStore{Store: st, users: 1}
+	default:
+		d.adopt = prev != nil // in memory: the state lives only in prev's topology
+	}
+	if d.store != nil {
+		topts.Store = d.store.Store
 	}
 
-	d.topo, err = topology.New(inv, topology.Options{Store: d.store,
-		MaxNeighbors: inv.Agent.MaxLLDPNeighbors, MaxDeviceEvents: inv.Agent.MaxDeviceEvents}, d.log.With("component", "topology"), reg)
+	topts.MaxNeighbors, topts.MaxDeviceEvents = inv.Agent.MaxLLDPNeighbors, inv.Agent.MaxDeviceEvents
+	d.topo, err = topology.New(inv, topts, d.log.With("component", "topology"), reg)
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
@@ -148,6 +226,12 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		if err != nil {
 			return nil, fmt.Errorf("bgp: %w", err)
 		}
+		// The port prev listens on is prev's until it stops.
+		if prev == nil || prev.bgp == nil || prev.inv.BGP.ListenPort != inv.BGP.ListenPort {
+			if err := d.bgp.CheckListen(); err != nil {
+				return nil, err
+			}
+		}
 		d.bgpDevices = make(map[string]bool, len(inv.BGP.Peers))
 		for _, p := range inv.BGP.Peers {
 			d.bgpDevices[p.Device] = true
@@ -158,8 +242,16 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 	if len(listen) == 0 && inv.Agent.Listen != "" {
 		listen = []string{inv.Agent.Listen}
 	}
+	var prevListeners *web.Listeners
+	if prev != nil {
+		prevListeners = prev.listeners
+	}
+	if d.listeners, err = web.Listen(listen, prevListeners); err != nil {
+		return nil, err
+	}
 	d.web, err = web.New(web.Options{
 		ListenAddresses: listen,
+		Listeners:       d.listeners,
 		ConfigFile:      opts.WebConfigFile,
 		Gatherer:        reg,
 		Registerer:      reg,
@@ -212,8 +304,15 @@ func (d *Daemon) Handler() http.Handler { return d.web.Handler() }
 
 // Run starts every component and blocks until ctx is cancelled or one of
 // them fails; then it stops the others, lets in-flight polls and store
-// writes finish, and closes the store.
+// writes finish, and closes the store. A daemon built by Next first waits
+// for the one it replaces to stop, and takes its state over. Run may be
+// called once.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer close(d.done)
+	if !d.takeOver(ctx) {
+		d.Close()
+		return nil
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
@@ -271,13 +370,45 @@ func (d *Daemon) storePath() string {
 	return d.store.Path()
 }
 
-func (d *Daemon) close() {
-	if d.store != nil {
-		if err := d.store.Close(); err != nil {
-			d.log.Error("closing the store", "err", err)
-		}
-		d.store = nil
+// takeOver waits for the daemon d replaces to stop and carries its
+// topology's state over; false if ctx ended first.
+func (d *Daemon) takeOver(ctx context.Context) bool {
+	if d.prev == nil {
+		return true
 	}
+	select {
+	case <-d.prev.done:
+	case <-ctx.Done():
+		return false
+	}
+	if d.adopt {
+		d.topo.Adopt(d.prev.topo)
+	}
+	d.prev = nil // let it be collected
+	return true
+}
+
+// Close releases what a daemon that will not Run holds: its SNMP sockets,
+// and its store and listen sockets unless a running daemon shares them.
+// Run closes them itself.
+func (d *Daemon) Close() {
+	if d.coll != nil {
+		_ = d.coll.Close()
+	}
+	d.close()
+}
+
+func (d *Daemon) close() {
+	d.closeOnce.Do(func() {
+		if d.store != nil {
+			if err := d.store.release(); err != nil {
+				d.log.Error("closing the store", "err", err)
+			}
+		}
+		if err := d.listeners.Close(); err != nil {
+			d.log.Warn("closing the listen sockets", "err", err)
+		}
+	})
 }
 
 func buildInfo(version string) prometheus.Collector {

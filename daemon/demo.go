@@ -126,6 +126,9 @@ func (demo *Demo) build(inv *inventory.Inventory, opts DemoOptions, aopts snmpag
 		}
 	}
 	dopts := opts.Daemon
+	// The demo loads its configuration once: the reload status says so,
+	// as `vigie run`'s does before any SIGHUP.
+	dopts.ExtraCollectors = append(slices.Clone(dopts.ExtraCollectors), NewReloadStatus().Collectors()...)
 	if dopts.Extra == nil {
 		dopts.Extra = map[string]http.Handler{}
 	}

@@ -12,6 +12,9 @@ type Options struct {
 	// Store persists the topology and its events; nil keeps them in memory
 	// only. The caller opens it (store.Open) and closes it after Run returns.
 	Store *store.Store
+	// NoRestore leaves the state in Store unread: the caller hands the
+	// state over with Adopt (a reload that keeps the same store).
+	NoRestore bool
 	// UnreachableAfter is how many consecutive failed polls mark a device
 	// unreachable (default 2): one lost UDP exchange must not fail every
 	// link of an aggregation router and page for 300 sites.

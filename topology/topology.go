@@ -147,7 +147,7 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 			return nil, fmt.Errorf("topology: registering routing metrics: %w", err)
 		}
 	}
-	if opts.Store != nil {
+	if opts.Store != nil && !opts.NoRestore {
 		if err := t.restore(opts.Store); err != nil {
 			return nil, err
 		}
@@ -162,6 +162,51 @@ func (t *Topology) restore(s *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("topology: restoring from %s: %w", s.Path(), err)
 	}
+	evs, err := s.LastEvents(t.opts.MaxEvents)
+	if err != nil {
+		return fmt.Errorf("topology: restoring events from %s: %w", s.Path(), err)
+	}
+	t.load(snap, evs)
+	t.log.Info("topology restored from the store", "path", s.Path(), "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
+	return nil
+}
+
+// Adopt takes over the state of prev, the topology of the configuration
+// a reload replaces: device states, links (observed ones too) and the
+// event history, so that a reload loses nothing, with or without a store.
+// Call it after prev's Run has returned and before t's Run starts. Links
+// the new inventory no longer declares are dropped (and deleted from the
+// store), as at a restore.
+func (t *Topology) Adopt(prev *Topology) {
+	prev.mu.RLock()
+	var snap store.Snapshot
+	for _, d := range prev.st.devices {
+		if d.inv != nil {
+			snap.Devices = append(snap.Devices, d.record())
+		}
+	}
+	for _, l := range prev.st.links {
+		snap.Links = append(snap.Links, l.record())
+	}
+	prev.mu.RUnlock()
+	old := prev.events.since(time.Time{}, len(prev.events.buf))
+	evs := make([]store.Event, 0, min(len(old), t.opts.MaxEvents))
+	for _, e := range old[max(0, len(old)-t.opts.MaxEvents):] {
+		evs = append(evs, store.Event{Time: e.Time, Kind: string(e.Kind), Subject: e.Subject, From: e.From, To: e.To, Detail: e.Detail})
+	}
+	t.mu.Lock()
+	t.load(snap, evs)
+	t.mu.Unlock()
+	// The analysis New made is of the empty model: drop it so that this
+	// one is made whatever the failed set.
+	t.analysis.Store(nil)
+	t.runAnalysis(t.opts.Now())
+	t.log.Info("topology state carried over the reload", "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
+}
+
+// load applies stored (or handed over) devices, links and events, oldest
+// event first, to a model that has not started.
+func (t *Topology) load(snap store.Snapshot, evs []store.Event) {
 	m := t.st
 	for _, r := range snap.Devices {
 		d := m.devices[r.Name]
@@ -176,11 +221,18 @@ func (t *Topology) restore(s *store.Store) error {
 	}
 	lldpPolled := t.inv.Polling.Tables == nil || slices.Contains(t.inv.Polling.Tables, "lldp")
 	held := map[string]int{} // observed links restored per inventory device
+	// drop deletes a link record that must not come back from the store
+	// (none when the state is handed over in memory).
+	drop := func(id string) {
+		if t.opts.Store != nil {
+			t.opts.Store.DeleteLink(id)
+			t.staged++ // so that the next flush writes it
+		}
+	}
 	for _, r := range snap.Links {
 		l := m.links[r.ID]
 		if l == nil && r.Kind == string(KindObserved) && !t.restorable(r, lldpPolled, held) {
-			s.DeleteLink(r.ID)
-			t.staged++ // so that the next flush writes it
+			drop(r.ID)
 			continue
 		}
 		if l == nil && r.Kind == string(KindObserved) {
@@ -197,8 +249,7 @@ func (t *Topology) restore(s *store.Store) error {
 			}
 		}
 		if l == nil {
-			s.DeleteLink(r.ID) // declared by an older inventory
-			t.staged++
+			drop(r.ID) // declared by an older inventory
 			continue
 		}
 		l.a.status, l.b.status = orUnknown(r.A.Status), orUnknown(r.B.Status)
@@ -210,16 +261,10 @@ func (t *Topology) restore(s *store.Store) error {
 		}
 		l.lldpMissed, l.disagreement = r.LLDPMissed, r.Disagreement
 	}
-	evs, err := s.LastEvents(t.opts.MaxEvents)
-	if err != nil {
-		return fmt.Errorf("topology: restoring events from %s: %w", s.Path(), err)
-	}
 	for _, e := range evs {
 		t.events.add(Event{Time: e.Time, Kind: EventKind(e.Kind), Subject: e.Subject, From: e.From, To: e.To, Detail: e.Detail})
 	}
 	t.failed = t.failures()
-	t.log.Info("topology restored from the store", "path", s.Path(), "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
-	return nil
 }
 
 // restorable tells whether a persisted observed link may come back: one of

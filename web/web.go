@@ -37,8 +37,12 @@ const DefaultListen = ":9742"
 
 // Options configures the server. Zero values get sane defaults.
 type Options struct {
-	// ListenAddresses are the addresses to serve on (default DefaultListen).
+	// ListenAddresses are the addresses to serve on (default DefaultListen)
+	// when Listeners is nil: Run binds them and closes them on return.
 	ListenAddresses []string
+	// Listeners, when set, are the sockets Run serves on (bound by Listen,
+	// closed by its caller): a taken port is then an error before Run.
+	Listeners *Listeners
 	// ConfigFile is an exporter-toolkit web config file (TLS, basic auth);
 	// "" serves plain HTTP without auth.
 	ConfigFile string
@@ -94,7 +98,9 @@ func New(opts Options) (*Server, error) {
 	if opts.ConfigFile != "" {
 		// Fail at start-up, not at the first request, on a bad web config.
 		if err := web.Validate(opts.ConfigFile); err != nil {
-			return nil, fmt.Errorf("web config %s: %w", opts.ConfigFile, err)
+			// YAML errors span lines; the operator reads one.
+			why := strings.Join(strings.Fields(err.Error()), " ")
+			return nil, fmt.Errorf("web config %s: %s: fix it (the exporter-toolkit web configuration format: tls_server_config, basic_auth_users) or drop --web.config.file", opts.ConfigFile, why)
 		}
 	}
 	s := &Server{opts: opts}
@@ -172,11 +178,19 @@ func (s *Server) Run(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
+	ls := s.opts.Listeners
+	if ls == nil {
+		var err error
+		if ls, err = Listen(s.opts.ListenAddresses, nil); err != nil {
+			return err
+		}
+		defer ls.Close()
+	}
 	systemd := false
-	addrs := s.opts.ListenAddresses
+	addrs := ls.Addrs()
 	flags := &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: &systemd, WebConfigFile: &s.opts.ConfigFile}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ListenAndServe(srv, flags, s.opts.Logger) }()
+	go func() { errc <- web.ServeMultiple(ls.views(), srv, flags, s.opts.Logger) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("web: serving on %v: %w", addrs, err)

@@ -25,9 +25,11 @@ where configured), keeps the live topology in the bbolt file agent.db,
 computes every site's resilience and serves /metrics and /api/v1/.
 
 Secrets are read from the environment variables and files the inventory
-names. SIGHUP reloads the inventory: an invalid file is reported and the
-running configuration kept. SIGTERM or Ctrl-C stops after in-flight polls
-and store writes.
+names. SIGHUP reloads the inventory: the new configuration (store, listen
+addresses, BGP port, web config) is opened and checked first; one that
+cannot take effect is reported and the running configuration kept
+(vigie_config_last_reload_successful 0). SIGTERM or Ctrl-C stops after
+in-flight polls and store writes.
 
 Examples:
   vigie check-config --secrets /etc/vigie/vigie.yml && vigie run --config /etc/vigie/vigie.yml
@@ -143,19 +145,26 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 }
 
 // runReloading runs a daemon for inv and, on each signal from hup, loads the
-// inventory again: a valid one replaces the running daemon, an invalid one
-// is logged and the running configuration kept.
+// inventory again and builds the daemon of the new configuration while the
+// running one goes on (Daemon.Next: store, listen addresses, BGP port and
+// web config opened and checked first). Only then is the running daemon
+// stopped and the new one started, with the state it had. A reload that
+// cannot take effect, an invalid inventory or a configuration that cannot
+// start, is logged with its reason and the running configuration kept;
+// vigie_config_last_reload_successful says which happened last.
 func runReloading(ctx context.Context, inv *inventory.Inventory, load func() (*inventory.Inventory, error),
 	hup <-chan os.Signal, opts daemon.Options, logger *slog.Logger) error {
+	status := daemon.NewReloadStatus()
+	opts.ExtraCollectors = append(slices.Clone(opts.ExtraCollectors), status.Collectors()...)
+	d, err := daemon.New(inv, opts)
+	if err != nil {
+		return err
+	}
 	for {
-		d, err := daemon.New(inv, opts)
-		if err != nil {
-			return err
-		}
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- d.Run(runCtx) }()
-		var next *inventory.Inventory
+		var next *daemon.Daemon
 		for next == nil {
 			select {
 			case err := <-done:
@@ -164,17 +173,24 @@ func runReloading(ctx context.Context, inv *inventory.Inventory, load func() (*i
 			case <-hup:
 				n, err := load()
 				if err != nil {
+					status.Set(false)
 					logger.Error("reload refused: the new inventory is invalid; keeping the running configuration", "err", err)
 					continue
 				}
+				if next, err = d.Next(n); err != nil {
+					status.Set(false)
+					logger.Error("reload refused: the new configuration cannot start; keeping the running configuration", "err", err)
+					continue
+				}
 				logger.Info("reloading the inventory", "devices", len(n.Devices), "sites", len(n.Sites))
-				next = n
 			}
 		}
 		cancel()
 		if err := <-done; err != nil {
+			next.Close()
 			return err
 		}
-		inv = next
+		status.Set(true)
+		d = next
 	}
 }

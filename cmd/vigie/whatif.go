@@ -244,7 +244,7 @@ func storedFailures(g *resilience.Graph, path string) (resilience.Failures, erro
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
-			return resilience.Failures{}, fmt.Errorf("%w\n(a running vigie answers the same question: POST /api/v1/whatif)", err)
+			return resilience.Failures{}, fmt.Errorf("%w; a running vigie answers the same question: POST /api/v1/whatif", err)
 		}
 		return resilience.Failures{}, err
 	}

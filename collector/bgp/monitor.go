@@ -15,10 +15,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	api "github.com/osrg/gobgp/v3/api"
@@ -92,6 +95,32 @@ func New(cfg inventory.BGP, inv *inventory.Inventory, opts Options, logger *slog
 		}
 	}
 	return m, nil
+}
+
+// CheckListen binds and releases the listen port on each listen address,
+// so that a taken port is refused at start-up or by a reload, before the
+// running configuration stops (GoBGP binds it only in Run). It does
+// nothing when the inventory sets no listen port.
+func (m *Monitor) CheckListen() error {
+	if m.cfg.ListenPort == 0 {
+		return nil
+	}
+	for _, a := range m.opts.ListenAddresses {
+		network := "tcp4" // as GoBGP: one socket per family, "::" v6 only
+		if ip, err := netip.ParseAddr(a); err == nil && ip.Is6() {
+			network = "tcp6"
+		}
+		addr := net.JoinHostPort(a, strconv.Itoa(m.cfg.ListenPort))
+		l, err := net.Listen(network, addr)
+		var errno syscall.Errno
+		if errors.As(err, &errno) && (errno == syscall.EADDRINUSE || errno == syscall.EACCES) {
+			return fmt.Errorf("bgp: cannot listen on %s (bgp.listen_port): %v: stop what uses it (ss -ltnp 'sport = :%d' names it) or change bgp.listen_port", addr, errno, m.cfg.ListenPort)
+		}
+		if err == nil { // other failures (no IPv6 here...) are GoBGP's to report
+			_ = l.Close()
+		}
+	}
+	return nil
 }
 
 // Run starts the speaker, opens the sessions and processes events until ctx

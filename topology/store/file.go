@@ -116,3 +116,23 @@ func (s *Store) recreate() error {
 	}
 	return nil
 }
+
+// Holds reports whether path names the file the store has open, so that a
+// reloaded daemon shares it rather than open it twice (bbolt's lock would
+// refuse). A file put in its place since (an operator's restore) is not
+// it: the reload opens that one. The store's own path, deleted, still is:
+// the next Flush recreates it from the open copy.
+func (s *Store) Holds(path string) bool {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		a, errA := filepath.Abs(path)
+		b, errB := filepath.Abs(s.path)
+		return errA == nil && errB == nil && a == b
+	}
+	if err != nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return os.SameFile(s.opened, fi)
+}

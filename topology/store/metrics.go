@@ -45,3 +45,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	return m
 }
+
+// Register adds the store's metrics to reg as well: a reloaded daemon
+// keeps the open store and serves its metrics from its own registry.
+func (s *Store) Register(reg prometheus.Registerer) error {
+	m := s.m
+	for _, c := range []prometheus.Collector{m.writeErrors, m.batch, m.pending, m.dropped, m.recreated, m.replaced} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -12,8 +12,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -155,42 +159,89 @@ func Open(path string, opts Options) (*Store, error) {
 // operator can act on. bbolt may panic on a mangled file; that is a corrupt
 // file too, not a crash of vigie.
 func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
+	if err := checkShape(path); err != nil {
+		return nil, err
+	}
+	// bbolt's file, so that a panic does not leave it open (and locked:
+	// the next reload would find the file held by vigie itself).
+	var file *os.File
 	defer func() {
 		if r := recover(); r != nil {
+			if file != nil {
+				_ = file.Close()
+			}
 			db, err = nil, fmt.Errorf("%w: %s cannot be read as a bbolt file (%v); move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, path, r)
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		}})
 	switch {
 	case err == nil:
 		return db, nil
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("%w: %s is in use by another vigie (pid file/flock); stop it or use --db another file", ErrLocked, path)
+		who := "another process (another vigie?)"
+		switch pid := lockHolder(path); {
+		case pid == os.Getpid():
+			who = fmt.Sprintf("this vigie itself (pid %d) under another name", pid)
+		case pid > 0:
+			who = fmt.Sprintf("another process, pid %d (another vigie?)", pid)
+		}
+		return nil, fmt.Errorf("%w: %s is held by %s: stop it, or give this vigie another file (agent.db or --db)", ErrLocked, path, who)
 	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
 		return nil, fmt.Errorf("%w: %s is not a readable vigie store (%v); move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, path, err)
+	case errors.Is(err, fs.ErrNotExist) && !isDir(filepath.Dir(path)):
+		return nil, fmt.Errorf("store: cannot create %s: %w: create its directory, or use --db another file", path, unwrapPath(err))
 	default:
-		return nil, fmt.Errorf("store: opening %s: %w", path, err)
+		return nil, fmt.Errorf("store: cannot open %s for writing: %w: vigie writes its store there: check the file, its directory and the filesystem (permissions, lsattr, read-only mount), or use --db another file", path, unwrapPath(err))
 	}
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
+
+// unwrapPath drops the *fs.PathError's repetition of the path the message
+// already names.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // check runs bbolt's consistency check over the whole file, as bbolt's own
 // crash tests do after a kill, so that a damaged file is refused at start
 // rather than found at the first write.
-func (s *Store) check() error {
-	var errs []error
-	err := s.db.View(func(tx *bolt.Tx) error {
+func (s *Store) check() (err error) {
+	// A page bbolt maps past the end of the file faults (SIGBUS). checkShape
+	// refuses a file cut short before it is mapped; should one still get
+	// through (cut while vigie starts), the fault is a refusal, not a crash.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %s faults while read (%v): it is damaged or was cut short: restore it from a backup, or move it aside (vigie never rewrites it)", ErrCorrupt, s.path, r)
+		}
+	}()
+	var errs []string // on one line: the operator reads one line per failure
+	err = s.db.View(func(tx *bolt.Tx) error {
 		for e := range tx.Check() {
 			if len(errs) < 5 {
-				errs = append(errs, e)
+				errs = append(errs, e.Error())
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("%w: %s fails its consistency check (%w); move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, s.path, errors.Join(errs...))
+		return fmt.Errorf("%w: %s fails its consistency check (%s); restore it from a backup, or move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, s.path, strings.Join(errs, "; "))
 	}
 	return nil
 }

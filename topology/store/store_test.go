@@ -137,7 +137,8 @@ func TestSecondOpenIsLocked(t *testing.T) {
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: err = %v, want ErrLocked", err)
 	}
-	want := "database locked: " + path + " is in use by another vigie (pid file/flock); stop it or use --db another file"
+	// The holder is this test process: the message names it.
+	want := fmt.Sprintf("database locked: %s is held by this vigie itself (pid %d) under another name: stop it, or give this vigie another file (agent.db or --db)", path, os.Getpid())
 	if err.Error() != want {
 		t.Errorf("error = %q\nwant    %q", err, want)
 	}
