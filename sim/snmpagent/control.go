@@ -127,8 +127,9 @@ func (a *Agent) SetLink(name, ifName string, up bool) error {
 	e := a.canon(end{d.idx, i})
 	a.sc.mu.Lock()
 	if by := a.sc.heldLink(e); up && by != nil {
+		err := fmt.Errorf("%w: the link on %s %s is held down by cut %s; restore the cut first (vigie-sim restore %s, or DELETE .../cuts/ITEM)", ErrHeld, name, ifName, strings.Join(by, ", "), by[0])
 		a.sc.mu.Unlock()
-		return fmt.Errorf("%w: the link on %s %s is held down by cut %s; restore the cut (DELETE /cuts/%s)", ErrHeld, name, ifName, strings.Join(by, ", "), by[0])
+		return err
 	}
 	a.setLinkLocked(e, up)
 	a.sc.mu.Unlock()
@@ -151,8 +152,9 @@ func (a *Agent) SetPower(name string, on bool) error {
 	}
 	a.sc.mu.Lock()
 	if by := a.sc.heldDevice(d.idx); on && by != nil {
+		err := fmt.Errorf("%w: %s is held off by cut %s; restore the cut first (vigie-sim restore %s, or DELETE .../cuts/ITEM)", ErrHeld, name, strings.Join(by, ", "), by[0])
 		a.sc.mu.Unlock()
-		return fmt.Errorf("%w: %s is held off by cut %s; restore the cut (DELETE /cuts/%s)", ErrHeld, name, strings.Join(by, ", "), by[0])
+		return err
 	}
 	a.powerLocked(d, on)
 	a.sc.mu.Unlock()

@@ -431,3 +431,61 @@ func TestCutEndpoint(t *testing.T) {
 		t.Errorf("DELETE /cuts with nothing cut: %d %+v", code, all)
 	}
 }
+
+// TestCutsConcurrent: cuts, restores, links and power switched from several
+// goroutines at once leave a consistent fleet (run it with -race).
+func TestCutsConcurrent(t *testing.T) {
+	a, inv, rec := newCutAgent(t, 200)
+	var tunnel inventory.AccessLink
+	for _, s := range inv.Sites {
+		for _, al := range s.Access {
+			if al.ViaInternet {
+				tunnel = al
+			}
+		}
+	}
+	agg := inv.Sites[0].Access[0].Device
+	pop := inv.Device(agg).PoP
+	items := []string{"internet", "pop:" + pop, "device:" + agg, "srlg:" + inv.Links[0].SRLGs[0]}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 40 {
+				item := items[(g+i)%len(items)]
+				if i%2 == 0 {
+					_, _ = a.Cut(item)
+				} else {
+					_, _ = a.Restore(item)
+				}
+				_ = a.SetLink(tunnel.Device, tunnel.Interface, i%3 == 0)
+				_ = a.SetPower(agg, i%4 != 0)
+			}
+		}()
+	}
+	wg.Wait()
+	a.RestoreAll()
+	if c := a.Cuts(); len(c) != 0 {
+		t.Fatalf("cuts left after RestoreAll: %+v", c)
+	}
+	if err := a.SetPower(agg, true); err != nil {
+		t.Fatal(err)
+	}
+	// Everything free again: bringing every link up by hand reaches every site.
+	for _, s := range inv.Sites {
+		for _, al := range s.Access {
+			if err := a.SetLink(al.Device, al.Interface, true); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, l := range inv.Links {
+		if err := a.SetLink(l.A.Device, l.A.Interface, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := unreached(rec.state()); len(got) != 0 {
+		t.Errorf("sites unreached with everything up: %v", got)
+	}
+}
