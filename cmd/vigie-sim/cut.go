@@ -98,14 +98,22 @@ func cutCommand(name string, args []string, stdout, stderr io.Writer) error {
 	if name == "restore" {
 		fs.BoolVar(&all, "all", false, "restore every cut in force")
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may come after the items too (vigie-sim cut internet --control ...).
+	var items []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		items = append(items, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	base, err := controlURL(*control)
 	if err != nil {
 		return err
 	}
-	items := fs.Args()
 	switch {
 	case name == "cuts" && len(items) > 0:
 		fs.Usage()

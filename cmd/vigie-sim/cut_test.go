@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim"
 )
 
 // goBuild compiles one of the repository's commands into dir.
@@ -261,6 +264,150 @@ func TestCutsThroughTheBinaries(t *testing.T) {
 		t.Errorf("vigie-sim restore --all said %q", said)
 	}
 	waitFor(60*time.Second, "every site back after the cables are mended", isolatedAre(nil))
+}
+
+// TestServeAndRunFollowCuts is the same rehearsal with the two processes a
+// planner runs: `vigie-sim serve --bgp-port` and `vigie run` on the
+// inventory `vigie-sim generate --bgp-port` wrote, the cut set with
+// `vigie-sim cut` on serve's control address. vigie sees the internet edges
+// lose their default routes and the predicted sites isolated, then all back.
+func TestServeAndRunFollowCuts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binaries (about 20 s)")
+	}
+	dir := t.TempDir()
+	simBin := goBuild(t, dir, ".", "vigie-sim")
+	vigieBin := goBuild(t, dir, "../vigie", "vigie")
+	udp, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snmpPort := strconv.Itoa(udp.LocalAddr().(*net.UDPAddr).Port)
+	udp.Close()
+	bgpPort, controlPort, webPort := strconv.Itoa(freeport.TCP(t)), strconv.Itoa(freeport.TCP(t)), strconv.Itoa(freeport.TCP(t))
+	gen := []string{"--sites", "200", "--seed", "4", "--port", snmpPort, "--bgp-port", bgpPort}
+	var out, errb bytes.Buffer
+	if err := run(append([]string{"generate", "--out", dir}, gen...), &out, &errb); err != nil {
+		t.Fatalf("vigie-sim generate: %v\n%s", err, errb.String())
+	}
+	// Poll every 5 s (vigie's minimum) rather than every 30-60 s.
+	config := filepath.Join(dir, "vigie.yml")
+	inv, err := inventory.Load(config, inventory.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.BGP.Peers) != 6 {
+		t.Fatalf("generate --bgp-port wrote %d BGP peers, want 6 (2 reflectors, 2 internet edges, 2 PFS)", len(inv.BGP.Peers))
+	}
+	for r := range inv.Polling.Intervals {
+		inv.Polling.Intervals[r] = 5 * time.Second
+	}
+	inv.Agent.Listen = "127.0.0.1:" + webPort
+	var buf bytes.Buffer
+	if err := inventory.Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(config, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "VIGIE_SIM_COMMUNITY="+sim.DefaultCommunity, "VIGIE_SIM_AUTH="+sim.DefaultAuthPassword,
+		"VIGIE_SIM_PRIV="+sim.DefaultPrivPassword)
+
+	var logs syncBuf
+	start := func(bin string, args ...string) chan error {
+		cmd := exec.Command(bin, args...)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, &logs, &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		t.Cleanup(func() {
+			if cmd.ProcessState == nil {
+				_ = cmd.Process.Kill()
+				<-exited
+			}
+		})
+		return exited
+	}
+	simExited := start(simBin, append([]string{"serve", "--control", "127.0.0.1:" + controlPort}, gen...)...)
+	vigieExited := start(vigieBin, "run", "--config", config, "--db", "-")
+	url := "http://127.0.0.1:" + webPort
+	metric := func(name, device string) string {
+		c := &http.Client{Timeout: 10 * time.Second}
+		resp, err := c.Get(url + "/metrics")
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, name+"{") && strings.Contains(line, `device="`+device+`"`) {
+				return line[strings.LastIndexByte(line, ' ')+1:]
+			}
+		}
+		return ""
+	}
+	waitFor := func(what string, cond func() (bool, string)) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			ok, state := cond()
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("not within 60 s: %s (%s)\nlogs (tail):\n%s", what, state, tail(logs.String(), 3000))
+			}
+			select {
+			case err := <-simExited:
+				t.Fatalf("vigie-sim serve exited (%v) while waiting for %s\n%s", err, what, tail(logs.String(), 3000))
+			case err := <-vigieExited:
+				t.Fatalf("vigie run exited (%v) while waiting for %s\n%s", err, what, tail(logs.String(), 3000))
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}
+	defaults := func(want string) func() (bool, string) {
+		return func() (bool, string) {
+			a, b := metric("vigie_bgp_default_route_present", "pfai-1"), metric("vigie_bgp_default_route_present", "pfai-2")
+			return a == want && b == want, fmt.Sprintf("pfai-1 %q, pfai-2 %q, want %q", a, b, want)
+		}
+	}
+	isolated := func(want []string) func() (bool, string) {
+		return func() (bool, string) {
+			got, seen := sitesAt(url, "vigie_site_isolated", "1")
+			return seen && slices.Equal(got, want), fmt.Sprintf("isolated %d: %v, want %d: %v", len(got), got, len(want), want)
+		}
+	}
+	waitFor("both default routes received", defaults("1"))
+	waitFor("no site isolated", isolated(nil))
+
+	cmd := exec.Command(vigieBin, "whatif", "--config", config, "--fail", "internet", "--format", "json")
+	cmd.Env = env
+	b, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("vigie whatif: %v\n%s", err, b)
+	}
+	var pred struct {
+		Isolated []string `json:"isolated_sites"`
+	}
+	if err := json.Unmarshal(b, &pred); err != nil || len(pred.Isolated) == 0 {
+		t.Fatalf("vigie whatif --fail internet: %v, %d sites isolated\n%s", err, len(pred.Isolated), b)
+	}
+	slices.Sort(pred.Isolated)
+	vigieSim := func(args ...string) {
+		t.Helper()
+		if b, err := exec.Command(simBin, append(args, "--control", "127.0.0.1:"+controlPort)...).CombinedOutput(); err != nil {
+			t.Fatalf("vigie-sim %v: %v\n%s", args, err, b)
+		}
+	}
+	vigieSim("cut", "internet")
+	waitFor("both default routes withdrawn", defaults("0"))
+	waitFor("the predicted sites isolated", isolated(pred.Isolated))
+	vigieSim("restore", "--all")
+	waitFor("both default routes back", defaults("1"))
+	waitFor("every site back", isolated(nil))
 }
 
 func tail(s string, n int) string {

@@ -116,6 +116,31 @@ type Fleet struct {
 // Run is called. It fails when a device address is not a loopback IPv4
 // address or the port is taken on one of them.
 func New(inv *inventory.Inventory, opts Options) (*Fleet, error) {
+	f, err := build(inv, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.listenAll(opts.Port); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// PeersConfig is the bgp: section vigie needs to peer with the speakers
+// New(inv, Options{Port: port}) would serve (see Fleet.Config), computed
+// without listening: `vigie-sim generate --bgp-port` writes it for a later
+// `vigie-sim serve --bgp-port`.
+func PeersConfig(inv *inventory.Inventory, port int, localAS uint32, routerID netip.Addr) (inventory.BGP, error) {
+	f, err := build(inv, Options{Port: port})
+	if err != nil {
+		return inventory.BGP{}, err
+	}
+	f.port = port
+	return f.Config(localAS, routerID), nil
+}
+
+// build makes the speakers of New, without listeners.
+func build(inv *inventory.Inventory, opts Options) (*Fleet, error) {
 	if opts.HoldTime <= 0 {
 		opts.HoldTime = 90 * time.Second
 	}
@@ -159,9 +184,6 @@ func New(inv *inventory.Inventory, opts Options) (*Fleet, error) {
 		}
 		f.speakers = append(f.speakers, sp)
 		f.byDevice[d.Name] = sp
-	}
-	if err := f.listenAll(opts.Port); err != nil {
-		return nil, err
 	}
 	return f, nil
 }

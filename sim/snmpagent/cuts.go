@@ -11,10 +11,10 @@ package snmpagent
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"sort"
 	"strings"
-	"net/http"
 	"sync"
 	"time"
 
@@ -102,8 +102,8 @@ type scenario struct {
 // cutIndex maps inventory items to fleet elements.
 type cutIndex struct {
 	srlg     map[string][]end
-	tunnels  []end              // via_internet accesses and links
-	uplinks  []end              // internet interconnect interfaces
+	tunnels  []end               // via_internet accesses and links
+	uplinks  []end               // internet interconnect interfaces
 	pairs    map[[2]string][]end // device names, sorted -> links between them
 	pop      map[string][]int32
 	region   map[string][]int32
