@@ -230,9 +230,21 @@ func TestCutsThroughTheBinaries(t *testing.T) {
 		t.Fatal("no aggregation router carries a site alone")
 	}
 	want = predict("device:" + agg)
-	vigieSim("cut", "device:"+agg)
+	// Through the existing power switch, as an operator would.
+	power := func(state string) {
+		t.Helper()
+		resp, err := http.Post(url+"/sim/power/"+agg+"?state="+state, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("POST /sim/power/%s?state=%s: %s", agg, state, resp.Status)
+		}
+	}
+	power("off")
 	waitFor(60*time.Second, agg+" off: its single-homed sites isolated", isolatedAre(want))
-	vigieSim("restore", "device:"+agg)
+	power("on")
 	waitFor(60*time.Second, agg+" on: every site back", isolatedAre(nil))
 
 	// The cables to an overseas territory (both when it has two: one alone
