@@ -156,7 +156,7 @@ func (a *Agent) SetPower(name string, on bool) error {
 		a.sc.mu.Unlock()
 		return err
 	}
-	a.powerLocked(d, on)
+	a.powerLocked(d, on, nil)
 	a.sc.mu.Unlock()
 	a.reconcile()
 	return nil

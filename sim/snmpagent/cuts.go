@@ -73,7 +73,8 @@ type hold struct {
 
 // cutPlan is what an item covers, resolved against the fleet.
 type cutPlan struct {
-	links   []end // one end of each link, canonical (see canon)
+	item    string // the item's canonical name (link:A--B with A < B)
+	links   []end  // one end of each link, canonical (see canon)
 	tunnel  map[end]bool
 	devices []int32
 }
@@ -81,6 +82,9 @@ type cutPlan struct {
 type activeCut struct {
 	plan  cutPlan
 	since time.Time
+	// downBefore: links of the devices it switched off that were already
+	// down then; they stay down when the devices come back.
+	downBefore map[end]bool
 }
 
 // scenario is the Agent's cut state and the inventory index cuts and
@@ -219,7 +223,7 @@ func (a *Agent) buildCutIndex(inv *inventory.Inventory) {
 // "srlg:ID", "pop:ID", "region:ID": the items of `vigie whatif --fail`).
 func (a *Agent) plan(item string) (cutPlan, error) {
 	x := &a.sc.idx
-	p := cutPlan{tunnel: map[end]bool{}}
+	p := cutPlan{item: item, tunnel: map[end]bool{}}
 	for _, e := range x.tunnels {
 		p.tunnel[e] = true
 	}
@@ -247,6 +251,7 @@ func (a *Agent) plan(item string) (cutPlan, error) {
 		if len(es) == 0 {
 			return p, unknown("link between")
 		}
+		p.item = "link:" + l + "--" + r
 		p.links = slices.Clone(es)
 	case kind == "srlg" && name != "":
 		es := x.srlg[name]
@@ -292,6 +297,8 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	item = p.item
+	rep.Item = item
 	sc := &a.sc
 	sc.mu.Lock()
 	if sc.active == nil {
@@ -303,7 +310,8 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 		return rep, nil
 	}
 	rep.Changed = true
-	sc.active[item] = &activeCut{plan: p, since: a.clock()}
+	ac := &activeCut{plan: p, since: a.clock(), downBefore: map[end]bool{}}
+	sc.active[item] = ac
 	for _, d := range p.devices {
 		if h := sc.power[d]; h != nil {
 			h.by = append(h.by, item)
@@ -318,7 +326,13 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 			continue
 		}
 		rep.Devices++
-		rep.Interfaces += a.powerLocked(dev, false)
+		st := dev.state.Load()
+		for i, it := range dev.ifaces {
+			if it.peerDev >= 0 && st.link(int32(i)).down {
+				ac.downBefore[a.canon(end{dev.idx, int32(i)})] = true
+			}
+		}
+		rep.Interfaces += a.powerLocked(dev, false, nil)
 	}
 	for _, e := range p.links {
 		if h := sc.links[e]; h != nil {
@@ -351,9 +365,12 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 func (a *Agent) Restore(item string) (CutReport, error) {
 	item = strings.TrimSpace(item)
 	rep := CutReport{Item: item, Action: "restore"}
-	if _, err := a.plan(item); err != nil {
+	p, err := a.plan(item)
+	if err != nil {
 		return rep, err
 	}
+	item = p.item
+	rep.Item = item
 	sc := &a.sc
 	sc.mu.Lock()
 	c := sc.active[item]
@@ -381,7 +398,7 @@ func (a *Agent) Restore(item string) (CutReport, error) {
 			continue
 		}
 		rep.Devices++
-		rep.Interfaces += a.powerLocked(a.fleet.devices[d], true)
+		rep.Interfaces += a.powerLocked(a.fleet.devices[d], true, c.downBefore)
 	}
 	for _, e := range c.plan.links {
 		h := sc.links[e]
@@ -498,8 +515,9 @@ func (a *Agent) setLinkLocked(e end, up bool) int {
 }
 
 // powerLocked switches d off or on (see SetPower) and returns how many
-// interfaces changed; on, links a cut holds stay down. sc.mu is held.
-func (a *Agent) powerLocked(d *device, on bool) int {
+// interfaces changed; on, links a cut holds, links whose other end is off
+// and links in keep stay down. sc.mu is held.
+func (a *Agent) powerLocked(d *device, on bool, keep map[end]bool) int {
 	if on {
 		a.reboot(d)
 	}
@@ -510,7 +528,7 @@ func (a *Agent) powerLocked(d *device, on bool) int {
 			continue
 		}
 		e := a.canon(end{d.idx, int32(i)})
-		if on && (a.sc.heldLink(e) != nil || a.endOff(e)) {
+		if on && (a.sc.heldLink(e) != nil || a.endOff(e) || keep[e]) {
 			continue
 		}
 		changed += a.setLinkLocked(e, on)

@@ -489,3 +489,54 @@ func TestCutsConcurrent(t *testing.T) {
 		t.Errorf("sites unreached with everything up: %v", got)
 	}
 }
+
+// TestCutDeviceKeepsHandFaults: a device cut restores the device's links
+// but the one taken down by hand before; a link is one item whichever
+// way its ends are named.
+func TestCutDeviceKeepsHandFaults(t *testing.T) {
+	a, inv, _ := newCutAgent(t, 60)
+	var al inventory.AccessLink
+	for _, s := range inv.Sites {
+		if len(s.Access) == 2 && s.Access[0].Device == s.Access[1].Device {
+			continue
+		}
+		if !s.Access[0].ViaInternet {
+			al = s.Access[0]
+			break
+		}
+	}
+	agg := al.Device
+	info, err := a.Device(agg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetLink(al.Router, al.RouterInterface, false); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := a.Cut("device:" + agg)
+	if err != nil || rep.Devices != 1 {
+		t.Fatalf("cut device:%s = %+v, %v", agg, rep, err)
+	}
+	if _, err := a.Restore("device:" + agg); err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range info.Interfaces {
+		if it.Peer == "" {
+			continue
+		}
+		want := it.Name != al.Interface
+		if got := ifUp(t, a, agg, it.Name); got != want {
+			t.Errorf("%s %s up=%v after restoring device:%s, want %v (only the link down by hand stays down)", agg, it.Name, got, agg, want)
+		}
+	}
+
+	l := inv.Links[0]
+	rep, err = a.Cut("link:" + l.B.Device + "--" + l.A.Device)
+	if err != nil || !rep.Changed {
+		t.Fatalf("cut link: %+v, %v", rep, err)
+	}
+	back, err := a.Restore("link:" + l.A.Device + "--" + l.B.Device)
+	if err != nil || !back.Changed || back.Links != rep.Links || back.Item != rep.Item {
+		t.Errorf("restoring the link named the other way: %+v, %v; cut was %+v", back, err, rep)
+	}
+}
