@@ -119,3 +119,30 @@ func TestFollowCuts(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCutInternet14000 is one internet cut and its restore on the
+// full RIE, with the BGP speakers following (no session open): the cost of
+// a control call, most of it the reachability walk from each reflector.
+func BenchmarkCutInternet14000(b *testing.B) {
+	inv := sim.Generate(sim.GenerateOptions{Seed: 1})
+	agent, err := snmpagent.New(inv, snmpagent.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := New(inv, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	agent.SetRouting(f)
+	b.ResetTimer()
+	for b.Loop() {
+		cut, err := agent.Cut("internet")
+		if err != nil || cut.Routes.Withdrawn.Sites == 0 {
+			b.Fatalf("%+v, %v", cut, err)
+		}
+		if _, err := agent.Restore("internet"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -334,6 +334,7 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 		}
 		rep.Interfaces += a.powerLocked(dev, false, nil)
 	}
+	var downs []end
 	for _, e := range p.links {
 		if h := sc.links[e]; h != nil {
 			h.by = append(h.by, item)
@@ -350,7 +351,10 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 		if p.tunnel[e] {
 			rep.Tunnels++
 		}
-		rep.Interfaces += a.setLinkLocked(e, false)
+		downs = append(downs, e)
+	}
+	for _, n := range a.setLinksLocked(downs, false) {
+		rep.Interfaces += n
 	}
 	sc.mu.Unlock()
 	a.log.Info("simulated cut", "item", item, "links", rep.Links, "tunnels", rep.Tunnels, "devices", rep.Devices, "kept", rep.Kept)
@@ -400,6 +404,7 @@ func (a *Agent) Restore(item string) (CutReport, error) {
 		rep.Devices++
 		rep.Interfaces += a.powerLocked(a.fleet.devices[d], true, c.downBefore)
 	}
+	var ups []end
 	for _, e := range c.plan.links {
 		h := sc.links[e]
 		if h == nil || !release(h) {
@@ -411,10 +416,13 @@ func (a *Agent) Restore(item string) (CutReport, error) {
 			rep.Kept++ // down by hand before, or an end is off: it comes up with it
 			continue
 		}
-		if n := a.setLinkLocked(e, true); n > 0 {
+		ups = append(ups, e)
+	}
+	for k, n := range a.setLinksLocked(ups, true) {
+		if n > 0 {
 			rep.Links++
 			rep.Interfaces += n
-			if c.plan.tunnel[e] {
+			if c.plan.tunnel[ups[k]] {
 				rep.Tunnels++
 			}
 		}
@@ -486,30 +494,46 @@ func (a *Agent) endOff(e end) bool {
 // setLinkLocked sets the link on e at both ends and returns how many
 // interfaces changed; sc.mu is held.
 func (a *Agent) setLinkLocked(e end, up bool) int {
+	return a.setLinksLocked([]end{e}, up)[0]
+}
+
+// setLinksLocked sets the links on es at both ends and returns, per link,
+// how many interfaces changed. Each device's state is replaced once for
+// all its links: a concentrator carries thousands of tunnels, and a copy
+// per tunnel would be quadratic. sc.mu is held.
+func (a *Agent) setLinksLocked(es []end, up bool) []int {
 	now := a.clock()
-	changed := 0
-	set := func(dev *device, idx int32) {
-		a.update(dev, func(s *state) {
+	changed := make([]int, len(es))
+	type ref struct {
+		ifc  int32
+		link int
+	}
+	per := map[int32][]ref{}
+	for k, e := range es {
+		per[e.dev] = append(per[e.dev], ref{e.ifc, k})
+		if it := a.fleet.devices[e.dev].ifaces[e.ifc]; it.peerDev >= 0 {
+			per[it.peerDev] = append(per[it.peerDev], ref{it.peerIf, k})
+		}
+	}
+	for d, refs := range per {
+		a.update(a.fleet.devices[d], func(s *state) {
 			if s.links == nil {
 				s.links = map[int32]linkState{}
 			}
-			l := s.links[idx]
-			if l.down == !up {
-				return
+			for _, r := range refs {
+				l := s.links[r.ifc]
+				if l.down == !up {
+					continue
+				}
+				if up {
+					l.downTotal += now.Sub(l.since)
+					l.ups++
+				}
+				l.down, l.since = !up, now
+				s.links[r.ifc] = l
+				changed[r.link]++
 			}
-			if up {
-				l.downTotal += now.Sub(l.since)
-				l.ups++
-			}
-			l.down, l.since = !up, now
-			s.links[idx] = l
-			changed++
 		})
-	}
-	d := a.fleet.devices[e.dev]
-	set(d, e.ifc)
-	if it := d.ifaces[e.ifc]; it.peerDev >= 0 {
-		set(a.fleet.devices[it.peerDev], it.peerIf)
 	}
 	return changed
 }
@@ -522,7 +546,7 @@ func (a *Agent) powerLocked(d *device, on bool, keep map[end]bool) int {
 		a.reboot(d)
 	}
 	a.update(d, func(s *state) { s.off = !on })
-	changed := 0
+	var es []end
 	for i, it := range d.ifaces {
 		if it.peerDev < 0 {
 			continue
@@ -531,7 +555,11 @@ func (a *Agent) powerLocked(d *device, on bool, keep map[end]bool) int {
 		if on && (a.sc.heldLink(e) != nil || a.endOff(e) || keep[e]) {
 			continue
 		}
-		changed += a.setLinkLocked(e, on)
+		es = append(es, e)
+	}
+	changed := 0
+	for _, n := range a.setLinksLocked(es, on) {
+		changed += n
 	}
 	return changed
 }
