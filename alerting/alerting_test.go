@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -281,5 +282,77 @@ func TestStormTestUpToDate(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s is stale: run go test ./alerting -run Storm -update", path)
+	}
+}
+
+// TestAlertDurationsDocumented keeps what docs/alerting.md's table, each
+// runbook and each description say of an alert's wait equal to the rule's
+// "for": an on-call reading "3 minutes" for a rule that waits 4 looks for a
+// fault in the inhibition that is not there.
+func TestAlertDurationsDocumented(t *testing.T) {
+	files, err := LoadRules("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../docs/alerting.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile(`(?m)^\| (Vigie[A-Za-z0-9]+) \| [^|]+ \| [^|]+ \| ([^|]+) \|`)
+	documented := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(doc), -1) {
+		documented[m[1]] = strings.TrimSpace(m[2])
+	}
+	// "for N minutes" in prose; "over N minutes" and "in N minutes" are
+	// windows of the expression, not the rule's wait.
+	prose := regexp.MustCompile(`\bfor (\d+) minutes?\b`)
+	for _, a := range Alerts(files) {
+		want := a.For
+		if want == "" {
+			want = "-"
+		}
+		if got, ok := documented[a.Alert]; !ok {
+			t.Errorf("docs/alerting.md: no row for %s in the alerts table", a.Alert)
+		} else if got != want {
+			t.Errorf("docs/alerting.md: %s waits %s, the rule says for: %s", a.Alert, got, want)
+		}
+		if !strings.HasSuffix(a.For, "m") {
+			continue
+		}
+		minutes := strings.TrimSuffix(a.For, "m")
+		rb, _ := os.ReadFile(filepath.Join("runbooks", a.Alert+".md"))
+		meaning, _, _ := strings.Cut(string(rb), "\n## Impact")
+		for where, text := range map[string]string{"runbooks/" + a.Alert + ".md (What it means)": meaning,
+			"its description annotation": a.Annotations["description"]} {
+			for _, m := range prose.FindAllStringSubmatch(text, -1) {
+				if m[1] != minutes {
+					t.Errorf("%s: %s says %q, the rule says for: %s", a.Alert, where, m[0], a.For)
+				}
+			}
+		}
+	}
+}
+
+// TestCauseFiresFirst keeps the staggered waits the inhibition rules rely
+// on (alertmanager.yml rules 1 and 1b): a cause must be active before the
+// alerts it inhibits, or Alertmanager flushes them as new groups first.
+func TestCauseFiresFirst(t *testing.T) {
+	files, err := LoadRules("rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait := map[string]time.Duration{}
+	for _, a := range Alerts(files) {
+		d, err := time.ParseDuration(a.For)
+		if err == nil {
+			wait[a.Alert] = d
+		}
+	}
+	order := []string{"VigieIsolationRootCause", "VigiePoPDown", "VigieSiteIsolated", "VigieRouterDown", "VigieDeviceUnreachable"}
+	for i := 1; i < len(order); i++ {
+		a, b := order[i-1], order[i]
+		if wait[a] == 0 || wait[b] == 0 || wait[a] >= wait[b] {
+			t.Errorf("%s waits %s, %s %s: the first must fire strictly before the second it inhibits", a, wait[a], b, wait[b])
+		}
 	}
 }

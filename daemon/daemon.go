@@ -120,7 +120,8 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 		d.store = st
 	}
 
-	d.topo, err = topology.New(inv, topology.Options{Store: d.store}, d.log.With("component", "topology"), reg)
+	d.topo, err = topology.New(inv, topology.Options{Store: d.store,
+		MaxNeighbors: inv.Agent.MaxLLDPNeighbors, MaxDeviceEvents: inv.Agent.MaxDeviceEvents}, d.log.With("component", "topology"), reg)
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
@@ -182,7 +183,7 @@ func New(inv *inventory.Inventory, opts Options) (d *Daemon, err error) {
 func (d *Daemon) onPoll(p *snmp.Poll) {
 	d.topo.Apply(p)
 	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
-		d.bgp.Reconcile(p.Device, p.BGPPeers)
+		d.bgp.Reconcile(p.Device, p.Start, p.BGPPeers)
 	}
 }
 

@@ -73,19 +73,56 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 		p.AuthPassword = inventory.NewSecret(sim.DefaultAuthPassword, "demo")
 		p.PrivPassword = inventory.NewSecret(sim.DefaultPrivPassword, "demo")
 	}
-	agent, err := snmpagent.New(inv, snmpagent.Options{Seed: opts.Seed, Logger: logger.With("component", "sim")})
+	demo := &Demo{Inventory: inv}
+	aopts := snmpagent.Options{Seed: opts.Seed, Logger: logger.With("component", "sim")}
+	if opts.BGP {
+		// The speakers listen before the daemon starts, so that the
+		// monitor's first connection (1-2 s after start) finds them.
+		fleet, err := bgpsim.New(inv, bgpsim.Options{Logger: logger.With("component", "sim-bgp")})
+		if err != nil {
+			return nil, fmt.Errorf("simulator: %w", err)
+		}
+		demo.BGP = fleet
+		// Each speaker's BGP4-MIB shows its session with vigie, as a real
+		// router's does: without it, vigie's reconciliation reports every
+		// session it has as missing from the router.
+		aopts.BGPSessions = func(device string) []snmpagent.BGPSession {
+			ss := fleet.Sessions(device)
+			if len(ss) == 0 {
+				return nil
+			}
+			out := make([]snmpagent.BGPSession, len(ss))
+			for i, s := range ss {
+				out[i] = snmpagent.BGPSession{Local: s.Local, Remote: s.Remote, RemoteAS: s.RemoteAS, RemoteID: s.RemoteID, Since: s.Since}
+			}
+			return out
+		}
+	}
+	if err := demo.build(inv, opts, aopts); err != nil {
+		if demo.BGP != nil {
+			demo.BGP.Close()
+		}
+		return nil, err
+	}
+	return demo, nil
+}
+
+// build opens the SNMP agents, breaks what opts.Faults asks and builds the
+// daemon; the BGP speakers, if any, are already listening.
+func (demo *Demo) build(inv *inventory.Inventory, opts DemoOptions, aopts snmpagent.Options) error {
+	agent, err := snmpagent.New(inv, aopts)
 	if err != nil {
-		return nil, fmt.Errorf("simulator: %w", err)
+		return fmt.Errorf("simulator: %w", err)
 	}
 	if err := agent.Listen(); err != nil {
-		return nil, fmt.Errorf("simulator: %w", err)
+		return fmt.Errorf("simulator: %w", err)
 	}
 	sim.SetPort(inv, uint16(agent.Port()))
-	demo := &Demo{Inventory: inv, Agent: agent}
+	demo.Agent = agent
 	if opts.Faults {
 		demo.Broken, err = breakSome(inv, agent, opts.Seed)
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	dopts := opts.Daemon
@@ -96,13 +133,7 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 	if dopts.DB == "" {
 		dopts.DB = "-"
 	}
-	if opts.BGP {
-		// The speakers listen before the daemon starts, so that the
-		// monitor's first connection (1-2 s after start) finds them.
-		demo.BGP, err = bgpsim.New(inv, bgpsim.Options{Logger: logger.With("component", "sim-bgp")})
-		if err != nil {
-			return nil, fmt.Errorf("simulator: %w", err)
-		}
+	if demo.BGP != nil {
 		// iBGP in the RIE's AS, as a route-reflector client would be; the
 		// router id is a loopback address no simulated device uses (they
 		// start at 127.1.0.1).
@@ -113,13 +144,7 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 		agent.SetRouting(demo.BGP)
 	}
 	demo.Daemon, err = New(inv, dopts)
-	if err != nil {
-		if demo.BGP != nil {
-			demo.BGP.Close()
-		}
-		return nil, err
-	}
-	return demo, nil
+	return err
 }
 
 // breakSome takes a few access links down and makes one aggregation router
@@ -157,13 +182,16 @@ func breakSome(inv *inventory.Inventory, agent *snmpagent.Agent, seed uint64) ([
 
 // Run serves the simulated fleet and runs the daemon until ctx is done.
 func (d *Demo) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
+	// The simulated network outlives the daemon: stopped first, vigie
+	// closes its sessions itself, instead of logging the speakers' Cease
+	// (administrative shutdown) as a fault on every Ctrl-C.
+	simCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	agentDone := make(chan error, 1)
-	go func() { agentDone <- d.Agent.Serve(ctx) }()
+	go func() { agentDone <- d.Agent.Serve(simCtx) }()
 	bgpDone := make(chan error, 1)
 	if d.BGP != nil {
-		go func() { bgpDone <- d.BGP.Run(ctx) }()
+		go func() { bgpDone <- d.BGP.Run(simCtx) }()
 	} else {
 		bgpDone <- nil
 	}

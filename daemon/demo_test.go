@@ -23,6 +23,11 @@ import (
 // idempotent and waits (30 s at most) for Run to return.
 func startDemo(t *testing.T, opts DemoOptions) (d *Demo, stop func()) {
 	t.Helper()
+	// A free port, not the default :9742: other packages' tests (and a
+	// developer's own vigie) may hold it while this one runs.
+	if len(opts.Daemon.ListenAddresses) == 0 {
+		opts.Daemon.ListenAddresses = []string{"127.0.0.1:0"}
+	}
 	d, err := NewDemo(opts)
 	if err != nil {
 		t.Fatal(err)

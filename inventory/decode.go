@@ -97,8 +97,11 @@ type decoder struct {
 	pops     map[string]int
 	profiles map[string]int
 	devices  map[string]int
-	siteIDs  map[string]int // from the pre-scan of sites, so devices can name them
-	sites    map[string]int
+	// agents maps each management address and port to the device polled
+	// there, so that a second device on it is refused.
+	agents  map[netip.AddrPort]int
+	siteIDs map[string]int // from the pre-scan of sites, so devices can name them
+	sites   map[string]int
 }
 
 func (d *decoder) add(p Problem) {
@@ -532,7 +535,28 @@ func (d *decoder) addrPort(v *yaml.Node, p fpath) (netip.AddrPort, bool) {
 		d.errf(v.Line, p, "port 0 in %q: give the agent's UDP port or leave it out for 161", s)
 		return netip.AddrPort{}, false
 	}
+	if why := unpollable(ap.Addr()); why != "" {
+		d.errf(v.Line, p, "%s cannot be polled: it is %s, not one device's address; give the device's management address", ap.Addr(), why)
+		return netip.AddrPort{}, false
+	}
 	return ap, true
+}
+
+// unpollable says why no single SNMP agent can answer at a, or "" when one
+// can. Loopback stays allowed: the simulator and lab agents live there. A
+// subnet's own broadcast address is not knowable without its prefix, which
+// the inventory does not give, so only the limited broadcast is refused.
+func unpollable(a netip.Addr) string {
+	a = a.Unmap()
+	switch {
+	case a.IsUnspecified():
+		return "the unspecified address (\"any\" when listening)"
+	case a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "the limited broadcast address"
+	case a.IsMulticast():
+		return "a multicast address (224.0.0.0/4, ff00::/8)"
+	}
+	return ""
 }
 
 func (d *decoder) prefix(v *yaml.Node, p fpath) (netip.Prefix, bool) {

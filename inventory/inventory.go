@@ -46,6 +46,12 @@ type Agent struct {
 	DB string
 	// History is how long change events are kept in the store.
 	History time.Duration
+	// MaxLLDPNeighbors bounds the LLDP neighbours the inventory does not
+	// declare that one device may add to the live topology, and
+	// MaxDeviceEvents the events a minute they may add to its history
+	// (0: the topology's defaults, 1,024 and 600).
+	MaxLLDPNeighbors int
+	MaxDeviceEvents  int
 }
 
 // Polling holds the fleet scheduler's settings. Zero values are replaced by

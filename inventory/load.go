@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +27,14 @@ const (
 	// MinInterval is the shortest poll interval accepted: SNMP agents run on
 	// the routers' control-plane CPU, which vigie must not load.
 	MinInterval = 5 * time.Second
+	// MaxFileSize bounds the configuration file vigie reads: 64 MiB, eight
+	// times the 7.5 MB of a generated 14,000-site RIE (vigie-sim generate).
+	// Whatever is named by mistake (/dev/zero, a disk image, a log) fails
+	// at once instead of filling vigie's memory.
+	MaxFileSize = 64 << 20
+	// MaxSecretSize bounds a {file: PATH} secret: 64 KiB is far more than
+	// any community, key or password, and far less than a wrong file.
+	MaxSecretSize = 64 << 10
 )
 
 // Load reads, parses and validates the configuration file at path. On
@@ -34,11 +43,39 @@ const (
 // CheckReport); warnings alone do not fail unless opts.Strict, and reach
 // opts.OnWarning.
 func Load(path string, opts LoadOptions) (*Inventory, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	data, err := readBounded(path, MaxFileSize)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return nil, fmt.Errorf("inventory: %s is larger than %d MiB, the limit of a configuration (a 14,000-site RIE takes about 8 MiB): check that it is vigie's inventory", path, MaxFileSize>>20)
+	case err != nil:
 		return nil, fmt.Errorf("inventory: cannot read the configuration (check the path and its permissions): %w", err)
 	}
 	return Parse(path, data, opts)
+}
+
+// errTooLarge is readBounded's answer for a file over its limit.
+var errTooLarge = errors.New("file too large")
+
+// readBounded reads the file at path, or fails with errTooLarge as soon as
+// more than limit bytes come out of it: a device (/dev/zero), a FIFO or a
+// file that grows while read never holds more than limit+1 bytes in memory.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > limit {
+		return nil, errTooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooLarge
+	}
+	return data, nil
 }
 
 // Parse is Load on bytes already read; name is used in problems and as the
@@ -205,7 +242,7 @@ var (
 	kindWords = words(InterconnectKinds)
 )
 
-var agentKeys = []string{"listen", "db", "history"}
+var agentKeys = []string{"listen", "db", "history", "max_lldp_neighbors", "max_device_events_per_minute"}
 
 func (d *decoder) agent(n *yaml.Node, p fpath) {
 	a := &d.inv.Agent
@@ -224,6 +261,14 @@ func (d *decoder) agent(n *yaml.Node, p fpath) {
 		case "history":
 			if x, ok := d.duration(v, p.k(key), time.Hour, " (the store keeps at least an hour of changes)"); ok {
 				a.History = x
+			}
+		case "max_lldp_neighbors":
+			if x, ok := d.integer(v, p.k(key), 1, 1_000_000); ok {
+				a.MaxLLDPNeighbors = int(x)
+			}
+		case "max_device_events_per_minute":
+			if x, ok := d.integer(v, p.k(key), 1, 1_000_000); ok {
+				a.MaxDeviceEvents = int(x)
 			}
 		default:
 			d.unknown(k, p, agentKeys)
@@ -526,6 +571,7 @@ func (d *decoder) deviceList(n *yaml.Node, p fpath) {
 		d.inv.Devices = make([]Device, 0, c)
 	}
 	d.devices = make(map[string]int, d.count(n))
+	d.agents = make(map[netip.AddrPort]int, d.count(n))
 	d.list(n, p, "[{name: agg-lyon-1, role: collection, pop: pop-lyon, address: 192.0.2.1}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		x := Device{Line: item.Line}
@@ -597,6 +643,19 @@ func (d *decoder) deviceList(n *yaml.Node, p fpath) {
 		if j, dup := d.devices[x.Name]; dup {
 			d.errf(x.Line, q.k("name"), "duplicate device %q (first declared at line %d): remove or rename one", x.Name, d.inv.Devices[j].Line)
 			return
+		}
+		if x.Address.IsValid() {
+			// Two devices on one agent would both show its answers (its
+			// sysName, its interfaces) as their own: the second looks up
+			// while it is never polled. One IP with distinct ports is
+			// allowed: agents behind a NAT or proxy, and the lab's.
+			key := netip.AddrPortFrom(x.Address.Addr().Unmap(), x.Address.Port())
+			if j, dup := d.agents[key]; dup {
+				o := &d.inv.Devices[j]
+				d.errf(x.Line, q.k("address"), "device %q has the address %s of device %q (line %d): one SNMP agent answers for one device; give each its own management address (or, behind one IP, its own port)", x.Name, key, o.Name, o.Line)
+			} else {
+				d.agents[key] = len(d.inv.Devices)
+			}
 		}
 		d.devices[x.Name] = len(d.inv.Devices)
 		d.inv.Devices = append(d.inv.Devices, x)

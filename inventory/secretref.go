@@ -14,10 +14,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var secretKeys = []string{"env", "file"}
-
 // secret reads a secret reference. It never puts a value in a problem: an
-// inline secret is refused without being echoed. given is false when the
+// inline secret is refused without being echoed, and so is whatever is
+// written as an environment variable's name or a file's path when it turns
+// out not to be one (no such variable, no such file, not a valid name),
+// since an operator may have typed the secret itself there. given is false when the
 // value is null (the key is then as good as absent).
 func (d *decoder) secret(v *yaml.Node, p fpath) (s Secret, given bool) {
 	return d.secretRef(v, p), !isNull(d.deref(v))
@@ -47,7 +48,9 @@ func (d *decoder) secretRef(v *yaml.Node, p fpath) Secret {
 			file, hasFile = d.name(v, p.k(key), "secret file path")
 			fileLine = v.Line
 		default:
-			d.unknown(k, p, secretKeys)
+			// The key is not echoed either: a secret typed as a key
+			// ({s3cret: x}) would be printed in the field path.
+			d.errf(k.Line, p, "a secret reference has one key, env or file: write {env: NAME} or {file: PATH}")
 		}
 	}) {
 		return Secret{}
@@ -58,7 +61,7 @@ func (d *decoder) secretRef(v *yaml.Node, p fpath) Secret {
 		return Secret{}
 	case hasEnv:
 		if !validEnvName(env) {
-			d.errf(envLine, p.k("env"), "invalid environment variable name %q: use letters, digits and _, not starting with a digit", env)
+			d.errf(envLine, p.k("env"), "this is not an environment variable name (letters, digits and _, not starting with a digit; it is not repeated here in case it is the secret itself): put the secret in vigie's environment and its name here, e.g. {env: VIGIE_SNMP_COMMUNITY}")
 			return Secret{}
 		}
 		return d.resolveEnv(env, envLine, p.k("env"))
@@ -95,9 +98,9 @@ func (d *decoder) resolveEnv(name string, line int, p fpath) Secret {
 	v, ok := lookup(name)
 	switch {
 	case !ok:
-		d.errf(line, p, "environment variable %s is not set: export it in vigie's environment (systemd: Environment= or EnvironmentFile=)", name)
+		d.errf(line, p, "the environment variable named at this line is not set: export it in vigie's environment (systemd: Environment= or EnvironmentFile=), or fix the name (not repeated here, in case the secret itself was typed in its place)")
 	case v == "":
-		d.errf(line, p, "environment variable %s is empty: set it to the secret", name)
+		d.errf(line, p, "the environment variable named at this line is empty: set it to the secret")
 	}
 	return NewSecret(v, ref)
 }
@@ -114,7 +117,10 @@ func (d *decoder) resolveFile(path string, line int, p fpath) Secret {
 	st, err := os.Stat(full)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		d.errf(line, p, "secret file %s does not exist: create it (chmod 600) or fix the path, which is relative to %s", full, d.file)
+		// The path is not echoed: it may be the secret itself, typed where
+		// its file's name belongs. A file that exists is a path, and the
+		// messages below name it.
+		d.errf(line, p, "the secret file named at this line does not exist: create it (chmod 600) or fix the path, which is relative to %s (the directory of %s)", d.dir, d.file)
 		return NewSecret("", ref)
 	case err != nil:
 		d.errf(line, p, "cannot read secret file %s: %v", full, err)
@@ -126,8 +132,12 @@ func (d *decoder) resolveFile(path string, line int, p fpath) Secret {
 		d.errf(line, p, "secret file %s is readable by group or others (mode %04o): chmod 600 %s", full, st.Mode().Perm(), full)
 		return NewSecret("", ref)
 	}
-	b, err := os.ReadFile(full)
-	if err != nil {
+	b, err := readBounded(full, MaxSecretSize)
+	switch {
+	case errors.Is(err, errTooLarge):
+		d.errf(line, p, "secret file %s is larger than %d KiB, the limit of a secret: point at the file that holds only the secret", full, MaxSecretSize>>10)
+		return NewSecret("", ref)
+	case err != nil:
 		d.errf(line, p, "cannot read secret file %s: %v (vigie's user must own it)", full, err)
 		return NewSecret("", ref)
 	}

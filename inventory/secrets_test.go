@@ -128,7 +128,7 @@ func TestSecretMissingEnv(t *testing.T) {
 	if errs, _ := CheckReport(err); errs != 2 {
 		t.Fatalf("want 2 errors (two env variables unset), got %v", err)
 	}
-	for _, want := range []string{"vigie.yml:3: snmp_profiles[0].auth_password.env: environment variable VIGIE_T_AUTH is not set", "vigie.yml:15: bgp.peers[0].password.env: environment variable VIGIE_T_BGP is not set"} {
+	for _, want := range []string{"vigie.yml:3: snmp_profiles[0].auth_password.env: the environment variable named at this line is not set", "vigie.yml:15: bgp.peers[0].password.env: the environment variable named at this line is not set"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
@@ -144,6 +144,34 @@ func TestInlineSecretNotEchoed(t *testing.T) {
 	for _, v := range []string{"hunter2-inline", "public-inline", "md5-inline-key", "value-from-env"} {
 		if strings.Contains(err.Error(), v) {
 			t.Errorf("error text contains the secret %q", v)
+		}
+	}
+}
+
+// TestTypedSecretNotEchoed: a secret written where its environment
+// variable's name or its file's path belongs (or as a reference's key) is
+// located by the problems, never repeated in them.
+func TestTypedSecretNotEchoed(t *testing.T) {
+	for _, resolve := range []bool{false, true} {
+		_, err := Load("testdata/bad/typed_secrets.yml", LoadOptions{ResolveSecrets: resolve, LookupEnv: env(nil)})
+		if err == nil {
+			t.Fatal("want problems")
+		}
+		for _, v := range []string{"typed secret", "typedsecretunset", "typed-secret-as-path", "typed-secret-as-key"} {
+			if strings.Contains(err.Error(), v) {
+				t.Errorf("ResolveSecrets=%v: the problems repeat %q:\n%v", resolve, v, err)
+			}
+		}
+		want := []string{"typed_secrets.yml:6: snmp_profiles[0].auth_password.env: this is not an environment variable name",
+			"typed_secrets.yml:11: snmp_profiles[1].priv_password: a secret reference has one key, env or file"}
+		if resolve {
+			want = append(want, "typed_secrets.yml:7: snmp_profiles[0].priv_password.env: the environment variable named at this line is not set",
+				"typed_secrets.yml:10: snmp_profiles[1].auth_password.file: the secret file named at this line does not exist")
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("ResolveSecrets=%v: no problem %q in:\n%v", resolve, w, err)
+			}
 		}
 	}
 }

@@ -157,6 +157,12 @@ func (e *writer) inventory(inv *Inventory) {
 		e.field("  ", "db", inv.Agent.DB)
 	}
 	e.field("  ", "history", fmtDuration(inv.Agent.History))
+	if inv.Agent.MaxLLDPNeighbors != 0 {
+		e.field("  ", "max_lldp_neighbors", strconv.Itoa(inv.Agent.MaxLLDPNeighbors))
+	}
+	if inv.Agent.MaxDeviceEvents != 0 {
+		e.field("  ", "max_device_events_per_minute", strconv.Itoa(inv.Agent.MaxDeviceEvents))
+	}
 
 	pl := inv.Polling
 	e.raw("polling:")

@@ -121,12 +121,19 @@ func (t *Topology) applyInterfaces(d *device, ifs []snmp.Interface) {
 }
 
 // applyLLDP matches d's LLDP neighbours against the declared links, keeps
-// observed-only links for the others, and raises or clears disagreements.
+// observed-only links for the others (at most MaxNeighbors of them from
+// d's table), and raises or clears disagreements.
 func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time) {
 	m := t.st
 	cur := t.lldpScratch[:0]
 	seen := t.seenScratch
 	defer clear(seen)
+	// Neighbours the inventory does not declare and the model does not
+	// hold yet: added after the walk, once it is known how many of the
+	// observed links held are still shown, so that the neighbours already
+	// kept are not evicted by new ones when d is over its bound.
+	fresh := t.freshScratch[:0]
+	shown := 0 // observed links held that this table shows
 	for i := range nbrs {
 		n := &nbrs[i]
 		port := n.LocalPort
@@ -139,9 +146,11 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 		if y == "" {
 			y = n.PortID
 		}
-		cur = append(cur, lldpEntry{port: port, device: x, iface: y})
+		e := lldpEntry{port: port, device: x, iface: y}
 		l, wrong := m.matchDeclared(d.name, port, x, y)
 		if l != nil {
+			// A declared port is always in the table.
+			cur = append(cur, e)
 			seen[l] = true
 			mine, _ := l.ends(d.name)
 			if !wrong {
@@ -156,50 +165,85 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 			}
 		}
 		// An LLDP neighbour the inventory does not declare here.
-		id := observedID(d.name, port, x, y)
+		ol := m.links[observedID(d.name, port, x, y)]
+		if ol == nil {
+			fresh = append(fresh, freshNbr{e: e, known: known, declaredPort: l != nil})
+			continue
+		}
+		if l == nil {
+			cur = append(cur, e)
+		}
+		if !seen[ol] {
+			seen[ol] = true
+			shown++
+		}
+		t.sawObserved(d, ol)
+	}
+	dropped := 0
+	for _, f := range fresh {
+		e := f.e
+		id := observedID(d.name, e.port, e.device, e.iface)
 		ol := m.links[id]
 		if ol == nil {
-			a, b := end{device: d.name, iface: port, status: statusUnknown}, end{device: x, iface: y, status: statusUnknown}
+			if shown >= t.opts.MaxNeighbors {
+				dropped++
+				continue
+			}
+			a, b := end{device: d.name, iface: e.port, status: statusUnknown}, end{device: e.device, iface: e.iface, status: statusUnknown}
 			ol = &link{id: id, kind: KindObserved, a: a, b: b, state: LinkUnknown, since: now}
 			m.links[id] = ol
 			d.links = append(d.links, ol)
-			if xd := m.devices[x]; xd != nil {
-				xd.links = append(xd.links, ol)
-			} else if !known {
-				m.devices[x] = &device{name: x, state: DeviceUnknown, bgp: map[string]bool{}, links: []*link{ol}}
+			if xd := m.devices[e.device]; xd != nil {
+				if xd != d {
+					xd.links = append(xd.links, ol)
+				}
+			} else if !f.known {
+				m.devices[e.device] = &device{name: e.device, state: DeviceUnknown, bgp: map[string]bool{}, links: []*link{ol}}
 			}
-			detail := x + " is not in the inventory"
-			if known {
-				detail = "no declared link " + d.name + ":" + port + " -- " + x + ":" + y
+			detail := e.device + " is not in the inventory"
+			if f.known {
+				detail = "no declared link " + d.name + ":" + e.port + " -- " + e.device + ":" + e.iface
 			}
-			t.setDisagreement(ol, DisagreeUndeclaredNeighbor, now, detail)
+			t.setDisagreement(d, ol, DisagreeUndeclaredNeighbor, now, detail)
 		}
-		seen[ol] = true
-		mine, _ := ol.ends(d.name)
-		if !mine.lldp {
-			mine.lldp, ol.dirty = true, true
+		if !f.declaredPort {
+			cur = append(cur, e)
 		}
+		if !seen[ol] {
+			seen[ol] = true
+			shown++
+		}
+		t.sawObserved(d, ol)
 	}
-	// Links of d this table did not show.
-	kept := d.links[:0]
+	clear(fresh)
+	t.freshScratch = fresh[:0]
+	if dropped > 0 {
+		t.boundHit(d, boundNeighbors, dropped, now, t.opts.MaxNeighbors)
+	}
+	// Links of d this table did not show. The observed ones neither end
+	// sees any more are removed after the walk: removing one edits
+	// d.links, which must not change under the loop that reads it.
+	gone := t.goneScratch[:0]
 	for _, l := range d.links {
-		if !seen[l] {
-			mine, other := l.ends(d.name)
-			if mine.lldp || mine.wrong != "" {
-				mine.lldp, mine.wrong, l.dirty = false, "", true
-			}
-			if l.kind == KindObserved && !other.lldp {
-				t.removeObserved(l, now)
-				continue // dropped from d.links
-			}
-			if l.state != LinkDown {
-				// A down link is not expected to be seen.
-				mine.missed++
-			}
+		if seen[l] {
+			continue
 		}
-		kept = append(kept, l)
+		mine, other := l.ends(d.name)
+		if mine.lldp || mine.wrong != "" {
+			mine.lldp, mine.wrong, l.dirty = false, "", true
+		}
+		if l.kind == KindObserved && !other.lldp {
+			gone = append(gone, l)
+			continue
+		}
+		if l.state != LinkDown {
+			// A down link is not expected to be seen.
+			mine.missed++
+		}
 	}
-	d.links = kept
+	t.removeObserved(d, gone, now)
+	clear(gone)
+	t.goneScratch = gone[:0]
 	d.lldpPolls++
 	for _, l := range d.links {
 		if l.declared && l.lldpExpected() {
@@ -217,6 +261,21 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 	}
 	clear(cur) // the scratch must not keep this poll's strings alive
 	t.lldpScratch = cur[:0]
+}
+
+// freshNbr is a neighbour of d's table with no link in the model yet.
+type freshNbr struct {
+	e            lldpEntry
+	known        bool // e.device is an inventory device
+	declaredPort bool // e.port is a declared link end (wrong_neighbor)
+}
+
+// sawObserved notes that d's table shows the observed link ol.
+func (t *Topology) sawObserved(d *device, ol *link) {
+	mine, _ := ol.ends(d.name)
+	if !mine.lldp {
+		mine.lldp, ol.dirty = true, true
+	}
 }
 
 // lldpEntry is one row of a device's last LLDP table: on port, the
@@ -247,14 +306,14 @@ func (t *Topology) lldpChurn(d *device, cur []lldpEntry, now time.Time) {
 	for i < len(prev) || j < len(cur) {
 		switch {
 		case j == len(cur) || (i < len(prev) && prev[i].port < cur[j].port):
-			t.emit(Event{Time: now, Kind: EventLLDPNeighborLost, Subject: d.name + ":" + prev[i].port, From: prev[i].remote()})
+			t.emitBounded(d, Event{Time: now, Kind: EventLLDPNeighborLost, Subject: d.name + ":" + prev[i].port, From: prev[i].remote()})
 			i++
 		case i == len(prev) || cur[j].port < prev[i].port:
-			t.emit(Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, To: cur[j].remote()})
+			t.emitBounded(d, Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, To: cur[j].remote()})
 			j++
 		default:
 			if prev[i] != cur[j] {
-				t.emit(Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, From: prev[i].remote(), To: cur[j].remote()})
+				t.emitBounded(d, Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, From: prev[i].remote(), To: cur[j].remote()})
 			}
 			i++
 			j++
@@ -297,7 +356,7 @@ func (t *Topology) checkDisagreement(l *link, now time.Time) {
 		l.lldpMissed = l.a.missed
 	}
 	if want != l.disagreement {
-		t.setDisagreement(l, want, now, detail)
+		t.setDisagreement(nil, l, want, now, detail)
 	}
 }
 
@@ -337,45 +396,57 @@ func (m *model) matchDeclared(d, p, x, y string) (l *link, wrong bool) {
 	return nil, false
 }
 
-func (t *Topology) removeObserved(l *link, now time.Time) {
+// removeObserved drops observed links that by's table no longer shows
+// from the model and the store, and the names only they kept in the model.
+// Each device's link list is filtered once, whatever the number of links
+// removed from it: removing 3,000 neighbours of a device in one poll costs
+// one pass over its links, not 3,000.
+func (t *Topology) removeObserved(by *device, ls []*link, now time.Time) {
+	if len(ls) == 0 {
+		return
+	}
 	m := t.st
-	delete(m.links, l.id)
-	for _, e := range []end{l.a, l.b} {
-		d := m.devices[e.device]
-		if d == nil {
-			continue
+	touched := t.touchedScratch
+	defer clear(touched)
+	for _, l := range ls {
+		if m.links[l.id] != l {
+			continue // listed twice
 		}
-		kept := d.links[:0]
-		for _, x := range d.links {
-			if x != l {
-				kept = append(kept, x)
+		delete(m.links, l.id)
+		for _, e := range []*end{&l.a, &l.b} {
+			if d := m.devices[e.device]; d != nil {
+				touched[d] = struct{}{}
 			}
 		}
-		d.links = kept
+		if l.disagreement != "" {
+			t.emitBounded(by, Event{Time: now, Kind: EventDisagreementCleared, Subject: l.id, From: l.disagreement, Detail: "LLDP no longer sees it"})
+		}
+		if t.opts.Store != nil {
+			t.opts.Store.DeleteLink(l.id)
+			t.staged++
+		}
+		if l.state == LinkDown {
+			t.failuresChanged(l.id)
+		}
+	}
+	for d := range touched {
+		d.links = slices.DeleteFunc(d.links, func(x *link) bool { return x.kind == KindObserved && m.links[x.id] != x })
 		if d.inv == nil && len(d.links) == 0 {
 			delete(m.devices, d.name)
 		}
 	}
-	if l.disagreement != "" {
-		t.emit(Event{Time: now, Kind: EventDisagreementCleared, Subject: l.id, From: l.disagreement, Detail: "LLDP no longer sees it"})
-	}
-	if t.opts.Store != nil {
-		t.opts.Store.DeleteLink(l.id)
-		t.staged++
-	}
-	if l.state == LinkDown {
-		t.failuresChanged(l.id)
-	}
 }
 
-func (t *Topology) setDisagreement(l *link, kind string, now time.Time, detail string) {
+// setDisagreement sets l's disagreement and records the event, within the
+// event bound of device by (nil: unbounded, for declared links).
+func (t *Topology) setDisagreement(by *device, l *link, kind string, now time.Time, detail string) {
 	from := l.disagreement
 	l.disagreement, l.dirty = kind, true
 	if kind == "" {
-		t.emit(Event{Time: now, Kind: EventDisagreementCleared, Subject: l.id, From: from, Detail: detail})
+		t.emitBounded(by, Event{Time: now, Kind: EventDisagreementCleared, Subject: l.id, From: from, Detail: detail})
 		return
 	}
-	t.emit(Event{Time: now, Kind: EventDisagreement, Subject: l.id, From: from, To: kind, Detail: detail})
+	t.emitBounded(by, Event{Time: now, Kind: EventDisagreement, Subject: l.id, From: from, To: kind, Detail: detail})
 }
 
 // applyBGP reads d's BGP4-MIB peers. A peer is matched to an inventory
@@ -431,7 +502,12 @@ func (t *Topology) refreshLinks(d *device, now time.Time) {
 					kind = EventLinkDown
 				}
 				if s != LinkUnknown {
-					t.emit(Event{Time: now, Kind: kind, Subject: l.id, From: string(from), To: string(s), Detail: t.downWhy(l)})
+					// Observed links are d's LLDP's doing: within its bound.
+					var by *device
+					if l.kind == KindObserved {
+						by = d
+					}
+					t.emitBounded(by, Event{Time: now, Kind: kind, Subject: l.id, From: string(from), To: string(s), Detail: t.downWhy(l)})
 				}
 			}
 			if from == LinkDown || s == LinkDown {

@@ -3,6 +3,7 @@ package topology
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -66,6 +67,12 @@ func newHarness(t testing.TB, opts Options) *harness {
 
 func newHarnessInv(t testing.TB, inv *inventory.Inventory, opts Options) *harness {
 	t.Helper()
+	return newHarnessLog(t, inv, opts, nil)
+}
+
+// newHarnessLog is newHarnessInv with the topology logging to logger.
+func newHarnessLog(t testing.TB, inv *inventory.Inventory, opts Options, logger *slog.Logger) *harness {
+	t.Helper()
 	h := &harness{t: t, inv: inv, reg: prometheus.NewPedanticRegistry(), now: t0,
 		uptime: map[string]time.Duration{}, down: map[string]bool{}, lldpOff: map[string]bool{}, extraLLDP: map[string][]snmp.LLDPNeighbor{}}
 	if opts.Now == nil {
@@ -78,7 +85,7 @@ func newHarnessInv(t testing.TB, inv *inventory.Inventory, opts Options) *harnes
 	if opts.Debounce == 0 {
 		opts.Debounce = time.Hour // tests analyse at Sync, deterministically
 	}
-	topo, err := New(h.inv, opts, nil, h.reg)
+	topo, err := New(h.inv, opts, logger, h.reg)
 	if err != nil {
 		t.Fatal(err)
 	}

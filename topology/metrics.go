@@ -102,6 +102,7 @@ type metrics struct {
 	changes          *prometheus.CounterVec
 	analysisDuration prometheus.Histogram
 	unknownPolls     prometheus.Counter
+	boundDrops       *prometheus.CounterVec
 }
 
 func newMetrics(t *Topology) *metrics {
@@ -120,6 +121,12 @@ func newMetrics(t *Topology) *metrics {
 			Name: "vigie_topology_unknown_device_polls_total",
 			Help: "Polls handed to the topology for a device the inventory does not declare (ignored).",
 		}),
+		// Series appear only for the devices that hit a bound: the
+		// device label is bounded by the inventory.
+		boundDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigie_topology_device_bound_drops_total",
+			Help: "LLDP neighbours (bound=neighbors) or events (bound=events) of one device left out because the device hit its bound (agent.max_lldp_neighbors, agent.max_device_events_per_minute).",
+		}, []string{"device", "bound"}),
 	}
 	for _, k := range EventKinds {
 		m.changes.WithLabelValues(string(k))
@@ -128,7 +135,7 @@ func newMetrics(t *Topology) *metrics {
 }
 
 func (m *metrics) register(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.changes, m.analysisDuration, m.unknownPolls, m} {
+	for _, c := range []prometheus.Collector{m.changes, m.analysisDuration, m.unknownPolls, m.boundDrops, m} {
 		if err := reg.Register(c); err != nil {
 			return err
 		}

@@ -41,6 +41,21 @@ type Options struct {
 	// MaxWhatIfFailures bounds the failures in one what-if request
 	// (default 1,000).
 	MaxWhatIfFailures int
+	// MaxNeighbors bounds the LLDP neighbours the inventory does not
+	// declare that one device's table may add to the model (observed links,
+	// and the nodes only they name), default 1,024. Neighbours already held
+	// are kept first; the extra ones are left out and counted. Declared
+	// links are never bounded. 1,024 is above the largest real LLDP table
+	// (a fully loaded modular switch has a few hundred ports, an
+	// aggregation router faces about 300 sites) and far below a flood.
+	MaxNeighbors int
+	// MaxDeviceEvents bounds the events a minute that one device's LLDP
+	// may add to the history and the store (default 600): neighbours new
+	// and lost, and the disagreements and state changes of its observed
+	// links. It is a token bucket, so a burst of MaxDeviceEvents (a switch
+	// rebooted with a few hundred undeclared neighbours) passes whole.
+	// Events of declared links and of the device itself are never bounded.
+	MaxDeviceEvents int
 	// Now is the clock (default time.Now); tests set it.
 	Now func() time.Time
 }
@@ -57,6 +72,8 @@ func DefaultOptions() Options {
 		MaxEvents:         10_000,
 		MaxWhatIf:         2,
 		MaxWhatIfFailures: 1000,
+		MaxNeighbors:      1024,
+		MaxDeviceEvents:   600,
 		Now:               time.Now,
 	}
 }
@@ -89,6 +106,12 @@ func (o *Options) defaults() {
 	}
 	if o.MaxWhatIfFailures <= 0 {
 		o.MaxWhatIfFailures = d.MaxWhatIfFailures
+	}
+	if o.MaxNeighbors <= 0 {
+		o.MaxNeighbors = d.MaxNeighbors
+	}
+	if o.MaxDeviceEvents <= 0 {
+		o.MaxDeviceEvents = d.MaxDeviceEvents
 	}
 	if o.Now == nil {
 		o.Now = d.Now

@@ -120,3 +120,61 @@ func TestStopWritesQueuedWork(t *testing.T) {
 		t.Errorf("last stored event %+v, want the last queued one", evs[n-1])
 	}
 }
+
+// TestRestoreBoundsObserved: a store written by a vigie that leaked (or
+// ran with a larger bound) does not bring back observed links no poll
+// would ever remove (neither end an inventory device) nor more than
+// MaxNeighbors per device; what is left out is deleted from the file, and
+// the first LLDP poll removes the restored ones it no longer shows.
+func TestRestoreBoundsObserved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(a, ai, b, bi string) {
+		st.PutLink(store.Link{ID: observedID(a, ai, b, bi), Kind: string(KindObserved), A: store.Endpoint{Device: a, Interface: ai},
+			B: store.Endpoint{Device: b, Interface: bi}, Sources: []string{"lldp"}, State: "up", Disagreement: DisagreeUndeclaredNeighbor})
+	}
+	put("ghost-1", "p1", "ghost-2", "p2") // from a device since removed from the inventory
+	for i := range 6 {
+		put("agg-lyon-1", fmt.Sprint("ge", 100+i), fmt.Sprint("old-", i), "p1")
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	st2, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st2.Close() })
+	h := newHarness(t, Options{Store: st2, MaxNeighbors: 4})
+	var want []string
+	for i := range 4 {
+		want = append(want, observedID("agg-lyon-1", fmt.Sprint("ge", 100+i), fmt.Sprint("old-", i), "p1"))
+	}
+	if got := h.observedIDs(); !equalSorted(got, want) {
+		t.Errorf("restored %q, want %q", got, want)
+	}
+	h.topo.mu.RLock()
+	_, ghost := h.topo.st.devices["ghost-1"]
+	h.topo.mu.RUnlock()
+	if ghost {
+		t.Error("ghost-1, named only by a link no poll would remove, restored")
+	}
+	h.sync()
+	if got := storedObserved(t, st2); !equalSorted(got, want) {
+		t.Errorf("in the file after the restore: %q, want %q", got, want)
+	}
+	h.round() // agg-lyon-1's table no longer shows them
+	if got := h.observedIDs(); len(got) != 0 {
+		t.Errorf("after a poll: %q, want none", got)
+	}
+	if got := storedObserved(t, st2); len(got) != 0 {
+		t.Errorf("in the file after a poll: %q, want none", got)
+	}
+	if got := h.nodes(); got != len(h.inv.Devices) {
+		t.Errorf("%d nodes, want the %d of the inventory", got, len(h.inv.Devices))
+	}
+}

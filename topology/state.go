@@ -104,6 +104,10 @@ type device struct {
 	bgp       map[string]bool // peer device -> established
 	links     []*link
 	dirty     bool
+
+	// The event bound's token bucket (bounds.go): tokens left at evAt.
+	evTokens float64
+	evAt     time.Time
 }
 
 type end struct {

@@ -96,6 +96,13 @@ type Topology struct {
 	changed     map[string]struct{} // links whose failure changed since the last analysis
 	lastAnalyse time.Time
 	unknownLog  map[string]bool
+
+	// More scratch space of applyLLDP and removeObserved, and the last log
+	// line per device and bound (bounds.go).
+	freshScratch   []freshNbr
+	goneScratch    []*link
+	touchedScratch map[*device]struct{}
+	boundLog       map[boundKey]time.Time
 }
 
 // New builds the live model of inv. When opts.Store is set, the last
@@ -122,6 +129,9 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 		seenScratch: map[*link]bool{},
 		changed:     map[string]struct{}{},
 		unknownLog:  map[string]bool{},
+
+		touchedScratch: map[*device]struct{}{},
+		boundLog:       map[boundKey]time.Time{},
 	}
 	eng, err := newEngine(inv, t.st)
 	if err != nil {
@@ -164,8 +174,15 @@ func (t *Topology) restore(s *store.Store) error {
 			d.state = DeviceUnknown
 		}
 	}
+	lldpPolled := t.inv.Polling.Tables == nil || slices.Contains(t.inv.Polling.Tables, "lldp")
+	held := map[string]int{} // observed links restored per inventory device
 	for _, r := range snap.Links {
 		l := m.links[r.ID]
+		if l == nil && r.Kind == string(KindObserved) && !t.restorable(r, lldpPolled, held) {
+			s.DeleteLink(r.ID)
+			t.staged++ // so that the next flush writes it
+			continue
+		}
 		if l == nil && r.Kind == string(KindObserved) {
 			l = &link{id: r.ID, kind: KindObserved, a: end{device: r.A.Device, iface: r.A.Interface},
 				b: end{device: r.B.Device, iface: r.B.Interface}}
@@ -181,6 +198,7 @@ func (t *Topology) restore(s *store.Store) error {
 		}
 		if l == nil {
 			s.DeleteLink(r.ID) // declared by an older inventory
+			t.staged++
 			continue
 		}
 		l.a.status, l.b.status = orUnknown(r.A.Status), orUnknown(r.B.Status)
@@ -202,6 +220,30 @@ func (t *Topology) restore(s *store.Store) error {
 	t.failed = t.failures()
 	t.log.Info("topology restored from the store", "path", s.Path(), "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
 	return nil
+}
+
+// restorable tells whether a persisted observed link may come back: one of
+// its ends must be an inventory device whose LLDP is polled (no other poll
+// would ever remove it), within that device's MaxNeighbors (a store
+// written with a larger bound, or by a vigie that leaked, does not bring
+// back more than the bound). held counts the links restored per device.
+func (t *Topology) restorable(r store.Link, lldpPolled bool, held map[string]int) bool {
+	if !lldpPolled {
+		return false
+	}
+	var ends []string
+	for _, e := range []string{r.A.Device, r.B.Device} {
+		if d := t.st.devices[e]; d != nil && d.inv != nil && !slices.Contains(ends, e) {
+			if held[e] >= t.opts.MaxNeighbors {
+				return false
+			}
+			ends = append(ends, e)
+		}
+	}
+	for _, e := range ends {
+		held[e]++
+	}
+	return len(ends) > 0
 }
 
 func orUnknown(s string) string {
@@ -363,7 +405,7 @@ func (t *Topology) persist() {
 	for l := range t.dirtyLinks {
 		l.dirty = false
 		if t.opts.Store != nil {
-			if _, ok := t.st.links[l.id]; ok {
+			if t.st.links[l.id] == l { // not removed since, nor replaced by a new link of that id
 				t.opts.Store.PutLink(l.record())
 				t.staged++
 			}

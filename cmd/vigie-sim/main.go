@@ -247,7 +247,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	start := time.Now()
 	inv := sim.Generate(opts)
+	var speakers *bgpsim.Fleet
+	var sessions func(string) []snmpagent.BGPSession
+	if *bgpPort != 0 {
+		if speakers, err = bgpsim.New(inv, bgpsim.Options{Port: *bgpPort, Logger: log.With("component", "bgp")}); err != nil {
+			return err
+		}
+		defer speakers.Close()
+		sessions = speakers.AgentSessions
+	}
 	agent, err := snmpagent.New(inv, snmpagent.Options{
+		BGPSessions:    sessions,
 		Listen:         listen,
 		Port:           g.port,
 		Sockets:        *sockets,
@@ -263,11 +273,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := agent.Listen(); err != nil {
 		return err
 	}
-	var speakers *bgpsim.Fleet
-	if *bgpPort != 0 {
-		if speakers, err = bgpsim.New(inv, bgpsim.Options{Port: *bgpPort, Logger: log.With("component", "bgp")}); err != nil {
-			return err
-		}
+	if speakers != nil {
 		agent.SetRouting(speakers)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

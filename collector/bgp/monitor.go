@@ -293,7 +293,7 @@ func (m *Monitor) peerEvent(pe *api.WatchEventResponse_PeerEvent) []pending {
 	switch {
 	case up && !p.established:
 		p.established = true
-		p.since = now
+		p.since, p.changed = now, now
 		if la, err := netip.ParseAddr(pe.Peer.GetTransport().GetLocalAddress()); err == nil {
 			p.localAddr = la.Unmap()
 		}
@@ -305,6 +305,7 @@ func (m *Monitor) peerEvent(pe *api.WatchEventResponse_PeerEvent) []pending {
 			Detail: fmt.Sprintf("BGP session with %s (%s) established", p.device, addr)}, slog.LevelInfo})
 	case !up && p.established:
 		p.established = false
+		p.changed = now
 		p.flaps++
 		hadDefault := m.st.sessionDown(i)
 		out = append(out, pending{Event{Kind: EventPeerDown, Time: now, Peer: addr, Device: p.device,
@@ -496,7 +497,7 @@ func (m *Monitor) Peers() []PeerStatus {
 	for i, p := range m.st.peers {
 		ps := PeerStatus{
 			Address: p.cfg.Address, Device: p.device, Role: p.role, Region: p.region,
-			State: p.state, Established: p.established, Since: p.since,
+			State: p.state, Established: p.established, Since: p.since, Changed: p.changed,
 			LocalAddress: p.localAddr, RemoteID: p.remoteID,
 			Flaps: p.flaps, MaxPrefixTrips: p.trips, Updates: p.updates,
 			Prefixes: p.familyCounts(), DefaultRoute: p.defaultPaths > 0,
@@ -569,11 +570,31 @@ func (m *Monitor) PathsHeld() int {
 }
 
 // Reconcile compares a router's BGP4-MIB peer table (from the SNMP
-// collector) with vigie's sessions to that router. It returns every current
-// discrepancy, and emits an EventDiscrepancy for each that was not there at
-// the previous call for the same device.
-func (m *Monitor) Reconcile(device string, mib []snmp.BGPPeer) []Discrepancy {
-	ds := ReconcileView(device, m.cfg.LocalAS, mib, m.Peers())
+// collector, read by a poll that started at polled) with vigie's sessions
+// to that router. It returns every current discrepancy, and emits an
+// EventDiscrepancy for each that was not there at the previous call for
+// the same device.
+//
+// A session whose state vigie saw change after polled is left out: the
+// router's table is older than vigie's view of it, and comparing them would
+// report the session's own setup or teardown (vigie established a moment
+// before the router wrote its row) as a disagreement. The next poll
+// compares it; what was reported for it before is kept meanwhile.
+func (m *Monitor) Reconcile(device string, polled time.Time, mib []snmp.BGPPeer) []Discrepancy {
+	view := m.Peers()
+	var late map[string]bool // peers left out, by address
+	kept := view[:0]
+	for _, ps := range view {
+		if ps.Device == device && ps.Changed.After(polled) {
+			if late == nil {
+				late = map[string]bool{}
+			}
+			late[ps.Address.String()] = true
+			continue
+		}
+		kept = append(kept, ps)
+	}
+	ds := ReconcileView(device, m.cfg.LocalAS, mib, kept)
 	now := m.opts.Now()
 	seen := make(map[string]bool, len(ds))
 	var fresh []Discrepancy
@@ -584,6 +605,11 @@ func (m *Monitor) Reconcile(device string, mib []snmp.BGPPeer) []Discrepancy {
 		seen[k] = true
 		if !prev[k] {
 			fresh = append(fresh, d)
+		}
+	}
+	for k := range prev {
+		if _, peer, _ := strings.Cut(k, "|"); late[peer] {
+			seen[k] = true
 		}
 	}
 	m.reported[device] = seen

@@ -3,6 +3,7 @@ package bgp
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
@@ -76,13 +77,67 @@ func TestMonitorReconcileEventsOnce(t *testing.T) {
 		{routerUp, 1, 1},   // back: reported again
 	} {
 		before := len(events)
-		ds := m.Reconcile("pfai-1", tc.mib)
+		ds := m.Reconcile("pfai-1", time.Now(), tc.mib)
 		if len(ds) != tc.current || len(events)-before != tc.newEvents {
 			t.Fatalf("call %d: %d discrepancies, %d new events; want %d and %d", i, len(ds), len(events)-before, tc.current, tc.newEvents)
 		}
 	}
 	if events[0].Kind != EventDiscrepancy || events[0].Device != "pfai-1" {
 		t.Errorf("event %+v", events[0])
+	}
+}
+
+// TestMonitorReconcileSkipsNewerSessions: a router's table read before
+// vigie's session changed state says nothing of the session as it is now.
+// The demo's speakers write their row when vigie's KEEPALIVE arrives, a
+// moment after vigie calls the session established; a poll in between
+// used to log a discrepancy on every fresh start.
+func TestMonitorReconcileSkipsNewerSessions(t *testing.T) {
+	cfg, inv := testInventory()
+	var events []Event
+	opts := DefaultOptions()
+	opts.OnEvent = func(e Event) { events = append(events, e) }
+	m, err := New(cfg, inv, opts, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	vigie := ip("192.0.2.100")
+	setUp := func(at time.Time) {
+		p := m.st.peers[0] // pfai-1
+		p.state, p.established, p.since, p.changed, p.localAddr = "established", true, at, at, vigie
+	}
+	noRow := []snmp.BGPPeer{{Remote: ip("192.0.2.50"), Local: ip("127.0.0.2"), State: 6, RemoteAS: 65099}}
+	withRow := append([]snmp.BGPPeer{{Remote: vigie, Local: ip("127.0.0.2"), State: 6, RemoteAS: 65000}}, noRow...)
+
+	setUp(t0)
+	for i, tc := range []struct {
+		polled    time.Time
+		mib       []snmp.BGPPeer
+		current   int
+		newEvents int
+	}{
+		{t0.Add(-time.Second), noRow, 0, 0},    // read before vigie's session came up: not compared
+		{t0.Add(time.Second), withRow, 0, 0},   // the next poll agrees
+		{t0.Add(2 * time.Second), noRow, 1, 1}, // a row missing after the session came up is real
+		{t0.Add(3 * time.Second), noRow, 1, 0}, // reported once
+	} {
+		before := len(events)
+		ds := m.Reconcile("pfai-1", tc.polled, tc.mib)
+		if len(ds) != tc.current || len(events)-before != tc.newEvents {
+			t.Fatalf("call %d: %d discrepancies (%+v), %d new events; want %d and %d", i, len(ds), ds, len(events)-before, tc.current, tc.newEvents)
+		}
+	}
+	// The session flaps after the poll started: that poll is not compared,
+	// and the discrepancy already reported is not reported again after it.
+	t1 := t0.Add(10 * time.Second)
+	setUp(t1)
+	before := len(events)
+	if ds := m.Reconcile("pfai-1", t1.Add(-time.Second), noRow); len(ds) != 0 {
+		t.Fatalf("a poll older than the session compared: %+v", ds)
+	}
+	if ds := m.Reconcile("pfai-1", t1.Add(time.Second), noRow); len(ds) != 1 || len(events) != before {
+		t.Fatalf("after the skipped poll: %d discrepancies, %d new events; want 1 and 0 (already reported)", len(ds), len(events)-before)
 	}
 }
 

@@ -111,6 +111,7 @@ type peerState struct {
 	state       string // GoBGP session state, lower case
 	established bool
 	since       time.Time // when the session last became established
+	changed     time.Time // when established last flipped, either way
 	localAddr   netip.Addr
 	remoteID    netip.Addr
 

@@ -21,6 +21,10 @@ type PeerStatus struct {
 	Established bool
 	// Since is when the session last became established (zero if never).
 	Since time.Time
+	// Changed is when vigie last saw the session become established or go
+	// down (zero if never): Reconcile does not compare a router's table
+	// read before it.
+	Changed time.Time
 	// LocalAddress is vigie's end of the session, as the router sees it in
 	// its BGP4-MIB bgpPeerRemoteAddr (learned once established).
 	LocalAddress netip.Addr

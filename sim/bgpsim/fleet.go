@@ -90,6 +90,25 @@ type speaker struct {
 	unreached    map[int]bool // route reflector: sites it cannot reach
 	off          bool         // its router is powered off: not listening
 	stopped      bool         // Stop was called (and not Start)
+
+	// rows are the established sessions as the router's BGP4-MIB shows
+	// them, guarded by Fleet.rowsMu: SNMP reads them while Fleet.mu is
+	// held for a long announcement.
+	rows map[*session]Session
+}
+
+// Session is one established session of a speaker with vigie, as the
+// router's BGP4-MIB bgpPeerTable shows it.
+type Session struct {
+	// Local is the speaker's address, Remote vigie's end of the TCP
+	// connection.
+	Local, Remote netip.Addr
+	// RemoteAS and RemoteID are vigie's AS and BGP identifier (its OPEN).
+	RemoteAS uint32
+	RemoteID netip.Addr
+	// Since is when the session became established: when vigie's
+	// KEEPALIVE confirmed the OPEN exchange (RFC 4271 OpenConfirm).
+	Since time.Time
 }
 
 // Fleet is every simulated speaker of one inventory.
@@ -102,7 +121,10 @@ type Fleet struct {
 	// mu guards the listeners, sessions and withdrawn state, and is held
 	// while a state change is sent to every session, so that a session
 	// being set up never misses one.
-	mu             sync.Mutex
+	mu sync.Mutex
+	// rowsMu guards every speaker's rows; when both are held, mu is taken
+	// first.
+	rowsMu         sync.Mutex
 	speakers       []*speaker
 	byDevice       map[string]*speaker
 	siteWithdrawn  map[int]bool
@@ -177,7 +199,7 @@ func build(inv *inventory.Inventory, opts Options) (*Fleet, error) {
 		if !a.Is4() || !a.IsLoopback() {
 			return nil, fmt.Errorf("bgpsim: device %q: address %s is not a 127.x.y.z address; the simulator only listens on loopback", d.Name, a)
 		}
-		sp := &speaker{device: d.Name, kind: kind, addr: a, sessions: map[*session]struct{}{},
+		sp := &speaker{device: d.Name, kind: kind, addr: a, sessions: map[*session]struct{}{}, rows: map[*session]Session{},
 			routes: routesFor(inv, d, kind, edges, vrfs)}
 		if kind == KindInternetEdge {
 			edges++
@@ -258,6 +280,26 @@ func (f *Fleet) Speakers() []Speaker {
 	return out
 }
 
+// Sessions returns device's established sessions with vigie, as its
+// BGP4-MIB shows them (none when device is not a speaker). The demo's SNMP
+// agents serve them (snmpagent.Options.BGPSessions).
+func (f *Fleet) Sessions(device string) []Session {
+	sp := f.byDevice[device] // written only by New
+	if sp == nil {
+		return nil
+	}
+	f.rowsMu.Lock()
+	defer f.rowsMu.Unlock()
+	if len(sp.rows) == 0 {
+		return nil
+	}
+	out := make([]Session, 0, len(sp.rows))
+	for _, r := range sp.rows {
+		out = append(out, r)
+	}
+	return out
+}
+
 // Run accepts vigie's sessions until ctx is done, then closes every
 // listener and session and returns once every goroutine has ended.
 func (f *Fleet) Run(ctx context.Context) error {
@@ -324,7 +366,16 @@ func (f *Fleet) resetLocked(sp *speaker, subcode uint8) {
 	for s := range sp.sessions {
 		s.close(subcode)
 		delete(sp.sessions, s)
+		f.dropRow(sp, s)
 	}
+}
+
+// dropRow takes a closed session out of the BGP4-MIB at once, rather than
+// when its goroutine notices the close.
+func (f *Fleet) dropRow(sp *speaker, s *session) {
+	f.rowsMu.Lock()
+	delete(sp.rows, s)
+	f.rowsMu.Unlock()
 }
 
 // session runs one connection from vigie: OPEN exchange, full
@@ -354,6 +405,19 @@ func (f *Fleet) session(ctx context.Context, sp *speaker, c net.Conn) {
 		return
 	}
 	_ = c.SetDeadline(time.Time{})
+
+	// Established from here (RFC 4271: OpenConfirm + KEEPALIVE), before
+	// the announcement, as vigie sees it: the router's BGP4-MIB says so at
+	// once, as a real router's does, or a poll during a long announcement
+	// would find vigie established and no row for it.
+	row := Session{Local: sp.addr, RemoteAS: s.caps.peerAS, RemoteID: s.caps.peerID, Since: time.Now()}
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		row.Remote = ta.AddrPort().Addr().Unmap()
+	}
+	f.rowsMu.Lock()
+	sp.rows[s] = row
+	f.rowsMu.Unlock()
+	defer f.dropRow(sp, s)
 
 	// Register and announce under the lock, so that a withdrawal or a
 	// stop in between is either in the announcement or sent after it.
@@ -447,6 +511,7 @@ func (f *Fleet) broadcastLocked(sp *speaker, rs []route, withdraw bool) {
 			f.log.Warn("BGP update failed; closing the session", "device", sp.device, "err", err)
 			s.close(0)
 			delete(sp.sessions, s)
+			f.dropRow(sp, s)
 		}
 	}
 }

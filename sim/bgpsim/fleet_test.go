@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
+	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
@@ -136,6 +137,25 @@ func TestFleetWithMonitor(t *testing.T) {
 			}
 			m := startMonitor(t, cfg, inv)
 			eventually(t, "every session established", func() string { return allEstablished(m) })
+			// Each speaker's BGP4-MIB row for vigie agrees with vigie's view.
+			eventually(t, "every speaker's BGP4-MIB shows vigie's session", func() string {
+				for _, sp := range f.Speakers() {
+					var mib []snmp.BGPPeer
+					for _, r := range f.Sessions(sp.Device) {
+						if r.Local != sp.Address || r.RemoteAS != tc.localAS || r.RemoteID != cfg.RouterID || r.Since.IsZero() {
+							return fmt.Sprintf("%s: row %+v", sp.Device, r)
+						}
+						mib = append(mib, snmp.BGPPeer{Remote: r.Remote, Local: r.Local, State: 6, RemoteAS: r.RemoteAS, RemoteID: r.RemoteID})
+					}
+					if len(mib) != 1 {
+						return fmt.Sprintf("%s: %d rows for vigie, want 1", sp.Device, len(mib))
+					}
+					if ds := bgp.ReconcileView(sp.Device, tc.localAS, mib, m.Peers()); len(ds) != 0 {
+						return fmt.Sprintf("%s: %+v", sp.Device, ds)
+					}
+				}
+				return ""
+			})
 			// Both reflectors announce every site: two paths each.
 			eventually(t, "every site routed twice", func() string { return sitePaths(m, inv, 2, nil) })
 			eventually(t, "End-of-RIB: both PFAI's default routes judged present", func() string {
@@ -223,6 +243,9 @@ func TestFleetWithMonitor(t *testing.T) {
 			// vigie reconnects by itself and sees two.
 			if err := f.Stop("rr-1"); err != nil {
 				t.Fatal(err)
+			}
+			if rows := f.Sessions("rr-1"); len(rows) != 0 {
+				t.Errorf("rr-1 stopped, its BGP4-MIB still shows %+v", rows)
 			}
 			eventually(t, "rr-1 down", func() string {
 				if p := peerByDevice(m, "rr-1"); p.Established {

@@ -105,3 +105,18 @@ func count(c *snmpagent.RouteCount, r route, sites map[int]bool) {
 		sites[r.site] = true
 	}
 }
+
+// AgentSessions is Sessions in the SNMP simulator's terms, for
+// snmpagent.Options.BGPSessions: each speaker's BGP4-MIB shows its
+// sessions with vigie, as a real router's does.
+func (f *Fleet) AgentSessions(device string) []snmpagent.BGPSession {
+	ss := f.Sessions(device)
+	if len(ss) == 0 {
+		return nil
+	}
+	out := make([]snmpagent.BGPSession, len(ss))
+	for i, s := range ss {
+		out[i] = snmpagent.BGPSession{Local: s.Local, Remote: s.Remote, RemoteAS: s.RemoteAS, RemoteID: s.RemoteID, Since: s.Since}
+	}
+	return out
+}

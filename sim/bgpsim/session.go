@@ -31,6 +31,8 @@ const asTrans = 23456
 // caps is what the OPEN exchange negotiated.
 type caps struct {
 	peerAS uint32
+	// peerID is vigie's BGP identifier, from its OPEN.
+	peerID netip.Addr
 	// ipv4 and vpnv4 say which families both sides carry.
 	ipv4, vpnv4 bool
 	// hold is the negotiated hold time (0: no keepalives, no hold timer).
@@ -85,6 +87,9 @@ func parseOpen(m *bgp.BGPMessage, ourHold time.Duration) (caps, error) {
 		return caps{}, fmt.Errorf("unsupported BGP version %d", o.Version)
 	}
 	c := caps{peerAS: uint32(o.MyAS)}
+	if id, ok := netip.AddrFromSlice(o.ID.To4()); ok {
+		c.peerID = id
+	}
 	mp := false
 	for _, p := range o.OptParams {
 		pc, ok := p.(*bgp.OptionParameterCapability)

@@ -106,16 +106,17 @@ func openBytes(t testing.TB, as uint32, hold uint16, fams ...bgp.RouteFamily) []
 func TestParseOpen(t *testing.T) {
 	ka, _ := bgp.NewBGPKeepAliveMessage().Serialize()
 	noMP, _ := bgp.NewBGPOpenMessage(65010, 30, "127.0.0.1", nil).Serialize()
+	id := netip.MustParseAddr("127.0.0.1") // vigie's BGP identifier, for its BGP4-MIB row
 	for _, tc := range []struct {
 		name    string
 		in      []byte
 		want    caps
 		wantErr string
 	}{
-		{"ibgp ipv4", openBytes(t, 64600, 90, bgp.RF_IPv4_UC), caps{peerAS: 64600, ipv4: true, hold: 90 * time.Second}, ""},
-		{"4-byte AS, vpnv4 only, short hold", openBytes(t, 4200000000, 9, bgp.RF_IPv4_VPN), caps{peerAS: 4200000000, vpnv4: true, hold: 9 * time.Second}, ""},
-		{"no capability means ipv4", noMP, caps{peerAS: 65010, ipv4: true, hold: 30 * time.Second}, ""},
-		{"hold 0 means none", openBytes(t, 64600, 0, bgp.RF_IPv4_UC), caps{peerAS: 64600, ipv4: true}, ""},
+		{"ibgp ipv4", openBytes(t, 64600, 90, bgp.RF_IPv4_UC), caps{peerAS: 64600, peerID: id, ipv4: true, hold: 90 * time.Second}, ""},
+		{"4-byte AS, vpnv4 only, short hold", openBytes(t, 4200000000, 9, bgp.RF_IPv4_VPN), caps{peerAS: 4200000000, peerID: id, vpnv4: true, hold: 9 * time.Second}, ""},
+		{"no capability means ipv4", noMP, caps{peerAS: 65010, peerID: id, ipv4: true, hold: 30 * time.Second}, ""},
+		{"hold 0 means none", openBytes(t, 64600, 0, bgp.RF_IPv4_UC), caps{peerAS: 64600, peerID: id, ipv4: true}, ""},
 		{"hold 2 is refused", openBytes(t, 64600, 2, bgp.RF_IPv4_UC), caps{}, "hold time"},
 		{"keepalive first", ka, caps{}, "expected OPEN"},
 		{"bad marker", append([]byte{0}, ka[1:]...), caps{}, "marker"},

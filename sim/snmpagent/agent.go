@@ -54,6 +54,25 @@ type Options struct {
 	Clock func() time.Time
 	// Logger receives the agent's few log lines (nil = slog.Default()).
 	Logger *slog.Logger
+	// BGPSessions, when set, returns the established BGP sessions a device
+	// has with peers outside the inventory: vigie's own route monitor,
+	// peering with the speakers of package bgpsim. Each device's BGP4-MIB
+	// shows them beside its inventory sessions, as a real router shows
+	// every neighbour it has. It is called once per request that reads
+	// the bgpPeerTable, from the serving goroutines.
+	BGPSessions func(device string) []BGPSession
+}
+
+// BGPSession is one session of a simulated device with a peer the
+// inventory does not describe, as its bgpPeerTable row shows it
+// (established, since Since). IPv4 only, as the simulator.
+type BGPSession struct {
+	// Local is the device's end, Remote the peer's (the row's index).
+	Local, Remote netip.Addr
+	RemoteAS      uint32
+	// RemoteID is the peer's BGP identifier.
+	RemoteID netip.Addr
+	Since    time.Time
 }
 
 // Agent is the simulated fleet's SNMP responder. Its fault methods may be
@@ -119,6 +138,7 @@ func New(inv *inventory.Inventory, opts Options) (*Agent, error) {
 	}
 	a.fleet = f
 	a.mib = newMIB(f)
+	a.mib.extraBGP = opts.BGPSessions
 	a.buildCutIndex(inv)
 	return a, nil
 }

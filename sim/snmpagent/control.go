@@ -206,7 +206,7 @@ func (a *Agent) Device(name string) (DeviceInfo, error) {
 // MarshalJSON writes durations as Go duration strings ("1.5s").
 func (f Faults) MarshalJSON() ([]byte, error) {
 	return json.Marshal(faultsJSON{Timeout: f.Timeout, Slow: durString(f.Slow), Malformed: f.Malformed,
-		OIDLoop: f.OIDLoop, Flood: f.Flood, WrapIn: durString(f.WrapIn)})
+		OIDLoop: f.OIDLoop, Flood: f.Flood, WrapIn: durString(f.WrapIn), LLDPChurn: f.LLDPChurn})
 }
 
 // UnmarshalJSON reads durations as Go duration strings; unknown fields
@@ -216,9 +216,9 @@ func (f *Faults) UnmarshalJSON(b []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&j); err != nil {
-		return fmt.Errorf("snmpagent: faults: %w (fields: timeout, slow, malformed, oid_loop, flood, wrap_in)", err)
+		return fmt.Errorf("snmpagent: faults: %w (fields: timeout, slow, malformed, oid_loop, flood, wrap_in, lldp_churn)", err)
 	}
-	out := Faults{Timeout: j.Timeout, Malformed: j.Malformed, OIDLoop: j.OIDLoop, Flood: j.Flood}
+	out := Faults{Timeout: j.Timeout, Malformed: j.Malformed, OIDLoop: j.OIDLoop, Flood: j.Flood, LLDPChurn: j.LLDPChurn}
 	var err error
 	if out.Slow, err = parseDur(j.Slow); err != nil {
 		return fmt.Errorf("snmpagent: faults: slow: %w", err)
@@ -237,6 +237,7 @@ type faultsJSON struct {
 	OIDLoop   bool         `json:"oid_loop,omitempty"`
 	Flood     int          `json:"flood,omitempty"`
 	WrapIn    string       `json:"wrap_in,omitempty"`
+	LLDPChurn int          `json:"lldp_churn,omitempty"`
 }
 
 func durString(d time.Duration) string {

@@ -40,6 +40,10 @@ type Faults struct {
 	// WrapIn makes the Counter32 error counters wrap this long after the
 	// fault is set (and advance fast enough to be seen doing it).
 	WrapIn time.Duration `json:"wrap_in,omitempty"`
+	// LLDPChurn adds this many LLDP neighbours the inventory does not know,
+	// one per extra local port (churnN), all renamed every second: a
+	// device whose neighbours change at every poll.
+	LLDPChurn int `json:"lldp_churn,omitempty"`
 }
 
 // Validate reports what is wrong with f, in words an operator can act on.
@@ -55,6 +59,9 @@ func (f Faults) Validate() error {
 	}
 	if f.Flood < 0 || f.Flood > 100_000_000 {
 		return fmt.Errorf("snmpagent: flood %d out of range (0 to 100,000,000 rows)", f.Flood)
+	}
+	if f.LLDPChurn < 0 || f.LLDPChurn > 100_000 {
+		return fmt.Errorf("snmpagent: lldp_churn %d out of range (0 to 100,000 neighbours)", f.LLDPChurn)
 	}
 	if f.WrapIn < 0 {
 		return fmt.Errorf("snmpagent: wrap_in %v is negative", f.WrapIn)

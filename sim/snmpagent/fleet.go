@@ -81,10 +81,13 @@ type session struct {
 	remoteAS                uint32
 	// ifIdx is the interface the session runs over (-1 = multi-hop iBGP).
 	ifIdx int32
-	// peer is the device at the other end of the session.
+	// peer is the device at the other end of the session; -1 for a live
+	// session with a peer outside the inventory (Options.BGPSessions).
 	peer int32
 	// base is the established-transitions count before the simulator started.
 	base uint32
+	// since is when a live session came up (peer -1 only).
+	since time.Time
 }
 
 // device is one simulated agent: what it is, built once, plus its state.

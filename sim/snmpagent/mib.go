@@ -36,6 +36,11 @@ type view struct {
 	scratch  []byte
 	lldpRows []int32
 	lldpDone bool
+	// bgpRows is the device's bgpPeerTable for this request: its
+	// inventory sessions plus the live ones of mib.extraBGP, in index order.
+	bgpRows []session
+	bgpBuf  []session
+	bgpDone bool
 }
 
 func (v *view) reset(d *device, st *state, now time.Time) {
@@ -43,6 +48,40 @@ func (v *view) reset(d *device, st *state, now time.Time) {
 	v.up = max(now.Sub(st.boot), 0)
 	v.lldpRows = v.lldpRows[:0]
 	v.lldpDone = false
+	v.bgpRows, v.bgpDone = nil, false
+}
+
+// sessions returns the rows of the device's bgpPeerTable, read once per
+// request so that every column of an answer sees the same rows.
+func (v *view) sessions() []session {
+	if v.bgpDone {
+		return v.bgpRows
+	}
+	v.bgpDone = true
+	v.bgpRows = v.d.sessions
+	if v.mib.extraBGP == nil {
+		return v.bgpRows
+	}
+	extra := v.mib.extraBGP(v.d.name)
+	if len(extra) == 0 {
+		return v.bgpRows
+	}
+	rows := append(v.bgpBuf[:0], v.d.sessions...)
+	for _, e := range extra {
+		l, r, id := e.Local.Unmap(), e.Remote.Unmap(), e.RemoteID.Unmap()
+		if !l.Is4() || !r.Is4() {
+			continue
+		}
+		s := session{local: l.As4(), remote: r.As4(), remoteAS: e.RemoteAS, ifIdx: -1, peer: -1, since: e.Since}
+		if id.Is4() {
+			s.remoteID = id.As4()
+		}
+		rows = append(rows, s)
+	}
+	slices.SortStableFunc(rows, func(a, b session) int { return slices.Compare(a.remote[:], b.remote[:]) })
+	rows = slices.CompactFunc(rows, func(a, b session) bool { return a.remote == b.remote })
+	v.bgpBuf, v.bgpRows = rows, rows
+	return rows
 }
 
 // peerState is the state of the device at the other end of a session:
@@ -102,6 +141,8 @@ type mib struct {
 	cols []column
 	// peers lets LLDP and BGP read the other end's name and interfaces.
 	fleet *fleet
+	// extraBGP is Options.BGPSessions (nil: inventory sessions only).
+	extraBGP func(device string) []BGPSession
 }
 
 func cmpOID(a, b []uint32) int { return slices.Compare(a, b) }
@@ -239,6 +280,28 @@ func floodName(v *view, i int, out *value) {
 	*out = value{tag: tagOctetString, b: v.scratch}
 }
 
+// churnNeighbor is column n of the LLDPChurn fault's neighbour k: named
+// churn-G-K, G the seconds since the fault was set, so that every poll
+// sees other neighbours.
+func churnNeighbor(v *view, n uint32, k int, out *value) {
+	gen := max(v.now.Sub(v.st.faultsAt), 0) / time.Second
+	switch n {
+	case 4: // lldpRemChassisIdSubtype: macAddress
+		*out = value{tag: tagInteger, i: 4}
+	case 6: // lldpRemPortIdSubtype: interfaceName
+		*out = value{tag: tagInteger, i: 5}
+	case 5:
+		v.scratch = append(v.scratch[:0], 0x02, 0, byte(gen>>8), byte(gen), byte(k>>8), byte(k))
+		*out = value{tag: tagOctetString, b: v.scratch}
+	case 7, 8:
+		*out = value{tag: tagOctetString, s: "p1"}
+	default: // 9, lldpRemSysName
+		v.scratch = strconv.AppendInt(append(v.scratch[:0], "churn-"...), int64(gen), 10)
+		v.scratch = strconv.AppendInt(append(v.scratch, '-'), int64(k), 10)
+		*out = value{tag: tagOctetString, b: v.scratch}
+	}
+}
+
 func intValue(n int64) func(*view, int, *value) {
 	return func(_ *view, _ int, out *value) { *out = value{tag: tagInteger, i: n} }
 }
@@ -263,8 +326,9 @@ func newMIB(f *fleet) *mib {
 	m.scalar(sub(oidLLDPLoc, 1), func(_ *view, out *value) { *out = value{tag: tagInteger, i: 4} }) // lldpLocChassisIdSubtype: macAddress
 	m.scalar(sub(oidLLDPLoc, 2), func(v *view, out *value) { *out = value{tag: tagOctetString, b: v.d.mac[:]} })
 	m.scalar(sub(oidLLDPLoc, 3), func(v *view, out *value) { *out = value{tag: tagOctetString, s: v.d.name} })
-	// lldpLocPortTable: every interface but lo, indexed by its ifIndex.
-	locRows := func(v *view) int { return len(v.d.ifaces) - 1 }
+	// lldpLocPortTable: every interface but lo, indexed by its ifIndex,
+	// then the LLDPChurn fault's ports (churnN) after the last interface.
+	locRows := func(v *view) int { return len(v.d.ifaces) - 1 + v.st.faults.LLDPChurn }
 	locIndex := func(_ *view, row int, dst []uint32) []uint32 { return append(dst, uint32(row+2)) }
 	for _, col := range []struct {
 		n   uint32
@@ -275,11 +339,25 @@ func newMIB(f *fleet) *mib {
 		{4, func(_ *view, it *iface, out *value) { *out = value{tag: tagOctetString, s: it.name} }},
 	} {
 		m.cols = append(m.cols, column{oid: sub(oidLLDPLocPort, col.n), rows: locRows, index: locIndex,
-			get: func(v *view, row int, out *value) { col.get(v, &v.d.ifaces[row+1], out) }})
+			get: func(v *view, row int, out *value) {
+				if k := row + 1 - len(v.d.ifaces); k >= 0 {
+					if col.n == 2 {
+						col.get(v, nil, out)
+						return
+					}
+					v.scratch = strconv.AppendInt(append(v.scratch[:0], "churn"...), int64(k), 10)
+					*out = value{tag: tagOctetString, b: v.scratch}
+					return
+				}
+				col.get(v, &v.d.ifaces[row+1], out)
+			}})
 	}
 	// lldpRemTable: index lldpRemTimeMark(0).lldpRemLocalPortNum.lldpRemIndex(1).
-	remRows := func(v *view) int { return len(v.lldp()) }
+	remRows := func(v *view) int { return len(v.lldp()) + v.st.faults.LLDPChurn }
 	remIndex := func(v *view, row int, dst []uint32) []uint32 {
+		if k := row - len(v.lldp()); k >= 0 {
+			return append(dst, 0, uint32(len(v.d.ifaces)+1+k), 1)
+		}
 		return append(dst, 0, uint32(v.lldp()[row]+1), 1)
 	}
 	for _, col := range []struct {
@@ -298,6 +376,10 @@ func newMIB(f *fleet) *mib {
 	} {
 		m.cols = append(m.cols, column{oid: sub(oidLLDPRem, col.n), rows: remRows, index: remIndex,
 			get: func(v *view, row int, out *value) {
+				if k := row - len(v.lldp()); k >= 0 {
+					churnNeighbor(v, col.n, k, out)
+					return
+				}
 				p, pi := peer(&v.d.ifaces[v.lldp()[row]])
 				col.get(v, p, pi, out)
 			}})
@@ -364,9 +446,9 @@ func newMIB(f *fleet) *mib {
 	// BGP4-MIB.
 	m.scalar(sub(oidBGP, 1), func(_ *view, out *value) { *out = value{tag: tagOctetString, s: "\x10"} }) // bgpVersion: 4
 	m.scalar(sub(oidBGP, 2), func(v *view, out *value) { *out = value{tag: tagInteger, i: int64(v.d.localAS)} })
-	bgpRows := func(v *view) int { return len(v.d.sessions) }
+	bgpRows := func(v *view) int { return len(v.sessions()) }
 	bgpIndex := func(v *view, row int, dst []uint32) []uint32 {
-		r := v.d.sessions[row].remote
+		r := v.sessions()[row].remote
 		return append(dst, uint32(r[0]), uint32(r[1]), uint32(r[2]), uint32(r[3]))
 	}
 	for _, col := range []struct {
@@ -376,7 +458,7 @@ func newMIB(f *fleet) *mib {
 		{1, func(v *view, s *session, out *value) { ipValue(s.remoteID, v, out) }}, // bgpPeerIdentifier
 		{2, func(v *view, s *session, out *value) { // bgpPeerState: idle(1) or established(6)
 			st := int64(6)
-			if (s.ifIdx >= 0 && v.ifDown(int(s.ifIdx))) || v.peerState(s).off {
+			if s.peer >= 0 && ((s.ifIdx >= 0 && v.ifDown(int(s.ifIdx))) || v.peerState(s).off) {
 				st = 1
 			}
 			*out = value{tag: tagInteger, i: st}
@@ -389,6 +471,10 @@ func newMIB(f *fleet) *mib {
 		{8, func(_ *view, _ *session, out *value) { *out = value{tag: tagInteger, i: 50179} }},
 		{9, func(_ *view, s *session, out *value) { *out = value{tag: tagInteger, i: int64(s.remoteAS)} }},
 		{15, func(v *view, s *session, out *value) { // bgpPeerFsmEstablishedTransitions
+			if s.peer < 0 {
+				*out = value{tag: tagCounter32, u: 1} // a live session: up once, since Since
+				return
+			}
 			n := s.base
 			if v.st.rebooted {
 				n = 1
@@ -402,6 +488,10 @@ func newMIB(f *fleet) *mib {
 			*out = value{tag: tagCounter32, u: uint64(n)}
 		}},
 		{16, func(v *view, s *session, out *value) { // bgpPeerFsmEstablishedTime, seconds
+			if s.peer < 0 {
+				*out = value{tag: tagGauge32, u: uint64(max(v.now.Sub(s.since), 0) / time.Second)}
+				return
+			}
 			since := v.st.boot
 			if p := v.peerState(s); p.boot.After(since) {
 				since = p.boot
@@ -415,7 +505,7 @@ func newMIB(f *fleet) *mib {
 		}},
 	} {
 		m.cols = append(m.cols, column{oid: sub(oidBGPPeer, col.n), rows: bgpRows, index: bgpIndex,
-			get: func(v *view, row int, out *value) { col.get(v, &v.d.sessions[row], out) }})
+			get: func(v *view, row int, out *value) { col.get(v, &v.sessions()[row], out) }})
 	}
 	m.scalar(sub(oidBGP, 4), func(v *view, out *value) { ipValue(v.d.routerID, v, out) }) // bgpIdentifier
 
