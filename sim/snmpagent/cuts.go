@@ -73,9 +73,9 @@ type hold struct {
 
 // cutPlan is what an item covers, resolved against the fleet.
 type cutPlan struct {
-	item    string // the item's canonical name (link:A--B with A < B)
-	links   []end  // one end of each link, canonical (see canon)
-	tunnel  map[end]bool
+	item    string       // the item's canonical name (link:A--B with A < B)
+	links   []end        // one end of each link, canonical (see canon)
+	tunnel  map[end]bool // the links riding the internet (shared, read only)
 	devices []int32
 }
 
@@ -100,13 +100,13 @@ type scenario struct {
 
 	routeMu sync.Mutex // serialises routing reconciliations
 	routing Routing
-	last    RoutingState
 }
 
 // cutIndex maps inventory items to fleet elements.
 type cutIndex struct {
 	srlg     map[string][]end
 	tunnels  []end               // via_internet accesses and links
+	tunnel   map[end]bool        // the same, as a set
 	uplinks  []end               // internet interconnect interfaces
 	pairs    map[[2]string][]end // device names, sorted -> links between them
 	pop      map[string][]int32
@@ -186,6 +186,10 @@ func (a *Agent) buildCutIndex(inv *inventory.Inventory) {
 	for _, l := range inv.Links {
 		link(l.A, l.B, l.SRLGs, l.ViaInternet)
 	}
+	x.tunnel = make(map[end]bool, len(x.tunnels))
+	for _, e := range x.tunnels {
+		x.tunnel[e] = true
+	}
 	for _, ic := range inv.Interconnects {
 		e, ok := find(ic.Device, ic.Interface)
 		if !ok {
@@ -223,10 +227,7 @@ func (a *Agent) buildCutIndex(inv *inventory.Inventory) {
 // "srlg:ID", "pop:ID", "region:ID": the items of `vigie whatif --fail`).
 func (a *Agent) plan(item string) (cutPlan, error) {
 	x := &a.sc.idx
-	p := cutPlan{item: item, tunnel: map[end]bool{}}
-	for _, e := range x.tunnels {
-		p.tunnel[e] = true
-	}
+	p := cutPlan{item: item, tunnel: x.tunnel}
 	kind, name, _ := strings.Cut(item, ":")
 	unknown := func(what string) error {
 		return fmt.Errorf("%w %q: the simulated inventory has no %s %q", ErrUnknownItem, item, what, name)
