@@ -208,6 +208,23 @@ func TestCutsThroughTheBinaries(t *testing.T) {
 		t.Errorf("vigie-sim cut internet said %q; want %d tunnels down and both default routes withdrawn", said, tunnels)
 	}
 	waitFor(60*time.Second, "the sites predicted by vigie whatif --fail internet isolated", isolatedAre(want))
+	// vigie sees the internet itself gone: both uplinks down, both
+	// default routes and every canary withdrawn.
+	waitFor(60*time.Second, "internet interconnects down, default routes and canaries gone", func() (bool, string) {
+		lines := metricLines(url, "vigie_interconnect_up", "vigie_bgp_default_route_present", "vigie_bgp_canary_present")
+		n := 0
+		for _, l := range lines {
+			internet := !strings.HasPrefix(l, "vigie_interconnect_up") || strings.Contains(l, `kind="internet"`)
+			if internet && !strings.HasSuffix(l, " 0") {
+				return false, l
+			}
+			if internet {
+				n++
+			}
+		}
+		// 2 interconnects, 2 default routes, 2 x 2 canaries.
+		return n == 8, fmt.Sprintf("%d internet series at 0 of %v, want 8", n, lines)
+	})
 	t.Logf("internet cut: %d sites isolated, as predicted; %s", len(want), strings.TrimSpace(said))
 	vigieSim("restore", "internet")
 	waitFor(60*time.Second, "every site back after the restore", isolatedAre(nil))
@@ -420,6 +437,26 @@ func TestServeAndRunFollowCuts(t *testing.T) {
 	vigieSim("restore", "--all")
 	waitFor("both default routes back", defaults("1"))
 	waitFor("every site back", isolated(nil))
+}
+
+// metricLines returns the sample lines of the given families on /metrics.
+func metricLines(url string, families ...string) []string {
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get(url + "/metrics")
+	if err != nil {
+		return nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, f := range families {
+			if strings.HasPrefix(line, f+"{") {
+				out = append(out, line)
+			}
+		}
+	}
+	return out
 }
 
 func tail(s string, n int) string {
