@@ -142,6 +142,9 @@ func (demo *Demo) build(inv *inventory.Inventory, opts DemoOptions, aopts snmpag
 		// start at 127.1.0.1).
 		inv.BGP = demo.BGP.Config(sim.RIEAS, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
 		dopts.Extra["/sim/bgp/"] = demo.BGP.Handler()
+		// What BGP announces follows the simulated links and power: a cut,
+		// a router off or an access down withdraws what it would withdraw.
+		agent.SetRouting(demo.BGP)
 	}
 	demo.Daemon, err = New(inv, dopts)
 	return err

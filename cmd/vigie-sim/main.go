@@ -26,22 +26,26 @@ import (
 
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
+	"github.com/vigie-rie/vigie/sim/bgpsim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
 const usage = `vigie-sim: a simulated RIE for vigie.
 
 Usage:
-  vigie-sim generate --out DIR [--sites N] [--seed S] [--port P] [--v3-fraction F]
+  vigie-sim generate --out DIR [--sites N] [--seed S] [--port P] [--v3-fraction F] [--bgp-port B]
       Writes DIR/vigie.yml (the inventory: regions, PoPs, backbone, PFAI, PFS,
       N sites with their access links, about 1.4 devices per site) and
       DIR/sim.env (mode 0600) with the VIGIE_SIM_* credentials it refers to.
+      With --bgp-port, vigie.yml peers with the BGP speakers of serve --bgp-port.
       The same seed and options always give the same file.
 
-  vigie-sim serve [--sites N] [--seed S] [--port P] [--control 127.0.0.1:PORT]
+  vigie-sim serve [--sites N] [--seed S] [--port P] [--control 127.0.0.1:PORT] [--bgp-port B]
       Generates the same inventory in memory and serves every device as an
       SNMPv2c/v3 agent at its own 127.x.y.z address on UDP port P, until
-      interrupted. Faults are set over HTTP on the control address:
+      interrupted; with --bgp-port, the route reflectors, internet edges and
+      PFS routers also speak BGP on TCP port B (controls under /bgp/).
+      Faults are set over HTTP on the control address:
         curl -X PUT -d '{"timeout":true}' http://127.0.0.1:9743/faults/agg-idf-01-1
         curl -X POST 'http://127.0.0.1:9743/link/ce-s00001-1?interface=eth1&state=down'
         curl -X POST http://127.0.0.1:9743/reboot/bb-lyon
@@ -49,6 +53,19 @@ Usage:
         curl -X POST 'http://127.0.0.1:9743/power/agg-idf-01-1?state=off'
         curl http://127.0.0.1:9743/devices/bb-lyon     curl http://127.0.0.1:9743/metrics
       See docs/simulator.md.
+
+  vigie-sim cut [--control ADDR|URL] ITEM...
+  vigie-sim restore [--control ADDR|URL] ITEM... | --all
+  vigie-sim cuts [--control ADDR|URL]
+      Cuts an item against a running serve (or vigie demo, with --control
+      http://localhost:9742/sim) as the real incident would, restores it, or
+      lists the cuts in force. ITEM is named as vigie whatif --fail names it:
+        internet     every internet uplink and every access riding the internet
+        srlg:ID      every link of a shared-risk group (srlg:cable-gp-1: a cable)
+        link:A--B    every link between devices A and B
+        device:NAME, pop:ID, region:ID   devices powered off
+      Each call prints what it did: links and interfaces down, tunnels, devices,
+      and what BGP withdrew (vigie demo).
 
 Credentials come from VIGIE_SIM_COMMUNITY, VIGIE_SIM_AUTH and VIGIE_SIM_PRIV
 when set (source DIR/sim.env), else from the simulator's built-in defaults.
@@ -69,19 +86,21 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("a command is needed: generate or serve")
+		return errors.New("a command is needed: generate, serve, cut, restore or cuts")
 	}
 	switch args[0] {
 	case "generate":
 		return generate(args[1:], stdout, stderr)
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "cut", "restore", "cuts":
+		return cutCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q: use generate or serve", args[0])
+		return fmt.Errorf("unknown command %q: use generate, serve, cut, restore or cuts", args[0])
 	}
 }
 
@@ -126,8 +145,12 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	var g genFlags
 	g.register(fs)
 	out := fs.String("out", "", "directory to write vigie.yml and sim.env into (created if missing)")
+	bgpPort := fs.Int("bgp-port", 0, "write a bgp: section peering with the speakers `vigie-sim serve --bgp-port` serves on this TCP port (0 = none)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *bgpPort < 0 || *bgpPort > 65535 {
+		return fmt.Errorf("--bgp-port %d out of range: use 1 to 65535 (1179 runs without privileges), or 0 for no BGP", *bgpPort)
 	}
 	if *out == "" {
 		fs.Usage()
@@ -139,6 +162,11 @@ func generate(args []string, stdout, stderr io.Writer) error {
 	}
 	start := time.Now()
 	inv := sim.Generate(opts)
+	if *bgpPort != 0 {
+		if inv.BGP, err = bgpsim.PeersConfig(inv, *bgpPort, sim.RIEAS, vigieRouterID); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fmt.Errorf("cannot create the output directory: %w", err)
 	}
@@ -186,12 +214,16 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	sockets := fs.Int("sockets", 0, "UDP sockets (and serving goroutines) sharing the port (0 = one per CPU)")
 	maxSize := fs.Int("max-message-size", 8192, "largest SNMP answer in bytes; larger Gets get tooBig, GetBulks are cut")
 	verbose := fs.Bool("v", false, "log at debug level")
+	bgpPort := fs.Int("bgp-port", 0, "also run the BGP speakers (route reflectors, internet edges, PFS) on this TCP port at their addresses, following the cuts (0 = none; give generate the same --bgp-port)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	opts, err := g.options()
 	if err != nil {
 		return err
+	}
+	if *bgpPort < 0 || *bgpPort > 65535 {
+		return fmt.Errorf("--bgp-port %d out of range: use 1 to 65535 (1179 runs without privileges), or 0 for no BGP", *bgpPort)
 	}
 	level := slog.LevelInfo
 	if *verbose {
@@ -216,7 +248,17 @@ func serve(args []string, stdout, stderr io.Writer) error {
 
 	start := time.Now()
 	inv := sim.Generate(opts)
+	var speakers *bgpsim.Fleet
+	var sessions func(string) []snmpagent.BGPSession
+	if *bgpPort != 0 {
+		if speakers, err = bgpsim.New(inv, bgpsim.Options{Port: *bgpPort, Logger: log.With("component", "bgp")}); err != nil {
+			return err
+		}
+		defer speakers.Close()
+		sessions = speakers.AgentSessions
+	}
 	agent, err := snmpagent.New(inv, snmpagent.Options{
+		BGPSessions:    sessions,
 		Listen:         listen,
 		Port:           g.port,
 		Sockets:        *sockets,
@@ -232,6 +274,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := agent.Listen(); err != nil {
 		return err
 	}
+	if speakers != nil {
+		agent.SetRouting(speakers)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -242,6 +287,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		mux.Handle("/", agent.Handler())
+		if speakers != nil {
+			mux.Handle("/bgp/", http.StripPrefix("/bgp", speakers.Handler()))
+		}
 		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := srv.Serve(controlLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -258,5 +306,21 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	first, last := inv.Devices[0].Address.Addr(), inv.Devices[len(inv.Devices)-1].Address.Addr()
 	fmt.Fprintf(stdout, "vigie-sim: serving %d devices (%d sites, seed %d) at %v-%v udp port %d; control %s; ready in %v\n",
 		agent.Devices(), len(inv.Sites), opts.Seed, first, last, agent.Port(), controlURL, time.Since(start).Round(time.Millisecond))
-	return agent.Serve(ctx)
+	if speakers == nil {
+		return agent.Serve(ctx)
+	}
+	fmt.Fprintf(stdout, "vigie-sim: %d BGP speakers on their addresses, tcp port %d (vigie.yml from generate --bgp-port %d peers with them)\n",
+		len(speakers.Speakers()), speakers.Port(), speakers.Port())
+	bgpDone := make(chan error, 1)
+	go func() { bgpDone <- speakers.Run(ctx) }()
+	err = agent.Serve(ctx)
+	stop()
+	if berr := <-bgpDone; err == nil {
+		err = berr
+	}
+	return err
 }
+
+// vigieRouterID is the BGP identifier written for vigie: a loopback
+// address no simulated device has (they start at 127.1.0.1).
+var vigieRouterID = netip.AddrFrom4([4]byte{127, 0, 0, 1})

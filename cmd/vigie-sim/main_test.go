@@ -46,6 +46,13 @@ func TestUsageErrors(t *testing.T) {
 		{"generate", "--out", "x", "--sites", "0"},
 		{"serve", "--control", "0.0.0.0:9743"},
 		{"serve", "--port", "70000"},
+		{"serve", "--bgp-port", "-1"},
+		{"generate", "--out", "x", "--bgp-port", "70000"},
+		{"cut"},
+		{"cut", "--control", "ftp://127.0.0.1:1", "internet"},
+		{"restore", "--all", "internet"},
+		{"restore"},
+		{"cuts", "internet"},
 	} {
 		var out, errb bytes.Buffer
 		if err := run(args, &out, &errb); err == nil {

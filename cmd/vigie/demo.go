@@ -26,6 +26,7 @@ Break more while it runs, through the simulator's control endpoint:
   curl -X POST 'localhost:9742/sim/link/DEVICE?interface=IF&state=down'
   curl -X PUT localhost:9742/sim/faults/DEVICE -d '{"timeout": true}'
   curl -X POST localhost:9742/sim/reboot/DEVICE
+  curl -X POST localhost:9742/sim/cuts/internet     (DELETE restores; also srlg:ID, pop:ID, device:NAME...)
   curl -X POST 'localhost:9742/sim/bgp/default/pfai-1?state=withdrawn'
   curl -X POST 'localhost:9742/sim/bgp/site/SITE?state=withdrawn'
   curl -X POST localhost:9742/sim/bgp/reset/rr-1
