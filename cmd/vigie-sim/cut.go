@@ -42,7 +42,7 @@ func callControl(base *url.URL, method, path string, out any) error {
 	c := &http.Client{Timeout: 30 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the simulator's control endpoint: %w (is vigie-sim serve or vigie demo running there? see --control)", err)
+		return fmt.Errorf("cannot reach the simulator's control endpoint: %w (check --control: is vigie-sim serve or vigie demo running there?)", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
