@@ -118,6 +118,7 @@ func TestFiles(t *testing.T) {
 		{"no licence file up to the root", filepath.Join(mods, "bare", "pkg"), filepath.Join(mods, "bare"), nil},
 		{"never above the root", filepath.Join(m, "inner", "pkg"), filepath.Join(m, "inner"), nil},
 		{"dir not under root", filepath.Join(mods, "bare", "pkg"), m, nil},
+		{"dir above root", mods, m, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Files(tc.dir, tc.root)

@@ -147,8 +147,10 @@ func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("go %s (in %s, offline): %w: %s (the module cache must hold every dependency: build ./cmd/... first)",
-			strings.Join(args, " "), dir, err, strings.TrimSpace(stderr.String()))
+		abs, _ := filepath.Abs(dir)
+		return nil, fmt.Errorf("go %s (in %s, with GOPROXY=off): %w; the module cache must hold every dependency "+
+			"(build ./cmd/... first, or go mod download); the go command said:\n%s",
+			strings.Join(args, " "), abs, err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
 }
@@ -160,6 +162,9 @@ func goCmd(ctx context.Context, dir string, args ...string) ([]byte, error) {
 // has one, or when dir is not under root.
 func Files(dir, root string) ([]string, error) {
 	dir, root = filepath.Clean(dir), filepath.Clean(root)
+	if dir != root && !strings.HasPrefix(dir, root+string(filepath.Separator)) {
+		return nil, nil
+	}
 	for {
 		entries, err := os.ReadDir(dir)
 		if err != nil {
@@ -177,11 +182,7 @@ func Files(dir, root string) ([]string, error) {
 		if dir == root {
 			return nil, nil
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir || !strings.HasPrefix(dir, root+string(filepath.Separator)) {
-			return nil, nil
-		}
-		dir = parent
+		dir = filepath.Dir(dir)
 	}
 }
 

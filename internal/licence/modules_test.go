@@ -21,7 +21,7 @@ import (
 // (https://www.apache.org/legal/resolved.html): A may be included, B may be
 // included in binary form.
 var allowed = map[Kind]string{
-	Apache2: "vigie's own licence; its NOTICE files travel with a binary distribution (§4(d))",
+	Apache2: "vigie's own licence; a binary distribution carries the modules' NOTICE files (§4(d))",
 	MIT:     "permissive (category A): keep the copyright and permission notice",
 	BSD2:    "permissive (category A): keep the copyright notice, conditions and disclaimer",
 	BSD3:    "permissive (category A): as BSD-2-Clause, and vigie may not use the authors' names to endorse itself",
