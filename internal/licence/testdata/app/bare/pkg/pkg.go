@@ -1,0 +1,4 @@
+package pkg
+
+// V is linked.
+const V = 1

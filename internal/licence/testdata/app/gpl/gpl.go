@@ -1,0 +1,4 @@
+package gpl
+
+// V is linked.
+const V = 1

@@ -1,0 +1,4 @@
+package mit
+
+// V is linked.
+const V = 1

@@ -1,0 +1,4 @@
+package testonly
+
+// V is linked.
+const V = 1

@@ -1,0 +1,4 @@
+package unknown
+
+// V is linked.
+const V = 1

@@ -1,0 +1,3 @@
+package bare
+
+// license.go is code, not a licence file.
