@@ -58,9 +58,9 @@ func (f failureSet) equal(o failureSet) bool {
 }
 
 type message struct {
-	poll    *snmp.Poll
-	event   *Event
-	routes  []bgp.SiteRouting // routes.go
+	poll   *snmp.Poll
+	event  *Event
+	routes []bgp.SiteRouting // routes.go
 	// internet is BGP's verdict on the internet (RecordInternetLoss).
 	internet *bool
 	barrier  chan struct{}
@@ -101,9 +101,9 @@ type Topology struct {
 	failDirty   bool
 	// internetLost is BGP's last verdict: no PFAI default route left.
 	internetLost bool
-	changed     map[string]struct{} // links whose failure changed since the last analysis
-	lastAnalyse time.Time
-	unknownLog  map[string]bool
+	changed      map[string]struct{} // links whose failure changed since the last analysis
+	lastAnalyse  time.Time
+	unknownLog   map[string]bool
 }
 
 // New builds the live model of inv. When opts.Store is set, the last
