@@ -108,6 +108,9 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 		// start at 127.1.0.1).
 		inv.BGP = demo.BGP.Config(sim.RIEAS, netip.AddrFrom4([4]byte{127, 0, 0, 1}))
 		dopts.Extra["/sim/bgp/"] = demo.BGP.Handler()
+		// What BGP announces follows the simulated links and power: a cut,
+		// a router off or an access down withdraws what it would withdraw.
+		agent.SetRouting(demo.BGP)
 	}
 	demo.Daemon, err = New(inv, dopts)
 	if err != nil {

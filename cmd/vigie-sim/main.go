@@ -49,6 +49,19 @@ Usage:
         curl http://127.0.0.1:9743/devices/bb-lyon     curl http://127.0.0.1:9743/metrics
       See docs/simulator.md.
 
+  vigie-sim cut [--control ADDR|URL] ITEM...
+  vigie-sim restore [--control ADDR|URL] ITEM... | --all
+  vigie-sim cuts [--control ADDR|URL]
+      Cuts an item against a running serve (or vigie demo, with --control
+      http://localhost:9742/sim) as the real incident would, restores it, or
+      lists the cuts in force. ITEM is named as vigie whatif --fail names it:
+        internet     every internet uplink and every access riding the internet
+        srlg:ID      every link of a shared-risk group (srlg:cable-gp-1: a cable)
+        link:A--B    every link between devices A and B
+        device:NAME, pop:ID, region:ID   devices powered off
+      Each call prints what it did: links and interfaces down, tunnels, devices,
+      and what BGP withdrew (vigie demo).
+
 Credentials come from VIGIE_SIM_COMMUNITY, VIGIE_SIM_AUTH and VIGIE_SIM_PRIV
 when set (source DIR/sim.env), else from the simulator's built-in defaults.
 
@@ -68,19 +81,21 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("a command is needed: generate or serve")
+		return errors.New("a command is needed: generate, serve, cut, restore or cuts")
 	}
 	switch args[0] {
 	case "generate":
 		return generate(args[1:], stdout, stderr)
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "cut", "restore", "cuts":
+		return cutCommand(args[0], args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("unknown command %q: use generate or serve", args[0])
+		return fmt.Errorf("unknown command %q: use generate, serve, cut, restore or cuts", args[0])
 	}
 }
 

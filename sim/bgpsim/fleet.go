@@ -64,6 +64,13 @@ type Speaker struct {
 	// DefaultWithdrawn is true when WithdrawDefault took its default route
 	// away (internet edges only).
 	DefaultWithdrawn bool `json:"default_withdrawn,omitempty"`
+	// InternetLost is true while the simulated network gives this edge no
+	// internet (its uplinks cut): default route and canaries withdrawn.
+	InternetLost bool `json:"internet_lost,omitempty"`
+	// Unreached is how many sites a route reflector cannot reach now.
+	Unreached int `json:"unreached_sites,omitempty"`
+	// PoweredOff is true while its router is off in the simulator.
+	PoweredOff bool `json:"powered_off,omitempty"`
 }
 
 // speaker is one simulated router.
@@ -77,6 +84,12 @@ type speaker struct {
 	ln               net.Listener
 	sessions         map[*session]struct{}
 	defaultWithdrawn bool
+	// Set by Follow from the simulated network's state (follow.go), apart
+	// from the controls above so that each undoes only its own.
+	internetLost bool         // internet edge: its default route and canaries are gone
+	unreached    map[int]bool // route reflector: sites it cannot reach
+	off          bool         // its router is powered off: not listening
+	stopped      bool         // Stop was called (and not Start)
 }
 
 // Fleet is every simulated speaker of one inventory.
@@ -217,7 +230,8 @@ func (f *Fleet) Speakers() []Speaker {
 	out := make([]Speaker, 0, len(f.speakers))
 	for _, sp := range f.speakers {
 		out = append(out, Speaker{Device: sp.device, Kind: sp.kind, Address: sp.addr, Routes: len(sp.routes),
-			Listening: sp.ln != nil, Sessions: len(sp.sessions), DefaultWithdrawn: sp.defaultWithdrawn})
+			Listening: sp.ln != nil, Sessions: len(sp.sessions), DefaultWithdrawn: sp.defaultWithdrawn,
+			InternetLost: sp.internetLost, Unreached: len(sp.unreached), PoweredOff: sp.off})
 	}
 	return out
 }
@@ -387,12 +401,12 @@ func (f *Fleet) session(ctx context.Context, sp *speaker, c net.Conn) {
 
 // activeLocked is what sp announces now; f.mu is held.
 func (f *Fleet) activeLocked(sp *speaker) []route {
-	if !sp.defaultWithdrawn && len(f.siteWithdrawn) == 0 {
+	if !sp.defaultWithdrawn && len(f.siteWithdrawn) == 0 && !sp.internetLost && len(sp.unreached) == 0 {
 		return sp.routes
 	}
 	out := make([]route, 0, len(sp.routes))
 	for _, r := range sp.routes {
-		if (r.isDefault && sp.defaultWithdrawn) || (r.site >= 0 && f.siteWithdrawn[r.site]) {
+		if !f.visibleLocked(sp, r) {
 			continue
 		}
 		out = append(out, r)
@@ -441,7 +455,7 @@ func (f *Fleet) WithdrawDefault(device string, withdrawn bool) error {
 	}
 	sp.defaultWithdrawn = withdrawn
 	for _, r := range sp.routes {
-		if r.isDefault {
+		if r.isDefault && !sp.internetLost { // else it stays withdrawn
 			f.broadcastLocked(sp, []route{r}, withdrawn)
 		}
 	}
@@ -469,7 +483,7 @@ func (f *Fleet) WithdrawSite(siteID string, withdrawn bool) error {
 	for _, sp := range f.speakers {
 		var rs []route
 		for _, r := range sp.routes {
-			if r.site == i {
+			if r.site == i && !sp.unreached[i] { // else it stays withdrawn
 				rs = append(rs, r)
 			}
 		}
@@ -501,6 +515,7 @@ func (f *Fleet) Stop(device string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	sp.stopped = true
 	f.stopLocked(sp, bgp.BGP_ERROR_SUB_ADMINISTRATIVE_SHUTDOWN)
 	return nil
 }
@@ -513,12 +528,22 @@ func (f *Fleet) Start(device string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	sp.stopped = false
+	if sp.off {
+		return fmt.Errorf("bgpsim: %s is powered off in the simulator; power it on (POST /sim/power/%s?state=on)", device, device)
+	}
+	return f.startLocked(sp)
+}
+
+// startLocked listens again for sp; f.mu is held.
+func (f *Fleet) startLocked(sp *speaker) error {
 	if sp.ln != nil {
 		return nil
 	}
 	if f.sessionsClosed {
 		return errors.New("bgpsim: the fleet has stopped")
 	}
+	device := sp.device
 	ln, err := net.Listen("tcp4", net.JoinHostPort(sp.addr.String(), strconv.Itoa(f.port)))
 	if err != nil {
 		return fmt.Errorf("bgpsim: listen again for %s: %w", device, err)

@@ -76,6 +76,9 @@ type Agent struct {
 	// trace, when set by a test before Listen, sees every request.
 	trace   func(pkt []byte)
 	slowOut atomic.Int64
+
+	// sc holds the cuts and the BGP side (cuts.go, routing.go).
+	sc scenario
 }
 
 // New builds the simulated fleet of inv. It does not open sockets yet.
@@ -116,6 +119,7 @@ func New(inv *inventory.Inventory, opts Options) (*Agent, error) {
 	}
 	a.fleet = f
 	a.mib = newMIB(f)
+	a.buildCutIndex(inv)
 	return a, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -88,6 +89,11 @@ func (a *Agent) Reboot(name string) error {
 	if err != nil {
 		return err
 	}
+	a.reboot(d)
+	return nil
+}
+
+func (a *Agent) reboot(d *device) {
 	now := a.clock()
 	a.update(d, func(s *state) {
 		s.boot = now
@@ -98,13 +104,17 @@ func (a *Agent) Reboot(name string) error {
 			s.links[i] = linkState{down: l.down, since: now}
 		}
 	})
-	return nil
 }
+
+// ErrHeld is returned when a link or device is brought back while a cut
+// (see Cut) holds it down: restore the cut instead.
+var ErrHeld = errors.New("snmpagent: held down by a cut")
 
 // SetLink takes the link on one interface of a device down (up=false) or
 // back up, at both ends: ifOperStatus goes down(2) on both, the LLDP
 // neighbours disappear, the BGP session over the link goes idle, and
-// coming back up counts an established transition.
+// coming back up counts an established transition. A link a cut holds
+// down cannot be brought up (ErrHeld).
 func (a *Agent) SetLink(name, ifName string, up bool) error {
 	d, err := a.device(name)
 	if err != nil {
@@ -114,28 +124,15 @@ func (a *Agent) SetLink(name, ifName string, up bool) error {
 	if i < 0 {
 		return fmt.Errorf("snmpagent: device %q has no interface %q (see GET /devices/%s)", name, ifName, name)
 	}
-	now := a.clock()
-	set := func(dev *device, idx int32) {
-		a.update(dev, func(s *state) {
-			if s.links == nil {
-				s.links = map[int32]linkState{}
-			}
-			l := s.links[idx]
-			if l.down == !up {
-				return
-			}
-			if up {
-				l.downTotal += now.Sub(l.since)
-				l.ups++
-			}
-			l.down, l.since = !up, now
-			s.links[idx] = l
-		})
+	e := a.canon(end{d.idx, i})
+	a.sc.mu.Lock()
+	if by := a.sc.heldLink(e); up && by != nil {
+		a.sc.mu.Unlock()
+		return fmt.Errorf("%w: the link on %s %s is held down by cut %s; restore the cut (DELETE /cuts/%s)", ErrHeld, name, ifName, strings.Join(by, ", "), by[0])
 	}
-	set(d, i)
-	if it := d.ifaces[i]; it.peerDev >= 0 {
-		set(a.fleet.devices[it.peerDev], it.peerIf)
-	}
+	a.setLinkLocked(e, up)
+	a.sc.mu.Unlock()
+	a.reconcile()
 	return nil
 }
 
@@ -143,26 +140,23 @@ func (a *Agent) SetLink(name, ifName string, up bool) error {
 // nothing, every link it has goes down at both ends (neighbours lose it in
 // LLDP, ifOperStatus and BGP) and its iBGP peers see the session idle: what
 // a dead aggregation router looks like to the rest of the network. On, it
-// boots (as Reboot) and its links come back up.
+// boots (as Reboot) and its links come back up, except those a cut holds
+// down or whose other end is off. A device a cut holds off cannot be
+// switched on (ErrHeld). With a Routing attached, the routes that lose
+// their way through are withdrawn (see SetRouting).
 func (a *Agent) SetPower(name string, on bool) error {
 	d, err := a.device(name)
 	if err != nil {
 		return err
 	}
-	if on {
-		if err := a.Reboot(name); err != nil {
-			return err
-		}
+	a.sc.mu.Lock()
+	if by := a.sc.heldDevice(d.idx); on && by != nil {
+		a.sc.mu.Unlock()
+		return fmt.Errorf("%w: %s is held off by cut %s; restore the cut (DELETE /cuts/%s)", ErrHeld, name, strings.Join(by, ", "), by[0])
 	}
-	a.update(d, func(s *state) { s.off = !on })
-	for _, it := range d.ifaces {
-		if it.peerDev < 0 {
-			continue
-		}
-		if err := a.SetLink(name, it.name, on); err != nil {
-			return err
-		}
-	}
+	a.powerLocked(d, on)
+	a.sc.mu.Unlock()
+	a.reconcile()
 	return nil
 }
 
@@ -267,10 +261,14 @@ func parseDur(s string) (time.Duration, error) {
 //	POST   /reboot/{name}                      reboot a device
 //	POST   /link/{name}?interface=IF&state=down|up   take a link down or up, both ends
 //	POST   /power/{name}?state=off|on          switch a device off (silent, links down) or on
+//	GET    /cuts                               the cuts in force
+//	POST   /cuts/{item}                        cut an item of vigie whatif --fail (internet, srlg:ID, ...)
+//	DELETE /cuts/{item}                        restore it; DELETE /cuts restores every cut
 //
 // It takes no credentials and changes the simulation: serve it on loopback.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
+	a.cutRoutes(mux)
 	mux.HandleFunc("GET /devices/{name}", func(w http.ResponseWriter, r *http.Request) {
 		info, err := a.Device(r.PathValue("name"))
 		if err != nil {
@@ -364,8 +362,11 @@ func (a *Agent) Handler() http.Handler {
 
 func httpError(w http.ResponseWriter, err error) {
 	code := http.StatusBadRequest
-	if errors.Is(err, ErrUnknownDevice) {
+	switch {
+	case errors.Is(err, ErrUnknownDevice), errors.Is(err, ErrUnknownItem):
 		code = http.StatusNotFound
+	case errors.Is(err, ErrHeld):
+		code = http.StatusConflict
 	}
 	http.Error(w, err.Error(), code)
 }
