@@ -67,8 +67,11 @@ func startProcess(t *testing.T, logName string, name string, args ...string) {
 // notification is the part of an Alertmanager webhook payload we check.
 type notification struct {
 	Receiver string `json:"receiver"`
+	Status   string `json:"status"` // firing or resolved
 	Alerts   []struct {
-		Labels map[string]string `json:"labels"`
+		Status   string            `json:"status"`
+		Labels   map[string]string `json:"labels"`
+		StartsAt time.Time         `json:"startsAt"`
 	} `json:"alerts"`
 }
 

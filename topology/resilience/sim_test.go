@@ -182,3 +182,35 @@ func BenchmarkReanalyzeBackboneLink(b *testing.B) {
 	}
 	benchReanalyze(b, id)
 }
+
+// liveInternetCut is what the live model sees of an internet cut on the
+// simulated RIE: every internet uplink and every access riding the
+// internet down.
+func liveInternetCut(g *Graph) Failures {
+	var f Failures
+	for _, e := range append(slices.Clone(g.internetIC), g.viaInternet...) {
+		f.Links = append(f.Links, string(g.edges[e].id))
+	}
+	return f
+}
+
+// BenchmarkAnalyzeLiveInternetCut: the live analysis of an internet cut,
+// each site explained by its own tunnel (links) or, since issue 14, all by
+// the internet (lost).
+func BenchmarkAnalyzeLiveInternetCut(b *testing.B) {
+	g := simRIE(b)
+	links := liveInternetCut(g)
+	lost := links
+	lost.InternetLost = true
+	for _, bc := range []struct {
+		name string
+		f    Failures
+	}{{"links", links}, {"lost", lost}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				g.Analyze(bc.f)
+			}
+		})
+	}
+}
