@@ -149,3 +149,52 @@ func TestLiveCableCut(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordInternetLoss drives the live model as the daemon does: polls see
+// every tunnel riding the internet down (the uplinks stay up: the upstreams
+// are gone, not the ports), then BGP says no PFAI default route is left.
+// The sites cut off are each their tunnel's until then, the internet's
+// while it holds, and their tunnel's again once BGP has a default route.
+func TestRecordInternetLoss(t *testing.T) {
+	inv := sim.Generate(sim.GenerateOptions{Sites: 300})
+	h := newHarnessInv(t, inv, Options{})
+	for _, s := range inv.Sites {
+		for _, a := range s.Access {
+			if a.ViaInternet {
+				h.down[a.Device+":"+a.Interface] = true
+			}
+		}
+	}
+	h.round()
+	byCause := func() map[string]int {
+		return causes(h.topo.Analysis())
+	}
+	before := byCause()
+	if len(before) < 2 || before["internet/internet"] != 0 {
+		t.Fatalf("tunnels down, internet fine: causes %v, want one link cause per site", before)
+	}
+	n := 0
+	for _, c := range before {
+		n += c
+	}
+
+	h.topo.RecordInternetLoss(true)
+	h.sync()
+	if got := byCause(); len(got) != 1 || got["internet/internet"] != n {
+		t.Errorf("BGP says the internet is lost: causes %v, want the %d sites all internet/internet", got, n)
+	}
+	for _, s := range h.topo.Analysis().Sites {
+		if s.Isolated {
+			if v := h.metric("vigie_site_isolation_cause", map[string]string{"site": s.ID, "cause_kind": "internet", "cause": "internet"}); v != 1 {
+				t.Errorf("vigie_site_isolation_cause{site=%q,cause_kind=\"internet\"} = %v, want 1", s.ID, v)
+			}
+			break
+		}
+	}
+
+	h.topo.RecordInternetLoss(false)
+	h.sync()
+	if got := byCause(); got["internet/internet"] != 0 || len(got) != len(before) {
+		t.Errorf("default route back: causes %v, want %v", got, before)
+	}
+}
