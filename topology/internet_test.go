@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
@@ -158,6 +159,32 @@ func TestLiveCableCut(t *testing.T) {
 func TestRecordInternetLoss(t *testing.T) {
 	inv := sim.Generate(sim.GenerateOptions{Sites: 300})
 	h := newHarnessInv(t, inv, Options{})
+	h.round()
+
+	// BGP is first: the internet is lost and the sites riding it only are
+	// withdrawn before any poll sees their tunnels down.
+	var unrouted []bgp.SiteRouting
+	for _, s := range h.topo.Analysis().Sites {
+		if s.IsolatedIfInternetCut {
+			unrouted = append(unrouted, bgp.SiteRouting{Site: s.ID, Region: s.Region, State: bgp.RoutingUnrouted, Prefixes: 1, Missing: 1})
+		}
+	}
+	if len(unrouted) < 2 {
+		t.Fatalf("%d sites would be cut off by an internet cut: the test needs two", len(unrouted))
+	}
+	h.topo.RecordRouting(unrouted)
+	h.topo.RecordInternetLoss(true)
+	h.sync()
+	if got := causes(h.topo.Analysis()); len(got) != 1 || got["internet/internet"] != len(unrouted) {
+		t.Errorf("BGP withdrew %d sites, internet lost: causes %v, want all internet/internet", len(unrouted), got)
+	}
+	for i := range unrouted {
+		unrouted[i].State, unrouted[i].Missing = bgp.RoutingRouted, 0
+	}
+	h.topo.RecordRouting(unrouted)
+	h.topo.RecordInternetLoss(false)
+	h.sync()
+
 	for _, s := range inv.Sites {
 		for _, a := range s.Access {
 			if a.ViaInternet {
