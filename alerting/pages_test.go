@@ -134,11 +134,11 @@ func TestPagesPerIncident(t *testing.T) {
 	// 86,000 collection interfaces, more than Prometheus ingests every few
 	// seconds on a test machine: the demo exposes device-level series only
 	// for collection devices (an operator's --collector.interface-metrics
-	// choice; no page reads them), and polls and scrapes every 15 s.
+	// choice; no page reads them), polls every 15 s and is scraped every 30 s.
 	interval, scrape := 5*time.Second, 5*time.Second
 	args := []string{"demo", "--sites", strconv.Itoa(sites), "--seed", "1", "--faults=false", "--db", "-", "--log.level", "warn"}
 	if sites > 4000 {
-		interval, scrape = 15*time.Second, 15*time.Second
+		interval, scrape = 15*time.Second, 30*time.Second
 		args = append(args, "--collector.interface-metrics", "collection=none")
 	}
 	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: 1})
@@ -192,7 +192,7 @@ func TestPagesPerIncident(t *testing.T) {
 		}
 		longest = d
 	}
-	window := longest/time.Duration(scale) + 30*time.Second + 2*interval + scrape + 20*time.Second
+	window := longest/time.Duration(scale) + 30*time.Second + 2*interval + 2*scrape + 20*time.Second
 	type result struct {
 		incident
 		pages, tickets []string
@@ -201,6 +201,10 @@ func TestPagesPerIncident(t *testing.T) {
 	for _, inc := range cases {
 		start := time.Now()
 		c.sim(t, base, http.MethodPost, inc.item)
+		// The window starts when Prometheus holds what vigie made of the
+		// cut (on a loaded machine, a scrape of the full RIE takes tens of
+		// seconds): every incident here cuts sites off.
+		c.waitQuery(t, inc.name+" seen by Prometheus", 5*time.Minute, `sum(vigie_site_isolated) > 0`)
 		time.Sleep(window)
 		r := result{incident: inc}
 		for _, n := range c.notifications() {
