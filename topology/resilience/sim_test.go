@@ -105,6 +105,29 @@ func TestSimRIE(t *testing.T) {
 	}
 }
 
+// TestSimLiveInternetCutIncremental: an internet cut as the live model sees
+// it, tunnels going down batch by batch and BGP's verdict coming and going
+// between them: each incremental answer equals the full one.
+func TestSimLiveInternetCutIncremental(t *testing.T) {
+	g := simRIE(t)
+	all := liveInternetCut(g).Links
+	prev := g.Analyze(Failures{})
+	var f Failures
+	for step, lost := range []bool{false, true, true, false, true} {
+		f.Links = all[:len(all)*(step+1)/5]
+		f.InternetLost = lost
+		inc := g.Reanalyze(prev, f, nil)
+		full := g.Analyze(f)
+		if !reflect.DeepEqual(exported(inc), exported(full)) {
+			t.Fatalf("step %d (%d links down, internet lost %v): Reanalyze differs from Analyze", step, len(f.Links), lost)
+		}
+		prev = inc
+	}
+	if len(prev.Causes) != 1 || !slices.Equal(prev.Causes[0].Cause, []string{"internet"}) {
+		t.Errorf("every tunnel down, internet lost: causes %d, first %v; want one, [internet]", len(prev.Causes), prev.Causes[0].Cause)
+	}
+}
+
 func BenchmarkBuild(b *testing.B) {
 	inv := sim.Generate(sim.GenerateOptions{})
 	b.ReportAllocs()
