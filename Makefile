@@ -6,7 +6,7 @@ TAGS      ?= gosnmp_nodebug
 GOFLAGS_T := -tags $(TAGS)
 BIN       := bin
 
-.PHONY: all build demo test unit deps vet fuzz bench bench-peers bench-fleet bench-soak clean
+.PHONY: all build demo test unit deps vet fuzz bench bench-peers bench-fleet bench-soak bench-pages clean
 
 all: build
 
@@ -52,3 +52,11 @@ bench-fleet:
 ## goroutine and memory growth, missed cycles of healthy devices, events lost in the store (docs/reliability.md)
 bench-soak:
 	./bench/soak.sh
+
+## bench-pages: pages and tickets per incident (internet cut, aggregation router, overseas cable, one site's
+## access) on the full simulated RIE, through Debian's Prometheus and Alertmanager with the shipped rules and
+## alertmanager.yml (docs/alerting.md); SITES (default 14000), FOR_SCALE divides the rules' "for" (default 2)
+SITES     ?= 14000
+FOR_SCALE ?= 2
+bench-pages:
+	VIGIE_PAGES_SITES=$(SITES) VIGIE_PAGES_FOR_SCALE=$(FOR_SCALE) VIGIE_PAGES_LONGEST_FOR=10m VIGIE_PAGES_INCIDENTS=all $(GO) test $(GOFLAGS_T) ./alerting -run '^TestPagesPerIncident$$' -count=1 -v -timeout 90m

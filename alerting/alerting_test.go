@@ -100,6 +100,11 @@ func TestAlertmanagerRouting(t *testing.T) {
 	}{
 		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=ara"}, "oncall-collection"},
 		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=reu"}, "oncall-overseas"},
+		// Scenario cuts: the internet (national, the PFAI's on-call), an
+		// overseas cable (the territory's), a backbone split (national).
+		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=pfai", "region=national", "cause_kind=internet", "cause=internet"}, "oncall-platforms"},
+		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=myt", "cause_kind=srlg", "cause=cable-myt-1"}, "oncall-overseas"},
+		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=national", "cause_kind=srlg", "cause=trunk-1+trunk-2"}, "oncall-collection"},
 		{[]string{"alertname=VigieRouterDown", "severity=critical", "role=backbone", "region=idf"}, "oncall-backbone"},
 		{[]string{"alertname=VigieInterconnectDown", "severity=critical", "role=pfs", "region=national"}, "oncall-platforms"},
 		{[]string{"alertname=VigieInternetDefaultRouteLost", "severity=critical", "role=pfai", "region=national"}, "oncall-platforms"},

@@ -67,8 +67,11 @@ func startProcess(t *testing.T, logName string, name string, args ...string) {
 // notification is the part of an Alertmanager webhook payload we check.
 type notification struct {
 	Receiver string `json:"receiver"`
+	Status   string `json:"status"` // firing or resolved
 	Alerts   []struct {
-		Labels map[string]string `json:"labels"`
+		Status   string            `json:"status"`
+		Labels   map[string]string `json:"labels"`
+		StartsAt time.Time         `json:"startsAt"`
 	} `json:"alerts"`
 }
 
@@ -120,6 +123,78 @@ func stormAlerts(n int) []apiAlert {
 // access and one isolated alone by its router. Exactly three pages must
 // come out: the root cause and those two sites.
 func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
+	alerts := stormAlerts(stormSites)
+	// Prometheus sends the alerts in the order their "for" durations
+	// stagger them (root cause 1m, sites 3m, routers 4m, devices 5m).
+	wave := map[string]int{"VigieIsolationRootCause": 0, "VigieSiteIsolated": 1, "VigieRouterDown": 2, "VigieDeviceUnreachable": 3}
+	active, pages := replayAlertmanager(t, alerts, wave, 3)
+	if n := names(active); strings.Join(n, " ") != "VigieIsolationRootCause/agg-lyon-3 VigieSiteIsolated/S-ara-own/access-1 VigieSiteIsolated/agg-annecy-1" {
+		t.Errorf("alerts left after inhibition = %v, want the root cause and the two sites isolated alone", n)
+	}
+	// The notifications themselves: three pages to the collection on-call,
+	// nothing else (the CEs' warnings are inhibited too).
+	want := "oncall-collection:VigieIsolationRootCause/agg-lyon-3 oncall-collection:VigieSiteIsolated/S-ara-own/access-1 " +
+		"oncall-collection:VigieSiteIsolated/agg-annecy-1"
+	if strings.Join(pages, " ") != want {
+		t.Errorf("notifications = %v, want %s", pages, want)
+	}
+}
+
+// TestAlertmanagerInhibitsTheInternetCut sends what the rules make of an
+// internet cut (tests/cuts.test.yml): the root cause "internet" (national),
+// the lost default route, the uplinks down, each PFAI's missing default
+// route, the sites cut off with cause internet in several regions (overseas
+// too), those that lost their tunnel backup and their CEs' BGP peers over
+// it; and one site isolated by its own access at the same time. Two pages
+// must come out: the internet, to the PFAI on-call, and that site.
+func TestAlertmanagerInhibitsTheInternetCut(t *testing.T) {
+	now := time.Now().Add(-time.Minute)
+	alert := func(kv ...string) apiAlert {
+		l := map[string]string{"job": "vigie", "instance": "vigie:9742"}
+		for i := 0; i < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return apiAlert{Labels: l, StartsAt: now}
+	}
+	inet := []string{"cause_kind", "internet", "cause", "internet"}
+	alerts := []apiAlert{
+		alert(append([]string{"alertname", "VigieIsolationRootCause", "severity", "critical", "role", "pfai", "region", "national"}, inet...)...),
+		alert(append([]string{"alertname", "VigieInternetDefaultRouteLost", "severity", "critical", "role", "pfai", "region", "national"}, inet...)...),
+		alert("alertname", "VigieInternetUplinkDown", "severity", "warning", "role", "pfai", "region", "national", "interconnect", "internet-1", "kind", "internet"),
+		alert("alertname", "VigieInternetUplinkDown", "severity", "warning", "role", "pfai", "region", "national", "interconnect", "internet-2", "kind", "internet"),
+		alert("alertname", "VigiePFAIDefaultRouteMissing", "severity", "warning", "role", "pfai", "region", "idf", "device", "pfai-1"),
+		alert("alertname", "VigiePFAIDefaultRouteMissing", "severity", "warning", "role", "pfai", "region", "naq", "device", "pfai-2"),
+		alert("alertname", "VigieSiteIsolated", "severity", "critical", "role", "collection", "region", "bre", "site", "S-bre-own",
+			"cause_kind", "link", "cause", "S-bre-own/access-1"),
+	}
+	for i, region := range []string{"idf", "idf", "ara", "myt", "reu", "hdf"} {
+		site := fmt.Sprintf("S-%s-%d", region, i)
+		alerts = append(alerts,
+			alert(append([]string{"alertname", "VigieSiteIsolated", "severity", "critical", "role", "collection", "region", region, "site", site}, inet...)...),
+			alert("alertname", "VigieSitePrefixMissing", "severity", "warning", "role", "collection", "region", region, "site", site),
+			alert("alertname", "VigieSiteRedundancyLost", "severity", "warning", "role", "collection", "region", region, "site", site+"-backup"),
+			alert("alertname", "VigieRouterBGPPeerDown", "severity", "warning", "role", "collection", "region", region,
+				"device", "ce-"+site+"-backup", "site", site+"-backup", "peer", "100.64.0.1"))
+	}
+	// Root cause 1m, default route 2m, sites 3m, the warnings 5m and 10m.
+	wave := map[string]int{"VigieIsolationRootCause": 0, "VigieInternetDefaultRouteLost": 1, "VigieSiteIsolated": 2}
+	active, pages := replayAlertmanager(t, alerts, wave, 2)
+	if n := names(active); strings.Join(n, " ") != "VigieIsolationRootCause/internet VigieSiteIsolated/S-bre-own/access-1" {
+		t.Errorf("alerts left after inhibition = %v, want the internet's root cause and the site isolated by its own access", n)
+	}
+	want := "oncall-collection:VigieSiteIsolated/S-bre-own/access-1 oncall-platforms:VigieIsolationRootCause/internet"
+	if strings.Join(pages, " ") != want {
+		t.Errorf("notifications = %v, want %s", pages, want)
+	}
+}
+
+// replayAlertmanager runs Debian's Alertmanager with alertmanager.yml (every
+// route and inhibition; receivers pointed at a local webhook, group_wait 1 s
+// instead of 30 s), posts alerts in waves (wave: alert name -> wave; the
+// others come last), and returns the alerts left after inhibition once
+// want of them are, and the notifications as "receiver:alertname/cause".
+func replayAlertmanager(t *testing.T, alerts []apiAlert, wave map[string]int, want int) ([]apiAlert, []string) {
+	t.Helper()
 	am := binary(t, alertmanagerPath)
 
 	var mu sync.Mutex
@@ -157,21 +232,28 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 		fmt.Sprintf("--web.listen-address=127.0.0.1:%d", port), "--cluster.listen-address=", "--log.level=warn")
 	waitReady(t, base+"/-/ready", 15*time.Second)
 
-	// Prometheus sends the alerts in the order their "for" durations
-	// stagger them (root cause 1m, sites 3m, routers 4m, devices 5m), each
-	// with startsAt in the past, which makes Alertmanager flush a new group
-	// at once: inhibition only works because the sources are already in.
-	// The test posts in the same waves.
-	alerts := stormAlerts(stormSites)
-	wave := map[string]int{"VigieIsolationRootCause": 0, "VigieSiteIsolated": 1, "VigieRouterDown": 2, "VigieDeviceUnreachable": 3}
-	var waves [4][]apiAlert
+	// Each alert comes with startsAt in the past, which makes Alertmanager
+	// flush a new group at once: inhibition only works because the sources
+	// are already in. The waves follow the rules' "for" durations.
+	last := 0
+	for _, w := range wave {
+		last = max(last, w+1)
+	}
+	waves := make([][]apiAlert, last+1)
 	for _, a := range alerts {
-		waves[wave[a.Labels["alertname"]]] = append(waves[wave[a.Labels["alertname"]]], a)
+		w, ok := wave[a.Labels["alertname"]]
+		if !ok {
+			w = last
+		}
+		waves[w] = append(waves[w], a)
 	}
 	posted := 0
-	for _, wave := range waves {
-		postAlerts(t, base, wave)
-		posted += len(wave)
+	for _, wv := range waves {
+		if len(wv) == 0 {
+			continue
+		}
+		postAlerts(t, base, wv)
+		posted += len(wv)
 		waitCount(t, base, posted)
 		// The inhibitor reads the same alerts from its own subscription.
 		time.Sleep(500 * time.Millisecond)
@@ -185,22 +267,17 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 	for {
 		all := getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=true&silenced=true")
 		active = getAlerts(t, base+"/api/v2/alerts?active=true&inhibited=false&silenced=false")
-		if len(all) == len(alerts) && len(active) == 3 {
+		if len(all) == len(alerts) && len(active) == want {
 			break
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("after 20 s, Alertmanager holds %d alerts of %d, %d not inhibited (want 3): %v",
-				len(all), len(alerts), len(active), names(active))
+			t.Fatalf("after 20 s, Alertmanager holds %d alerts of %d, %d not inhibited (want %d): %v",
+				len(all), len(alerts), len(active), want, names(active))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	if n := names(active); strings.Join(n, " ") != "VigieIsolationRootCause/agg-lyon-3 VigieSiteIsolated/S-ara-own/access-1 VigieSiteIsolated/agg-annecy-1" {
-		t.Errorf("alerts left after inhibition = %v, want the root cause and the two sites isolated alone", n)
-	}
 
-	// The notifications themselves: three pages to the collection on-call,
-	// nothing else (the CEs' warnings are inhibited too).
 	time.Sleep(4 * time.Second)
 	mu.Lock()
 	defer mu.Unlock()
@@ -211,11 +288,7 @@ func TestAlertmanagerInhibitsTheStorm(t *testing.T) {
 		}
 	}
 	sort.Strings(pages)
-	want := "oncall-collection:VigieIsolationRootCause/agg-lyon-3 oncall-collection:VigieSiteIsolated/S-ara-own/access-1 " +
-		"oncall-collection:VigieSiteIsolated/agg-annecy-1"
-	if strings.Join(pages, " ") != want {
-		t.Errorf("notifications = %v, want %s", pages, want)
-	}
+	return active, pages
 }
 
 func postAlerts(t *testing.T, base string, alerts []apiAlert) {

@@ -53,7 +53,7 @@ func stormTest(n int) []byte {
         exp_alerts:
           - exp_labels: {severity: critical, role: collection, region: ara, job: vigie, instance: "vigie:9742", cause_kind: device, cause: agg-lyon-3}
             exp_annotations:
-              summary: "%d sites in ara are cut off by one failure: device agg-lyon-3"
+              summary: "%d sites cut off by one failure: device agg-lyon-3 (ara)"
               description: |
                 vigie finds no path to any datacentre from %d sites of region ara,
                 and the failure they share is the device "agg-lyon-3".

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,6 +80,9 @@ type Daemon struct {
 	// bgpDevices are the routers vigie peers with: their BGP4-MIB table is
 	// reconciled with the monitor's own view at each poll.
 	bgpDevices map[string]bool
+	// internetLost is the last internet verdict told the topology
+	// (0 none yet, 1 not lost, 2 lost).
+	internetLost atomic.Int32
 	// done is closed when Run returns: a successor's Run waits for it.
 	done chan struct{}
 
@@ -221,7 +225,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		bopts := bgp.DefaultOptions()
 		bopts.OnEvent = d.onBGPEvent
 		// Site routing verdicts correct the topology's reachability.
-		bopts.OnRouting = d.topo.RecordRouting
+		bopts.OnRouting = d.onRouting
 		d.bgp, err = bgp.New(inv.BGP, inv, bopts, d.log.With("component", "bgp"), reg)
 		if err != nil {
 			return nil, fmt.Errorf("bgp: %w", err)
@@ -288,6 +292,29 @@ func (d *Daemon) onBGPEvent(e bgp.Event) {
 	}
 	d.topo.Record(topology.Event{Time: e.Time, Kind: topology.EventKind("bgp_" + string(e.Kind)),
 		Subject: subject, Detail: e.Detail})
+	d.internetVerdict()
+}
+
+// onRouting hands the site verdicts to the topology, and the internet
+// verdict with them: the PFAI routes become known (or unknown) with the
+// sessions that carry them, which is when site verdicts change too.
+func (d *Daemon) onRouting(rs []bgp.SiteRouting) {
+	d.topo.RecordRouting(rs)
+	d.internetVerdict()
+}
+
+// internetVerdict tells the topology whether BGP says the RIE has lost the
+// internet (no PFAI default route left), when that changes: the sites cut
+// off with it are then explained by it (docs/resilience.md).
+func (d *Daemon) internetVerdict() {
+	lost := bgp.InternetLost(d.bgp.PFAIRoutes())
+	v := int32(1)
+	if lost {
+		v = 2
+	}
+	if d.internetLost.Swap(v) != v {
+		d.topo.RecordInternetLoss(lost)
+	}
 }
 
 // Registry returns the registry /metrics serves (tests gather from it).

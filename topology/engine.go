@@ -51,8 +51,12 @@ func newEngine(inv *inventory.Inventory, m *model) (*resEngine, error) {
 	return e, nil
 }
 
+// failures turns the live failure set into the engine's. The internet is
+// lost when BGP says so, or when every internet uplink is failed.
 func (e *resEngine) failures(f failureSet) resilience.Failures {
-	return resilience.Failures{Devices: f.Devices, Links: f.Links}
+	out := resilience.Failures{Devices: f.Devices, Links: f.Links}
+	out.InternetLost = f.InternetLost || e.g.InternetCut(out)
+	return out
 }
 
 // analyze runs the live analysis and the internet-cut analysis on top of

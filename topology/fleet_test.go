@@ -3,6 +3,7 @@ package topology
 import (
 	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
 
@@ -118,6 +120,31 @@ func BenchmarkAnalysis(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			eng.prev, eng.prevCut = nil, nil
 			_, _ = eng.analyze(failureSet{}, "")
+		}
+	})
+	// The internet cut as the live model sees it: both uplinks and every
+	// tunnel riding the internet down, the cause search naming "internet".
+	fx := &cutFixture{eng: eng}
+	for _, ic := range inv.Interconnects {
+		if ic.Kind == inventory.InterconnectInternet {
+			l, _ := eng.g.LinkByEndpoint(ic.Device, ic.Interface)
+			fx.uplinks = append(fx.uplinks, string(l))
+		}
+	}
+	for _, s := range inv.Sites {
+		for _, a := range s.Access {
+			if a.ViaInternet {
+				l, _ := eng.g.LinkByEndpoint(a.Device, a.Interface)
+				fx.tunnels = append(fx.tunnels, string(l))
+			}
+		}
+	}
+	cut := failureSet{Links: append(slices.Clone(fx.uplinks), fx.tunnels...)}
+	slices.Sort(cut.Links)
+	b.Run("full-internet-cut", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			eng.prev, eng.prevCut = nil, nil
+			_, _ = eng.analyze(cut, "")
 		}
 	})
 	b.Run("incremental-one-access", func(b *testing.B) {

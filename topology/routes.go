@@ -8,7 +8,9 @@ package topology
 //
 //   - a site BGP says is unrouted is isolated, even if its CE answers SNMP
 //     (over a backup path, or because its LAN is not announced): cause_kind
-//     "routing", cause "unrouted" unless the graph already names a cause;
+//     "routing", cause "unrouted" unless the graph already names a cause
+//     (or the internet is lost and its loss cuts the site off: "internet",
+//     for the polls have not seen its tunnels down yet);
 //   - a site BGP says is routed (all or some prefixes) is not isolated when
 //     the graph isolates it only because SNMP-silent devices were taken as
 //     failed (cause_kind "device"): its management path is what is broken.
@@ -209,6 +211,7 @@ func (t *Topology) routingVerdicts(a *Analysis) {
 	changed := rt.dirty
 	rt.dirty = false
 	now := t.opts.Now()
+	internetLost := slices.Contains(a.Failures, "internet")
 	for i := range a.Sites {
 		s := &a.Sites[i]
 		sr := rt.sites[s.ID]
@@ -241,6 +244,10 @@ func (t *Topology) routingVerdicts(a *Analysis) {
 			changed = true
 		}
 		switch {
+		case st == bgp.RoutingUnrouted && !s.Isolated && internetLost && s.IsolatedIfInternetCut:
+			// BGP withdraws the site before the polls see its tunnels
+			// down: a site the internet's loss cuts off is its.
+			s.Isolated, s.CauseKind, s.Cause = true, "internet", "internet"
 		case st == bgp.RoutingUnrouted && !s.Isolated:
 			s.Isolated, s.CauseKind, s.Cause = true, CauseKindRouting, causeUnrouted
 		case routed && s.Isolated && s.CauseKind == "device":

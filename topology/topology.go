@@ -47,17 +47,23 @@ type engine interface {
 type failureSet struct {
 	Devices []string
 	Links   []string
+	// InternetLost: BGP says no PFAI has a default route left (see
+	// RecordInternetLoss). The engine also concludes it when every
+	// internet uplink is in Devices or Links.
+	InternetLost bool
 }
 
 func (f failureSet) equal(o failureSet) bool {
-	return slices.Equal(f.Devices, o.Devices) && slices.Equal(f.Links, o.Links)
+	return slices.Equal(f.Devices, o.Devices) && slices.Equal(f.Links, o.Links) && f.InternetLost == o.InternetLost
 }
 
 type message struct {
-	poll    *snmp.Poll
-	event   *Event
-	routes  []bgp.SiteRouting // routes.go
-	barrier chan struct{}
+	poll   *snmp.Poll
+	event  *Event
+	routes []bgp.SiteRouting // routes.go
+	// internet is BGP's verdict on the internet (RecordInternetLoss).
+	internet *bool
+	barrier  chan struct{}
 }
 
 // Topology is the live model. Create it with New, start Run, feed it with
@@ -93,9 +99,11 @@ type Topology struct {
 	staged      int
 	failed      failureSet // last analysed
 	failDirty   bool
-	changed     map[string]struct{} // links whose failure changed since the last analysis
-	lastAnalyse time.Time
-	unknownLog  map[string]bool
+	// internetLost is BGP's last verdict: no PFAI default route left.
+	internetLost bool
+	changed      map[string]struct{} // links whose failure changed since the last analysis
+	lastAnalyse  time.Time
+	unknownLog   map[string]bool
 
 	// More scratch space of applyLLDP and removeObserved, and the last log
 	// line per device and bound (bounds.go).
@@ -321,6 +329,18 @@ func (t *Topology) Record(e Event) {
 	}
 }
 
+// RecordInternetLoss queues BGP's verdict on the internet: lost is true
+// when no PFAI router's default route is left among the routes vigie
+// receives. While it holds, the failed links that ride the internet are
+// explained by the internet (cause_kind and cause "internet"), once,
+// rather than each site by its own tunnel. Safe from any goroutine.
+func (t *Topology) RecordInternetLoss(lost bool) {
+	select {
+	case t.in <- message{internet: &lost}:
+	case <-t.done:
+	}
+}
+
 // Sync waits until every poll queued before it has been applied, the
 // resilience analysis is up to date (debounce skipped) and the store
 // flushed. Tests and the end-to-end harness call it; it returns ctx's error
@@ -415,6 +435,11 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 			t.emit(*msg.event)
 		case msg.routes != nil:
 			t.applyRouting(msg.routes)
+		case msg.internet != nil:
+			if *msg.internet != t.internetLost {
+				t.internetLost = *msg.internet
+				t.failDirty = true
+			}
 		default:
 			t.applyPoll(msg.poll)
 		}
@@ -490,7 +515,7 @@ func (t *Topology) flushStore() {
 
 // failures computes the live failure set, sorted.
 func (t *Topology) failures() failureSet {
-	var f failureSet
+	f := failureSet{InternetLost: t.internetLost}
 	for _, d := range t.st.devices {
 		if d.inv != nil && d.state == DeviceUnreachable {
 			f.Devices = append(f.Devices, d.name)

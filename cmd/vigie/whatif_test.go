@@ -42,8 +42,29 @@ func TestWhatIfJSON(t *testing.T) {
 	if !slices.Equal(got.LostInterconnects, []string{"inet-lyon-1", "inet-paris-1"}) {
 		t.Errorf("lost %v", got.LostInterconnects)
 	}
+	// One cause for both, the internet: one page, not one per tunnel.
+	if len(got.Causes) != 1 || !slices.Equal(got.Causes[0].Cause, []string{"internet"}) || len(got.Causes[0].Sites) != 2 {
+		t.Errorf("causes %+v, want the two sites under [internet]", got.Causes)
+	}
 	if got.DegradedSites == nil || got.Overseas == nil || len(got.Overseas) != 1 {
 		t.Errorf("degraded %v overseas %v", got.DegradedSites, got.Overseas)
+	}
+}
+
+// TestWhatIfCableLink: the overseas cable failed as a link (as the live
+// state sees it) is named by its SRLG, the cable.
+func TestWhatIfCableLink(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := cmdWhatIf(context.Background(), []string{"--config", whatIfSlice, "--fail", "link:agg-reunion-1--pe-paris-1", "--format", "json"}, &out, &errb)
+	if err != nil {
+		t.Fatalf("cmdWhatIf: %v\n%s", err, errb.String())
+	}
+	var got whatIfJSON
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if len(got.Causes) != 1 || !slices.Equal(got.Causes[0].Cause, []string{"srlg:cable-safe"}) {
+		t.Errorf("causes %+v, want one, [srlg:cable-safe]", got.Causes)
 	}
 }
 

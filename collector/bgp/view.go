@@ -172,3 +172,19 @@ type Event struct {
 	// Detail is a human sentence for logs and the API, never a label.
 	Detail string
 }
+
+// InternetLost reports whether the verdicts say the RIE has lost the
+// internet: every PFAI router's routes are known and none has a default
+// route left. A PFAI vigie cannot judge (no converged session could carry
+// its routes) keeps the answer false: an unknown is not a loss.
+func InternetLost(rs []PFAIRoutes) bool {
+	if len(rs) == 0 {
+		return false
+	}
+	for _, r := range rs {
+		if !r.Known || r.DefaultRoute {
+			return false
+		}
+	}
+	return true
+}

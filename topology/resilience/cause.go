@@ -179,8 +179,9 @@ func (c *causer) cause(k int32) []string {
 
 // rollup names a cause by what failed rather than by the pieces seen down:
 // every device of a PoP becomes "pop:ID", and links that make up exactly a
-// whole SRLG become "srlg:ID". The live state reports devices and links one
-// by one; the on-call engineer is paged for "the PoP" or "the duct".
+// whole SRLG become "srlg:ID" (a core link alone in its SRLG too: a
+// transoceanic cable). The live state reports devices and links one by
+// one; the on-call engineer is paged for "the PoP", "the duct" or "the cable".
 func (g *Graph) rollup(cause []string) []string {
 	devs := map[string]bool{}
 	for _, it := range cause {
@@ -220,23 +221,31 @@ func (g *Graph) rollup(cause []string) []string {
 			}
 		}
 	}
-	if len(itemEdges) >= 2 {
+	if len(itemEdges) > 0 {
 		edgeItem := map[int32]string{}
+		var cands []int32
 		for it, es := range itemEdges {
 			for _, e := range es {
 				edgeItem[e] = it
+				cands = append(cands, g.edges[e].srlgs...)
 			}
 		}
-		for s := range g.srlgs {
+		slices.Sort(cands)
+		for _, s := range slices.Compact(cands) {
 			es := g.srlgEdges[s]
-			if len(es) < 2 {
+			// A one-link SRLG names a cable or duct of the shared network
+			// (a transoceanic cable, a PoP's uplink duct): roll it up too,
+			// so that an overseas territory cut off is paged as its cable.
+			// A site's own one-link duct stays its link.
+			single := len(es) == 1 && g.edges[es[0]].site < 0
+			if len(es) < 2 && !single {
 				continue
 			}
 			items := map[string]bool{}
 			all := true
 			for _, e := range es {
 				it, ok := edgeItem[e]
-				if !ok {
+				if !ok || drop[it] {
 					all = false
 					break
 				}
@@ -250,7 +259,7 @@ func (g *Graph) rollup(cause []string) []string {
 					}
 				}
 			}
-			if all && len(items) >= 2 {
+			if all && (len(items) >= 2 || single) {
 				for it := range items {
 					drop[it] = true
 				}

@@ -21,6 +21,14 @@ type Failures struct {
 	Regions []string `json:"regions,omitempty"`
 	// Internet is the internet-cut scenario.
 	Internet bool `json:"internet,omitempty"`
+	// InternetLost is the live internet loss: vigie's evidence says the RIE
+	// has no internet now (every internet uplink down, or no PFAI default
+	// route left). Unlike the scenario it fails nothing by itself, since the
+	// PFAI routers still forward the RIE's own traffic; it is the failure
+	// item "internet" standing for the failed links among Links that ride
+	// the internet, so that the sites those links cut off are explained by
+	// the internet, once, rather than each by its own tunnel.
+	InternetLost bool `json:"internet_lost,omitempty"`
 }
 
 // ErrUnknownItem is wrapped by the errors of Check for an item the
@@ -78,13 +86,15 @@ func (f Failures) Merge(o Failures) Failures {
 		PoPs:     append(slices.Clone(f.PoPs), o.PoPs...),
 		Regions:  append(slices.Clone(f.Regions), o.Regions...),
 		Internet: f.Internet || o.Internet,
+
+		InternetLost: f.InternetLost || o.InternetLost,
 	}
 }
 
 // Items returns f as sorted, de-duplicated failure items ("device:X"...).
 func (f Failures) Items() []string {
 	var out []string
-	if f.Internet {
+	if f.Internet || f.InternetLost {
 		out = append(out, "internet")
 	}
 	add := func(prefix string, xs []string) {
@@ -135,7 +145,13 @@ func (g *Graph) Check(f Failures) error {
 func (g *Graph) resolve(f Failures) ([]atom, error) {
 	var atoms []atom
 	var bad []string
+	live := -1 // index of the live internet atom, filled in below
 	for _, item := range f.Items() {
+		if item == "internet" && !f.Internet {
+			live = len(atoms)
+			atoms = append(atoms, atom{name: item, rank: rankInternet})
+			continue
+		}
 		a, ok := g.resolveItem(item)
 		if !ok {
 			bad = append(bad, item)
@@ -143,11 +159,53 @@ func (g *Graph) resolve(f Failures) ([]atom, error) {
 		}
 		atoms = append(atoms, a)
 	}
+	if live >= 0 {
+		atoms[live] = g.liveInternet(atoms)
+	}
 	if len(bad) > 0 {
 		return atoms, fmt.Errorf("resilience: %w: %s (check the names against the inventory; a link is link:DEVICE--DEVICE)",
 			ErrUnknownItem, strings.Join(bad, ", "))
 	}
 	return atoms, nil
+}
+
+// liveInternet is the atom of a live internet loss: the failed links among
+// atoms that ride the internet (see Failures.InternetLost).
+func (g *Graph) liveInternet(atoms []atom) atom {
+	a := atom{name: "internet", rank: rankInternet}
+	for _, x := range atoms {
+		if !strings.HasPrefix(x.name, "link:") {
+			continue
+		}
+		for _, e := range x.edges {
+			if g.edges[e].viaInternet {
+				a.edges = append(a.edges, e)
+			}
+		}
+	}
+	slices.Sort(a.edges)
+	a.edges = slices.Compact(a.edges)
+	g.atomSites(&a)
+	return a
+}
+
+// InternetCut reports whether f fails every internet interconnect's
+// attachment (its link, or the device it hangs on): the evidence, from
+// SNMP alone, that the RIE has lost the internet. False when the inventory
+// declares no internet interconnect.
+func (g *Graph) InternetCut(f Failures) bool {
+	if len(g.internetIC) == 0 {
+		return false
+	}
+	atoms, _ := g.resolve(Failures{Devices: f.Devices, Links: f.Links, SRLGs: f.SRLGs, PoPs: f.PoPs, Regions: f.Regions})
+	dead := g.newDeadState(atoms)
+	for _, e := range g.internetIC {
+		ed := &g.edges[e]
+		if !dead.edge[e] && !dead.node[ed.a] && !dead.node[ed.b] {
+			return false
+		}
+	}
+	return true
 }
 
 func (g *Graph) resolveItem(item string) (atom, bool) {
@@ -206,6 +264,12 @@ func (g *Graph) resolveItem(item string) (atom, bool) {
 	default:
 		return a, false
 	}
+	g.atomSites(&a)
+	return a, true
+}
+
+// atomSites sets a.core and a.sites from its nodes and edges.
+func (g *Graph) atomSites(a *atom) {
 	var sites []int32
 	for _, n := range a.nodes {
 		if s := g.nodes[n].site; s >= 0 {
@@ -223,5 +287,4 @@ func (g *Graph) resolveItem(item string) (atom, bool) {
 	}
 	slices.Sort(sites)
 	a.sites = slices.Compact(sites)
-	return a, true
 }

@@ -122,9 +122,11 @@ func randomFailures(rng *rand.Rand, g *Graph) Failures {
 				f.SRLGs = append(f.SRLGs, g.srlgs[rng.IntN(len(g.srlgs))])
 			}
 		case 5:
-			switch rng.IntN(3) {
+			switch rng.IntN(4) {
 			case 0:
 				f.Internet = true
+			case 3:
+				f.InternetLost = true
 			case 1:
 				f.PoPs = append(f.PoPs, g.inv.PoPs[rng.IntN(len(g.inv.PoPs))].ID)
 			default:
@@ -391,6 +393,9 @@ func checkCause(t *testing.T, g *Graph, atoms []atom, k int32, cause []string, f
 		var sub []atom
 		for _, it := range items {
 			a, ok := g.resolveItem(it)
+			if i := slices.IndexFunc(atoms, func(a atom) bool { return a.name == it }); i >= 0 {
+				a, ok = atoms[i], true // the live internet is not the scenario's
+			}
 			if !ok {
 				fail("cause item %q is unknown", it)
 			}

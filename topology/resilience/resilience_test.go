@@ -33,6 +33,10 @@ func failures(t testing.TB, specs ...string) Failures {
 	t.Helper()
 	var f Failures
 	for _, s := range specs {
+		if s == "internet-lost" { // the live internet loss, not the scenario
+			f.InternetLost = true
+			continue
+		}
 		if err := f.Add(s); err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +128,53 @@ func TestKnownAnswers(t *testing.T) {
 		{"rie-small", []string{"srlg:cable-safe"}, []site{
 			{id: "S-0006", isolated: true, cause: []string{"srlg:cable-safe"}},
 		}, 1},
+		// The live state sees the cable as one link down: the cause is
+		// still the cable (a one-link SRLG of the core), so that the
+		// territory behind it pages once, as its cable.
+		{"rie-small", []string{"link:agg-reunion-1:et-0/0/0--pe-paris-1:et-0/2/0"}, []site{
+			{id: "S-0006", isolated: true, cause: []string{"srlg:cable-safe"}},
+		}, 1},
+		// A site's own access, alone in its SRLG, stays its link.
+		{"rie-small", []string{"link:agg-lyon-2:xe-0/1/2--ce-s0004-a"}, []site{
+			{id: "S-0004", isolated: true, cause: []string{"link:agg-lyon-2:xe-0/1/2--ce-s0004-a"}},
+		}, 1},
+		// Live internet loss: the tunnels riding the internet are seen
+		// down one by one; the internet, not each tunnel, is the cause.
+		{"rie-small", []string{"internet-lost", "link:agg-paris-2--ce-s0005-a", "link:agg-paris-1--ce-s0007-a",
+			"link:agg-lyon-2--ce-s0003-a", "link:interconnect:inet-paris-1--pfai-paris-1:et-0/1/0", "link:interconnect:inet-lyon-1--pfai-lyon-1:et-0/1/0"}, []site{
+			{id: "S-0005", isolated: true, cause: []string{"internet"}},
+			{id: "S-0007", isolated: true, cause: []string{"internet"}},
+			{id: "S-0003", paths: 1},
+		}, 1},
+		// Minimality: without the internet loss, a tunnel down for its own
+		// reason is the site's cause (its own page).
+		{"rie-small", []string{"link:agg-paris-2--ce-s0005-a", "link:agg-paris-1--ce-s0007-a"}, []site{
+			{id: "S-0005", isolated: true, cause: []string{"link:agg-paris-2--ce-s0005-a"}},
+			{id: "S-0007", isolated: true, cause: []string{"link:agg-paris-1--ce-s0007-a"}},
+		}, 2},
+		// The internet is lost but S-0007's tunnel is seen up: not cut off.
+		{"rie-small", []string{"internet-lost", "link:agg-paris-2--ce-s0005-a"}, []site{
+			{id: "S-0005", isolated: true, cause: []string{"internet"}},
+			{id: "S-0007", paths: 1},
+		}, 1},
+		// A site whose own fibre is down as well needs both to be cut off:
+		// its cause names both, and it pages on its own.
+		{"rie-small", []string{"internet-lost", "link:agg-paris-2--ce-s0005-a", "link:agg-lyon-2--ce-s0003-a",
+			"link:agg-lyon-1:xe-0/1/1--ce-s0003-a:ge-0/0/0"}, []site{
+			{id: "S-0005", isolated: true, cause: []string{"internet"}},
+			{id: "S-0003", isolated: true, cause: []string{"internet", "link:agg-lyon-1:xe-0/1/1--ce-s0003-a:ge-0/0/0"}},
+		}, 2},
+		// Backbone split: both Paris-Lyon trunks and Paris' PE link down cut
+		// the Paris half of the backbone off every datacentre. Its sites
+		// share one cause: the link and the two trunks' fibre paths.
+		{"rie-small", []string{"link:p-lyon-1:et-0/0/0--p-paris-1:et-0/0/0", "link:p-lyon-1:et-0/0/1--p-paris-1:et-0/0/1",
+			"link:p-paris-1:et-0/0/2--pe-paris-1:et-0/0/0"}, []site{
+			{id: "S-0002", isolated: true, cause: []string{"link:p-paris-1:et-0/0/2--pe-paris-1:et-0/0/0",
+				"srlg:path-a6", "srlg:path-a7-a75"}},
+			{id: "S-0005", isolated: true, cause: []string{"link:p-paris-1:et-0/0/2--pe-paris-1:et-0/0/0",
+				"srlg:path-a6", "srlg:path-a7-a75"}},
+			{id: "S-0001", paths: 1},
+		}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.slice+"/"+strings.Join(tt.failed, "+"), func(t *testing.T) {
@@ -161,6 +212,28 @@ func TestKnownAnswers(t *testing.T) {
 				t.Errorf("%d cause groups, want %d: %+v", len(r.Causes), tt.groups, r.Causes)
 			}
 		})
+	}
+}
+
+// TestInternetCutEvidence: SNMP alone says the internet is lost when every
+// internet interconnect's attachment (its link or its router) is failed.
+func TestInternetCutEvidence(t *testing.T) {
+	g := loadSlice(t, "rie-small")
+	for _, tt := range []struct {
+		failed []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{"link:interconnect:inet-paris-1--pfai-paris-1:et-0/1/0"}, false},
+		{[]string{"link:interconnect:inet-paris-1--pfai-paris-1:et-0/1/0", "link:interconnect:inet-lyon-1--pfai-lyon-1:et-0/1/0"}, true},
+		{[]string{"link:interconnect:inet-paris-1--pfai-paris-1:et-0/1/0", "device:pfai-lyon-1"}, true},
+		{[]string{"link:interconnect:inet-lyon-1--pfai-lyon-1:et-0/1/0", "device:pfai-paris-1"}, true},
+		{[]string{"device:pfai-paris-1", "device:pfs-lyon-1"}, false},
+	} {
+		f := failures(t, tt.failed...)
+		if got := g.InternetCut(f); got != tt.want {
+			t.Errorf("InternetCut(%v) = %v, want %v", tt.failed, got, tt.want)
+		}
 	}
 }
 

@@ -105,6 +105,29 @@ func TestSimRIE(t *testing.T) {
 	}
 }
 
+// TestSimLiveInternetCutIncremental: an internet cut as the live model sees
+// it, tunnels going down batch by batch and BGP's verdict coming and going
+// between them: each incremental answer equals the full one.
+func TestSimLiveInternetCutIncremental(t *testing.T) {
+	g := simRIE(t)
+	all := liveInternetCut(g).Links
+	prev := g.Analyze(Failures{})
+	var f Failures
+	for step, lost := range []bool{false, true, true, false, true} {
+		f.Links = all[:len(all)*(step+1)/5]
+		f.InternetLost = lost
+		inc := g.Reanalyze(prev, f, nil)
+		full := g.Analyze(f)
+		if !reflect.DeepEqual(exported(inc), exported(full)) {
+			t.Fatalf("step %d (%d links down, internet lost %v): Reanalyze differs from Analyze", step, len(f.Links), lost)
+		}
+		prev = inc
+	}
+	if len(prev.Causes) != 1 || !slices.Equal(prev.Causes[0].Cause, []string{"internet"}) {
+		t.Errorf("every tunnel down, internet lost: causes %d, first %v; want one, [internet]", len(prev.Causes), prev.Causes[0].Cause)
+	}
+}
+
 func BenchmarkBuild(b *testing.B) {
 	inv := sim.Generate(sim.GenerateOptions{})
 	b.ReportAllocs()
@@ -181,4 +204,36 @@ func BenchmarkReanalyzeBackboneLink(b *testing.B) {
 		b.Fatal("no backbone link duct-bb-00-01")
 	}
 	benchReanalyze(b, id)
+}
+
+// liveInternetCut is what the live model sees of an internet cut on the
+// simulated RIE: every internet uplink and every access riding the
+// internet down.
+func liveInternetCut(g *Graph) Failures {
+	var f Failures
+	for _, e := range append(slices.Clone(g.internetIC), g.viaInternet...) {
+		f.Links = append(f.Links, string(g.edges[e].id))
+	}
+	return f
+}
+
+// BenchmarkAnalyzeLiveInternetCut: the live analysis of an internet cut,
+// each site explained by its own tunnel (links) or, since issue 14, all by
+// the internet (lost).
+func BenchmarkAnalyzeLiveInternetCut(b *testing.B) {
+	g := simRIE(b)
+	links := liveInternetCut(g)
+	lost := links
+	lost.InternetLost = true
+	for _, bc := range []struct {
+		name string
+		f    Failures
+	}{{"links", links}, {"lost", lost}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				g.Analyze(bc.f)
+			}
+		})
+	}
 }
