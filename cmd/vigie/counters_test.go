@@ -87,10 +87,7 @@ func TestClearCountersThroughRun(t *testing.T) {
 	}
 	bin := buildVigie(t)
 	dir := t.TempDir()
-	inv := sim.Generate(sim.GenerateOptions{Sites: 6, Seed: 17})
-	for r := range inv.Polling.Intervals {
-		inv.Polling.Intervals[r] = inventory.MinInterval
-	}
+	inv := fastInventory(6, 17)
 	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 17})
 	var ces []string
 	for _, d := range inv.Devices {

@@ -43,10 +43,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 	const maxNeighbours, maxEvents, churn = 50, 100, 200
 	bin := buildVigie(t)
 	dir := t.TempDir()
-	inv := sim.Generate(sim.GenerateOptions{Sites: 10, Seed: 14})
-	for r := range inv.Polling.Intervals {
-		inv.Polling.Intervals[r] = inventory.MinInterval
-	}
+	inv := fastInventory(10, 14)
 	inv.Agent.MaxLLDPNeighbors, inv.Agent.MaxDeviceEvents = maxNeighbours, maxEvents
 	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 14})
 	dev := ""

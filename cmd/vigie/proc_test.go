@@ -6,7 +6,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim"
 )
+
+// fastInventory is a simulated RIE of sites sites whose every role is
+// polled at the shortest interval vigie accepts, so that a test sees many
+// polls in a few seconds.
+func fastInventory(sites int, seed uint64) *inventory.Inventory {
+	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: seed})
+	for r := range inv.Polling.Intervals {
+		inv.Polling.Intervals[r] = inventory.MinInterval
+	}
+	return inv
+}
 
 // vigieProc is a `vigie run` child process of a test, killed when the test
 // ends if it is still running.

@@ -40,10 +40,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	bin := buildVigie(t)
 	dir := t.TempDir()
-	inv := sim.Generate(sim.GenerateOptions{Sites: 300, Seed: 11})
-	for r := range inv.Polling.Intervals {
-		inv.Polling.Intervals[r] = inventory.MinInterval
-	}
+	inv := fastInventory(300, 11)
 	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 11})
 	// One device in 20 answers slowly: at any moment some polls are in flight.
 	for i := 0; i < len(inv.Devices); i += 20 {
