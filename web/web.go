@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,6 +97,9 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("web: no metrics gatherer given")
 	}
 	if opts.ConfigFile != "" {
+		if err := checkConfigFileSize(opts.ConfigFile); err != nil {
+			return nil, err
+		}
 		// Fail at start-up, not at the first request, on a bad web config.
 		if err := web.Validate(opts.ConfigFile); err != nil {
 			// YAML errors span lines; the operator reads one.
@@ -326,4 +330,25 @@ func acceptsGzip(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// MaxConfigFileSize bounds the web config file. exporter-toolkit reads the
+// whole file (at start and at each new connection); a few TLS paths and
+// bcrypt hashes are a few KiB, so 1 MiB is generous.
+const MaxConfigFileSize = 1 << 20
+
+// checkConfigFileSize refuses a web config that is not a regular file or
+// is larger than MaxConfigFileSize, before exporter-toolkit reads it all:
+// --web.config.file /dev/zero must fail at once, not eat the memory.
+func checkConfigFileSize(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return fmt.Errorf("web config %s: %w: give --web.config.file an existing file, or drop the flag", path, err)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("web config %s: not a regular file (%s): give --web.config.file a YAML file", path, fi.Mode().Type())
+	case fi.Size() > MaxConfigFileSize:
+		return fmt.Errorf("web config %s: %d bytes, over the %d-byte limit: is it the right file? A web config holds a few TLS paths and password hashes", path, fi.Size(), MaxConfigFileSize)
+	}
+	return nil
 }

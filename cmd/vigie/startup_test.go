@@ -269,6 +269,10 @@ func TestStartupRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	storetest.Write(t, path("readonly.db"))
+	// A web config of 2 MiB of YAML comments: valid YAML, too large.
+	if err := os.WriteFile(path("huge-web.yml"), bytes.Repeat([]byte("# padding\n"), 2<<20/10), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -295,6 +299,9 @@ func TestStartupRefusals(t *testing.T) {
 		{"path where nothing can be created", []string{"--db", "/sys/vigie-test.db"}, []string{"cannot open /sys/vigie-test.db for writing", "permission denied"}},
 		{"unwritable store", []string{"--db", path("readonly.db")}, []string{"cannot open " + path("readonly.db") + " for writing", "lsattr"}},
 		{"bad web config", []string{"--db", "-", "--web.config.file", path("bad-web.yml")}, []string{"web config " + path("bad-web.yml"), "fix it"}},
+		{"web config that is a device", []string{"--db", "-", "--web.config.file", "/dev/zero"}, []string{"web config /dev/zero: not a regular file"}},
+		{"oversized web config", []string{"--db", "-", "--web.config.file", path("huge-web.yml")}, []string{"web config " + path("huge-web.yml"), "over the 1048576-byte limit"}},
+		{"missing web config", []string{"--db", "-", "--web.config.file", path("no-web.yml")}, []string{"web config " + path("no-web.yml"), "no such file", "drop the flag"}},
 		{"web config naming missing certificates", []string{"--db", "-", "--web.config.file", path("tls-web.yml")}, []string{"web config " + path("tls-web.yml"), "missing.crt"}},
 		{"taken listen port", []string{"--db", "-", "--web.listen-address", taken.Addr().String()}, []string{"cannot listen on " + taken.Addr().String(), "address already in use", "--web.listen-address"}},
 		{"taken BGP listen port", []string{"--db", "-"}, []string{fmt.Sprintf("bgp: cannot listen on 0.0.0.0:%d", takenPort), "bgp.listen_port"}},
