@@ -223,6 +223,19 @@ func (a *Agent) buildCutIndex(inv *inventory.Inventory) {
 	}
 }
 
+// planReport plans item for a cut or a restore (action) and starts the
+// report of it, named as the plan names the item.
+func (a *Agent) planReport(item, action string) (CutReport, cutPlan, error) {
+	item = strings.TrimSpace(item)
+	rep := CutReport{Item: item, Action: action}
+	p, err := a.plan(item)
+	if err != nil {
+		return rep, p, err
+	}
+	rep.Item = p.item
+	return rep, p, nil
+}
+
 // plan resolves a cut item ("internet", "device:NAME", "link:A--B",
 // "srlg:ID", "pop:ID", "region:ID": the items of `vigie whatif --fail`).
 func (a *Agent) plan(item string) (cutPlan, error) {
@@ -292,14 +305,11 @@ func (a *Agent) plan(item string) (cutPlan, error) {
 // devices off, and the routes that no longer have a way through withdrawn
 // (see Routing). Cutting an item already cut changes nothing.
 func (a *Agent) Cut(item string) (CutReport, error) {
-	item = strings.TrimSpace(item)
-	rep := CutReport{Item: item, Action: "cut"}
-	p, err := a.plan(item)
+	rep, p, err := a.planReport(item, "cut")
 	if err != nil {
 		return rep, err
 	}
 	item = p.item
-	rep.Item = item
 	sc := &a.sc
 	sc.mu.Lock()
 	if sc.active == nil {
@@ -368,14 +378,11 @@ func (a *Agent) Cut(item string) (CutReport, error) {
 // them. What was down before the cut stays down. Restoring an item that
 // is not cut changes nothing.
 func (a *Agent) Restore(item string) (CutReport, error) {
-	item = strings.TrimSpace(item)
-	rep := CutReport{Item: item, Action: "restore"}
-	p, err := a.plan(item)
+	rep, p, err := a.planReport(item, "restore")
 	if err != nil {
 		return rep, err
 	}
 	item = p.item
-	rep.Item = item
 	sc := &a.sc
 	sc.mu.Lock()
 	c := sc.active[item]
