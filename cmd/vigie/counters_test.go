@@ -18,7 +18,6 @@ import (
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
-	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
@@ -115,8 +114,7 @@ func TestClearCountersThroughRun(t *testing.T) {
 	}
 	port := freeport.TCP(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
-	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
-		sim.EnvCommunity+"="+sim.DefaultCommunity)
+	env := simEnv()
 	var stderr logbuf.Buffer
 	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
 		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))

@@ -18,7 +18,6 @@ import (
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
-	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/store"
@@ -67,8 +66,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
-		sim.EnvCommunity+"="+sim.DefaultCommunity)
+	env := simEnv()
 	client := &http.Client{Timeout: 10 * time.Second}
 
 	// run starts vigie, waits for polls of dev, checks the live topology

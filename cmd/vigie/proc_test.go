@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"os"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -16,10 +17,22 @@ import (
 // polls in a few seconds.
 func fastInventory(sites int, seed uint64) *inventory.Inventory {
 	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: seed})
+	fastPolling(inv)
+	return inv
+}
+
+// fastPolling sets every role's interval of inv to the shortest vigie accepts.
+func fastPolling(inv *inventory.Inventory) {
 	for r := range inv.Polling.Intervals {
 		inv.Polling.Intervals[r] = inventory.MinInterval
 	}
-	return inv
+}
+
+// simEnv is the environment of a vigie child polling the simulated fleet:
+// the simulator's default secrets, in the variables its inventory names.
+func simEnv() []string {
+	return append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
+		sim.EnvCommunity+"="+sim.DefaultCommunity)
 }
 
 // vigieProc is a `vigie run` child process of a test, killed when the test

@@ -14,7 +14,6 @@ import (
 
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
-	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/store"
 )
@@ -74,9 +73,7 @@ func TestReloadRefusedKeepsRunning(t *testing.T) {
 	dir := t.TempDir()
 	inv, agent, config, env := simFleet(t, dir, 3)
 	linkDown(t, inv, agent)
-	for r := range inv.Polling.Intervals {
-		inv.Polling.Intervals[r] = inventory.MinInterval
-	}
+	fastPolling(inv)
 	db := filepath.Join(dir, "vigie.db")
 	addr := fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t))
 	writeInventory(t, config, inv, db, addr)
@@ -287,9 +284,7 @@ func TestReloadInMemoryKeepsState(t *testing.T) {
 	dir := t.TempDir()
 	inv, agent, config, env := simFleet(t, dir, 3)
 	linkDown(t, inv, agent)
-	for r := range inv.Polling.Intervals {
-		inv.Polling.Intervals[r] = inventory.MinInterval
-	}
+	fastPolling(inv)
 	addr := fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t))
 	base := "http://" + addr
 	writeInventory(t, config, inv, "", addr)

@@ -16,7 +16,6 @@ import (
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/internal/storetest"
 	"github.com/vigie-rie/vigie/inventory"
-	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/store"
@@ -58,8 +57,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	port := freeport.TCP(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
-		sim.EnvCommunity+"="+sim.DefaultCommunity)
+	env := simEnv()
 	var stderr logbuf.Buffer
 	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
 		"run", "--config", config, "--db", db, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))

@@ -37,8 +37,7 @@ func simFleet(t *testing.T, dir string, sites int) (*inventory.Inventory, *snmpa
 	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: 14})
 	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 14})
 	config := filepath.Join(dir, "vigie.yml")
-	env := append(os.Environ(), sim.EnvAuth+"="+sim.DefaultAuthPassword, sim.EnvPriv+"="+sim.DefaultPrivPassword,
-		sim.EnvCommunity+"="+sim.DefaultCommunity)
+	env := simEnv()
 	return inv, agent, config, env
 }
 
