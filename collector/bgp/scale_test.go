@@ -9,7 +9,14 @@ package bgp
 //
 // VIGIE_BGP_BENCH_V4 (paths per IPv4 session, 5 sessions) and
 // VIGIE_BGP_BENCH_VPN (VPNv4 paths, one session) set the size; the
-// defaults (20,000 and 20,000) keep a run short.
+// defaults (20,000 and 20,000) keep a run short. VIGIE_BGP_BENCH_HEAPPROFILE
+// names a file that receives the heap profile once converged (what is held,
+// unlike -memprofile, which is written after the monitor stopped).
+//
+// The injector runs in this process: its pre-built messages are allocated
+// before the first reading, so the deltas count the monitor only; the peak
+// heap is sampled during convergence because the RSS right after it is the
+// peak's (the runtime returns freed pages to the system only gradually).
 
 import (
 	"encoding/binary"
@@ -17,6 +24,8 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"runtime/metrics"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,6 +116,29 @@ func rssBytes() float64 {
 	return 0
 }
 
+// heapPeak samples the heap's size (live objects and garbage not yet
+// swept) until stop is closed, and returns its peak on done.
+func heapPeak(stop <-chan struct{}) <-chan uint64 {
+	done := make(chan uint64, 1)
+	go func() {
+		s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var peak uint64
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-stop:
+				done <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
 // waitHeld waits until the monitor holds want paths (bounded).
 func waitHeld(b *testing.B, m *Monitor, want int, limit time.Duration) time.Duration {
 	start := time.Now()
@@ -180,15 +212,29 @@ func BenchmarkConvergence(b *testing.B) {
 			}
 			wg.Wait()
 		}
+		stop := make(chan struct{})
+		peakc := heapPeak(stop)
 		cpu0 := cpuTime()
 		send(announce)
 		converge := waitHeld(b, h.m, total, 10*time.Minute)
 		cpuConverge := cpuTime() - cpu0
+		close(stop)
+		peak := <-peakc
 
 		runtime.GC()
 		rss1 := rssBytes()
 		var ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms1)
+		if name := os.Getenv("VIGIE_BGP_BENCH_HEAPPROFILE"); name != "" {
+			f, err := os.Create(name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
 
 		cpu1 := cpuTime()
 		t0 := time.Now()
@@ -204,6 +250,7 @@ func BenchmarkConvergence(b *testing.B) {
 		b.ReportMetric(cpuConverge.Seconds(), "converge-cpu-s")
 		b.ReportMetric((rss1-rss0)/per100k/(1<<20), "rss-MiB/100k-paths")
 		b.ReportMetric(float64(ms1.HeapInuse-ms0.HeapInuse)/per100k/(1<<20), "heap-MiB/100k-paths")
+		b.ReportMetric(float64(peak-ms0.HeapAlloc)/per100k/(1<<20), "peak-heap-MiB/100k-paths")
 		b.ReportMetric(storm.Seconds(), "storm-s")
 		b.ReportMetric(cpuStorm.Seconds(), "storm-cpu-s")
 		b.ReportMetric(float64(cpuStorm.Microseconds())/float64(2*total), "storm-cpu-us/path")

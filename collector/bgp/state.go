@@ -65,14 +65,6 @@ type route struct {
 	withdraw   bool
 }
 
-// pathKey identifies one path of one peer.
-type pathKey struct {
-	prefix netip.Prefix
-	rd     uint64
-	pathID uint32
-	fam    family
-}
-
 // famRD is one (family, VRF) bucket of a peer's counts.
 type famRD struct {
 	fam family
@@ -126,9 +118,8 @@ type peerState struct {
 	malformed       [numHandlings]uint64
 	malformedLogged [numHandlings]time.Time
 
-	// paths maps every path held to whether it was counted in the
-	// rdOverflow bucket.
-	paths   map[pathKey]bool
+	// paths holds every path of the peer (pathset.go).
+	paths   pathSet
 	counts  map[famRD]int
 	maxVRFs int
 
@@ -219,7 +210,7 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 	for i, pc := range cfg.Peers {
 		ps := &peerState{
 			cfg: pc, addr: pc.Address.String(), device: pc.Device, state: "idle",
-			paths: map[pathKey]bool{}, counts: map[famRD]int{}, maxVRFs: maxVRFs,
+			paths: newPathSet(), counts: map[famRD]int{}, maxVRFs: maxVRFs,
 			canaryPaths: make([]int, len(cfg.Canaries)),
 		}
 		if inv != nil {
@@ -239,13 +230,12 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 // kind when the peer's default route appeared or vanished ("" otherwise).
 func (s *state) apply(pi int, r route) EventKind {
 	p := s.peers[pi]
-	k := pathKey{prefix: r.prefix, rd: r.rd, pathID: r.pathID, fam: r.fam}
-	over, held := p.paths[k]
+	over, held := p.paths.get(&r)
 	if r.withdraw {
 		if !held {
 			return ""
 		}
-		delete(p.paths, k)
+		p.paths.del(&r)
 		b := famRD{r.fam, r.rd}
 		if over {
 			b.rd = rdOverflow
@@ -272,7 +262,7 @@ func (s *state) apply(pi int, r route) EventKind {
 	if _, ok := p.counts[b]; !ok && r.rd != 0 && len(p.counts) >= p.maxVRFs {
 		b.rd = rdOverflow
 	}
-	p.paths[k] = b.rd != r.rd
+	p.paths.add(&r, b.rd != r.rd)
 	p.counts[b]++
 	s.held++
 	t := s.tracked[r.prefix]
@@ -326,8 +316,8 @@ func (s *state) untrack(pi int, r route) EventKind {
 func (s *state) sessionDown(pi int) (hadDefault bool) {
 	p := s.peers[pi]
 	hadDefault = p.defaultPaths > 0
-	s.held -= len(p.paths)
-	p.paths = map[pathKey]bool{}
+	s.held -= p.paths.len()
+	p.paths = newPathSet()
 	p.counts = map[famRD]int{}
 	p.defaultPaths = 0
 	p.eor = 0
