@@ -32,9 +32,6 @@ type decoder struct {
 	mpReach   api.MpReachNLRIAttribute
 	orig      api.OriginatorIdAttribute
 	opts      proto.UnmarshalOptions
-	// origAny is the ORIGINATOR_ID of the last decoded announce, kept
-	// undecoded: only the default route and canaries need it.
-	origAny *anypb.Any
 }
 
 // is reports whether the Any holds the message of that name ("apipb.X").
@@ -76,8 +73,11 @@ func apiFamily(f family) *api.Family {
 	return nil
 }
 
-// decode converts one API path. The next hop is read only for
-// announcements; withdraws carry no attributes.
+// decode converts one API path's NLRI: family, route distinguisher,
+// prefix, ADD-PATH identifier. The attributes are left to attrs, which the
+// caller runs only for the prefixes it tracks: most paths need no next hop,
+// and skipping them keeps GoBGP's event goroutine (where vigie's decoding
+// runs) ahead of the updates it queues.
 func (d *decoder) decode(p *api.Path) (route, error) {
 	r := route{fam: familyOf(p.Family), pathID: p.Identifier, withdraw: p.IsWithdraw}
 	var (
@@ -118,14 +118,24 @@ func (d *decoder) decode(p *api.Path) (route, error) {
 		return r, fmt.Errorf("decode prefix %s/%d: %w", addr, plen, err)
 	}
 	r.prefix = pfx
-	d.origAny = nil
+	return r, nil
+}
+
+// attrs fills an announce's next hop and, if originator, its
+// ORIGINATOR_ID (RFC 4456): the router id of the router that put the path
+// into the route reflectors' cluster, zero when the path was not
+// reflected. Withdraws carry no attributes.
+func (d *decoder) attrs(p *api.Path, r *route, originator bool) {
 	if r.withdraw {
-		return r, nil
+		return
 	}
 	for _, at := range p.Pattrs {
 		switch {
-		case is(at, "apipb.OriginatorIdAttribute"):
-			d.origAny = at
+		case originator && is(at, "apipb.OriginatorIdAttribute"):
+			if d.opts.Unmarshal(at.Value, &d.orig) == nil {
+				a, _ := netip.ParseAddr(d.orig.Id)
+				r.originator = a.Unmap()
+			}
 		case is(at, "apipb.NextHopAttribute"):
 			if d.opts.Unmarshal(at.Value, &d.nh) == nil {
 				r.nextHop, _ = netip.ParseAddr(d.nh.NextHop)
@@ -136,18 +146,6 @@ func (d *decoder) decode(p *api.Path) (route, error) {
 			}
 		}
 	}
-	return r, nil
-}
-
-// originator decodes the ORIGINATOR_ID (RFC 4456) of the last decoded
-// announce: the router id of the router that put the path into the route
-// reflectors' cluster. Zero when the path was not reflected.
-func (d *decoder) originator() netip.Addr {
-	if d.origAny == nil || d.opts.Unmarshal(d.origAny.Value, &d.orig) != nil {
-		return netip.Addr{}
-	}
-	a, _ := netip.ParseAddr(d.orig.Id)
-	return a.Unmap()
 }
 
 // decodeRD packs a route distinguisher into its 8-byte wire value

@@ -54,6 +54,7 @@ func TestDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			d.attrs(tc.path, &got, true)
 			if got != tc.want {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}
@@ -75,8 +76,10 @@ func BenchmarkDecode(b *testing.B) {
 	var d decoder
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := d.decode(p); err != nil {
+		r, err := d.decode(p)
+		if err != nil {
 			b.Fatal(err)
 		}
+		d.attrs(p, &r, false)
 	}
 }

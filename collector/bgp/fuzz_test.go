@@ -28,6 +28,7 @@ func FuzzDecode(f *testing.F) {
 		if err == nil && !r.prefix.IsValid() {
 			t.Fatalf("decoded %+v without error but with an invalid prefix", r)
 		}
+		d.attrs(p, &r, true)
 	})
 }
 

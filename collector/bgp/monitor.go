@@ -376,10 +376,8 @@ func (m *Monitor) tableEvent(paths []*api.Path) []pending {
 			}
 			continue
 		}
-		if !r.withdraw {
-			if t := m.st.tracked[r.prefix]; t != nil && t.internet() {
-				r.originator = m.dec.originator()
-			}
+		if t := m.st.tracked[r.prefix]; t != nil {
+			m.dec.attrs(path, &r, t.internet())
 		}
 		p := m.st.peers[i]
 		p.updates++
