@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	api "github.com/osrg/gobgp/v3/api"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -21,23 +22,25 @@ import (
 var errUnsupported = errors.New("unsupported family or NLRI type")
 
 // decoder reuses its protobuf messages between paths: one decoder per
-// goroutine (the monitor has exactly one event consumer).
+// goroutine (the monitor has exactly one event consumer). The NLRI, read
+// for every path, is parsed from the wire format directly (wire.go): the
+// generic unmarshaller allocated a dozen objects per path on the goroutine
+// GoBGP's own conversions already keep busy.
 type decoder struct {
-	ipPrefix  api.IPAddressPrefix
-	vpnPrefix api.LabeledVPNIPAddressPrefix
-	rd0       api.RouteDistinguisherTwoOctetASN
-	rd1       api.RouteDistinguisherIPAddress
-	rd2       api.RouteDistinguisherFourOctetASN
-	nh        api.NextHopAttribute
-	mpReach   api.MpReachNLRIAttribute
-	orig      api.OriginatorIdAttribute
-	opts      proto.UnmarshalOptions
+	nh      api.NextHopAttribute
+	mpReach api.MpReachNLRIAttribute
+	orig    api.OriginatorIdAttribute
+	opts    proto.UnmarshalOptions
 }
 
 // is reports whether the Any holds the message of that name ("apipb.X").
 func is(a *anypb.Any, name string) bool {
-	return a != nil && strings.HasSuffix(a.TypeUrl, name) &&
-		len(a.TypeUrl) > len(name) && a.TypeUrl[len(a.TypeUrl)-len(name)-1] == '/'
+	return a != nil && isType(a.TypeUrl, name)
+}
+
+// isType reports whether an Any's type URL names that message.
+func isType(url, name string) bool {
+	return strings.HasSuffix(url, name) && len(url) > len(name) && url[len(url)-len(name)-1] == '/'
 }
 
 // familyOf maps an API family to vigie's.
@@ -81,7 +84,7 @@ func apiFamily(f family) *api.Family {
 func (d *decoder) decode(p *api.Path) (route, error) {
 	r := route{fam: familyOf(p.Family), pathID: p.Identifier, withdraw: p.IsWithdraw}
 	var (
-		addr string
+		addr []byte
 		plen uint32
 	)
 	switch r.fam {
@@ -89,19 +92,39 @@ func (d *decoder) decode(p *api.Path) (route, error) {
 		if !is(p.Nlri, "apipb.IPAddressPrefix") {
 			return r, errUnsupported
 		}
-		if err := d.opts.Unmarshal(p.Nlri.Value, &d.ipPrefix); err != nil {
+		// IPAddressPrefix: prefix_len = 1, prefix = 2.
+		err := wireFields(p.Nlri.Value, func(n protowire.Number, t protowire.Type, v uint64, b []byte) {
+			switch {
+			case n == 1 && t == protowire.VarintType:
+				plen = uint32(v)
+			case n == 2 && t == protowire.BytesType:
+				addr = b
+			}
+		})
+		if err != nil {
 			return r, fmt.Errorf("decode prefix: %w", err)
 		}
-		addr, plen = d.ipPrefix.Prefix, d.ipPrefix.PrefixLen
 	case famVPNv4, famVPNv6:
 		if !is(p.Nlri, "apipb.LabeledVPNIPAddressPrefix") {
 			return r, errUnsupported
 		}
-		if err := d.opts.Unmarshal(p.Nlri.Value, &d.vpnPrefix); err != nil {
+		// LabeledVPNIPAddressPrefix: rd = 2 (an Any), prefix_len = 3,
+		// prefix = 4.
+		var rdAny []byte
+		err := wireFields(p.Nlri.Value, func(n protowire.Number, t protowire.Type, v uint64, b []byte) {
+			switch {
+			case n == 2 && t == protowire.BytesType:
+				rdAny = b
+			case n == 3 && t == protowire.VarintType:
+				plen = uint32(v)
+			case n == 4 && t == protowire.BytesType:
+				addr = b
+			}
+		})
+		if err != nil {
 			return r, fmt.Errorf("decode vpn prefix: %w", err)
 		}
-		addr, plen = d.vpnPrefix.Prefix, d.vpnPrefix.PrefixLen
-		rd, err := d.decodeRD(d.vpnPrefix.Rd)
+		rd, err := decodeRD(rdAny)
 		if err != nil {
 			return r, err
 		}
@@ -109,7 +132,7 @@ func (d *decoder) decode(p *api.Path) (route, error) {
 	default:
 		return r, errUnsupported
 	}
-	a, err := netip.ParseAddr(addr)
+	a, err := netip.ParseAddr(string(addr))
 	if err != nil {
 		return r, fmt.Errorf("decode prefix %q: %w", addr, err)
 	}
@@ -148,30 +171,51 @@ func (d *decoder) attrs(p *api.Path, r *route, originator bool) {
 	}
 }
 
-// decodeRD packs a route distinguisher into its 8-byte wire value
-// (RFC 4364 section 4.2), which keeps the path key small.
-func (d *decoder) decodeRD(a *anypb.Any) (uint64, error) {
+// decodeRD packs a route distinguisher, an Any in wire format, into its
+// 8-byte wire value (RFC 4364 section 4.2), which keeps the path key small.
+func decodeRD(any []byte) (uint64, error) {
+	// Any: type_url = 1, value = 2.
+	var url, val []byte
+	err := wireFields(any, func(n protowire.Number, t protowire.Type, _ uint64, b []byte) {
+		switch {
+		case n == 1 && t == protowire.BytesType:
+			url = b
+		case n == 2 && t == protowire.BytesType:
+			val = b
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("decode rd: %w", err)
+	}
+	// The three RD messages: admin = 1 (a number, or an IPv4 address
+	// for type 1), assigned = 2.
+	var admin, assigned uint64
+	var adminIP []byte
+	err = wireFields(val, func(n protowire.Number, t protowire.Type, v uint64, b []byte) {
+		switch {
+		case n == 1 && t == protowire.VarintType:
+			admin = uint64(uint32(v))
+		case n == 1 && t == protowire.BytesType:
+			adminIP = b
+		case n == 2 && t == protowire.VarintType:
+			assigned = uint64(uint32(v))
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("decode rd: %w", err)
+	}
 	switch {
-	case is(a, "apipb.RouteDistinguisherTwoOctetASN"):
-		if err := d.opts.Unmarshal(a.Value, &d.rd0); err != nil {
-			return 0, fmt.Errorf("decode rd: %w", err)
-		}
-		return uint64(d.rd0.Admin&0xffff)<<32 | uint64(d.rd0.Assigned), nil
-	case is(a, "apipb.RouteDistinguisherIPAddress"):
-		if err := d.opts.Unmarshal(a.Value, &d.rd1); err != nil {
-			return 0, fmt.Errorf("decode rd: %w", err)
-		}
-		ip, err := netip.ParseAddr(d.rd1.Admin)
+	case isType(string(url), "apipb.RouteDistinguisherTwoOctetASN"):
+		return admin&0xffff<<32 | assigned, nil
+	case isType(string(url), "apipb.RouteDistinguisherIPAddress"):
+		ip, err := netip.ParseAddr(string(adminIP))
 		if err != nil || !ip.Is4() {
-			return 0, fmt.Errorf("decode rd admin %q: not an IPv4 address", d.rd1.Admin)
+			return 0, fmt.Errorf("decode rd admin %q: not an IPv4 address", adminIP)
 		}
 		b := ip.As4()
-		return 1<<48 | uint64(binary.BigEndian.Uint32(b[:]))<<16 | uint64(d.rd1.Assigned&0xffff), nil
-	case is(a, "apipb.RouteDistinguisherFourOctetASN"):
-		if err := d.opts.Unmarshal(a.Value, &d.rd2); err != nil {
-			return 0, fmt.Errorf("decode rd: %w", err)
-		}
-		return 2<<48 | uint64(d.rd2.Admin)<<16 | uint64(d.rd2.Assigned&0xffff), nil
+		return 1<<48 | uint64(binary.BigEndian.Uint32(b[:]))<<16 | assigned&0xffff, nil
+	case isType(string(url), "apipb.RouteDistinguisherFourOctetASN"):
+		return 2<<48 | admin<<16 | assigned&0xffff, nil
 	}
 	return 0, fmt.Errorf("decode rd: %w", errUnsupported)
 }

@@ -76,10 +76,8 @@ func BenchmarkDecode(b *testing.B) {
 	var d decoder
 	b.ReportAllocs()
 	for b.Loop() {
-		r, err := d.decode(p)
-		if err != nil {
+		if _, err := d.decode(p); err != nil {
 			b.Fatal(err)
 		}
-		d.attrs(p, &r, false)
 	}
 }
