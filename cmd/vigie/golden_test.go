@@ -184,7 +184,7 @@ const trickyInterface = "Gi0/0 \"WAN\" \\ préfecture\nligne 2"
 // an aggregation router off and one site's only access cut (isolated
 // sites and their causes, routes withdrawn), another aggregation router
 // that times out (poll errors by reason), an access down on a dual-homed
-// site (degraded), a backbone link cut (bridges), a site prefix withdrawn
+// site (degraded), a CE whose tables loop (a contained table problem), a datacentre router's link cut (a bridge), a site prefix withdrawn
 // while its CE answers (a routing disagreement), and CEs with a partial
 // IF-MIB (interfaces without some series).
 func (g *goldenFleet) breakSome(t *testing.T) {
@@ -212,8 +212,8 @@ func (g *goldenFleet) breakSome(t *testing.T) {
 			dual = append(dual, s)
 		}
 	}
-	if len(single) < 3 || len(dual) < 3 {
-		t.Fatalf("%d single-homed and %d multi-homed sites, want 3 of each", len(single), len(dual))
+	if len(single) < 3 || len(dual) < 5 {
+		t.Fatalf("%d single-homed and %d multi-homed sites, want 3 and 5", len(single), len(dual))
 	}
 	offAgg := single[0].Access[0].Device
 	cut("device:" + offAgg)
@@ -237,15 +237,19 @@ func (g *goldenFleet) breakSome(t *testing.T) {
 	}
 	degraded := dual[0].Access[0]
 	must(g.agent.SetLink(degraded.Device, degraded.Interface, false))
-	for _, l := range g.inv.Links {
-		if strings.HasPrefix(l.A.Device, "bb-") && strings.HasPrefix(l.B.Device, "bb-") {
-			cut("link:" + l.A.Device + "--" + l.B.Device)
-			break
-		}
+	// A datacentre router keeps one link to the backbone: a bridge.
+	dcLink := slices.IndexFunc(g.inv.Links, func(l inventory.Link) bool {
+		return strings.HasPrefix(l.A.Device, "bb-") != strings.HasPrefix(l.B.Device, "bb-") &&
+			(strings.HasPrefix(l.A.Device, "dc-") || strings.HasPrefix(l.B.Device, "dc-"))
+	})
+	if dcLink < 0 {
+		t.Fatal("no link between the backbone and a datacentre router in the simulated RIE")
 	}
+	cut("link:" + g.inv.Links[dcLink].A.Device + "--" + g.inv.Links[dcLink].B.Device)
 	must(g.bgp.WithdrawSite(dual[1].ID, true))
 	must(g.agent.SetFaults(dual[2].Access[0].Router, snmpagent.Faults{Missing: "ifHCInOctets,ifInErrors"}))
 	must(g.agent.SetFaults(single[2].Access[0].Router, snmpagent.Faults{Missing: "ifHighSpeed"}))
+	must(g.agent.SetFaults(dual[4].Access[0].Router, snmpagent.Faults{OIDLoop: true}))
 }
 
 // config writes the inventory in dir and returns its path.
