@@ -174,11 +174,13 @@ func newGoldenFleet(t *testing.T) *goldenFleet {
 	return g
 }
 
-// trickyInterface is the name the golden inventory gives one CE's access
-// interface: every character the text format escapes (backslash, double
-// quote, newline) and non-ASCII UTF-8, so that escaping is pinned too.
-// (Invalid UTF-8 cannot be written in the YAML inventory, so it is not here.)
-const trickyInterface = "Gi0/0 \"WAN\" \\ préfecture\nligne 2"
+// trickyInterface is the name the simulated CE of the last site gives
+// one of its access interfaces: every character the text format escapes
+// (backslash, double quote, newline), UTF-8, and a byte that is not UTF-8
+// (0xff), as a device sending Latin-1 would. The inventory file cannot
+// hold that byte (it is written as U+FFFD there); vigie reads the device's
+// ifName as Latin-1, so that "é" and 0xff come out as "Ã©" and "ÿ".
+const trickyInterface = "Gi0/0 \"WAN\" \\ préfecture\nligne 2 \xff"
 
 // breakSome breaks what every rendered family needs to show something:
 // an aggregation router off and one site's only access cut (isolated
