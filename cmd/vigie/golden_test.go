@@ -294,7 +294,7 @@ func (g *goldenFleet) converged(m []byte) bool {
 }
 
 // goldenGet fetches url, asking for gzip when gz is set, and returns the
-// decompressed body.
+// decompressed body; asked for gzip, the server must use it.
 func goldenGet(url string, gz bool) ([]byte, error) {
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -313,7 +313,10 @@ func goldenGet(url string, gz bool) ([]byte, error) {
 	}
 	defer resp.Body.Close()
 	var r io.Reader = resp.Body
-	if resp.Header.Get("Content-Encoding") == "gzip" {
+	switch enc := resp.Header.Get("Content-Encoding"); {
+	case gz && enc != "gzip":
+		return nil, fmt.Errorf("GET %s with Accept-Encoding: gzip: Content-Encoding %q, want gzip", url, enc)
+	case enc == "gzip":
 		zr, err := gzip.NewReader(resp.Body)
 		if err != nil {
 			return nil, err
@@ -411,7 +414,7 @@ var jsonClockFields = regexp.MustCompile(`"(time|last_poll|since|analysis_time)"
 func normaliseJSON(b []byte) []byte {
 	return jsonClockFields.ReplaceAllFunc(b, func(m []byte) []byte {
 		name, _, _ := bytes.Cut(m, []byte(":"))
-		return append(name, `:"`+maskedValue+`"`...)
+		return []byte(string(name) + `:"` + maskedValue + `"`)
 	})
 }
 
@@ -481,4 +484,54 @@ func firstDiff(want, got []byte) string {
 		fmt.Fprintf(&b, " %s", wl[j])
 	}
 	return b.String()
+}
+
+// TestGoldenNormalise: the normalisation drops whole families only by
+// droppedFamilies, masks values and nothing else (names, labels, lines
+// and their order stay), and leaves a string that merely contains a
+// clock field's name alone; firstDiff shows the first differing lines.
+func TestGoldenNormalise(t *testing.T) {
+	metrics := "# HELP go_goroutines Number of goroutines.\n# TYPE go_goroutines gauge\ngo_goroutines 12\n" +
+		"# HELP vigie_build_info Build.\n# TYPE vigie_build_info gauge\nvigie_build_info{version=\"x\"} 1\n" +
+		"# HELP vigie_device_poll_duration_seconds Wall time.\n# TYPE vigie_device_poll_duration_seconds gauge\n" +
+		"vigie_device_poll_duration_seconds{device=\"a b\",interface=\"x\\\" 1\"} 0.0123\n" +
+		"# TYPE vigie_resilience_analysis_duration_seconds histogram\n" +
+		"vigie_resilience_analysis_duration_seconds_bucket{le=\"+Inf\"} 3\nvigie_resilience_analysis_duration_seconds_sum 0.5\n" +
+		"# TYPE vigie_device_up gauge\nvigie_device_up{device=\"vigie_device_poll_duration_seconds\"} 1\n" +
+		"vigie_interface_receive_bytes_total{device=\"a\",interface=\"Gi0/0\"} 1.2345e+09\n"
+	want := "# HELP vigie_device_poll_duration_seconds Wall time.\n# TYPE vigie_device_poll_duration_seconds gauge\n" +
+		"vigie_device_poll_duration_seconds{device=\"a b\",interface=\"x\\\" 1\"} <masked>\n" +
+		"# TYPE vigie_resilience_analysis_duration_seconds histogram\n" +
+		"vigie_resilience_analysis_duration_seconds_bucket{le=\"+Inf\"} <masked>\nvigie_resilience_analysis_duration_seconds_sum <masked>\n" +
+		"# TYPE vigie_device_up gauge\nvigie_device_up{device=\"vigie_device_poll_duration_seconds\"} 1\n" +
+		"vigie_interface_receive_bytes_total{device=\"a\",interface=\"Gi0/0\"} 1.2345e+09\n"
+	if got := string(normaliseMetrics([]byte(metrics))); got != want {
+		t.Errorf("normaliseMetrics:\n%s", firstDiff([]byte(want), []byte(got)))
+	}
+
+	for _, tc := range []struct{ in, want string }{
+		{`{"time":"2026-12-03T17:11:30.5Z","nodes":[{"since":"2026-12-03T17:10:51Z","uptime_seconds":4952672.07}]}`,
+			`{"time":"<masked>","nodes":[{"since":"<masked>","uptime_seconds":4952672.07}]}`},
+		{`{"analysis_time":"x","duration_seconds":0.0042,"duration_ns":1200}`,
+			`{"analysis_time":"<masked>","duration_seconds":"<masked>","duration_ns":"<masked>"}`},
+		{`{"detail":"a \"time\":\"kept\" b","last_poll":"t"}`, `{"detail":"a \"time\":\"kept\" b","last_poll":"<masked>"}`},
+	} {
+		if got := string(normaliseJSON([]byte(tc.in))); got != tc.want {
+			t.Errorf("normaliseJSON(%s) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+
+	var a, b strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&a, "line %d\n", i)
+		if i == 50 {
+			b.WriteString("changed\n")
+			continue
+		}
+		fmt.Fprintf(&b, "line %d\n", i)
+	}
+	wantDiff := "@@ line 51 @@\n line 48\n line 49\n-line 50\n+changed\n line 51\n"
+	if got := firstDiff([]byte(a.String()), []byte(b.String())); got != wantDiff {
+		t.Errorf("firstDiff = %q, want %q", got, wantDiff)
+	}
 }
