@@ -442,32 +442,62 @@ func goldenCompare(t *testing.T, name string, got []byte) {
 }
 
 // firstDiff shows the first differing lines of want and got, with two
-// lines of context and at most ten differing lines, as a unified diff
-// would, rather than the whole file.
+// lines of context and at most ten differing lines each, as a unified diff
+// would, rather than the whole file. Lines longer than 200 bytes (the API's
+// JSON is one line) are cut to a window around the first differing byte.
 func firstDiff(want, got []byte) string {
-	wl, gl := strings.SplitAfter(string(want), "\n"), strings.SplitAfter(string(got), "\n")
+	split := func(b []byte) []string {
+		ls := strings.SplitAfter(string(b), "\n")
+		if ls[len(ls)-1] == "" {
+			ls = ls[:len(ls)-1]
+		}
+		return ls
+	}
+	wl, gl := split(want), split(got)
 	i := 0
 	for i < len(wl) && i < len(gl) && wl[i] == gl[i] {
 		i++
 	}
+	// The first differing byte of the first differing lines.
+	off := 0
+	if i < len(wl) && i < len(gl) {
+		for off < len(wl[i]) && off < len(gl[i]) && wl[i][off] == gl[i][off] {
+			off++
+		}
+	}
+	clip := func(l string) string {
+		l = strings.TrimSuffix(l, "\n")
+		if len(l) <= 200 {
+			return l
+		}
+		from, to := max(0, off-80), min(len(l), off+120)
+		out := l[from:to]
+		if from > 0 {
+			out = fmt.Sprintf("[bytes %d-%d] ...", from, to) + out
+		}
+		if to < len(l) {
+			out += "..."
+		}
+		return out
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "@@ line %d @@\n", i+1)
 	for k := max(0, i-2); k < i; k++ {
-		fmt.Fprintf(&b, " %s", wl[k])
+		fmt.Fprintf(&b, " %s\n", clip(wl[k]))
 	}
 	// Resynchronise on the next line common to both, within a window.
-	j, k := i, i
-	found := false
-	for d := 1; d < 200 && !found; d++ {
-		for a := 0; a <= d; a++ {
-			if i+a < len(wl) && i+d-a < len(gl) && wl[i+a] == gl[i+d-a] && wl[i+a] != "" {
-				j, k, found = i+a, i+d-a, true
+	j, k := min(len(wl), i+10), min(len(gl), i+10)
+	for d := 1; d < 200; d++ {
+		a := 0
+		for ; a <= d; a++ {
+			if i+a < len(wl) && i+d-a < len(gl) && wl[i+a] == gl[i+d-a] {
 				break
 			}
 		}
-	}
-	if !found {
-		j, k = min(len(wl), i+10), min(len(gl), i+10)
+		if a <= d {
+			j, k = i+a, i+d-a
+			break
+		}
 	}
 	show := func(sign string, lines []string) {
 		for n, l := range lines {
@@ -475,13 +505,13 @@ func firstDiff(want, got []byte) string {
 				fmt.Fprintf(&b, "%s... (%d more lines)\n", sign, len(lines)-10)
 				break
 			}
-			fmt.Fprintf(&b, "%s%s", sign, strings.TrimSuffix(l, "\n")+"\n")
+			fmt.Fprintf(&b, "%s%s\n", sign, clip(l))
 		}
 	}
 	show("-", wl[i:j])
 	show("+", gl[i:k])
 	if j < len(wl) {
-		fmt.Fprintf(&b, " %s", wl[j])
+		fmt.Fprintf(&b, " %s\n", clip(wl[j]))
 	}
 	return b.String()
 }
@@ -533,5 +563,16 @@ func TestGoldenNormalise(t *testing.T) {
 	wantDiff := "@@ line 51 @@\n line 48\n line 49\n-line 50\n+changed\n line 51\n"
 	if got := firstDiff([]byte(a.String()), []byte(b.String())); got != wantDiff {
 		t.Errorf("firstDiff = %q, want %q", got, wantDiff)
+	}
+}
+
+// TestGoldenDiffLongLine: a difference in a long line (the API's JSON) is
+// shown around the first differing byte, not as the whole line.
+func TestGoldenDiffLongLine(t *testing.T) {
+	want := `{"a":"` + strings.Repeat("x", 300) + `","designed":2,"b":"` + strings.Repeat("y", 300) + "\"}\n"
+	got := strings.Replace(want, `"designed":2`, `"designed":3`, 1)
+	d := firstDiff([]byte(want), []byte(got))
+	if len(d) > 600 || !strings.Contains(d, `-[bytes 239-439] ...`) || !strings.Contains(d, `"designed":2`) || !strings.Contains(d, `"designed":3`) {
+		t.Errorf("firstDiff of a long line:\n%s", d)
 	}
 }
