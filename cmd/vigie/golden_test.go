@@ -104,7 +104,7 @@ func TestGoldenExposition(t *testing.T) {
 	// site may go nominal -> degraded -> isolated or straight to isolated).
 	for _, w := range []struct{ file, body string }{
 		{"whatif-internet.json", `{"fail": ["internet"]}`},
-		{"whatif-pop.json", `{"fail": ["device:` + g.whatifDevice + `", "srlg:` + g.whatifSRLG + `"]}`},
+		{"whatif-device-srlg.json", `{"fail": ["device:` + g.whatifDevice + `", "srlg:` + g.whatifSRLG + `"]}`},
 	} {
 		resp, err := http.Post(base+"/api/v1/whatif", "application/json", strings.NewReader(w.body))
 		if err != nil {
@@ -138,6 +138,9 @@ type goldenFleet struct {
 	bgp   *bgpsim.Fleet
 }
 
+// newGoldenFleet generates a RIE of 24 sites, serves its SNMP agents (on
+// the frozen clock) and BGP speakers in-process until the test ends, and
+// breaks a few things in it.
 func newGoldenFleet(t *testing.T) *goldenFleet {
 	t.Helper()
 	inv := sim.Generate(sim.GenerateOptions{Sites: 24, Seed: 20})
@@ -186,9 +189,11 @@ const trickyInterface = "Gi0/0 \"WAN\" \\ préfecture\nligne 2 \xff"
 // an aggregation router off and one site's only access cut (isolated
 // sites and their causes, routes withdrawn), another aggregation router
 // that times out (poll errors by reason), an access down on a dual-homed
-// site (degraded), a CE whose tables loop (a contained table problem), a datacentre router's link cut (a bridge), a site prefix withdrawn
-// while its CE answers (a routing disagreement), and CEs with a partial
-// IF-MIB (interfaces without some series).
+// site (degraded), a CE whose tables loop (a contained table problem), a
+// datacentre router's link cut (a bridge), a site prefix withdrawn while
+// its CE answers (a routing disagreement), and CEs with a partial IF-MIB
+// (interfaces without some series). Every choice follows the generated
+// inventory's order, so that each run breaks the same things.
 func (g *goldenFleet) breakSome(t *testing.T) {
 	t.Helper()
 	must := func(err error) {
