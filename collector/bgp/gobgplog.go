@@ -107,6 +107,15 @@ func (l *gobgpLogger) Debug(msg string, f gobgplog.Fields) {
 // SetLevel is ignored: the slog handler decides what is written.
 func (l *gobgpLogger) SetLevel(gobgplog.LogLevel) {}
 
-// GetLevel reports debug so that GoBGP reports failed connections, which
-// vigie needs; the slog handler still filters what is written.
-func (l *gobgpLogger) GetLevel() gobgplog.LogLevel { return gobgplog.DebugLevel }
+// GetLevel reports debug while a session vigie opens is down, so that
+// GoBGP reports its failed connections, which vigie needs, or when the
+// handler writes GoBGP's debug lines; info otherwise. GoBGP builds some
+// debug lines only at debug level, one per path it withdraws from its
+// table (vigie's import policy turns every received path into one): a
+// string and a map per path, about a tenth of what a convergence allocates.
+func (l *gobgpLogger) GetLevel() gobgplog.LogLevel {
+	if l.m.connecting.Load() > 0 || l.log.Enabled(context.Background(), slog.LevelDebug-4) {
+		return gobgplog.DebugLevel
+	}
+	return gobgplog.InfoLevel
+}

@@ -58,6 +58,11 @@ type Monitor struct {
 	// ticker), so OnRouting sees the verdicts in the order they were made.
 	pubMu sync.Mutex
 
+	// connecting counts the sessions vigie opens itself (not passive)
+	// that are not established: GoBGP reports their failed attempts only
+	// at debug level (gobgplog.go).
+	connecting atomic.Int32
+
 	skipped atomic.Uint64 // paths of families vigie does not account
 	badPath atomic.Uint64 // paths vigie could not decode
 	running atomic.Bool
@@ -87,6 +92,9 @@ func New(cfg inventory.BGP, inv *inventory.Inventory, opts Options, logger *slog
 	for i, p := range cfg.Peers {
 		if p.LocalAddress.IsValid() {
 			m.st.peers[i].localAddr = p.LocalAddress
+		}
+		if !p.Passive {
+			m.connecting.Add(1)
 		}
 	}
 	if reg != nil {
@@ -323,6 +331,9 @@ func (m *Monitor) peerEvent(pe *api.WatchEventResponse_PeerEvent) []pending {
 	case up && !p.established:
 		p.established = true
 		p.since, p.changed = now, now
+		if !p.cfg.Passive {
+			m.connecting.Add(-1)
+		}
 		if la, err := netip.ParseAddr(pe.Peer.GetTransport().GetLocalAddress()); err == nil {
 			p.localAddr = la.Unmap()
 		}
@@ -335,6 +346,9 @@ func (m *Monitor) peerEvent(pe *api.WatchEventResponse_PeerEvent) []pending {
 	case !up && p.established:
 		p.established = false
 		p.changed = now
+		if !p.cfg.Passive {
+			m.connecting.Add(1)
+		}
 		p.flaps++
 		hadDefault := m.st.sessionDown(i)
 		out = append(out, pending{Event{Kind: EventPeerDown, Time: now, Peer: addr, Device: p.device,

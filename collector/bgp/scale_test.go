@@ -11,7 +11,8 @@ package bgp
 // VIGIE_BGP_BENCH_VPN (VPNv4 paths, one session) set the size; the
 // defaults (20,000 and 20,000) keep a run short. VIGIE_BGP_BENCH_HEAPPROFILE
 // names a file that receives the heap profile once converged (what is held,
-// unlike -memprofile, which is written after the monitor stopped).
+// unlike -memprofile, which is written after the monitor stopped), and
+// NAME.peak the one of the GC that marked the most during convergence.
 //
 // The injector runs in this process: its pre-built messages are allocated
 // before the first reading, so the deltas count the monitor only; the peak
@@ -130,7 +131,17 @@ func heapPeak(stop <-chan struct{}) <-chan [2]uint64 {
 		for {
 			metrics.Read(s)
 			peak[0] = max(peak[0], s[0].Value.Uint64())
-			peak[1] = max(peak[1], s[1].Value.Uint64())
+			if live := s[1].Value.Uint64(); live > peak[1] {
+				peak[1] = live
+				// The heap profile is as of the last GC: the one that marked
+				// this peak.
+				if name := os.Getenv("VIGIE_BGP_BENCH_HEAPPROFILE"); name != "" {
+					if f, err := os.Create(name + ".peak"); err == nil {
+						_ = pprof.Lookup("heap").WriteTo(f, 0)
+						f.Close()
+					}
+				}
+			}
 			select {
 			case <-stop:
 				done <- peak
