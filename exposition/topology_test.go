@@ -3,7 +3,6 @@ package exposition
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -20,8 +19,6 @@ import (
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/topology"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestWriteTopologyGolden pins the text families of a live topology: the
 // small inventory with its aggregation router dark (isolated sites with a
@@ -155,12 +152,12 @@ func TestWriteAnalysisEscapes(t *testing.T) {
 // failingWriter fails after n successful writes, as a client that went away.
 type failingWriter struct{ n, failed int }
 
-var errGone = errors.New("client gone")
+var errClientGone = errors.New("client gone")
 
 func (w *failingWriter) Write(p []byte) (int, error) {
 	if w.n == 0 {
 		w.failed++
-		return 0, errGone
+		return 0, errClientGone
 	}
 	w.n--
 	return len(p), nil
@@ -180,8 +177,8 @@ func TestWriteStopsAtWriteError(t *testing.T) {
 	tw := newTextWriter(w)
 	writeAnalysis(tw, a)
 	writeRouting(tw, r)
-	if err := tw.flush(); !errors.Is(err, errGone) {
-		t.Errorf("writing to a failing writer = %v, want %v", err, errGone)
+	if err := tw.flush(); !errors.Is(err, errClientGone) {
+		t.Errorf("writing to a failing writer = %v, want %v", err, errClientGone)
 	}
 	if w.n != 0 || w.failed != 1 {
 		t.Errorf("%d writes left before the failure, %d failed writes; want 0 and 1 (stop at the first error)", w.n, w.failed)
