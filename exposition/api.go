@@ -119,8 +119,8 @@ type LinkView struct {
 func linkView(l *topology.Link) LinkView {
 	v := LinkView{ID: l.ID, Kind: l.Kind, Site: l.Site, Interconnect: l.Interconnect, A: EndView(l.A),
 		Sources: l.Sources, State: l.State, Since: l.Since, Disagreement: l.Disagreement, LLDPMissed: l.LLDPMissed}
-	if l.B != nil {
-		b := EndView(*l.B)
+	if l.B.Device != "" {
+		b := EndView(l.B)
 		v.B = &b
 	}
 	return v

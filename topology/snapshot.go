@@ -46,8 +46,9 @@ type Link struct {
 	Site         string
 	Interconnect string
 	A            End
-	// B is nil for a link with one known end (an interconnect's uplink).
-	B            *End
+	// B.Device is empty for a link with one known end (an interconnect's
+	// uplink).
+	B            End
 	Sources      []Source
 	State        LinkState
 	Since        time.Time
@@ -69,7 +70,7 @@ func (l *link) snapshot() Link {
 	v := Link{ID: l.id, Kind: l.kind, Site: l.site, A: End{l.a.device, l.a.iface, l.a.status},
 		Sources: l.sources(), State: l.state, Since: l.since, Disagreement: l.disagreement, LLDPMissed: l.lldpMissed}
 	if l.b.device != "" {
-		v.B = &End{l.b.device, l.b.iface, l.b.status}
+		v.B = End{l.b.device, l.b.iface, l.b.status}
 	}
 	if l.ic != nil {
 		v.Interconnect = l.ic.ID
