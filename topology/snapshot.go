@@ -57,8 +57,8 @@ type Link struct {
 }
 
 // Snapshot is the live topology at one time: inventory devices in
-// inventory order then the names only LLDP reports, links in id order, and
-// the last published analysis (nil before the first).
+// inventory order then the names only LLDP reports (in no set order), links
+// in id order, and the last published analysis (nil before the first).
 type Snapshot struct {
 	Time     time.Time
 	Nodes    []Node
