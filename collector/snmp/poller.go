@@ -6,14 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Options configures a Poller.
 type Options struct {
-	// Sessions is the number of gosnmp sessions (sockets, 64 KiB buffers)
-	// and so the number of polls that can run at once. Default 64.
+	// Sessions is the most sessions (sockets, 128 KiB of buffers each)
+	// open at once, and so the number of polls that can run at once.
+	// Default 64. They are opened as polls need them, not up front.
 	Sessions int
 	// Logger receives the poller's rare events (max-repetitions halved,
 	// decoder panics). Per-poll failures are in the Poll, for the caller
@@ -23,14 +25,32 @@ type Options struct {
 
 // Poller polls devices through a bounded pool of sessions. It is safe for
 // concurrent use; Poll blocks while every session is busy.
+//
+// A session holds about 200 KiB once it has polled large devices (two
+// 64 KiB receive buffers, its decoders' scratch space), so the pool opens
+// sessions only when every open one is busy, and lends the most recently
+// returned one first: a fleet whose polls overlap twenty at a time keeps
+// about twenty sessions warm, whatever Options.Sessions allows.
 type Poller struct {
-	log          *slog.Logger
-	pool         chan *session
-	all          []*session
+	log *slog.Logger
+	// slots holds one token per poll holding a session: at most
+	// Options.Sessions at once.
+	slots chan struct{}
+
+	mu     sync.Mutex
+	idle   []*session // a stack: the last returned is lent first
+	all    []*session
+	closed bool
+
 	decodePanics atomic.Uint64
 }
 
-// NewPoller opens opts.Sessions sessions.
+// errPollerClosed is the error of a Poll after Close.
+var errPollerClosed = errors.New("the SNMP poller is closed (vigie is stopping)")
+
+// NewPoller opens one session at once, so that a host that cannot open a
+// UDP socket is refused at start-up, and the others, up to opts.Sessions,
+// when polls need them.
 func NewPoller(opts Options) (*Poller, error) {
 	if opts.Sessions <= 0 {
 		opts.Sessions = 64
@@ -38,27 +58,68 @@ func NewPoller(opts Options) (*Poller, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Poller{log: opts.Logger, pool: make(chan *session, opts.Sessions)}
-	for i := 0; i < opts.Sessions; i++ {
-		s, err := newSession()
-		if err != nil {
-			_ = p.Close()
-			return nil, err
-		}
-		p.all = append(p.all, s)
-		p.pool <- s
+	p := &Poller{log: opts.Logger, slots: make(chan struct{}, opts.Sessions)}
+	s, err := newSession()
+	if err != nil {
+		return nil, err
 	}
+	p.all = append(p.all, s)
+	p.idle = append(p.idle, s)
 	return p, nil
 }
 
-// Close releases every session's socket. Call it once no Poll is running.
+// Close releases every session's socket. Call it once no Poll is running;
+// a Poll after Close fails at once.
 func (p *Poller) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var errs []error
 	for _, s := range p.all {
 		errs = append(errs, s.close())
 	}
-	p.all = nil
+	p.all, p.idle, p.closed = nil, nil, true
 	return errors.Join(errs...)
+}
+
+// take lends a session to a poll that holds a slot: the idle one returned
+// last, or a new one when every open session is busy.
+func (p *Poller) take() (*session, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errPollerClosed
+	}
+	if n := len(p.idle); n > 0 {
+		s := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		return s, nil
+	}
+	s, err := newSession()
+	if err != nil {
+		return nil, err
+	}
+	p.all = append(p.all, s)
+	return s, nil
+}
+
+// give returns a session taken by take.
+func (p *Poller) give(s *session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = s.close() // Close ran during the poll: it closed it already
+		return
+	}
+	p.idle = append(p.idle, s)
+}
+
+// OpenSessions returns how many sessions the poller has opened: the most
+// polls that ran at once so far, at least 1.
+func (p *Poller) OpenSessions() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.all)
 }
 
 // DecodePanics returns how many panics were recovered while decoding
@@ -82,16 +143,23 @@ func (p *Poller) halve(t *Target, st *DeviceState) {
 // another Poll at the same time. ctx bounds the whole poll.
 func (p *Poller) Poll(ctx context.Context, t *Target, st *DeviceState) *Poll {
 	res := &Poll{Device: t.Device, Start: time.Now()}
-	var s *session
 	select {
-	case s = <-p.pool:
+	case p.slots <- struct{}{}:
 	case <-ctx.Done():
 		res.End = time.Now()
 		res.Err = fmt.Errorf("device %s: no free SNMP session before the poll's deadline: %w", t.Device, ctx.Err())
 		res.Reason = ReasonTimeout
 		return res
 	}
-	defer func() { p.pool <- s }()
+	defer func() { <-p.slots }()
+	s, err := p.take()
+	if err != nil {
+		res.End = time.Now()
+		res.Err = fmt.Errorf("device %s: %w", t.Device, err)
+		res.Reason = ReasonOther
+		return res
+	}
+	defer p.give(s)
 	s.begin(ctx, t, st)
 	// A cancelled poll (shutdown, deadline) must not sit in a blocking read
 	// until the profile's timeout: wake the socket up.
