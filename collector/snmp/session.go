@@ -152,11 +152,15 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	if t.PrivProtocol == gosnmp.NoPriv {
 		g.MsgFlags = gosnmp.AuthNoPriv | gosnmp.Reportable
 	}
+	if st.usm == nil {
+		st.usm = &usmState{}
+	}
+	dev := st.usm
 	auth, priv := t.AuthPassword.Value(), t.PrivPassword.Value()
-	if st.keyAuthPass != auth || st.keyPrivPass != priv {
+	if dev.keyAuthPass != auth || dev.keyPrivPass != priv {
 		// New or changed credentials: localise again (once).
-		st.authKey, st.privKey = nil, nil
-		st.keyAuthPass, st.keyPrivPass = auth, priv
+		dev.authKey, dev.privKey = nil, nil
+		dev.keyAuthPass, dev.keyPrivPass = auth, priv
 	}
 	u := s.usm
 	u.UserName = t.User
@@ -164,22 +168,22 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	u.PrivacyProtocol = t.PrivProtocol
 	u.AuthenticationPassphrase = auth
 	u.PrivacyPassphrase = priv
-	u.AuthoritativeEngineID = st.engineID
-	u.AuthoritativeEngineBoots = st.engineBoots
+	u.AuthoritativeEngineID = dev.engineID
+	u.AuthoritativeEngineBoots = dev.engineBoots
 	// Advance the agent's clock by the time elapsed since it was learnt,
 	// as RFC 3414 section 2.3 asks, so that a device polled every few
 	// minutes stays inside the 150 s window without a resync round trip.
-	u.AuthoritativeEngineTime = st.engineTime
-	if st.engineID != "" && !st.engineAt.IsZero() {
-		u.AuthoritativeEngineTime += uint32(time.Since(st.engineAt) / time.Second)
+	u.AuthoritativeEngineTime = dev.engineTime
+	if dev.engineID != "" && !dev.engineAt.IsZero() {
+		u.AuthoritativeEngineTime += uint32(time.Since(dev.engineAt) / time.Second)
 	}
-	u.SecretKey, u.PrivacyKey = st.authKey, st.privKey
-	if st.engineID != "" && (u.SecretKey == nil || (t.PrivProtocol != gosnmp.NoPriv && u.PrivacyKey == nil)) {
+	u.SecretKey, u.PrivacyKey = dev.authKey, dev.privKey
+	if dev.engineID != "" && (u.SecretKey == nil || (t.PrivProtocol != gosnmp.NoPriv && u.PrivacyKey == nil)) {
 		// gosnmp would otherwise localise the keys on every request's copy.
 		_ = u.InitSecurityKeys()
 	}
 	g.SecurityParameters = u
-	g.ContextEngineID = st.contextEngineID
+	g.ContextEngineID = dev.contextEngineID
 }
 
 // end saves what the poll learnt about the device's engine.
@@ -188,15 +192,15 @@ func (s *session) end(t *Target, st *DeviceState) {
 		s.community = ""
 		return
 	}
-	u := s.usm
-	if u.AuthoritativeEngineID != st.engineID || u.AuthoritativeEngineTime != st.engineTime || u.AuthoritativeEngineBoots != st.engineBoots {
-		st.engineAt = time.Now()
+	u, dev := s.usm, st.usm
+	if u.AuthoritativeEngineID != dev.engineID || u.AuthoritativeEngineTime != dev.engineTime || u.AuthoritativeEngineBoots != dev.engineBoots {
+		dev.engineAt = time.Now()
 	}
-	st.engineID = u.AuthoritativeEngineID
-	st.engineBoots = u.AuthoritativeEngineBoots
-	st.engineTime = u.AuthoritativeEngineTime
-	st.authKey, st.privKey = u.SecretKey, u.PrivacyKey
-	st.contextEngineID = s.gs.ContextEngineID
+	dev.engineID = u.AuthoritativeEngineID
+	dev.engineBoots = u.AuthoritativeEngineBoots
+	dev.engineTime = u.AuthoritativeEngineTime
+	dev.authKey, dev.privKey = u.SecretKey, u.PrivacyKey
+	dev.contextEngineID = s.gs.ContextEngineID
 	// Do not leave one device's secrets in the shared block.
 	u.AuthenticationPassphrase, u.PrivacyPassphrase = "", ""
 	u.SecretKey, u.PrivacyKey = nil, nil
