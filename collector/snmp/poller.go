@@ -30,7 +30,10 @@ type Options struct {
 // 64 KiB receive buffers, its decoders' scratch space), so the pool opens
 // sessions only when every open one is busy, and lends the most recently
 // returned one first: a fleet whose polls overlap twenty at a time keeps
-// about twenty sessions warm, whatever Options.Sessions allows.
+// about twenty sessions warm, whatever Options.Sessions allows. A session
+// left idle for sessionIdle (the bottom of the stack: polls no longer need
+// that many at once) is closed, so that a burst (a slow minute, a wave of
+// timeouts) does not hold its sessions for the daemon's life.
 type Poller struct {
 	log *slog.Logger
 	// slots holds one token per poll holding a session: at most
@@ -41,9 +44,16 @@ type Poller struct {
 	idle   []*session // a stack: the last returned is lent first
 	all    []*session
 	closed bool
+	// now is the clock of idle times (tests replace it).
+	now func() time.Time
 
 	decodePanics atomic.Uint64
 }
+
+// sessionIdle is how long a session may stay unused before it is closed:
+// longer than the longest default polling interval, so that a burst that
+// comes back every interval keeps its sessions.
+const sessionIdle = 2 * time.Minute
 
 // errPollerClosed is the error of a Poll after Close.
 var errPollerClosed = errors.New("the SNMP poller is closed (vigie is stopping)")
@@ -58,7 +68,7 @@ func NewPoller(opts Options) (*Poller, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Poller{log: opts.Logger, slots: make(chan struct{}, opts.Sessions)}
+	p := &Poller{log: opts.Logger, slots: make(chan struct{}, opts.Sessions), now: time.Now}
 	s, err := newSession()
 	if err != nil {
 		return nil, err
@@ -103,7 +113,8 @@ func (p *Poller) take() (*session, error) {
 	return s, nil
 }
 
-// give returns a session taken by take.
+// give returns a session taken by take, and closes the sessions that have
+// been idle for sessionIdle, keeping one.
 func (p *Poller) give(s *session) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -111,7 +122,22 @@ func (p *Poller) give(s *session) {
 		_ = s.close() // Close ran during the poll: it closed it already
 		return
 	}
+	now := p.now()
+	s.idleSince = now
 	p.idle = append(p.idle, s)
+	// The stack's bottom is the session idle the longest.
+	for len(p.idle) > 1 && now.Sub(p.idle[0].idleSince) >= sessionIdle {
+		old, n := p.idle[0], len(p.idle)
+		copy(p.idle, p.idle[1:])
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		if err := old.close(); err != nil {
+			p.log.Debug("close an idle SNMP session", "err", err)
+		}
+		if i := slices.Index(p.all, old); i >= 0 {
+			p.all = slices.Delete(p.all, i, i+1)
+		}
+	}
 }
 
 // OpenSessions returns how many sessions the poller has opened: the most

@@ -14,8 +14,9 @@ import (
 
 // TestSessionsOnDemand: the poller opens a session only when every open
 // one is busy, lends the last returned one first (so that sequential polls
-// keep one session warm), never holds more than Options.Sessions, and a
-// Poll after Close fails with a clear error instead of opening a socket.
+// keep one session warm), never holds more than Options.Sessions, closes
+// the sessions left idle for sessionIdle, and a Poll after Close fails
+// with a clear error instead of opening a socket.
 func TestSessionsOnDemand(t *testing.T) {
 	_, devs := startFaultSim(t, sim.ProfileV2)
 	const most = 3
@@ -72,6 +73,19 @@ func TestSessionsOnDemand(t *testing.T) {
 	if got := p.OpenSessions(); got != most {
 		t.Errorf("%d sessions open after more polls one at a time, want still %d", got, most)
 	}
+
+	// Polls one at a time for longer than sessionIdle: the sessions they
+	// no longer need are closed, down to the one they use.
+	clock := time.Now()
+	p.now = func() time.Time { return clock }
+	for i := range 3 {
+		clock = clock.Add(sessionIdle / 2)
+		pollOK(t, p, devs[i%2].tg, sts[i%2])
+	}
+	if got := p.OpenSessions(); got != 1 {
+		t.Errorf("%d sessions open after %v of polls one at a time, want 1", got, 3*sessionIdle/2)
+	}
+	pollOK(t, p, devs[0].tg, sts[0])
 
 	if err := p.Close(); err != nil {
 		t.Fatal(err)

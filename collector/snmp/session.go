@@ -24,6 +24,8 @@ type session struct {
 
 	requests int
 	varbinds int
+	// idleSince is when the session was last returned to the pool.
+	idleSince time.Time
 
 	// The SNMPv2c exchange (exchange.go): community of the device being
 	// polled, last request id, ids of the current request's attempts,
