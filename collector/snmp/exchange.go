@@ -27,6 +27,12 @@ import (
 // gosnmp gave it.
 func (s *session) request(ctx context.Context, t *Target, pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32, names []string) (*response, error) {
 	if s.gs.Version == gosnmp.Version3 {
+		if s.usm.AuthoritativeEngineID == "" {
+			// Before gosnmp would: see discover.go.
+			if err := s.discover(ctx, t); err != nil {
+				return nil, err
+			}
+		}
 		return s.requestGosnmp(pdu, nonRepeaters, maxRepetitions, oids, names)
 	}
 	r, err := s.requestV2c(ctx, t, pdu, nonRepeaters, maxRepetitions, oids)

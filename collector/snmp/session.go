@@ -182,7 +182,9 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	u.SecretKey, u.PrivacyKey = dev.authKey, dev.privKey
 	if dev.engineID != "" && (u.SecretKey == nil || (t.PrivProtocol != gosnmp.NoPriv && u.PrivacyKey == nil)) {
 		// gosnmp would otherwise localise the keys on every request's copy.
-		_ = u.InitSecurityKeys()
+		if a, p, err := localKeys(t.AuthProtocol, auth, t.PrivProtocol, priv, dev.engineID); err == nil {
+			u.SecretKey, u.PrivacyKey = a, p
+		}
 	}
 	g.SecurityParameters = u
 	g.ContextEngineID = dev.contextEngineID
