@@ -23,6 +23,10 @@ import (
 	"github.com/gosnmp/gosnmp"
 )
 
+// quiet is gosnmp's logger for the probes vigie encodes and decodes with
+// it: none.
+var quiet gosnmp.Logger
+
 // discover learns t's engine (id, boots, time) into the session's USM
 // block, with its localised keys, as gosnmp's own discovery would: one
 // unauthenticated probe per attempt (1 + t.Retries), each waiting
@@ -51,8 +55,8 @@ func (s *session) discover(ctx context.Context, t *Target) error {
 		s.ids = append(s.ids, s.reqID)
 		probe := &gosnmp.SnmpPacket{
 			Version: gosnmp.Version3, MsgFlags: gosnmp.Reportable | gosnmp.NoAuthNoPriv,
-			SecurityModel: gosnmp.UserSecurityModel, SecurityParameters: &gosnmp.UsmSecurityParameters{Logger: s.gs.Logger},
-			PDUType: gosnmp.GetRequest, MsgID: s.reqID, RequestID: s.reqID, Logger: s.gs.Logger,
+			SecurityModel: gosnmp.UserSecurityModel, SecurityParameters: &gosnmp.UsmSecurityParameters{Logger: quiet},
+			PDUType: gosnmp.GetRequest, MsgID: s.reqID, RequestID: s.reqID, Logger: quiet,
 		}
 		msg, err := probe.MarshalMsg()
 		if err != nil {
@@ -102,7 +106,7 @@ func (s *session) decodeReport(msg []byte) (usm *gosnmp.UsmSecurityParameters, i
 		}
 	}()
 	dec := &gosnmp.GoSNMP{Version: gosnmp.Version3, SecurityModel: gosnmp.UserSecurityModel,
-		SecurityParameters: &gosnmp.UsmSecurityParameters{UserName: s.usm.UserName, Logger: s.gs.Logger}, Logger: s.gs.Logger, Context: context.Background()}
+		SecurityParameters: &gosnmp.UsmSecurityParameters{UserName: s.usm.UserName, Logger: quiet}, Logger: quiet, Context: context.Background()}
 	pkt, err := dec.SnmpDecodePacket(msg)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w (engine discovery answer: %w)", ErrMalformed, err)

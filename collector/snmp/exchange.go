@@ -26,7 +26,7 @@ import (
 // not): gosnmp (v3) takes OIDs as strings, and the walk keeps the ones
 // gosnmp gave it.
 func (s *session) request(ctx context.Context, t *Target, pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32, names []string) (*response, error) {
-	if s.gs.Version == gosnmp.Version3 {
+	if s.v3 {
 		if s.usm.AuthoritativeEngineID == "" {
 			// Before gosnmp would: see discover.go.
 			if err := s.discover(ctx, t); err != nil {

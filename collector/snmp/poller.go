@@ -92,15 +92,27 @@ func (p *Poller) Close() error {
 }
 
 // take lends a session to a poll that holds a slot: the idle one returned
-// last, or a new one when every open session is busy.
-func (p *Poller) take() (*session, error) {
+// last, or a new one when every open session is busy. A poll of an SNMPv3
+// device (v3) prefers a session that has a gosnmp client already, a v2c
+// poll one that has none, so that only as many sessions as there are v3
+// polls at once carry gosnmp's buffer.
+func (p *Poller) take(v3 bool) (*session, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
 		return nil, errPollerClosed
 	}
 	if n := len(p.idle); n > 0 {
-		s := p.idle[n-1]
+		i := n - 1
+		for j := n - 1; j >= 0; j-- {
+			if (p.idle[j].gs != nil) == v3 {
+				i = j
+				break
+			}
+		}
+		// Removing from the middle keeps the stack ordered by idle time.
+		s := p.idle[i]
+		copy(p.idle[i:], p.idle[i+1:])
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		return s, nil
@@ -178,14 +190,20 @@ func (p *Poller) Poll(ctx context.Context, t *Target, st *DeviceState) *Poll {
 		return res
 	}
 	defer func() { <-p.slots }()
-	s, err := p.take()
+	v3 := t.Version == "3"
+	s, err := p.take(v3)
+	if err == nil {
+		defer p.give(s)
+		if v3 {
+			err = s.openV3()
+		}
+	}
 	if err != nil {
 		res.End = time.Now()
 		res.Err = fmt.Errorf("device %s: %w", t.Device, err)
 		res.Reason = ReasonOther
 		return res
 	}
-	defer p.give(s)
 	s.begin(ctx, t, st)
 	// A cancelled poll (shutdown, deadline) must not sit in a blocking read
 	// until the profile's timeout: wake the socket up.

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/vigie-rie/vigie/sim"
 )
@@ -96,5 +100,41 @@ func TestSessionsOnDemand(t *testing.T) {
 	}
 	if got := p.OpenSessions(); got != 0 {
 		t.Errorf("%d sessions open after Close", got)
+	}
+}
+
+// TestTakePrefersSessionsOfTheSameVersion: the pool lends a v3 poll the
+// most recently returned session that has a gosnmp client, and a v2c poll
+// the most recently returned one that has none, falling back to the top of
+// the stack; what is left stays ordered by idle time.
+func TestTakePrefersSessionsOfTheSameVersion(t *testing.T) {
+	plain := func(name string) *session { return &session{community: name} }
+	withV3 := func(name string) *session { return &session{community: name, gs: &gosnmp.GoSNMP{}} }
+	tests := []struct {
+		idle  []*session // bottom first
+		v3    bool
+		want  string
+		after string
+	}{
+		{[]*session{plain("a"), withV3("b"), plain("c")}, true, "b", "a c"},
+		{[]*session{plain("a"), withV3("b"), plain("c")}, false, "c", "a b"},
+		{[]*session{plain("a"), plain("b"), withV3("c")}, false, "b", "a c"},
+		{[]*session{plain("a"), plain("b")}, true, "b", "a"},
+		{[]*session{withV3("a"), withV3("b")}, false, "b", "a"},
+		{[]*session{withV3("a")}, true, "a", ""},
+	}
+	for _, tc := range tests {
+		p := &Poller{idle: slices.Clone(tc.idle), now: time.Now}
+		s, err := p.take(tc.v3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		for _, x := range p.idle {
+			left = append(left, x.community)
+		}
+		if s.community != tc.want || strings.Join(left, " ") != tc.after {
+			t.Errorf("v3 %v from %d idle: took %s leaving %v, want %s leaving %s", tc.v3, len(tc.idle), s.community, left, tc.want, tc.after)
+		}
 	}
 }
