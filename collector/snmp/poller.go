@@ -305,7 +305,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
 			}
 			res.Interfaces = s.ifd.finish()
-			st.prevIfs = res.Interfaces
+			// The decoder is done with the old names: their array is reused.
+			st.prevIfs = appendIfTexts(st.prevIfs[:0], res.Interfaces)
 			res.Discontinuities = st.accumulate(res.Interfaces, res.Start, rebooted, len(w.problems) == 0)
 		case "lldp":
 			if s.lldpd.bad > 0 {

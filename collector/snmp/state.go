@@ -30,11 +30,11 @@ type DeviceState struct {
 	// it as non-repeaters of its first GetBulk instead of a Get of its own.
 	answered bool
 
-	// The last poll's system group, interfaces and LLDP neighbours: the
-	// next poll reuses their strings when the device sends the same text
-	// (they are shared with that Poll, which the collector keeps anyway).
+	// The last poll's system group, interface names and LLDP neighbours:
+	// the next poll reuses their strings when the device sends the same
+	// text.
 	prevSys  System
-	prevIfs  []Interface
+	prevIfs  []ifText
 	prevLLDP []LLDPNeighbor
 
 	havePrev   bool
