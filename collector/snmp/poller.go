@@ -13,9 +13,10 @@ import (
 
 // Options configures a Poller.
 type Options struct {
-	// Sessions is the most sessions (sockets, 128 KiB of buffers each)
-	// open at once, and so the number of polls that can run at once.
-	// Default 64. They are opened as polls need them, not up front.
+	// Sessions is the most sessions (a socket and a 64 KiB receive buffer
+	// each, twice that once one has polled SNMPv3) open at once, and so
+	// the number of polls that can run at once. Default 64. They are
+	// opened as polls need them, not up front.
 	Sessions int
 	// Logger receives the poller's rare events (max-repetitions halved,
 	// decoder panics). Per-poll failures are in the Poll, for the caller
@@ -26,8 +27,9 @@ type Options struct {
 // Poller polls devices through a bounded pool of sessions. It is safe for
 // concurrent use; Poll blocks while every session is busy.
 //
-// A session holds about 200 KiB once it has polled large devices (two
-// 64 KiB receive buffers, its decoders' scratch space), so the pool opens
+// A session holds up to about 200 KiB once it has polled large devices
+// (its 64 KiB receive buffer, gosnmp's for v3, its decoders' scratch
+// space), so the pool opens
 // sessions only when every open one is busy, and lends the most recently
 // returned one first: a fleet whose polls overlap twenty at a time keeps
 // about twenty sessions warm, whatever Options.Sessions allows. A session
