@@ -26,10 +26,6 @@ type DeviceState struct {
 	// encode, and both sides decode, 25 rows per column of the next tables.
 	rowHint [tableSlots]int
 
-	// answered says the last poll got the system group: the next one sends
-	// it as non-repeaters of its first GetBulk instead of a Get of its own.
-	answered bool
-
 	// The last poll's system group, interface names and LLDP neighbours:
 	// the next poll reuses their strings when the device sends the same
 	// text.
@@ -37,12 +33,19 @@ type DeviceState struct {
 	prevIfs  []ifText
 	prevLLDP []LLDPNeighbor
 
-	havePrev   bool
+	// answered says the last poll got the system group: the next one sends
+	// it as non-repeaters of its first GetBulk instead of a Get of its own.
+	// (The flags sit together: one word for the three.)
+	answered bool
+	havePrev bool
+	// counting says accumulate ran once (epoch is set).
+	counting   bool
 	prevUptime time.Duration
 	prevAt     time.Time
 	reboots    uint64
 
-	ifs map[int32]*ifCounters
+	// ifs is the interfaces' counters, sorted by ifIndex.
+	ifs []ifCounters
 	// epoch is the first poll's time: interfaces keep when they were last
 	// polled as an offset from it (8 bytes, not a 24-byte time.Time).
 	epoch time.Time
@@ -88,10 +91,11 @@ func (st *DeviceState) EngineID() string {
 
 // Totals returns vigie's monotonic totals for the interface with ifIndex.
 func (st *DeviceState) Totals(ifIndex int32) (InterfaceTotals, bool) {
-	c, ok := st.ifs[ifIndex]
-	if !ok || c.missing > 0 {
+	i, ok := st.findCounters(ifIndex)
+	if !ok || st.ifs[i].missing > 0 {
 		return InterfaceTotals{}, false
 	}
+	c := &st.ifs[i]
 	t := &c.totals
 	return InterfaceTotals{InOctets: t[cInOctets], OutOctets: t[cOutOctets], InErrors: t[cInErrors],
 		OutErrors: t[cOutErrors], InDiscards: t[cInDiscards], OutDiscards: t[cOutDiscards], Has: c.answered}, true
