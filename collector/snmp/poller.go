@@ -154,8 +154,8 @@ func (p *Poller) give(s *session) {
 	}
 }
 
-// OpenSessions returns how many sessions the poller has opened: the most
-// polls that ran at once so far, at least 1.
+// OpenSessions returns how many sessions are open: about the most polls
+// that ran at once in the last sessionIdle, at least 1 (0 after Close).
 func (p *Poller) OpenSessions() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
