@@ -279,7 +279,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 func (d *Daemon) onPoll(p *snmp.Poll) {
 	d.topo.Apply(p)
 	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
-		d.bgp.Reconcile(p.Device, p.Start, p.BGPPeers)
+		d.bgp.Reconcile(p.Device, p.Start, routerPeers(p.BGPPeers))
 	}
 }
 
