@@ -118,7 +118,6 @@ type device struct {
 	state   *snmp.DeviceState
 	logged  map[string]time.Time // failure key -> last logged
 	series  *deviceSeries
-	latest  atomic.Pointer[snmp.Poll]
 	scraped atomic.Pointer[[]series]
 }
 
@@ -211,18 +210,6 @@ func (c *Collector) Close() error {
 		return c.poller.Close()
 	}
 	return nil
-}
-
-// Latest returns the most recent poll of a device (false if it was never
-// polled or is not in the inventory). Safe for concurrent use; the Poll
-// must not be modified.
-func (c *Collector) Latest(device string) (*snmp.Poll, bool) {
-	d, ok := c.byName[device]
-	if !ok {
-		return nil, false
-	}
-	p := d.latest.Load()
-	return p, p != nil
 }
 
 // completion is what a finished poll tells the scheduler loop.
@@ -405,8 +392,10 @@ func (c *Collector) pollOne(ctx context.Context, d *device) (ok, cut bool) {
 		// Cut short by shutdown: not the device's fault, not counted.
 		return res.Err == nil, true
 	}
+	// The poll is not kept here: its interfaces and LLDP table live on in
+	// the device's state (the next poll reuses their strings), and OnPoll
+	// consumers keep what they need.
 	c.record(d, res)
-	d.latest.Store(res)
 	if c.opts.OnPoll != nil {
 		c.opts.OnPoll(res)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-rie/vigie/collector"
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/store"
@@ -207,6 +208,10 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
+	topoExp := exposition.Topology(d.topo)
+	if err := reg.Register(topoExp.Collector()); err != nil {
+		return nil, fmt.Errorf("exposition: registering the topology's metrics: %w", err)
+	}
 	d.coll, err = collector.New(inv, collector.Options{
 		OnPoll:           d.onPoll,
 		InterfaceMetrics: opts.InterfaceMetrics,
@@ -259,8 +264,8 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		ConfigFile:      opts.WebConfigFile,
 		Gatherer:        reg,
 		Registerer:      reg,
-		Text:            []web.TextWriter{d.coll, d.topo},
-		API:             d.topo.APIHandler(),
+		Text:            []web.TextWriter{d.coll, topoExp},
+		API:             topoExp.API(),
 		Extra:           opts.Extra,
 		Ready:           func() bool { return d.topo.Analysis() != nil },
 		Version:         opts.Version,
@@ -279,7 +284,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 func (d *Daemon) onPoll(p *snmp.Poll) {
 	d.topo.Apply(p)
 	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
-		d.bgp.Reconcile(p.Device, p.Start, p.BGPPeers)
+		d.bgp.Reconcile(p.Device, p.Start, routerPeers(p.BGPPeers))
 	}
 }
 
