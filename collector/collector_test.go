@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	expo "github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -226,12 +227,14 @@ func TestMetricsLatestAndOnPoll(t *testing.T) {
 	inv := testInventory(2, 30*time.Millisecond, anyAddr)
 	reg := prometheus.NewPedanticRegistry()
 	got := make(chan *snmp.Poll, 100)
-	c := newTestCollector(t, inv, Options{OnPoll: func(p *snmp.Poll) {
+	opts := Options{OnPoll: func(p *snmp.Poll, st *snmp.DeviceState) {
 		select {
 		case got <- p:
 		default:
 		}
-	}, InterfaceMetrics: map[inventory.Role]InterfaceLevel{}}, reg, nil)
+	}}
+	_, g := withExposition(t, inv, &opts, expo.Options{}, reg)
+	c := newTestCollector(t, inv, opts, reg, nil)
 	c.pollFn = okPoll
 	runFor(t, c, func() bool { _, ok := c.Latest("d001"); return ok && len(got) >= 2 })
 	p, ok := c.Latest("d001")
@@ -244,10 +247,10 @@ func TestMetricsLatestAndOnPoll(t *testing.T) {
 	if (<-got).Device == "" {
 		t.Error("OnPoll got an empty poll")
 	}
-	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+	if problems, err := testutil.GatherAndLint(g); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", err, problems)
 	}
-	mfs, err := reg.Gather()
+	mfs, err := g.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -290,10 +293,12 @@ func TestMetricsLatestAndOnPoll(t *testing.T) {
 func TestInterfaceLevel(t *testing.T) {
 	inv := testInventory(1, 30*time.Millisecond, anyAddr)
 	reg := prometheus.NewRegistry()
-	c := newTestCollector(t, inv, Options{InterfaceMetrics: map[inventory.Role]InterfaceLevel{inventory.RoleCollection: InterfacesNone}}, reg, nil)
+	var opts Options
+	_, g := withExposition(t, inv, &opts, expo.Options{InterfaceMetrics: map[inventory.Role]expo.InterfaceLevel{inventory.RoleCollection: expo.InterfacesNone}}, reg)
+	c := newTestCollector(t, inv, opts, reg, nil)
 	c.pollFn = okPoll
 	runFor(t, c, func() bool { _, ok := c.Latest("d000"); return ok })
-	n, err := testutil.GatherAndCount(reg, "vigie_interface_oper_up", "vigie_device_up")
+	n, err := testutil.GatherAndCount(g, "vigie_interface_oper_up", "vigie_device_up")
 	if err != nil || n != 1 {
 		t.Errorf("series %d (%v), want only vigie_device_up", n, err)
 	}

@@ -203,4 +203,3 @@ func (tw *textWriter) sample(f *Family, labels string, v float64) {
 	tw.buf = append(b, '\n')
 	tw.maybeFlush()
 }
-
