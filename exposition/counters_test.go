@@ -246,4 +246,3 @@ func TestCountersThroughSim(t *testing.T) {
 	checkHeaders(t, text)
 	promtoolCheck(t, text)
 }
-

@@ -87,25 +87,46 @@ func reasonIndex(r snmp.Reason) int {
 	return len(reasons) - 1 // other
 }
 
-// label is one label set in text form, `{a="x",b="y"} `, shared by every
-// family and every poll that uses it: made once per device, interface and
-// BGP peer, and stored once. key is the value that, if the device changes
-// it, makes a new label (an interface's name, the sysName); where escaping
-// leaves it unchanged it is a substring of text, so it costs no bytes.
+// label is one label set of a device's series in text form, made once per
+// interface, BGP peer and error reason and shared by every family and every
+// poll that uses it. Only what is not the device's own is stored: the
+// labels sort as device < interface, peer, peer_as, reason < region < role,
+// so a series' labels are the device's prefix `{device="…",`, mid, and the
+// device's suffix `region="…",role="…"} ` (vigie_device_info, whose labels
+// interleave, keeps its whole text in mid). key is the value that, if the
+// device changes it, makes a new label (an interface's name, the sysName);
+// where escaping leaves it unchanged it is a substring of mid, so it costs
+// no bytes.
 type label struct {
-	text string
-	key  string
+	mid string
+	key string
 }
 
-// newLabel renders values with f's label names; values[keyAt] becomes key.
-func newLabel(f *Family, keyAt int, values ...string) *label {
+// deviceLabel is the label of the device-level series: the device's prefix
+// and suffix with nothing between, shared by every device.
+var deviceLabel = &label{}
+
+// newLabel renders values with f's label names, keeps what lies between
+// the device's prefix and suffix, and makes values[keyAt] its key.
+func (d *device) newLabel(f *Family, keyAt int, values ...string) *label {
 	text := string(f.appendLabels(nil, values...))
-	key := values[keyAt]
-	// The key's value is written as `name="value"`: reuse those bytes.
-	if i := strings.Index(text, `="`+key+`"`); i >= 0 && key != "" {
-		key = text[i+2 : i+2+len(key)]
+	mid, ok := strings.CutPrefix(text, d.prefix)
+	if ok {
+		mid, ok = strings.CutSuffix(mid, d.suffix)
 	}
-	return &label{text: text, key: key}
+	if !ok {
+		panic("exposition: " + f.Name + " labels do not sort around the device's") // a programming error: see label
+	}
+	return wholeLabel(strings.Clone(mid), values[keyAt])
+}
+
+// wholeLabel makes a label whose key, if found in mid as a label value,
+// shares mid's bytes.
+func wholeLabel(mid, key string) *label {
+	if i := strings.Index(mid, `="`+key+`"`); i >= 0 && key != "" {
+		key = mid[i+2 : i+2+len(key)]
+	}
+	return &label{mid: mid, key: key}
 }
 
 // sample is one series of a device's snapshot: 16 bytes, the name and the
@@ -145,45 +166,61 @@ type device struct {
 	inv    *inventory.Device
 	region string
 	level  InterfaceLevel
+	// prefix and suffix are the labels every series of the device starts
+	// and ends with (see label).
+	prefix, suffix string
 
-	labels    *label // device, role, region
 	info      *label // key: sysName
-	errs      [len(reasons)]uint64
-	errLabels [len(reasons)]*label // made at the reason's first error
+	errs      *errorCounts
 	lastOK    float64
-	ifLabels  map[int32]*label // key: ifName
+	ifLabels  map[int32]*label // key: ifName; made at the first interface
 	bgpLabels map[bgpKey]*label
-	order     []int
 
 	mu  sync.Mutex
 	cur *snapshot
 }
 
+// errorCounts are a device's poll errors by reason, made at its first error
+// (most devices never fail).
+type errorCounts struct {
+	n      [len(reasons)]uint64
+	labels [len(reasons)]*label
+}
+
 func newDevice(d *inventory.Device, region string, level InterfaceLevel) *device {
-	dev := &device{inv: d, region: region, level: level,
-		labels:    newLabel(deviceFamilies[famUp], 0, d.Name, string(d.Role), region),
-		ifLabels:  map[int32]*label{},
-		bgpLabels: map[bgpKey]*label{}}
+	dev := &device{inv: d, region: region, level: level}
+	text := string(deviceFamilies[famUp].appendLabels(nil, d.Name, string(d.Role), region))
+	// `{device="…",region="…",role="…"} `: the prefix ends at the comma
+	// after the device's name, escaped or not.
+	rest := string(deviceFamilies[famUp].appendLabels(nil, "", string(d.Role), region))[len(`{device="",`):]
+	dev.prefix, dev.suffix = text[:len(text)-len(rest)], rest
 	dev.info = dev.infoLabel("")
 	return dev
 }
 
 func (d *device) infoLabel(sysName string) *label {
-	return newLabel(deviceFamilies[famInfo], 6, d.inv.Name, string(d.inv.Role), d.region, d.inv.Site, d.inv.PoP, d.inv.Datacentre, sysName)
+	text := deviceFamilies[famInfo].appendLabels(nil, d.inv.Name, string(d.inv.Role), d.region, d.inv.Site, d.inv.PoP, d.inv.Datacentre, sysName)
+	return wholeLabel(string(text), sysName)
 }
 
 func (d *device) countError(r snmp.Reason) {
-	i := reasonIndex(r)
-	if d.errLabels[i] == nil {
-		d.errLabels[i] = newLabel(deviceFamilies[famErrors], 0, d.inv.Name, string(d.inv.Role), d.region, string(reasons[i]))
+	if d.errs == nil {
+		d.errs = &errorCounts{}
 	}
-	d.errs[i]++
+	i := reasonIndex(r)
+	if d.errs.labels[i] == nil {
+		d.errs.labels[i] = d.newLabel(deviceFamilies[famErrors], 3, d.inv.Name, string(d.inv.Role), d.region, string(reasons[i]))
+	}
+	d.errs.n[i]++
 }
 
 func (d *device) ifLabel(i *snmp.Interface) *label {
 	l, ok := d.ifLabels[i.Index]
 	if !ok || l.key != i.Name {
-		l = newLabel(deviceFamilies[famIfOper], 3, d.inv.Name, string(d.inv.Role), d.region, i.Name)
+		l = d.newLabel(deviceFamilies[famIfOper], 3, d.inv.Name, string(d.inv.Role), d.region, i.Name)
+		if d.ifLabels == nil {
+			d.ifLabels = map[int32]*label{}
+		}
 		d.ifLabels[i.Index] = l
 	}
 	return l
@@ -196,10 +233,14 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-// scratch is a poll's series before they are published, per family.
-type scratch [numDeviceFamilies][]sample
+// scratch is a poll's series before they are published, per family, and
+// the interfaces in name order.
+type scratch struct {
+	fams  [numDeviceFamilies][]sample
+	order []int
+}
 
-func (s *scratch) add(f int, v float64, l *label) { s[f] = append(s[f], sample{l, v}) }
+func (s *scratch) add(f int, v float64, l *label) { s.fams[f] = append(s.fams[f], sample{l, v}) }
 
 // walk puts every series of the device's last poll in out. A failed poll
 // keeps only device-level series: interface and BGP values would be stale.
@@ -208,13 +249,15 @@ func (s *scratch) add(f int, v float64, l *label) { s[f] = append(s[f], sample{l
 // the same labels would be rejected.
 func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 	ok := res.Err == nil
-	out.add(famUp, b2f(ok), d.labels)
-	out.add(famDuration, res.End.Sub(res.Start).Seconds(), d.labels)
-	out.add(famReboots, float64(st.Reboots()), d.labels)
-	out.add(famDiscontinuities, float64(st.CounterDiscontinuities()), d.labels)
-	for i, n := range d.errs {
-		if n > 0 {
-			out.add(famErrors, float64(n), d.errLabels[i])
+	out.add(famUp, b2f(ok), deviceLabel)
+	out.add(famDuration, res.End.Sub(res.Start).Seconds(), deviceLabel)
+	out.add(famReboots, float64(st.Reboots()), deviceLabel)
+	out.add(famDiscontinuities, float64(st.CounterDiscontinuities()), deviceLabel)
+	if d.errs != nil {
+		for i, n := range d.errs.n {
+			if n > 0 {
+				out.add(famErrors, float64(n), d.errs.labels[i])
+			}
 		}
 	}
 	if ok {
@@ -224,23 +267,23 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 		}
 	}
 	if d.lastOK > 0 {
-		out.add(famLastSuccess, d.lastOK, d.labels)
+		out.add(famLastSuccess, d.lastOK, deviceLabel)
 	}
 	out.add(famInfo, 1, d.info)
 	if !ok {
 		return
 	}
-	out.add(famUptime, res.System.Uptime.Seconds(), d.labels)
-	out.add(famLLDP, float64(len(res.LLDP)), d.labels)
+	out.add(famUptime, res.System.Uptime.Seconds(), deviceLabel)
+	out.add(famLLDP, float64(len(res.LLDP)), deviceLabel)
 	if d.level != InterfacesNone {
-		d.order = d.order[:0]
+		out.order = out.order[:0]
 		for i := range res.Interfaces {
-			d.order = append(d.order, i)
+			out.order = append(out.order, i)
 		}
 		ifs := res.Interfaces
-		slices.SortStableFunc(d.order, func(a, b int) int { return strings.Compare(ifs[a].Name, ifs[b].Name) })
+		slices.SortStableFunc(out.order, func(a, b int) int { return strings.Compare(ifs[a].Name, ifs[b].Name) })
 		prev := -1
-		for _, i := range d.order {
+		for _, i := range out.order {
 			ifc := &ifs[i]
 			if d.level == InterfacesUp && !ifc.AdminUp {
 				continue
@@ -283,8 +326,12 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 		k := bgpKey{peer: p.Remote, as: p.RemoteAS}
 		l, found := d.bgpLabels[k]
 		if !found {
-			l = newLabel(deviceFamilies[famBGPState], 0, d.inv.Name, string(d.inv.Role), d.region,
+			l = d.newLabel(deviceFamilies[famBGPState], 3, d.inv.Name, string(d.inv.Role), d.region,
 				p.Remote.String(), strconv.FormatUint(uint64(p.RemoteAS), 10))
+			l.key = ""
+			if d.bgpLabels == nil {
+				d.bgpLabels = map[bgpKey]*label{}
+			}
 			d.bgpLabels[k] = l
 		}
 		out.add(famBGPState, float64(p.State), l)
@@ -294,7 +341,10 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
 	if len(d.ifLabels) > 2*len(res.Interfaces)+16 {
-		keep := make(map[int32]*label, len(res.Interfaces))
+		var keep map[int32]*label
+		if len(res.Interfaces) > 0 {
+			keep = make(map[int32]*label, len(res.Interfaces))
+		}
 		for i := range res.Interfaces {
 			if l, ok := d.ifLabels[res.Interfaces[i].Index]; ok {
 				keep[res.Interfaces[i].Index] = l
@@ -315,28 +365,26 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 // the lock is a few hundred bytes to a few KB.
 func (d *device) publish(out *scratch) {
 	total := 0
-	for _, s := range out {
+	for _, s := range out.fams {
 		total += len(s)
 	}
 	d.mu.Lock()
 	s := d.cur
 	if s == nil || s.readers > 0 {
 		// A scrape holds the current one: it keeps it, this poll gets its own.
-		old := s
 		s = &snapshot{}
-		if old != nil && cap(old.samples) >= total {
-			s.samples = make([]sample, 0, cap(old.samples))
-		}
 		d.cur = s
 	}
 	if cap(s.samples) < total {
-		s.samples = make([]sample, 0, total+total/8) // room for interfaces coming up
+		// Exactly: a device's series count changes seldom (an interface
+		// or an error reason appears).
+		s.samples = make([]sample, 0, total)
 	}
 	all := s.samples[:0]
-	for f := range out {
-		all = append(all, out[f]...)
+	for f := range out.fams {
+		all = append(all, out.fams[f]...)
 		s.end[f] = int32(len(all))
-		out[f] = out[f][:0]
+		out.fams[f] = out.fams[f][:0]
 	}
 	s.samples = all
 	d.mu.Unlock()

@@ -3,8 +3,10 @@ package exposition
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -178,8 +180,12 @@ func (e *Exposition) WriteText(w io.Writer) error {
 		}
 		tw.header(fam)
 		for _, h := range held {
+			prefix, suffix := h.d.prefix, h.d.suffix
+			if f == famInfo {
+				prefix, suffix = "", ""
+			}
 			for _, smp := range h.s.family(f) {
-				tw.sample(fam, smp.l.text, smp.v)
+				tw.sample(fam, prefix, smp.l.mid, suffix, smp.v)
 			}
 			if tw.err != nil {
 				return tw.err
@@ -195,11 +201,19 @@ func (e *Exposition) WriteText(w io.Writer) error {
 	return writeTopology(w, e.topo)
 }
 
-// sample writes one line whose labels are already text.
-func (tw *textWriter) sample(f *Family, labels string, v float64) {
+// sample writes one line whose labels are already text, in three pieces.
+// Integers below 1e6 (most values: states, counts, small counters) skip
+// strconv's float formatting, which writes them the same.
+func (tw *textWriter) sample(f *Family, prefix, mid, suffix string, v float64) {
 	b := append(tw.buf, f.Name...)
-	b = append(b, labels...)
-	b = textformat.AppendValue(b, v)
+	b = append(b, prefix...)
+	b = append(b, mid...)
+	b = append(b, suffix...)
+	if v >= 0 && v < 1e6 && v == math.Trunc(v) {
+		b = strconv.AppendInt(b, int64(v), 10)
+	} else {
+		b = textformat.AppendValue(b, v)
+	}
 	tw.buf = append(b, '\n')
 	tw.maybeFlush()
 }
