@@ -121,10 +121,13 @@ func (d *device) newLabel(f *Family, keyAt int, values ...string) *label {
 }
 
 // wholeLabel makes a label whose key, if found in mid as a label value,
-// shares mid's bytes.
+// shares mid's bytes; else it is copied, as it may point into a larger
+// buffer of the poll's.
 func wholeLabel(mid, key string) *label {
 	if i := strings.Index(mid, `="`+key+`"`); i >= 0 && key != "" {
 		key = mid[i+2 : i+2+len(key)]
+	} else {
+		key = strings.Clone(key)
 	}
 	return &label{mid: mid, key: key}
 }
