@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/demo"
 )
 
 // startDemo runs an in-process `vigie demo` (a simulated RIE with its
@@ -21,7 +22,7 @@ func startDemo(t *testing.T) string {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	d, err := daemon.NewDemo(daemon.DemoOptions{Sites: 300, Seed: 1, Interval: 5 * time.Second, Faults: true, BGP: true,
+	d, err := demo.New(demo.Options{Sites: 300, Seed: 1, Interval: 5 * time.Second, Faults: true, BGP: true,
 		Daemon: daemon.Options{ListenAddresses: []string{addr}, DB: filepath.Join(t.TempDir(), "vigie.db")}})
 	if err != nil {
 		t.Fatal(err)

@@ -284,7 +284,7 @@ func (d *Daemon) onPoll(p *snmp.Poll, st *snmp.DeviceState) {
 	d.expo.Poll(p, st)
 	d.topo.Apply(p)
 	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
-		d.bgp.Reconcile(p.Device, p.Start, p.BGPPeers)
+		d.bgp.Reconcile(p.Device, p.Start, routerPeers(p.BGPPeers))
 	}
 }
 

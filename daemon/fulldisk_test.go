@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"bytes"
@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/demo"
+	"github.com/vigie-rie/vigie/internal/demotest"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/storetest"
 	"github.com/vigie-rie/vigie/topology"
@@ -89,17 +92,17 @@ func TestFullDiskChild(t *testing.T) {
 	defer func() { _ = syscall.Unmount(dir, 0) }()
 	db := filepath.Join(dir, "vigie.db")
 	var logs logbuf.Buffer
-	d, stop := startDemo(t, DemoOptions{Sites: 40, Seed: 9, Interval: time.Second,
-		Daemon: Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
+	d, stop := demotest.Start(t, demo.Options{Sites: 40, Seed: 9, Interval: time.Second,
+		Daemon: daemon.Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
 	metric := func(name string, labels map[string]string) float64 {
-		v, _ := gauge(t, d, name, labels)
+		v, _ := demotest.Gauge(t, d, name, labels)
 		return v
 	}
 	polls := func() float64 { return metric("vigie_collector_polls_total", map[string]string{"result": "success"}) }
-	eventually(t, 30*time.Second, "every device polled and a first batch committed", func() bool {
+	demotest.Eventually(t, 30*time.Second, "every device polled and a first batch committed", func() bool {
 		return metric("vigie_collector_devices", map[string]string{"state": "pending"}) == 0 &&
 			metric("vigie_collector_devices", map[string]string{"state": "up"}) > 0 &&
-			histogramCount(t, d, "vigie_store_batch_duration_seconds") > 0
+			demotest.HistogramCount(t, d, "vigie_store_batch_duration_seconds") > 0
 	})
 
 	// Fill the disk.
@@ -129,7 +132,7 @@ func TestFullDiskChild(t *testing.T) {
 			}
 		}
 	}
-	eventually(t, 30*time.Second, "the write failure reported (metric and log)", func() bool {
+	demotest.Eventually(t, 30*time.Second, "the write failure reported (metric and log)", func() bool {
 		return metric("vigie_store_write_errors_total", nil) > 0 && metric("vigie_store_pending_changes", nil) > 0 &&
 			strings.Contains(logs.String(), "store write failed")
 	})
@@ -138,7 +141,7 @@ func TestFullDiskChild(t *testing.T) {
 	}
 	// Still polling and serving while full.
 	p0 := polls()
-	eventually(t, 30*time.Second, "a full round of polls while the disk is full", func() bool {
+	demotest.Eventually(t, 30*time.Second, "a full round of polls while the disk is full", func() bool {
 		return polls()-p0 >= float64(len(d.Inventory.Devices))
 	})
 	srv := httptest.NewServer(d.Daemon.Handler())
@@ -179,7 +182,7 @@ func TestFullDiskChild(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the held batch committed", func() bool {
+	demotest.Eventually(t, 30*time.Second, "the held batch committed", func() bool {
 		return metric("vigie_store_pending_changes", nil) == 0 && strings.Contains(logs.String(), "store writes recovered")
 	})
 	t.Logf("disk full: %v failed commits, %v changes held; recovered", errs, held)
@@ -202,22 +205,7 @@ func TestFullDiskChild(t *testing.T) {
 	}
 }
 
-func metricDropped(t *testing.T, d *Demo) float64 {
-	v, _ := gauge(t, d, "vigie_store_dropped_events_total", nil)
+func metricDropped(t *testing.T, d *demo.Demo) float64 {
+	v, _ := demotest.Gauge(t, d, "vigie_store_dropped_events_total", nil)
 	return v
-}
-
-// histogramCount returns the sample count of a histogram without labels.
-func histogramCount(t *testing.T, d *Demo, name string) uint64 {
-	t.Helper()
-	mfs, err := d.Daemon.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name && len(mf.GetMetric()) > 0 && mf.GetMetric()[0].Histogram != nil {
-			return mf.GetMetric()[0].Histogram.GetSampleCount()
-		}
-	}
-	return 0
 }

@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"flag"
@@ -15,6 +15,10 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/demo"
+	"github.com/vigie-rie/vigie/internal/demotest"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the metrics table of README.md from a running demo")
@@ -27,10 +31,10 @@ const (
 // TestREADMEMetrics keeps the README's metric table true: every vigie_
 // family a running demo exports is listed there, with its type.
 func TestREADMEMetrics(t *testing.T) {
-	d, _ := startDemo(t, DemoOptions{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
-		Daemon: Options{DB: filepath.Join(t.TempDir(), "vigie.db")}})
-	eventually(t, 30*time.Second, "every device polled once", func() bool {
-		v, _ := gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
+	d, _ := demotest.Start(t, demo.Options{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
+		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db")}})
+	demotest.Eventually(t, 30*time.Second, "every device polled once", func() bool {
+		v, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
 		return v == 0
 	})
 	time.Sleep(3 * time.Second) // an analysis, a store flush, BGP sessions

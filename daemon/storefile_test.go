@@ -1,4 +1,4 @@
-package daemon
+package daemon_test
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/demo"
+	"github.com/vigie-rie/vigie/internal/demotest"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/topology/store"
 )
@@ -24,12 +27,12 @@ func TestStoreDeletedWhileRunning(t *testing.T) {
 	}
 	db := filepath.Join(t.TempDir(), "vigie.db")
 	var logs logbuf.Buffer
-	d, stop := startDemo(t, DemoOptions{Sites: 30, Seed: 4, Interval: time.Second,
-		Daemon: Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
-	metric := func(name string) float64 { v, _ := gauge(t, d, name, nil); return v }
-	eventually(t, 30*time.Second, "every device polled and committed", func() bool {
-		v, _ := gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
-		return v == 0 && histogramCount(t, d, "vigie_store_batch_duration_seconds") > 0
+	d, stop := demotest.Start(t, demo.Options{Sites: 30, Seed: 4, Interval: time.Second,
+		Daemon: daemon.Options{DB: db, Logger: slog.New(slog.NewTextHandler(&logs, nil))}})
+	metric := func(name string) float64 { v, _ := demotest.Gauge(t, d, name, nil); return v }
+	demotest.Eventually(t, 30*time.Second, "every device polled and committed", func() bool {
+		v, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
+		return v == 0 && demotest.HistogramCount(t, d, "vigie_store_batch_duration_seconds") > 0
 	})
 	if err := os.Remove(db); err != nil {
 		t.Fatal(err)
@@ -45,14 +48,14 @@ func TestStoreDeletedWhileRunning(t *testing.T) {
 			break
 		}
 	}
-	eventually(t, 30*time.Second, "the deleted file recreated", func() bool {
+	demotest.Eventually(t, 30*time.Second, "the deleted file recreated", func() bool {
 		_, err := os.Stat(db)
 		return metric("vigie_store_file_recreated_total") == 1 && err == nil
 	})
 	if l := logs.String(); !strings.Contains(l, "store file was deleted while vigie ran") || !strings.Contains(l, db) {
 		t.Errorf("no log line naming %s and what happened:\n%s", db, l)
 	}
-	eventually(t, 30*time.Second, "the link down seen", func() bool {
+	demotest.Eventually(t, 30*time.Second, "the link down seen", func() bool {
 		return strings.Contains(eventsText(d), link)
 	})
 	sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -88,7 +91,7 @@ func TestStoreDeletedWhileRunning(t *testing.T) {
 }
 
 // eventsText is the in-memory change log as text, for substring checks.
-func eventsText(d *Demo) string {
+func eventsText(d *demo.Demo) string {
 	var b strings.Builder
 	for _, e := range d.Daemon.Topology().Events(time.Time{}, 10_000) {
 		b.WriteString(string(e.Kind) + " " + e.Subject + " " + e.Detail + "\n")

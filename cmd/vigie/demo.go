@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/demo"
 )
 
 const demoUsage = `Usage: vigie demo [flags]
@@ -67,7 +67,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	start := time.Now()
-	demo, err := daemon.NewDemo(daemon.DemoOptions{Sites: *sites, Seed: *seed, Interval: *interval,
+	d, err := demo.New(demo.Options{Sites: *sites, Seed: *seed, Interval: *interval,
 		Faults: *faults, BGP: *withBGP, Daemon: dopts})
 	if err != nil {
 		return err
@@ -82,15 +82,15 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
   events    %s/api/v1/events
   what-if   curl -s -X POST %s/api/v1/whatif -d '{"fail": ["internet"]}'
   simulator %s/sim/faults       (see vigie demo --help to break more)
-`, len(demo.Inventory.Sites), len(demo.Inventory.Devices), demo.Agent.Port(), time.Since(start).Round(time.Millisecond),
+`, len(d.Inventory.Sites), len(d.Inventory.Devices), d.Agent.Port(), time.Since(start).Round(time.Millisecond),
 		url, url, url, url, url, url)
-	if demo.BGP != nil {
+	if d.BGP != nil {
 		fmt.Fprintf(stdout, "  bgp       %d simulated speakers on 127.x.y.z port %d  (try: curl -s %s/metrics | grep ^vigie_bgp_session_up)\n",
-			len(demo.BGP.Speakers()), demo.BGP.Port(), url)
+			len(d.BGP.Speakers()), d.BGP.Port(), url)
 	}
-	for _, b := range demo.Broken {
+	for _, b := range d.Broken {
 		fmt.Fprintf(stdout, "  broken:   %s\n", b)
 	}
 	fmt.Fprintf(stdout, "Polling every %s; Ctrl-C to stop.\n", *interval)
-	return demo.Run(ctx)
+	return d.Run(ctx)
 }

@@ -28,7 +28,6 @@ import (
 	"github.com/osrg/gobgp/v3/pkg/server"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -598,8 +597,8 @@ func (m *Monitor) PathsHeld() int {
 	return m.st.held
 }
 
-// Reconcile compares a router's BGP4-MIB peer table (from the SNMP
-// collector, read by a poll that started at polled) with vigie's sessions
+// Reconcile compares a router's BGP4-MIB peer table (read by an SNMP poll
+// that started at polled) with vigie's sessions
 // to that router. It returns every current discrepancy, and emits an
 // EventDiscrepancy for each that was not there at the previous call for
 // the same device.
@@ -609,7 +608,7 @@ func (m *Monitor) PathsHeld() int {
 // report the session's own setup or teardown (vigie established a moment
 // before the router wrote its row) as a disagreement. The next poll
 // compares it; what was reported for it before is kept meanwhile.
-func (m *Monitor) Reconcile(device string, polled time.Time, mib []snmp.BGPPeer) []Discrepancy {
+func (m *Monitor) Reconcile(device string, polled time.Time, mib []RouterPeer) []Discrepancy {
 	view := m.Peers()
 	var late map[string]bool // peers left out, by address
 	kept := view[:0]

@@ -1,16 +1,29 @@
 package bgp
 
-// reconcile.go compares what a router says of its sessions (BGP4-MIB, from
-// the SNMP collector) with vigie's own sessions to it. A router that calls
-// vigie's session Established while vigie sees it down (or the reverse) is
-// lying, stuck, or not the router vigie thinks it is: an operator should look.
+// reconcile.go compares what a router says of its sessions (its BGP4-MIB
+// peer table, read by whoever polls the router) with vigie's own sessions to
+// it. A router that calls vigie's session Established while vigie sees it
+// down (or the reverse) is lying, stuck, or not the router vigie thinks it
+// is: an operator should look.
 
 import (
 	"fmt"
 	"net/netip"
-
-	"github.com/vigie-rie/vigie/collector/snmp"
 )
+
+// RouterPeer is one row of a router's own BGP peer table, as its SNMP agent
+// reports it (BGP4-MIB bgpPeerTable). The monitor takes only the columns the
+// comparison needs, in its own type, so that it does not depend on how the
+// SNMP collector decodes or stores the table: the daemon converts.
+type RouterPeer struct {
+	Remote   netip.Addr // bgpPeerRemoteAddr: the neighbour's address
+	Local    netip.Addr // bgpPeerLocalAddr: the router's end of the session
+	RemoteAS uint32     // bgpPeerRemoteAs
+	State    int        // bgpPeerState: idle(1) ... established(6)
+}
+
+// Established reports whether the router calls the session established(6).
+func (p *RouterPeer) Established() bool { return p.State == 6 }
 
 // DiscrepancyKind is a bounded label value.
 type DiscrepancyKind string
@@ -47,7 +60,7 @@ type Discrepancy struct {
 // never came up), when its local address is the configured peer address and
 // its remote AS is vigie's. Rows for the router's other neighbours are
 // ignored: vigie only knows its own sessions.
-func ReconcileView(device string, localAS uint32, mib []snmp.BGPPeer, view []PeerStatus) []Discrepancy {
+func ReconcileView(device string, localAS uint32, mib []RouterPeer, view []PeerStatus) []Discrepancy {
 	var out []Discrepancy
 	for _, ps := range view {
 		if ps.Device != device {
@@ -88,7 +101,7 @@ func ReconcileView(device string, localAS uint32, mib []snmp.BGPPeer, view []Pee
 }
 
 // findRow returns the MIB row describing vigie's session ps, or nil.
-func findRow(mib []snmp.BGPPeer, ps PeerStatus, localAS uint32) *snmp.BGPPeer {
+func findRow(mib []RouterPeer, ps PeerStatus, localAS uint32) *RouterPeer {
 	if ps.LocalAddress.IsValid() {
 		for i := range mib {
 			if mib[i].Remote == ps.LocalAddress {

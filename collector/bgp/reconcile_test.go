@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -14,25 +13,25 @@ func TestReconcileView(t *testing.T) {
 	vigie := ip("192.0.2.100")
 	up := PeerStatus{Address: ip("192.0.2.1"), Device: "rr-1", State: "established", Established: true, LocalAddress: vigie}
 	down := PeerStatus{Address: ip("192.0.2.1"), Device: "rr-1", State: "active"}
-	row := func(state int, remoteAS uint32) snmp.BGPPeer {
-		return snmp.BGPPeer{Remote: vigie, Local: ip("192.0.2.1"), State: state, RemoteAS: remoteAS}
+	row := func(state int, remoteAS uint32) RouterPeer {
+		return RouterPeer{Remote: vigie, Local: ip("192.0.2.1"), State: state, RemoteAS: remoteAS}
 	}
-	other := snmp.BGPPeer{Remote: ip("192.0.2.50"), Local: ip("192.0.2.1"), State: 6, RemoteAS: 65099}
+	other := RouterPeer{Remote: ip("192.0.2.50"), Local: ip("192.0.2.1"), State: 6, RemoteAS: 65099}
 	tests := []struct {
 		name string
 		view []PeerStatus
-		mib  []snmp.BGPPeer
+		mib  []RouterPeer
 		want []DiscrepancyKind
 	}{
-		{"both established", []PeerStatus{up}, []snmp.BGPPeer{other, row(6, localAS)}, nil},
-		{"both down", []PeerStatus{down}, []snmp.BGPPeer{row(3, localAS)}, nil},
-		{"router says established, vigie down", []PeerStatus{down}, []snmp.BGPPeer{row(6, localAS)}, []DiscrepancyKind{RouterOnly}},
-		{"vigie established, router active", []PeerStatus{up}, []snmp.BGPPeer{row(3, localAS)}, []DiscrepancyKind{VigieOnly}},
-		{"vigie established, no row for vigie", []PeerStatus{up}, []snmp.BGPPeer{other}, []DiscrepancyKind{VigieOnly}},
-		{"vigie down, no row: nothing to say", []PeerStatus{down}, []snmp.BGPPeer{other}, nil},
-		{"row matched by local address when vigie's end is unknown", []PeerStatus{down}, []snmp.BGPPeer{other, row(6, localAS)}, []DiscrepancyKind{RouterOnly}},
-		{"router configured with the wrong AS", []PeerStatus{up}, []snmp.BGPPeer{row(6, 65111)}, []DiscrepancyKind{ASMismatch}},
-		{"other device's sessions are ignored", []PeerStatus{{Address: ip("192.0.2.9"), Device: "rr-2", Established: true, LocalAddress: vigie}}, []snmp.BGPPeer{row(3, localAS)}, nil},
+		{"both established", []PeerStatus{up}, []RouterPeer{other, row(6, localAS)}, nil},
+		{"both down", []PeerStatus{down}, []RouterPeer{row(3, localAS)}, nil},
+		{"router says established, vigie down", []PeerStatus{down}, []RouterPeer{row(6, localAS)}, []DiscrepancyKind{RouterOnly}},
+		{"vigie established, router active", []PeerStatus{up}, []RouterPeer{row(3, localAS)}, []DiscrepancyKind{VigieOnly}},
+		{"vigie established, no row for vigie", []PeerStatus{up}, []RouterPeer{other}, []DiscrepancyKind{VigieOnly}},
+		{"vigie down, no row: nothing to say", []PeerStatus{down}, []RouterPeer{other}, nil},
+		{"row matched by local address when vigie's end is unknown", []PeerStatus{down}, []RouterPeer{other, row(6, localAS)}, []DiscrepancyKind{RouterOnly}},
+		{"router configured with the wrong AS", []PeerStatus{up}, []RouterPeer{row(6, 65111)}, []DiscrepancyKind{ASMismatch}},
+		{"other device's sessions are ignored", []PeerStatus{{Address: ip("192.0.2.9"), Device: "rr-2", Established: true, LocalAddress: vigie}}, []RouterPeer{row(3, localAS)}, nil},
 		{"empty MIB (SNMP table not polled) and vigie up", []PeerStatus{up}, nil, []DiscrepancyKind{VigieOnly}},
 	}
 	for _, tc := range tests {
@@ -64,10 +63,10 @@ func TestMonitorReconcileEventsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	routerUp := []snmp.BGPPeer{{Remote: ip("192.0.2.100"), Local: ip("127.0.0.2"), State: 6, RemoteAS: 65000}}
-	routerDown := []snmp.BGPPeer{{Remote: ip("192.0.2.100"), Local: ip("127.0.0.2"), State: 3, RemoteAS: 65000}}
+	routerUp := []RouterPeer{{Remote: ip("192.0.2.100"), Local: ip("127.0.0.2"), State: 6, RemoteAS: 65000}}
+	routerDown := []RouterPeer{{Remote: ip("192.0.2.100"), Local: ip("127.0.0.2"), State: 3, RemoteAS: 65000}}
 	for i, tc := range []struct {
-		mib       []snmp.BGPPeer
+		mib       []RouterPeer
 		current   int
 		newEvents int
 	}{
@@ -107,13 +106,13 @@ func TestMonitorReconcileSkipsNewerSessions(t *testing.T) {
 		p := m.st.peers[0] // pfai-1
 		p.state, p.established, p.since, p.changed, p.localAddr = "established", true, at, at, vigie
 	}
-	noRow := []snmp.BGPPeer{{Remote: ip("192.0.2.50"), Local: ip("127.0.0.2"), State: 6, RemoteAS: 65099}}
-	withRow := append([]snmp.BGPPeer{{Remote: vigie, Local: ip("127.0.0.2"), State: 6, RemoteAS: 65000}}, noRow...)
+	noRow := []RouterPeer{{Remote: ip("192.0.2.50"), Local: ip("127.0.0.2"), State: 6, RemoteAS: 65099}}
+	withRow := append([]RouterPeer{{Remote: vigie, Local: ip("127.0.0.2"), State: 6, RemoteAS: 65000}}, noRow...)
 
 	setUp(t0)
 	for i, tc := range []struct {
 		polled    time.Time
-		mib       []snmp.BGPPeer
+		mib       []RouterPeer
 		current   int
 		newEvents int
 	}{

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
-	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
@@ -140,12 +139,12 @@ func TestFleetWithMonitor(t *testing.T) {
 			// Each speaker's BGP4-MIB row for vigie agrees with vigie's view.
 			eventually(t, "every speaker's BGP4-MIB shows vigie's session", func() string {
 				for _, sp := range f.Speakers() {
-					var mib []snmp.BGPPeer
+					var mib []bgp.RouterPeer
 					for _, r := range f.Sessions(sp.Device) {
 						if r.Local != sp.Address || r.RemoteAS != tc.localAS || r.RemoteID != cfg.RouterID || r.Since.IsZero() {
 							return fmt.Sprintf("%s: row %+v", sp.Device, r)
 						}
-						mib = append(mib, snmp.BGPPeer{Remote: r.Remote, Local: r.Local, State: 6, RemoteAS: r.RemoteAS, RemoteID: r.RemoteID})
+						mib = append(mib, bgp.RouterPeer{Remote: r.Remote, Local: r.Local, State: 6, RemoteAS: r.RemoteAS})
 					}
 					if len(mib) != 1 {
 						return fmt.Sprintf("%s: %d rows for vigie, want 1", sp.Device, len(mib))

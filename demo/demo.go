@@ -1,4 +1,9 @@
-package daemon
+// Package demo is `vigie demo`: a simulated RIE (package sim) generated in
+// process, its SNMP agents and BGP speakers listening on loopback
+// addresses, and a vigie daemon polling and peering with them. It lives
+// apart from package daemon so that the daemon that runs in production
+// knows nothing of the simulator.
+package demo
 
 import (
 	"context"
@@ -10,14 +15,15 @@ import (
 	"slices"
 	"time"
 
+	"github.com/vigie-rie/vigie/daemon"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 	"github.com/vigie-rie/vigie/sim/bgpsim"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
-// DemoOptions configures an embedded simulated RIE.
-type DemoOptions struct {
+// Options configures an embedded simulated RIE.
+type Options struct {
 	// Sites is the size of the simulated RIE (default 300).
 	Sites int
 	// Seed makes the RIE and its faults reproducible.
@@ -34,24 +40,24 @@ type DemoOptions struct {
 	// them, so that the BGP metrics and panels show data.
 	BGP bool
 	// Daemon configures the vigie under demonstration.
-	Daemon Options
+	Daemon daemon.Options
 }
 
 // Demo is vigie polling an in-process simulated RIE.
 type Demo struct {
 	Inventory *inventory.Inventory
 	Agent     *snmpagent.Agent
-	// BGP is the simulated BGP fleet (nil without DemoOptions.BGP); its
+	// BGP is the simulated BGP fleet (nil without Options.BGP); its
 	// controls are also served under /sim/bgp/.
 	BGP    *bgpsim.Fleet
-	Daemon *Daemon
+	Daemon *daemon.Daemon
 	// Broken lists, in words, what Faults broke.
 	Broken []string
 }
 
-// NewDemo generates a simulated RIE, opens its SNMP agents on loopback
+// New generates a simulated RIE, opens its SNMP agents on loopback
 // addresses and builds the daemon that polls them. Start it with Run.
-func NewDemo(opts DemoOptions) (*Demo, error) {
+func New(opts Options) (*Demo, error) {
 	if opts.Sites <= 0 {
 		opts.Sites = 300
 	}
@@ -109,7 +115,7 @@ func NewDemo(opts DemoOptions) (*Demo, error) {
 
 // build opens the SNMP agents, breaks what opts.Faults asks and builds the
 // daemon; the BGP speakers, if any, are already listening.
-func (demo *Demo) build(inv *inventory.Inventory, opts DemoOptions, aopts snmpagent.Options) error {
+func (demo *Demo) build(inv *inventory.Inventory, opts Options, aopts snmpagent.Options) error {
 	agent, err := snmpagent.New(inv, aopts)
 	if err != nil {
 		return fmt.Errorf("simulator: %w", err)
@@ -128,7 +134,7 @@ func (demo *Demo) build(inv *inventory.Inventory, opts DemoOptions, aopts snmpag
 	dopts := opts.Daemon
 	// The demo loads its configuration once: the reload status says so,
 	// as `vigie run`'s does before any SIGHUP.
-	dopts.ExtraCollectors = append(slices.Clone(dopts.ExtraCollectors), NewReloadStatus().Collectors()...)
+	dopts.ExtraCollectors = append(slices.Clone(dopts.ExtraCollectors), daemon.NewReloadStatus().Collectors()...)
 	if dopts.Extra == nil {
 		dopts.Extra = map[string]http.Handler{}
 	}
@@ -146,7 +152,7 @@ func (demo *Demo) build(inv *inventory.Inventory, opts DemoOptions, aopts snmpag
 		// a router off or an access down withdraws what it would withdraw.
 		agent.SetRouting(demo.BGP)
 	}
-	demo.Daemon, err = New(inv, dopts)
+	demo.Daemon, err = daemon.New(inv, dopts)
 	return err
 }
 

@@ -1,4 +1,4 @@
-package daemon
+package demo_test
 
 import (
 	"context"
@@ -6,123 +6,34 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
+	"github.com/vigie-rie/vigie/demo"
+	"github.com/vigie-rie/vigie/internal/demotest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 	"github.com/vigie-rie/vigie/topology"
 )
 
-// startDemo runs a demo until stop is called or the test ends. stop is
-// idempotent and waits (30 s at most) for Run to return.
-func startDemo(t *testing.T, opts DemoOptions) (d *Demo, stop func()) {
-	t.Helper()
-	// A free port, not the default :9742: other packages' tests (and a
-	// developer's own vigie) may hold it while this one runs.
-	if len(opts.Daemon.ListenAddresses) == 0 {
-		opts.Daemon.ListenAddresses = []string{"127.0.0.1:0"}
-	}
-	d, err := NewDemo(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("demo Run: %v", err)
-				}
-			case <-time.After(30 * time.Second):
-				t.Error("demo did not stop within 30 s of cancel")
-			}
-		})
-	}
-	t.Cleanup(stop)
-	return d, stop
-}
-
-// gauge returns the value of the metric name whose labels include want, as
-// /metrics serves it (registry families and the text families of the
-// collector and the topology).
-func gauge(t *testing.T, d *Demo, name string, want map[string]string) (float64, bool) {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	d.Daemon.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := parser.TextToMetricFamilies(rec.Body)
-	if err != nil {
-		t.Fatalf("/metrics (%d) does not parse: %v", rec.Code, err)
-	}
-	if mf := mfs[name]; mf != nil {
-	next:
-		for _, m := range mf.GetMetric() {
-			for k, v := range want {
-				if labelValue(m, k) != v {
-					continue next
-				}
-			}
-			switch {
-			case m.Gauge != nil:
-				return m.Gauge.GetValue(), true
-			case m.Counter != nil:
-				return m.Counter.GetValue(), true
-			}
-		}
-	}
-	return 0, false
-}
-
-func labelValue(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
-// eventually polls cond every 100 ms until it holds or the bound passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func site(d *Demo, id string) *topology.SiteResult {
+func site(d *demo.Demo, id string) *topology.SiteResult {
 	return d.Daemon.Topology().Analysis().Site(id)
 }
 
 func TestDemoEndToEnd(t *testing.T) {
 	const interval = time.Second
-	d, _ := startDemo(t, DemoOptions{Sites: 120, Seed: 7, Interval: interval})
+	d, _ := demotest.Start(t, demo.Options{Sites: 120, Seed: 7, Interval: interval})
 	inv := d.Inventory
 	n := float64(len(inv.Devices))
 
-	eventually(t, 30*time.Second, "every simulated device polled up", func() bool {
-		v, _ := gauge(t, d, "vigie_collector_devices", map[string]string{"state": "up"})
+	demotest.Eventually(t, 30*time.Second, "every simulated device polled up", func() bool {
+		v, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "up"})
 		return v == n
 	})
 	if err := d.Daemon.Topology().Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "an analysis with every site nominal", func() bool {
+	demotest.Eventually(t, 10*time.Second, "an analysis with every site nominal", func() bool {
 		a := d.Daemon.Topology().Analysis()
 		if a == nil {
 			return false
@@ -139,7 +50,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	// and the inventory agree: tunnelled accesses are not expected in LLDP.
 	time.Sleep(5 * interval)
 	for _, kind := range []string{"declared_not_seen", "undeclared_neighbor", "wrong_neighbor"} {
-		if v, _ := gauge(t, d, "vigie_topology_disagreements", map[string]string{"kind": kind}); v != 0 {
+		if v, _ := demotest.Gauge(t, d, "vigie_topology_disagreements", map[string]string{"kind": kind}); v != 0 {
 			t.Errorf("vigie_topology_disagreements{kind=%q} = %v on a healthy simulated RIE, want 0", kind, v)
 		}
 	}
@@ -161,22 +72,22 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Within one poll cycle (plus the debounce of the analysis).
-	eventually(t, 3*interval+2*time.Second, "site "+dual.ID+" degraded after its access went down", func() bool {
+	demotest.Eventually(t, 3*interval+2*time.Second, "site "+dual.ID+" degraded after its access went down", func() bool {
 		s := site(d, dual.ID)
 		return s != nil && s.State == "degraded" && s.Effective < s.Designed
 	})
-	eff, ok := gauge(t, d, "vigie_site_protection_effective", map[string]string{"site": dual.ID})
-	des, _ := gauge(t, d, "vigie_site_protection_designed", map[string]string{"site": dual.ID})
+	eff, ok := demotest.Gauge(t, d, "vigie_site_protection_effective", map[string]string{"site": dual.ID})
+	des, _ := demotest.Gauge(t, d, "vigie_site_protection_designed", map[string]string{"site": dual.ID})
 	if !ok || eff >= des {
 		t.Errorf("metrics of %s: effective %v designed %v, want effective < designed", dual.ID, eff, des)
 	}
-	if iso, _ := gauge(t, d, "vigie_site_isolated", map[string]string{"site": dual.ID}); iso != 0 {
+	if iso, _ := demotest.Gauge(t, d, "vigie_site_isolated", map[string]string{"site": dual.ID}); iso != 0 {
 		t.Errorf("%s isolated with one of two accesses up", dual.ID)
 	}
 	if err := d.Agent.SetLink(acc.Device, acc.Interface, true); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 3*interval+2*time.Second, "site "+dual.ID+" nominal after restore", func() bool {
+	demotest.Eventually(t, 3*interval+2*time.Second, "site "+dual.ID+" nominal after restore", func() bool {
 		s := site(d, dual.ID)
 		return s != nil && s.State == "nominal"
 	})
@@ -208,7 +119,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	victims := landings[agg]
-	eventually(t, 15*time.Second, agg+" down isolates its single-homed sites", func() bool {
+	demotest.Eventually(t, 15*time.Second, agg+" down isolates its single-homed sites", func() bool {
 		for _, id := range victims {
 			if s := site(d, id); s == nil || !s.Isolated {
 				return false
@@ -221,7 +132,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		if s.CauseKind != "device" || s.Cause != agg {
 			t.Errorf("site %s isolated with cause %s %q, want device %q", id, s.CauseKind, s.Cause, agg)
 		}
-		if v, ok := gauge(t, d, "vigie_site_isolation_cause", map[string]string{"site": id, "cause": agg}); !ok || v != 1 {
+		if v, ok := demotest.Gauge(t, d, "vigie_site_isolation_cause", map[string]string{"site": id, "cause": agg}); !ok || v != 1 {
 			t.Errorf("vigie_site_isolation_cause{site=%q, cause=%q} = %v, %v; want 1", id, agg, v, ok)
 		}
 	}
