@@ -3,7 +3,6 @@ package exposition
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"math"
 	"net/netip"
@@ -21,8 +20,6 @@ import (
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.txt from the current output")
 
 // testInventory returns n collection devices, d000 to d(n-1).
 func testInventory(n int) *inventory.Inventory {
@@ -140,7 +137,7 @@ func TestDeviceText(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := buf.Bytes()
-			file := filepath.Join("testdata", tc.file+".txt")
+			file := filepath.Join("testdata", "devices-"+tc.file+".txt")
 			if *update {
 				if err := os.WriteFile(file, got, 0o644); err != nil {
 					t.Fatal(err)
