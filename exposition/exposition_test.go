@@ -76,7 +76,7 @@ func failedPoll(name string, at time.Time, r snmp.Reason) *snmp.Poll {
 }
 
 // TestDeviceText: for polls handed over in order, WriteText writes the
-// per-device families byte for byte as testdata/<case>.txt says. The files
+// per-device families byte for byte as testdata/devices-<case>.txt says. The files
 // were written by the collector's text path before the move (issue 20):
 // the exposition renders at scrape time what was rendered at poll time,
 // and nothing of it may change.
