@@ -1,18 +1,16 @@
 package topology
 
 import (
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
-// TestConcurrentReaders applies polls while API requests and scrapes run,
-// so that the race detector (go test -race) sees writer and readers
+// TestConcurrentReaders applies polls while every published snapshot is
+// read, so that the race detector (go test -race) sees writer and readers
 // overlap. Bounded: 20 rounds, 4 readers.
 func TestConcurrentReaders(t *testing.T) {
 	h := newHarness(t, Options{Debounce: 1})
-	api := h.topo.APIHandler()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range 4 {
@@ -25,21 +23,29 @@ func TestConcurrentReaders(t *testing.T) {
 					return
 				default:
 				}
-				var path, body, method = "/api/v1/topology", "", "GET"
 				switch (i + n) % 4 {
+				case 0:
+					if s := h.topo.Snapshot(); len(s.Nodes) == 0 {
+						t.Error("snapshot without nodes")
+					}
 				case 1:
-					path = "/api/v1/sites/S2"
+					if len(h.topo.SiteLinks("S2")) == 0 {
+						t.Error("S2 without access links")
+					}
+					_ = h.topo.Analysis().Site("S2")
 				case 2:
-					path = "/api/v1/events?limit=10"
+					_ = h.topo.Events(time.Time{}, 10)
+					_ = h.topo.Routing()
 				case 3:
-					path, body, method = "/api/v1/whatif", `{"fail":["internet"]}`, "POST"
+					if release, ok := h.topo.AcquireWhatIf(); ok {
+						if _, err := h.topo.WhatIf([]string{"internet"}); err != nil {
+							t.Errorf("what-if: %v", err)
+						}
+						release()
+					}
 				}
-				rec := httptest.NewRecorder()
-				api.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
-				if rec.Code >= 500 {
-					t.Errorf("%s %s: %d", method, path, rec.Code)
-				}
-				if _, err := h.gatherer().Gather(); err != nil {
+				_ = h.topo.Counts()
+				if _, err := h.reg.Gather(); err != nil {
 					t.Errorf("gather: %v", err)
 				}
 			}

@@ -31,36 +31,17 @@
 //
 // # Metrics
 //
-//	vigie_site_protection_designed{site,region}           gauge 0..4
-//	vigie_site_protection_effective{site,region}          gauge 0..4
-//	vigie_site_disjoint_paths{site,region}                gauge
-//	vigie_site_spofs{site,region}                         gauge
-//	vigie_site_isolated{site,region}                      gauge 0/1
-//	vigie_site_isolated_if_internet_cut{site,region}      gauge 0/1
-//	vigie_site_isolation_cause{site,region,cause_kind,cause} 1, isolated sites only
-//	vigie_region_sites{region,state}                      gauge, state nominal|degraded|isolated
-//	vigie_sites{state}                                    gauge
-//	vigie_backbone_bridges, vigie_backbone_articulation_points  gauge
-//	vigie_backbone_bridge_info{link}                      1 per bridge
-//	vigie_backbone_datacentres_connected                  gauge 0/1
-//	vigie_interconnect_up{interconnect,kind}              gauge 0/1
-//	vigie_interconnect_survives_internet_cut{interconnect,kind} gauge 0/1
-//	vigie_topology_nodes                                  gauge
-//	vigie_topology_devices{state}                         gauge unknown|reachable|unreachable
-//	vigie_topology_links{source}                          gauge declared|lldp|ifmib|bgp
-//	vigie_topology_link_states{state}                     gauge up|down|unknown
-//	vigie_topology_disagreements{kind}                    gauge
+// The topology publishes snapshots (Analysis, Routing, Counts, Snapshot,
+// Events): the exposition package renders them as the per-site, region,
+// backbone, interconnect and model-count families and as the JSON API.
+// The topology registers only its own instrumentation:
+//
 //	vigie_topology_changes_total{kind}                    counter, kind = EventKind
 //	vigie_topology_unknown_device_polls_total             counter
+//	vigie_topology_device_bound_drops_total{device,bound} counter
 //	vigie_resilience_analysis_duration_seconds            histogram
 //	vigie_store_write_errors_total                        counter (package store)
 //	vigie_store_batch_duration_seconds                    histogram (package store)
 //	vigie_store_pending_changes                           gauge (package store)
 //	vigie_store_dropped_events_total                      counter (package store)
-//
-// The analysis families (vigie_site_*, vigie_region_sites, vigie_sites,
-// vigie_backbone_*, vigie_interconnect_*) are written as text by WriteText,
-// from the last published Analysis, at each scrape: 14,000 sites' series
-// cost a few milliseconds per scrape and no memory between scrapes. The
-// registry reserves their names and serves the rest.
 package topology

@@ -1,14 +1,10 @@
 package topology
 
 import (
-	"io"
 	"os"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
@@ -157,38 +153,6 @@ func BenchmarkAnalysis(b *testing.B) {
 			_, _ = eng.analyze(f, access)
 		}
 	})
-	b.Run("write-text", func(b *testing.B) {
-		// What a scrape costs for the analysis families of 14,000 sites.
-		a, _ := eng.analyze(failureSet{}, "")
-		a.index()
-		h.topo.analysis.Store(a)
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if err := h.topo.WriteText(io.Discard); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("scrape-plain-registry", func(b *testing.B) {
-		reg := prometheus.NewRegistry()
-		if err := h.topo.m.register(reg); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if _, err := reg.Gather(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("scrape-pedantic-registry", func(b *testing.B) {
-		b.ReportAllocs()
-		for i := 0; i < b.N; i++ {
-			if _, err := h.reg.Gather(); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 }
 
 // BenchmarkApplyOne measures what the writer does for a batch of one poll,
@@ -212,30 +176,5 @@ func BenchmarkApplyOne(b *testing.B) {
 		t.applyPoll(p)
 		t.persist()
 		t.mu.Unlock()
-	}
-}
-
-// BenchmarkScrapeTopology measures what one /metrics scrape costs for the
-// topology's families on the full fleet with every site analysed: the
-// registry's families gathered and encoded, then the text families.
-func BenchmarkScrapeTopology(b *testing.B) {
-	inv := sim.Generate(sim.GenerateOptions{})
-	h := newHarnessInv(b, inv, Options{})
-	h.round()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		mfs, err := h.reg.Gather()
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, mf := range mfs {
-			if _, err := expfmt.MetricFamilyToText(io.Discard, mf); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := h.topo.WriteText(io.Discard); err != nil {
-			b.Fatal(err)
-		}
 	}
 }

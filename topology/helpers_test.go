@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
-	"github.com/vigie-rie/vigie/internal/promtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -196,16 +195,17 @@ func (h *harness) sync() {
 	}
 }
 
-// gatherer is everything /metrics serves of the topology: the registry and
-// the text families. prometheus.Gatherers fails on a family served twice.
-func (h *harness) gatherer() prometheus.Gatherer {
-	return prometheus.Gatherers{h.reg, promtest.Text(h.topo)}
-}
-
-// metric returns the value of one series /metrics serves, or -1 if absent.
+// metric returns the value of one series of the topology's, or -1 if
+// absent: its own instrumentation gathered from the registry, and the
+// series the exposition package renders from its snapshots (Analysis,
+// Routing, Counts) read from the snapshots themselves, so that these tests
+// name what they check as an operator would. labels may leave some out.
 func (h *harness) metric(name string, labels map[string]string) float64 {
 	h.t.Helper()
-	mfs, err := h.gatherer().Gather()
+	if v, ok := h.snapshotMetric(name, labels); ok {
+		return v
+	}
+	mfs, err := h.reg.Gather()
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -235,6 +235,88 @@ func (h *harness) metric(name string, labels map[string]string) float64 {
 		}
 	}
 	return -1
+}
+
+// snapshotMetric reads one rendered series from the snapshots; ok is false
+// for a name the snapshots do not hold.
+func (h *harness) snapshotMetric(name string, labels map[string]string) (v float64, ok bool) {
+	match := func(have map[string]string) bool {
+		for k, v := range labels {
+			if have[k] != v {
+				return false
+			}
+		}
+		return true
+	}
+	b := func(x bool) float64 {
+		if x {
+			return 1
+		}
+		return 0
+	}
+	site := map[string]func(s *SiteResult) float64{
+		"vigie_site_protection_designed":      func(s *SiteResult) float64 { return float64(s.Designed) },
+		"vigie_site_protection_effective":     func(s *SiteResult) float64 { return float64(s.Effective) },
+		"vigie_site_disjoint_paths":           func(s *SiteResult) float64 { return float64(s.DisjointPaths) },
+		"vigie_site_spofs":                    func(s *SiteResult) float64 { return float64(len(s.SPOFs)) },
+		"vigie_site_isolated":                 func(s *SiteResult) float64 { return b(s.Isolated) },
+		"vigie_site_isolated_if_internet_cut": func(s *SiteResult) float64 { return b(s.IsolatedIfInternetCut) },
+	}
+	a := h.topo.Analysis()
+	switch {
+	case site[name] != nil || name == "vigie_site_isolation_cause":
+		for i := range a.Sites {
+			s := &a.Sites[i]
+			have := map[string]string{"site": s.ID, "region": s.Region}
+			if name == "vigie_site_isolation_cause" {
+				if !s.Isolated {
+					continue
+				}
+				have["cause_kind"], have["cause"] = s.CauseKind, s.Cause
+			}
+			if match(have) {
+				if f := site[name]; f != nil {
+					return f(s), true
+				}
+				return 1, true
+			}
+		}
+		return -1, true
+	case name == "vigie_sites" || name == "vigie_region_sites":
+		n := 0
+		for i := range a.Sites {
+			if match(map[string]string{"state": a.Sites[i].State, "region": a.Sites[i].Region}) {
+				n++
+			}
+		}
+		return float64(n), true
+	case name == "vigie_site_routed" || name == "vigie_site_route_next_hops":
+		for _, s := range h.topo.Routing().Sites {
+			if match(map[string]string{"site": s.Site, "region": s.Region}) {
+				if name == "vigie_site_routed" {
+					return s.Routed, true
+				}
+				return float64(s.NextHops), true
+			}
+		}
+		return -1, true
+	case name == "vigie_topology_site_disagreements":
+		return float64(h.topo.Routing().Disagreements[labels["kind"]]), true
+	}
+	c := h.topo.Counts()
+	switch name {
+	case "vigie_topology_nodes":
+		return float64(c.Nodes), true
+	case "vigie_topology_devices":
+		return float64(c.Devices[DeviceState(labels["state"])]), true
+	case "vigie_topology_links":
+		return float64(c.Links[Source(labels["source"])]), true
+	case "vigie_topology_link_states":
+		return float64(c.LinkStates[LinkState(labels["state"])]), true
+	case "vigie_topology_disagreements":
+		return float64(c.Disagreements[labels["kind"]]), true
+	}
+	return 0, false
 }
 
 func (h *harness) link(id string) *link {

@@ -83,7 +83,7 @@ func TestLinkDownChangesProtectionAndMetrics(t *testing.T) {
 	if evs := h.eventsOf(EventLinkUp); len(evs) != 1 || evs[0].From != "down" {
 		t.Errorf("link_up events = %+v", evs)
 	}
-	lint(t, h.gatherer())
+	lint(t, h.reg)
 }
 
 func TestUnreachableDeviceIsTheCause(t *testing.T) {

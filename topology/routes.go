@@ -22,13 +22,10 @@ package topology
 
 import (
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/inventory"
@@ -58,22 +55,6 @@ const (
 	causeUnrouted    = "unrouted"
 )
 
-var (
-	// Per site: up to 2 x 14,000 series, written as text (WriteText).
-	famSiteRouted = newFamily("vigie_site_routed",
-		"Share of the site's inventory prefixes present in the backbone routes vigie receives (1 = routed, 0 = unrouted); absent while BGP cannot tell.",
-		"site", "region")
-	famSiteNextHops = newFamily("vigie_site_route_next_hops",
-		"Fewest distinct BGP next hops over the site's prefixes (0 = a prefix is missing); absent while BGP cannot tell.",
-		"site", "region")
-	descSitesRouting = prometheus.NewDesc("vigie_sites_routing",
-		"Sites with prefixes in the inventory by BGP routing state: routed, partly_routed, unrouted, unknown.",
-		[]string{"state"}, nil)
-	descSiteDisagreements = prometheus.NewDesc("vigie_topology_site_disagreements",
-		"Sites on which BGP and SNMP disagree, by kind: unrouted_ce_reachable, routed_ce_unreachable.",
-		[]string{"kind"}, nil)
-)
-
 // siteRoute is one site's BGP verdict and what the model derived from it.
 type siteRoute struct {
 	r bgp.SiteRouting
@@ -83,27 +64,17 @@ type siteRoute struct {
 	known        bgp.RoutingState
 	ces          []string // the site's managed CE devices
 	disagreement string
-	// lines are the site's vigie_site_routed and vigie_site_route_next_hops
-	// lines, made when r changes (nil: to be made, or unknown).
-	lines [2][]byte
 }
 
-// routes is the routing part of the model. The writer owns it; Collect
-// and writeText read the published snapshot only.
+// routes is the routing part of the model. The writer owns it; readers
+// read the published snapshot only (Topology.Routing).
 type routes struct {
 	sites map[string]*siteRoute // inventory sites with prefixes
 	order []*siteRoute          // the same, in site name order
 	// dirty: a verdict changed since the last analysis, so the next one
 	// must run even if the SNMP failure set did not change.
 	dirty bool
-	pub   atomic.Pointer[routesPub]
-}
-
-// routesPub is what a scrape reads: the per-site families as text, the
-// roll-ups as registry metrics.
-type routesPub struct {
-	text  []byte
-	small []prometheus.Metric
+	pub   atomic.Pointer[Routing]
 }
 
 func newRoutes(inv *inventory.Inventory) *routes {
@@ -159,7 +130,7 @@ func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
 		if sr == nil {
 			continue // not an inventory site with prefixes (another inventory)
 		}
-		sr.r, sr.lines = r, [2][]byte{}
+		sr.r = r
 		rt.dirty = true
 		if r.State == bgp.RoutingUnknown || r.State == sr.known {
 			continue
@@ -177,7 +148,7 @@ func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
 	}
 	if rt.dirty {
 		// The analysis (at most one per Debounce) applies the verdicts
-		// and publishes the metrics: a converging full table arrives in
+		// and publishes the snapshot: a converging full table arrives in
 		// thousands of small batches, and each must stay cheap.
 		t.failDirty = true
 	}
@@ -196,16 +167,16 @@ func routingDetail(r bgp.SiteRouting) string {
 	return s
 }
 
-// routingVerdicts corrects the graph's analysis with BGP (see the file
-// comment), refreshes the site disagreements and publishes the routing
-// metrics. It runs on the writer goroutine before the analysis is indexed
-// and published.
 // unrouted says whether BGP's last verdict on the site is unrouted.
 func (r *routes) unrouted(site string) bool {
 	sr := r.sites[site]
 	return sr != nil && sr.r.State == bgp.RoutingUnrouted
 }
 
+// routingVerdicts corrects the graph's analysis with BGP (see the file
+// comment), refreshes the site disagreements and publishes the routing
+// snapshot. It runs on the writer goroutine before the analysis is indexed
+// and published.
 func (t *Topology) routingVerdicts(a *Analysis) {
 	rt := t.rt
 	changed := rt.dirty
@@ -275,76 +246,38 @@ func (t *Topology) siteDisagreement(sr *siteRoute, kind string, now time.Time) {
 	}
 }
 
-// publish rebuilds the routing metrics; a site's lines are made once per
-// change of its verdict, never per scrape.
+// publish publishes the routing snapshot. It holds no rendered text: 28,000
+// series cost a few milliseconds to render at scrape (exposition), where
+// lines cached per site held 3.7 MB on the full RIE.
 func (r *routes) publish() {
-	small := make([]prometheus.Metric, 0, 8)
-	states := map[bgp.RoutingState]int{}
+	p := &Routing{States: make(map[bgp.RoutingState]int, len(bgp.RoutingStates)),
+		Disagreements: make(map[string]int, len(SiteDisagreements))}
 	for _, s := range bgp.RoutingStates {
-		states[s] = 0
+		p.States[s] = 0
 	}
-	disagree := map[string]int{}
 	for _, k := range SiteDisagreements {
-		disagree[k] = 0
+		p.Disagreements[k] = 0
 	}
-	size := 0
+	known := 0
 	for _, sr := range r.order {
-		states[sr.r.State]++
+		if sr.r.State != bgp.RoutingUnknown {
+			known++
+		}
+	}
+	if known > 0 {
+		p.Sites = make([]SiteRoute, 0, known)
+	}
+	for _, sr := range r.order {
+		p.States[sr.r.State]++
 		if sr.disagreement != "" {
-			disagree[sr.disagreement]++
+			p.Disagreements[sr.disagreement]++
 		}
 		if sr.r.State == bgp.RoutingUnknown {
 			continue
 		}
-		if sr.lines[0] == nil {
-			judged := sr.r.Prefixes - sr.r.Unknown
-			share := float64(judged-sr.r.Missing) / float64(judged)
-			sr.lines[0] = appendLine(nil, famSiteRouted, share, sr.r.Site, sr.r.Region)
-			sr.lines[1] = appendLine(nil, famSiteNextHops, float64(sr.r.NextHops), sr.r.Site, sr.r.Region)
-		}
-		size += len(sr.lines[0]) + len(sr.lines[1])
+		judged := sr.r.Prefixes - sr.r.Unknown
+		p.Sites = append(p.Sites, SiteRoute{Site: sr.r.Site, Region: sr.r.Region,
+			Routed: float64(judged-sr.r.Missing) / float64(judged), NextHops: sr.r.NextHops})
 	}
-	var text []byte
-	if size > 0 {
-		text = make([]byte, 0, size+len(famSiteRouted.header)+len(famSiteNextHops.header))
-		for k, f := range []*family{famSiteRouted, famSiteNextHops} {
-			text = append(text, f.header...)
-			for _, sr := range r.order {
-				text = append(text, sr.lines[k]...)
-			}
-		}
-	}
-	for s, n := range states {
-		small = append(small, prometheus.MustNewConstMetric(descSitesRouting, prometheus.GaugeValue, float64(n), string(s)))
-	}
-	for k, n := range disagree {
-		small = append(small, prometheus.MustNewConstMetric(descSiteDisagreements, prometheus.GaugeValue, float64(n), k))
-	}
-	r.pub.Store(&routesPub{text: text, small: small})
-}
-
-// writeText writes the per-site routing families (Topology.WriteText).
-func (r *routes) writeText(w io.Writer) error {
-	if t := r.pub.Load().text; len(t) > 0 {
-		if _, err := w.Write(t); err != nil {
-			return fmt.Errorf("topology: writing metrics: %w", err)
-		}
-	}
-	return nil
-}
-
-// Describe implements prometheus.Collector.
-func (r *routes) Describe(ch chan<- *prometheus.Desc) {
-	// The per-site families are described, not collected: it keeps their
-	// names reserved in the registry.
-	for _, d := range []*prometheus.Desc{famSiteRouted.desc, famSiteNextHops.desc, descSitesRouting, descSiteDisagreements} {
-		ch <- d
-	}
-}
-
-// Collect implements prometheus.Collector.
-func (r *routes) Collect(ch chan<- prometheus.Metric) {
-	for _, m := range r.pub.Load().small {
-		ch <- m
-	}
+	r.pub.Store(p)
 }

@@ -1,10 +1,8 @@
 package topology
 
 import (
-	"bytes"
 	"net/netip"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
@@ -203,8 +201,8 @@ func TestRoutingFirstPollOfCE(t *testing.T) {
 
 // BenchmarkRouting measures the routing verdicts' cost on the full
 // generated fleet: folding one batch of every site's verdict into the model
-// (a converging table), correcting one analysis with them, and rebuilding
-// the routing metrics when every site changed.
+// (a converging table), correcting one analysis with them, and publishing
+// the routing snapshot when every site changed.
 func BenchmarkRouting(b *testing.B) {
 	inv := sim.Generate(sim.GenerateOptions{})
 	h := newHarnessInv(b, inv, Options{})
@@ -245,60 +243,7 @@ func BenchmarkRouting(b *testing.B) {
 	b.Run("publish-every-site-changed", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			for _, sr := range h.topo.rt.sites {
-				sr.lines = [2][]byte{}
-			}
 			h.topo.rt.publish()
 		}
 	})
-}
-
-// TestRoutingSeriesAsText: the per-site routing series are written as text,
-// sites in name order, and not gathered from the registry (28,000 const
-// metrics per scrape at the full fleet); the roll-ups stay in the registry.
-func TestRoutingSeriesAsText(t *testing.T) {
-	inv := loadInventory(t, "small.json")
-	for i := range inv.Sites {
-		inv.Sites[i].Prefixes = []netip.Prefix{netip.MustParsePrefix("10.0." + itoa(i) + ".0/24")}
-	}
-	h := newHarnessInv(t, inv, Options{})
-	var batch []bgp.SiteRouting
-	for i := len(inv.Sites) - 1; i >= 0; i-- {
-		batch = append(batch, verdict(inv.Sites[i].ID, bgp.RoutingRouted))
-	}
-	h.topo.RecordRouting(batch)
-	h.round()
-
-	mfs, err := h.reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inRegistry := map[string]bool{}
-	for _, mf := range mfs {
-		inRegistry[mf.GetName()] = true
-	}
-	if inRegistry["vigie_site_routed"] || inRegistry["vigie_site_route_next_hops"] {
-		t.Error("per-site routing series gathered from the registry: they belong to WriteText")
-	}
-	if !inRegistry["vigie_sites_routing"] {
-		t.Error("vigie_sites_routing missing from the registry")
-	}
-	var buf bytes.Buffer
-	if err := h.topo.WriteText(&buf); err != nil {
-		t.Fatal(err)
-	}
-	var sites []string
-	for line := range strings.Lines(buf.String()) {
-		if rest, ok := strings.CutPrefix(line, `vigie_site_routed{region="`); ok {
-			_, site, _ := strings.Cut(rest, `site="`)
-			site, _, _ = strings.Cut(site, `"`)
-			sites = append(sites, site)
-			if !strings.HasSuffix(line, "} 1\n") {
-				t.Errorf("routed site written as %q, want value 1", line)
-			}
-		}
-	}
-	if len(sites) != len(inv.Sites) || !slices.IsSorted(sites) {
-		t.Errorf("vigie_site_routed lines for sites %v: want all %d, in name order", sites, len(inv.Sites))
-	}
 }

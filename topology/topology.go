@@ -2,12 +2,12 @@
 // declared devices and links, refreshed by every SNMP poll (reachability,
 // IF-MIB oper status, LLDP neighbours, BGP4-MIB sessions), with the sources
 // that vouch for each link and their disagreements, a history of change
-// events, the resilience analysis of what is failed now, the metrics built
-// from it and a JSON API.
+// events, and the resilience analysis of what is failed now, published as
+// immutable snapshots for the exposition package to render.
 //
 // One writer goroutine (Run) owns the state: Apply only queues a poll, so
-// the pollers never wait on the model's locks; readers (API, metrics) take a
-// read lock or read the last published analysis.
+// the pollers never wait on the model's locks; readers (Snapshot, Counts)
+// take a read lock or read the last published analysis and routing.
 package topology
 
 import (
@@ -67,7 +67,8 @@ type message struct {
 }
 
 // Topology is the live model. Create it with New, start Run, feed it with
-// Apply, serve it with APIHandler; its metrics are registered by New.
+// Apply, read it through its snapshots; its own instrumentation is
+// registered by New.
 type Topology struct {
 	inv  *inventory.Inventory
 	opts Options
@@ -115,8 +116,8 @@ type Topology struct {
 
 // New builds the live model of inv. When opts.Store is set, the last
 // persisted state is restored so that the API and metrics serve the last
-// known topology at once, before the first polls come back. Metrics are
-// registered on reg (nil: not registered).
+// known topology at once, before the first polls come back. Its own
+// instrumentation is registered on reg (nil: not registered).
 func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Topology, error) {
 	if inv == nil {
 		return nil, errors.New("topology: no inventory given")
@@ -146,13 +147,10 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 		return nil, err
 	}
 	t.eng = eng
-	t.m = newMetrics(t)
+	t.m = newMetrics()
 	if reg != nil {
 		if err := t.m.register(reg); err != nil {
 			return nil, fmt.Errorf("topology: registering metrics: %w", err)
-		}
-		if err := reg.Register(t.rt); err != nil {
-			return nil, fmt.Errorf("topology: registering routing metrics: %w", err)
 		}
 	}
 	if opts.Store != nil && !opts.NoRestore {

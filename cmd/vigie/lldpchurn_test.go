@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
@@ -71,7 +72,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 
 	// run starts vigie, waits for polls of dev, checks the live topology
 	// after each, and stops vigie. It returns the last view.
-	run := func(polls int, check func(v topology.TopologyView)) (topology.TopologyView, string, time.Duration) {
+	run := func(polls int, check func(v exposition.TopologyView)) (exposition.TopologyView, string, time.Duration) {
 		t.Helper()
 		port := freeport.TCP(t)
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -79,7 +80,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 		start := time.Now()
 		vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
 			"run", "--config", config, "--db", db, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
-		var view topology.TopologyView
+		var view exposition.TopologyView
 		seen := map[time.Time]bool{}
 		vigie.waitFor(time.Duration(polls+6)*inventory.MinInterval, fmt.Sprintf("%d polls of %s", polls, dev), func() bool {
 			resp, err := client.Get(base + "/api/v1/topology")
@@ -87,7 +88,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 				return false
 			}
 			defer resp.Body.Close()
-			var v topology.TopologyView
+			var v exposition.TopologyView
 			if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&v) != nil {
 				return false
 			}
@@ -112,7 +113,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 		}
 		return view, metrics + "\n#LOGS\n" + stderr.String(), time.Since(start)
 	}
-	observed := func(v topology.TopologyView) (links, extraNodes int) {
+	observed := func(v exposition.TopologyView) (links, extraNodes int) {
 		for _, l := range v.Links {
 			if l.Kind == topology.KindObserved {
 				links++
@@ -128,7 +129,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 
 	// Three polls of the churning device (each one shows 200 new neighbours).
 	most := 0
-	_, out, took := run(3, func(v topology.TopologyView) {
+	_, out, took := run(3, func(v exposition.TopologyView) {
 		links, nodes := observed(v)
 		most = max(most, links)
 		if links > maxNeighbours || nodes > maxNeighbours {
@@ -169,7 +170,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 	if err := agent.SetFaults(dev, snmpagent.Faults{}); err != nil {
 		t.Fatal(err)
 	}
-	last, _, _ := run(1, func(topology.TopologyView) {})
+	last, _, _ := run(1, func(exposition.TopologyView) {})
 	if links, nodes := observed(last); links != 0 || nodes != 0 {
 		t.Errorf("after a restart and a poll of the healed device: %d observed links, %d nodes LLDP alone names; want none", links, nodes)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/topology"
@@ -290,13 +291,13 @@ func TestReloadInMemoryKeepsState(t *testing.T) {
 	writeInventory(t, config, inv, "", addr)
 	var logs logbuf.Buffer
 	vigie := startVigie(t, bin, dir, env, &logs, &logs, logs.String, "run", "--config", config, "--db", "-")
-	topo := func() (map[string]topology.NodeView, bool) {
+	topo := func() (map[string]exposition.NodeView, bool) {
 		body, ok := httpGet(base + "/api/v1/topology")
-		var v topology.TopologyView
+		var v exposition.TopologyView
 		if !ok || json.Unmarshal([]byte(body), &v) != nil {
 			return nil, false
 		}
-		nodes := map[string]topology.NodeView{}
+		nodes := map[string]exposition.NodeView{}
 		for _, n := range v.Nodes {
 			if n.Declared {
 				nodes[n.Name] = n
@@ -305,7 +306,7 @@ func TestReloadInMemoryKeepsState(t *testing.T) {
 		return nodes, true
 	}
 	var before map[string]bool
-	var nodes map[string]topology.NodeView
+	var nodes map[string]exposition.NodeView
 	vigie.waitFor(60*time.Second, "every device polled, events", func() bool {
 		var ok bool
 		if nodes, ok = topo(); !ok {
@@ -330,7 +331,7 @@ func TestReloadInMemoryKeepsState(t *testing.T) {
 	vigie.waitFor(30*time.Second, "the reload taken", func() bool {
 		return strings.Count(logs.String(), "vigie started") == 2
 	})
-	var after map[string]topology.NodeView
+	var after map[string]exposition.NodeView
 	vigie.waitFor(10*time.Second, "the new configuration serving", func() bool {
 		var ok bool
 		after, ok = topo()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
@@ -69,7 +70,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		defer resp.Body.Close()
 		return resp.StatusCode == 200 && json.NewDecoder(resp.Body).Decode(v) == nil
 	}
-	var view topology.TopologyView
+	var view exposition.TopologyView
 	vigie.waitFor(60*time.Second, "every device polled", func() bool {
 		if !getJSON("/api/v1/topology", &view) {
 			return false
@@ -82,7 +83,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		return true
 	})
 	// Take an access link down and wait for vigie to see it.
-	var down topology.LinkView
+	var down exposition.LinkView
 	for _, l := range view.Links {
 		if l.Kind == topology.KindAccess && l.State == topology.LinkUp && l.B != nil && l.A.Interface != "" {
 			down = l

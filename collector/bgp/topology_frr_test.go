@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/frrtest"
 	"github.com/vigie-rie/vigie/internal/promtest"
@@ -49,6 +50,10 @@ func TestFRRSiteUnroutedInTopology(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	topo, err := topology.New(inv, topology.Options{Debounce: 50 * time.Millisecond}, nil, reg)
 	if err != nil {
+		t.Fatal(err)
+	}
+	exp := exposition.Topology(topo)
+	if err := reg.Register(exp.Collector()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -131,7 +136,7 @@ router bgp 65000
 	})
 	t.Logf("%s unrouted and isolated in the topology %s after FRR withdrew %s", site.ID, time.Since(start).Round(time.Millisecond), prefix)
 	// What /metrics serves: the registry and the topology's text families.
-	served := prometheus.Gatherers{reg, promtest.Text(topo)}
+	served := prometheus.Gatherers{reg, promtest.Text(exp)}
 	if v := gauge(t, served, "vigie_topology_site_disagreements", map[string]string{"kind": topology.DisagreeUnroutedCEReachable}); v != 1 {
 		t.Errorf("vigie_topology_site_disagreements{kind=unrouted_ce_reachable} = %v, want 1 (%s, whose CE answers)", v, site.ID)
 	}

@@ -1,4 +1,4 @@
-package topology
+package exposition
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/vigie-rie/vigie/topology"
 )
 
 func do(t *testing.T, h http.Handler, method, path, body string) (int, map[string]any, string) {
@@ -30,10 +32,10 @@ func do(t *testing.T, h http.Handler, method, path, body string) (int, map[strin
 }
 
 func TestAPI(t *testing.T) {
-	h := newHarness(t, Options{MaxWhatIfFailures: 3})
+	h := newHarness(t, topology.Options{MaxWhatIfFailures: 3})
 	h.down["agg-lyon-1:ge2"] = true
 	h.round()
-	api := h.topo.APIHandler()
+	api := newAPI(h.topo)
 
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -143,19 +145,35 @@ func toJSON(v any) string {
 	return string(b)
 }
 
+// TestWhatIfConcurrencyLimit: with every what-if slot taken, a request is
+// refused with 429 and Retry-After, before its body is read; a free slot
+// serves it.
 func TestWhatIfConcurrencyLimit(t *testing.T) {
-	h := newHarness(t, Options{MaxWhatIf: 2})
+	h := newHarness(t, topology.Options{MaxWhatIf: 2})
 	h.round()
-	api := h.topo.APIHandler()
+	api := newAPI(h.topo)
 	// Two computations in flight hold both slots.
-	h.topo.whatIfs <- struct{}{}
-	h.topo.whatIfs <- struct{}{}
-	code, v, _ := do(t, api, "POST", "/api/v1/whatif", `{"fail": ["internet"]}`)
-	if code != http.StatusTooManyRequests || v["error"] == nil {
-		t.Errorf("third concurrent what-if: %d %v, want 429", code, v)
+	var releases []func()
+	for range 2 {
+		release, ok := h.topo.AcquireWhatIf()
+		if !ok {
+			t.Fatal("a free what-if slot was refused")
+		}
+		releases = append(releases, release)
 	}
-	<-h.topo.whatIfs
+	for _, body := range []string{`{"fail": ["internet"]}`, `not JSON`} {
+		req := httptest.NewRequest("POST", "/api/v1/whatif", strings.NewReader(body))
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		want := `{"error":"2 what-if computations already running; retry shortly"}` + "\n"
+		if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") != "1" || rec.Body.String() != want {
+			t.Errorf("third concurrent what-if (%s): %d Retry-After %q %q, want 429, 1 and %q", body, rec.Code,
+				rec.Header().Get("Retry-After"), rec.Body, want)
+		}
+	}
+	releases[0]()
 	if code, _, raw := do(t, api, "POST", "/api/v1/whatif", `{"fail": ["internet"]}`); code != 200 {
 		t.Errorf("what-if with a free slot: %d %s", code, raw)
 	}
+	releases[1]()
 }

@@ -1,10 +1,12 @@
-package topology
+package exposition
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/vigie-rie/vigie/topology"
 )
 
 // FuzzWhatIf posts arbitrary bodies to the what-if endpoint: the answer
@@ -14,9 +16,9 @@ func FuzzWhatIf(f *testing.F) {
 		`{"fail":["srlg:duct-a","pop:pop-lyon","region:ara"]}`, `{"fail":null}`, `[]`, `{"fail":["link:--"]}`, ``} {
 		f.Add(s)
 	}
-	h := newHarness(f, Options{})
+	h := newHarness(f, topology.Options{})
 	h.round()
-	api := h.topo.APIHandler()
+	api := newAPI(h.topo)
 	f.Fuzz(func(t *testing.T, body string) {
 		req := httptest.NewRequest("POST", "/api/v1/whatif", strings.NewReader(body))
 		rec := httptest.NewRecorder()
