@@ -3,17 +3,14 @@ package exposition
 import (
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
-	"github.com/vigie-rie/vigie/internal/textformat"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
 )
@@ -202,18 +199,12 @@ func (e *Exposition) WriteText(w io.Writer) error {
 }
 
 // sample writes one line whose labels are already text, in three pieces.
-// Integers below 1e6 (most values: states, counts, small counters) skip
-// strconv's float formatting, which writes them the same.
 func (tw *textWriter) sample(f *Family, prefix, mid, suffix string, v float64) {
 	b := append(tw.buf, f.Name...)
 	b = append(b, prefix...)
 	b = append(b, mid...)
 	b = append(b, suffix...)
-	if v >= 0 && v < 1e6 && v == math.Trunc(v) {
-		b = strconv.AppendInt(b, int64(v), 10)
-	} else {
-		b = textformat.AppendValue(b, v)
-	}
+	b = appendValue(b, v)
 	tw.buf = append(b, '\n')
 	tw.maybeFlush()
 }
