@@ -2,9 +2,8 @@
 // device over SNMP at its role's interval, with bounded concurrency, first
 // polls spread over the interval, no stacking of overrunning polls and
 // exponential back-off of unreachable devices. It hands each poll out
-// (Options.OnPoll: the exposition renders it, the topology applies it) and
-// keeps the latest one per device (Latest); its own metrics are
-// vigie_collector_*.
+// (Options.OnPoll: the exposition keeps its series, the topology applies
+// it) and keeps none itself; its own metrics are vigie_collector_*.
 package collector
 
 import (
@@ -105,7 +104,6 @@ type device struct {
 	// Owned by the poll goroutine.
 	state  *snmp.DeviceState
 	logged map[string]time.Time // failure key -> last logged
-	latest atomic.Pointer[snmp.Poll]
 }
 
 // New prepares the collector for every device of inv. It opens the SNMP
@@ -190,18 +188,6 @@ func (c *Collector) Close() error {
 		return c.poller.Close()
 	}
 	return nil
-}
-
-// Latest returns the most recent poll of a device (false if it was never
-// polled or is not in the inventory). Safe for concurrent use; the Poll
-// must not be modified.
-func (c *Collector) Latest(device string) (*snmp.Poll, bool) {
-	d, ok := c.byName[device]
-	if !ok {
-		return nil, false
-	}
-	p := d.latest.Load()
-	return p, p != nil
 }
 
 // completion is what a finished poll tells the scheduler loop.
@@ -384,8 +370,10 @@ func (c *Collector) pollOne(ctx context.Context, d *device) (ok, cut bool) {
 		// Cut short by shutdown: not the device's fault, not counted.
 		return res.Err == nil, true
 	}
+	// The poll is not kept here: its interfaces and LLDP table live on in
+	// the device's state (the next poll reuses their strings), and OnPoll
+	// consumers keep what they need.
 	c.record(d, res)
-	d.latest.Store(res)
 	if c.opts.OnPoll != nil {
 		c.opts.OnPoll(res, d.state)
 	}

@@ -96,6 +96,28 @@ func (pc *pollCounter) get(d string) int {
 	return pc.count[d]
 }
 
+// lastPolls keeps each device's last poll, as an Options.OnPoll consumer.
+type lastPolls struct {
+	mu    sync.Mutex
+	polls map[string]*snmp.Poll
+}
+
+func (l *lastPolls) onPoll(p *snmp.Poll, _ *snmp.DeviceState) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.polls == nil {
+		l.polls = map[string]*snmp.Poll{}
+	}
+	l.polls[p.Device] = p
+}
+
+func (l *lastPolls) get(device string) (*snmp.Poll, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p, ok := l.polls[device]
+	return p, ok
+}
+
 func newTestCollector(t *testing.T, inv *inventory.Inventory, opts Options, reg prometheus.Registerer, logger *slog.Logger) *Collector {
 	t.Helper()
 	if opts.Sessions == 0 {
@@ -222,12 +244,15 @@ func TestShutdownWaitsForPolls(t *testing.T) {
 	}
 }
 
-// TestMetricsLatestAndOnPoll checks what one healthy poll exports.
-func TestMetricsLatestAndOnPoll(t *testing.T) {
+// TestMetricsAndOnPoll checks what one healthy poll exports and hands to
+// OnPoll.
+func TestMetricsAndOnPoll(t *testing.T) {
 	inv := testInventory(2, 30*time.Millisecond, anyAddr)
 	reg := prometheus.NewPedanticRegistry()
 	got := make(chan *snmp.Poll, 100)
+	var last lastPolls
 	opts := Options{OnPoll: func(p *snmp.Poll, st *snmp.DeviceState) {
+		last.onPoll(p, st)
 		select {
 		case got <- p:
 		default:
@@ -236,13 +261,10 @@ func TestMetricsLatestAndOnPoll(t *testing.T) {
 	_, g := withExposition(t, inv, &opts, expo.Options{}, reg)
 	c := newTestCollector(t, inv, opts, reg, nil)
 	c.pollFn = okPoll
-	runFor(t, c, func() bool { _, ok := c.Latest("d001"); return ok && len(got) >= 2 })
-	p, ok := c.Latest("d001")
+	runFor(t, c, func() bool { _, ok := last.get("d001"); return ok && len(got) >= 2 })
+	p, ok := last.get("d001")
 	if !ok || p.System.Name != "sys-d001" {
-		t.Fatalf("Latest: %+v %v", p, ok)
-	}
-	if _, ok := c.Latest("nope"); ok {
-		t.Error("Latest of an unknown device")
+		t.Fatalf("last poll of d001: %+v %v", p, ok)
 	}
 	if (<-got).Device == "" {
 		t.Error("OnPoll got an empty poll")
@@ -293,11 +315,12 @@ func TestMetricsLatestAndOnPoll(t *testing.T) {
 func TestInterfaceLevel(t *testing.T) {
 	inv := testInventory(1, 30*time.Millisecond, anyAddr)
 	reg := prometheus.NewRegistry()
-	var opts Options
+	var last lastPolls
+	opts := Options{OnPoll: last.onPoll}
 	_, g := withExposition(t, inv, &opts, expo.Options{InterfaceMetrics: map[inventory.Role]expo.InterfaceLevel{inventory.RoleCollection: expo.InterfacesNone}}, reg)
 	c := newTestCollector(t, inv, opts, reg, nil)
 	c.pollFn = okPoll
-	runFor(t, c, func() bool { _, ok := c.Latest("d000"); return ok })
+	runFor(t, c, func() bool { _, ok := last.get("d000"); return ok })
 	n, err := testutil.GatherAndCount(g, "vigie_interface_oper_up", "vigie_device_up")
 	if err != nil || n != 1 {
 		t.Errorf("series %d (%v), want only vigie_device_up", n, err)

@@ -31,12 +31,13 @@ func TestSnmpdWrongV3Password(t *testing.T) {
 	inv.Index()
 	logs := &captureHandler{}
 	reg := prometheus.NewPedanticRegistry()
-	var opts Options
+	var last lastPolls
+	opts := Options{OnPoll: last.onPoll}
 	_, g := withExposition(t, inv, &opts, expo.Options{}, reg)
 	c := newTestCollector(t, inv, opts, reg, slog.New(logs))
 	authErrs := c.m.roles[inventory.RoleCollection].errs[snmp.ReasonAuth]
 	runFor(t, c, func() bool {
-		p, ok := c.Latest("d000")
+		p, ok := last.get("d000")
 		return ok && p.Err == nil && testutil.ToFloat64(authErrs) >= 3
 	})
 	if got := logs.count("device poll failed"); got != 1 {
@@ -48,7 +49,7 @@ func TestSnmpdWrongV3Password(t *testing.T) {
 			t.Errorf("unclear or leaky log line: %s", l)
 		}
 	}
-	p, _ := c.Latest("d001")
+	p, _ := last.get("d001")
 	if p == nil || p.Reason != snmp.ReasonAuth {
 		t.Fatalf("v3 device: %+v", p)
 	}

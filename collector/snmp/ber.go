@@ -60,10 +60,14 @@ type response struct {
 // does not fully understand is an error.
 func decodeResponse(msg []byte, r *response, arena []uint32) ([]uint32, error) {
 	r.vars = r.vars[:0]
-	// Every sub-identifier takes at least one octet, the first two share
-	// one: arena never grows while varbinds point into it.
-	if cap(arena) < 2*len(msg) {
-		arena = make([]uint32, 0, 2*len(msg))
+	// A GetBulk answer's varbind (OID, value, headers) takes two octets or
+	// more per sub-identifier: half the message's length is room enough
+	// mostly. When it is not, append moves the arena and the varbinds
+	// decoded so far keep the old array, which stays valid: sizing for the
+	// worst case (two sub-identifiers per octet) made each session keep
+	// 8 bytes per octet of its largest answer, 30 MB over 256 sessions.
+	if cap(arena) < len(msg)/2 {
+		arena = make([]uint32, 0, len(msg)/2)
 	}
 	arena = arena[:0]
 	body, rest, err := ber.Expect(msg, ber.TagSequence)

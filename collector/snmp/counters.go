@@ -1,6 +1,10 @@
 package snmp
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // Counter handling. Devices' counters wrap (Counter32 at 2^32), restart
 // (reboot) and are cleared or replaced (an operator's `clear counters`, a
@@ -111,18 +115,27 @@ func counterStep(prev, cur uint64, wide bool, rate float64, elapsed time.Duratio
 }
 
 // ifCounters is what DeviceState keeps per interface: the device's raw
-// values at the last poll and vigie's totals.
+// values at the last poll and vigie's totals. DeviceState keeps them by
+// value in a slice sorted by ifIndex (128 bytes each, no map, no pointer
+// for the GC to follow: the RIE has about 100,000).
 type ifCounters struct {
 	last   [numCounters]uint64 // raw values, for the counters in known
 	totals [numCounters]uint64
 	// known is the counters seen at least once (last holds a value);
 	// answered those the last poll had (the ones exposed).
 	known, answered Columns
+	index           int32 // ifIndex
 	// seen is when the interface was last polled, since DeviceState.epoch.
 	seen time.Duration
 	// discTime is ifCounterDiscontinuityTime at the last poll that had it.
 	discTime time.Duration
 	missing  int
+}
+
+// findCounters returns the position of ifIndex's counters in st.ifs, or
+// where to insert them.
+func (st *DeviceState) findCounters(ifIndex int32) (int, bool) {
+	return slices.BinarySearchFunc(st.ifs, ifIndex, func(c ifCounters, x int32) int { return cmp.Compare(c.index, x) })
 }
 
 // grew reports whether no counter went down from last to cur.
@@ -160,15 +173,16 @@ func rawCounters(i *Interface) [numCounters]uint64 {
 // missing). It returns the interfaces found discontinuous (nil if none),
 // whose totals did not move.
 func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, complete bool) []CounterDiscontinuity {
-	if st.ifs == nil {
-		st.ifs = make(map[int32]*ifCounters, len(ifs))
+	if !st.counting {
+		st.counting = true
+		st.ifs = make([]ifCounters, 0, len(ifs))
 		st.epoch = at
 	}
 	now := at.Sub(st.epoch)
 	if complete {
 		// Absent until seen below; a cut walk is no evidence of absence.
-		for _, c := range st.ifs {
-			c.missing++
+		for i := range st.ifs {
+			st.ifs[i].missing++
 		}
 	}
 	var events []CounterDiscontinuity
@@ -176,14 +190,14 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 		ifc := &ifs[i]
 		cur := rawCounters(ifc)
 		present := ifc.Has & allCounters
-		c, ok := st.ifs[ifc.Index]
+		pos, ok := st.findCounters(ifc.Index)
 		if !ok {
 			// First sight: start the totals at the device's own counters.
-			c = &ifCounters{last: cur, totals: cur, known: ifc.Has & (allCounters | ColDiscontinuityTime),
-				answered: present, seen: now, discTime: ifc.DiscontinuityTime}
-			st.ifs[ifc.Index] = c
+			st.ifs = slices.Insert(st.ifs, pos, ifCounters{index: ifc.Index, last: cur, totals: cur,
+				known: ifc.Has & (allCounters | ColDiscontinuityTime), answered: present, seen: now, discTime: ifc.DiscontinuityTime})
 			continue
 		}
+		c := &st.ifs[pos]
 		c.missing = 0
 		elapsed := now - c.seen
 		c.seen = now
@@ -262,11 +276,7 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 			c.totals[k] += delta[k]
 		}
 	}
-	for idx, c := range st.ifs {
-		if c.missing > forgetAfter {
-			delete(st.ifs, idx)
-		}
-	}
+	st.ifs = slices.DeleteFunc(st.ifs, func(c ifCounters) bool { return c.missing > forgetAfter })
 	st.discontinuities += uint64(len(events))
 	return events
 }

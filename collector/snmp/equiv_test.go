@@ -12,9 +12,13 @@ import (
 	"net"
 	"net/netip"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gosnmp/gosnmp"
 
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/internal/snmpdtest"
@@ -236,5 +240,36 @@ func TestLeanMatchesGosnmpSim(t *testing.T) {
 			}
 			compareDecoders(t, tg)
 		})
+	}
+}
+
+// TestLeanDecoderArenaGrows: an answer of long OIDs with NULL values has
+// more sub-identifiers than half its octets, the arena's first size: the
+// arena moves while the message is decoded, and every varbind must still
+// carry its own OID, as gosnmp decodes it, whatever arena it starts from.
+func TestLeanDecoderArenaGrows(t *testing.T) {
+	var vars []gosnmp.SnmpPDU
+	for i := range 40 {
+		oid := ".1.3.6.1.4.1.99999" + strings.Repeat(".1", 30) + "." + strconv.Itoa(i)
+		vars = append(vars, gosnmp.SnmpPDU{Name: oid, Type: gosnmp.Null})
+	}
+	msg := marshalResponse(7, vars)
+	for _, start := range [][]uint32{nil, make([]uint32, 0, 8), make([]uint32, 0, len(msg)/2)} {
+		var r response
+		arena, err := decodeResponse(msg, &r, start)
+		if err != nil {
+			t.Fatalf("arena of %d: %v", cap(start), err)
+		}
+		if cap(arena) <= len(msg)/2 {
+			t.Errorf("arena of %d: the answer needed more than half its length, but the arena did not grow (%d)", cap(start), cap(arena))
+		}
+		if len(r.vars) != len(vars) {
+			t.Fatalf("arena of %d: %d varbinds, want %d", cap(start), len(r.vars), len(vars))
+		}
+		for i := range vars {
+			if got := oidText(r.vars[i].oid); got != vars[i].Name {
+				t.Errorf("arena of %d: varbind %d has OID %s, want %s", cap(start), i, got, vars[i].Name)
+			}
+		}
 	}
 }

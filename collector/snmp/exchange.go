@@ -26,7 +26,13 @@ import (
 // not): gosnmp (v3) takes OIDs as strings, and the walk keeps the ones
 // gosnmp gave it.
 func (s *session) request(ctx context.Context, t *Target, pdu byte, nonRepeaters, maxRepetitions int, oids [][]uint32, names []string) (*response, error) {
-	if s.gs.Version == gosnmp.Version3 {
+	if s.v3 {
+		if s.usm.AuthoritativeEngineID == "" {
+			// Before gosnmp would: see discover.go.
+			if err := s.discover(ctx, t); err != nil {
+				return nil, err
+			}
+		}
 		return s.requestGosnmp(pdu, nonRepeaters, maxRepetitions, oids, names)
 	}
 	r, err := s.requestV2c(ctx, t, pdu, nonRepeaters, maxRepetitions, oids)

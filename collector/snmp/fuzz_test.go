@@ -116,7 +116,7 @@ func FuzzDecoders(f *testing.F) {
 		// Decoded again with the first decoding as the previous poll's rows
 		// (whose strings are then reused), the rows must be the same.
 		ifs, lldp := decodeRows(s, vars, nil, nil)
-		ifs2, lldp2 := decodeRows(s, vars, ifs, lldp)
+		ifs2, lldp2 := decodeRows(s, vars, appendIfTexts(nil, ifs), lldp)
 		if !reflect.DeepEqual(ifs, ifs2) || !reflect.DeepEqual(lldp, lldp2) {
 			t.Fatalf("rows differ when the previous poll's strings are reused:\n%+v\n%+v\n%+v\n%+v", ifs, ifs2, lldp, lldp2)
 		}
@@ -128,7 +128,7 @@ func FuzzDecoders(f *testing.F) {
 
 // decodeRows feeds every varbind under an IF-MIB or LLDP-MIB column to the
 // decoders, with prevIfs and prevLLDP as the previous poll's rows.
-func decodeRows(s *session, vars []varbind, prevIfs []Interface, prevLLDP []LLDPNeighbor) ([]Interface, []LLDPNeighbor) {
+func decodeRows(s *session, vars []varbind, prevIfs []ifText, prevLLDP []LLDPNeighbor) ([]Interface, []LLDPNeighbor) {
 	s.ifd.reset(prevIfs)
 	s.lldpd.reset()
 	for i := range vars {

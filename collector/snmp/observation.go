@@ -70,13 +70,19 @@ type System struct {
 	Uptime time.Duration
 }
 
-// Interface is one row of ifTable joined with ifXTable by ifIndex.
+// Interface is one row of ifTable joined with ifXTable by ifIndex. Its
+// small fields come first, packed in one word: the fleet keeps about
+// 100,000 of them (128 bytes each, not 144).
 type Interface struct {
-	Index       int32
+	Index int32
+	// Has says which of the columns below the device answered for this
+	// row: a value whose column is missing is 0 here and must not be
+	// reported as a measured 0.
+	Has         Columns
+	AdminUp     bool   // ifAdminStatus == up(1)
 	Name        string // ifName (ifXTable), falls back to ifDescr
 	Descr       string // ifDescr
 	Alias       string // ifAlias
-	AdminUp     bool   // ifAdminStatus == up(1)
 	OperStatus  int    // ifOperStatus: up(1) down(2) testing(3) unknown(4) dormant(5) notPresent(6) lowerLayerDown(7)
 	HighSpeed   uint64 // ifHighSpeed, Mbit/s
 	InOctets    uint64 // ifHCInOctets
@@ -88,10 +94,6 @@ type Interface struct {
 	// DiscontinuityTime is ifCounterDiscontinuityTime: the sysUpTime at the
 	// last discontinuity of the interface's counters (0: none since boot).
 	DiscontinuityTime time.Duration
-	// Has says which of the columns above the device answered for this
-	// row: a value whose column is missing is 0 here and must not be
-	// reported as a measured 0.
-	Has Columns
 }
 
 // Columns is a set of the IF-MIB value columns of an Interface. What a

@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 )
 
 // Options configures a Poller.
 type Options struct {
-	// Sessions is the number of gosnmp sessions (sockets, 64 KiB buffers)
-	// and so the number of polls that can run at once. Default 64.
+	// Sessions is the most sessions (a socket and a 64 KiB receive buffer
+	// each, twice that once one has polled SNMPv3) open at once, and so
+	// the number of polls that can run at once. Default 64. They are
+	// opened as polls need them, not up front.
 	Sessions int
 	// Logger receives the poller's rare events (max-repetitions halved,
 	// decoder panics). Per-poll failures are in the Poll, for the caller
@@ -23,14 +26,43 @@ type Options struct {
 
 // Poller polls devices through a bounded pool of sessions. It is safe for
 // concurrent use; Poll blocks while every session is busy.
+//
+// A session holds up to about 200 KiB once it has polled large devices
+// (its 64 KiB receive buffer, gosnmp's for v3, its decoders' scratch
+// space), so the pool opens
+// sessions only when every open one is busy, and lends the most recently
+// returned one first: a fleet whose polls overlap twenty at a time keeps
+// about twenty sessions warm, whatever Options.Sessions allows. A session
+// left idle for sessionIdle (the bottom of the stack: polls no longer need
+// that many at once) is closed, so that a burst (a slow minute, a wave of
+// timeouts) does not hold its sessions for the daemon's life.
 type Poller struct {
-	log          *slog.Logger
-	pool         chan *session
-	all          []*session
+	log *slog.Logger
+	// slots holds one token per poll holding a session: at most
+	// Options.Sessions at once.
+	slots chan struct{}
+
+	mu     sync.Mutex
+	idle   []*session // a stack: the last returned is lent first
+	all    []*session
+	closed bool
+	// now is the clock of idle times (tests replace it).
+	now func() time.Time
+
 	decodePanics atomic.Uint64
 }
 
-// NewPoller opens opts.Sessions sessions.
+// sessionIdle is how long a session may stay unused before it is closed:
+// longer than the longest default polling interval, so that a burst that
+// comes back every interval keeps its sessions.
+const sessionIdle = 2 * time.Minute
+
+// errPollerClosed is the error of a Poll after Close.
+var errPollerClosed = errors.New("the SNMP poller is closed (vigie is stopping)")
+
+// NewPoller opens one session at once, so that a host that cannot open a
+// UDP socket is refused at start-up, and the others, up to opts.Sessions,
+// when polls need them.
 func NewPoller(opts Options) (*Poller, error) {
 	if opts.Sessions <= 0 {
 		opts.Sessions = 64
@@ -38,27 +70,96 @@ func NewPoller(opts Options) (*Poller, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Poller{log: opts.Logger, pool: make(chan *session, opts.Sessions)}
-	for i := 0; i < opts.Sessions; i++ {
-		s, err := newSession()
-		if err != nil {
-			_ = p.Close()
-			return nil, err
-		}
-		p.all = append(p.all, s)
-		p.pool <- s
+	p := &Poller{log: opts.Logger, slots: make(chan struct{}, opts.Sessions), now: time.Now}
+	s, err := newSession()
+	if err != nil {
+		return nil, err
 	}
+	p.all = append(p.all, s)
+	p.idle = append(p.idle, s)
 	return p, nil
 }
 
-// Close releases every session's socket. Call it once no Poll is running.
+// Close releases every session's socket. Call it once no Poll is running;
+// a Poll after Close fails at once.
 func (p *Poller) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	var errs []error
 	for _, s := range p.all {
 		errs = append(errs, s.close())
 	}
-	p.all = nil
+	p.all, p.idle, p.closed = nil, nil, true
 	return errors.Join(errs...)
+}
+
+// take lends a session to a poll that holds a slot: the idle one returned
+// last, or a new one when every open session is busy. A poll of an SNMPv3
+// device (v3) prefers a session that has a gosnmp client already, a v2c
+// poll one that has none, so that only as many sessions as there are v3
+// polls at once carry gosnmp's buffer.
+func (p *Poller) take(v3 bool) (*session, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errPollerClosed
+	}
+	if n := len(p.idle); n > 0 {
+		i := n - 1
+		for j := n - 1; j >= 0; j-- {
+			if (p.idle[j].gs != nil) == v3 {
+				i = j
+				break
+			}
+		}
+		// Removing from the middle keeps the stack ordered by idle time.
+		s := p.idle[i]
+		copy(p.idle[i:], p.idle[i+1:])
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		return s, nil
+	}
+	s, err := newSession()
+	if err != nil {
+		return nil, err
+	}
+	p.all = append(p.all, s)
+	return s, nil
+}
+
+// give returns a session taken by take, and closes the sessions that have
+// been idle for sessionIdle, keeping one.
+func (p *Poller) give(s *session) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = s.close() // Close ran during the poll: it closed it already
+		return
+	}
+	now := p.now()
+	s.idleSince = now
+	p.idle = append(p.idle, s)
+	// The stack's bottom is the session idle the longest.
+	for len(p.idle) > 1 && now.Sub(p.idle[0].idleSince) >= sessionIdle {
+		old, n := p.idle[0], len(p.idle)
+		copy(p.idle, p.idle[1:])
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		if err := old.close(); err != nil {
+			p.log.Debug("close an idle SNMP session", "err", err)
+		}
+		if i := slices.Index(p.all, old); i >= 0 {
+			p.all = slices.Delete(p.all, i, i+1)
+		}
+	}
+}
+
+// OpenSessions returns how many sessions are open: about the most polls
+// that ran at once in the last sessionIdle, at least 1 (0 after Close).
+func (p *Poller) OpenSessions() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.all)
 }
 
 // DecodePanics returns how many panics were recovered while decoding
@@ -82,16 +183,29 @@ func (p *Poller) halve(t *Target, st *DeviceState) {
 // another Poll at the same time. ctx bounds the whole poll.
 func (p *Poller) Poll(ctx context.Context, t *Target, st *DeviceState) *Poll {
 	res := &Poll{Device: t.Device, Start: time.Now()}
-	var s *session
 	select {
-	case s = <-p.pool:
+	case p.slots <- struct{}{}:
 	case <-ctx.Done():
 		res.End = time.Now()
 		res.Err = fmt.Errorf("device %s: no free SNMP session before the poll's deadline: %w", t.Device, ctx.Err())
 		res.Reason = ReasonTimeout
 		return res
 	}
-	defer func() { p.pool <- s }()
+	defer func() { <-p.slots }()
+	v3 := t.Version == "3"
+	s, err := p.take(v3)
+	if err == nil {
+		defer p.give(s)
+		if v3 {
+			err = s.openV3()
+		}
+	}
+	if err != nil {
+		res.End = time.Now()
+		res.Err = fmt.Errorf("device %s: %w", t.Device, err)
+		res.Reason = ReasonOther
+		return res
+	}
 	s.begin(ctx, t, st)
 	// A cancelled poll (shutdown, deadline) must not sit in a blocking read
 	// until the profile's timeout: wake the socket up.
@@ -193,7 +307,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
 			}
 			res.Interfaces = s.ifd.finish()
-			st.prevIfs = res.Interfaces
+			// The decoder is done with the old names: their array is reused.
+			st.prevIfs = appendIfTexts(st.prevIfs[:0], res.Interfaces)
 			res.Discontinuities = st.accumulate(res.Interfaces, res.Start, rebooted, len(w.problems) == 0)
 		case "lldp":
 			if s.lldpd.bad > 0 {

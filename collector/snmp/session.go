@@ -15,8 +15,11 @@ import (
 // fixed number of them: memory and file descriptors do not grow with the
 // fleet.
 type session struct {
-	gs   *gosnmp.GoSNMP
 	conn *retargetConn
+	// gs is the gosnmp client of SNMPv3 polls, nil until the session's
+	// first one (openV3); v3 says the device being polled is one.
+	gs *gosnmp.GoSNMP
+	v3 bool
 	// usm is the session's USM parameter block: device values are loaded
 	// into it before a v3 poll and saved back after, so that its random
 	// salt (initialised once by gosnmp) keeps incrementing across devices.
@@ -24,6 +27,8 @@ type session struct {
 
 	requests int
 	varbinds int
+	// idleSince is when the session was last returned to the pool.
+	idleSince time.Time
 
 	// The SNMPv2c exchange (exchange.go): community of the device being
 	// polled, last request id, ids of the current request's attempts,
@@ -71,10 +76,6 @@ type session struct {
 
 func newSession() (*session, error) {
 	s := &session{
-		usm: &gosnmp.UsmSecurityParameters{
-			UserName: "vigie-init", AuthenticationProtocol: gosnmp.SHA, AuthenticationPassphrase: "vigie-init",
-			PrivacyProtocol: gosnmp.AES, PrivacyPassphrase: "vigie-init",
-		},
 		sysOIDs:  oids(oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName),
 		ifCols:   oids(ifColumnOIDs()...),
 		lldpCols: oids(lldpColumnOIDs()...),
@@ -92,27 +93,43 @@ func newSession() (*session, error) {
 	s.tables[tableSlotInterfaces] = tableWalk{name: "interfaces", cols: s.ifCols, visit: s.ifd.add}
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
 	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
-	// Connect once, as v3, so that gosnmp allocates its receive buffer,
-	// draws random request/message ids and initialises the USM salt. The
-	// connected socket it dials (nothing is sent) is then replaced by the
-	// session's retargetable one.
-	s.gs = &gosnmp.GoSNMP{
-		Target: "127.0.0.1", Port: 9, Version: gosnmp.Version3, Timeout: time.Second,
-		SecurityModel: gosnmp.UserSecurityModel, MsgFlags: gosnmp.AuthPriv, SecurityParameters: s.usm,
-		MaxOids: gosnmp.MaxOids, Context: context.Background(),
-	}
-	if err := s.gs.Connect(); err != nil {
-		return nil, fmt.Errorf("snmp: initialise a gosnmp session: %w", err)
-	}
-	_ = s.gs.Conn.Close()
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)
 	}
 	s.conn = conn
-	s.gs.Conn = conn
-	s.gs.OnSent = func(*gosnmp.GoSNMP) { s.requests++ }
 	return s, nil
+}
+
+// openV3 gives the session its gosnmp client, the first time it polls an
+// SNMPv3 device: gosnmp keeps a 64 KiB receive buffer of its own, which
+// sessions that only ever poll v2c (most of them: the pool lends v3 polls
+// the sessions that have one) do without.
+func (s *session) openV3() error {
+	if s.gs != nil {
+		return nil
+	}
+	usm := &gosnmp.UsmSecurityParameters{
+		UserName: "vigie-init", AuthenticationProtocol: gosnmp.SHA, AuthenticationPassphrase: "vigie-init",
+		PrivacyProtocol: gosnmp.AES, PrivacyPassphrase: "vigie-init",
+	}
+	// Connect once, as v3, so that gosnmp allocates its receive buffer,
+	// draws random request/message ids and initialises the USM salt. The
+	// connected socket it dials (nothing is sent) is then replaced by the
+	// session's retargetable one.
+	gs := &gosnmp.GoSNMP{
+		Target: "127.0.0.1", Port: 9, Version: gosnmp.Version3, Timeout: time.Second,
+		SecurityModel: gosnmp.UserSecurityModel, MsgFlags: gosnmp.AuthPriv, SecurityParameters: usm,
+		MaxOids: gosnmp.MaxOids, Context: context.Background(),
+	}
+	if err := gs.Connect(); err != nil {
+		return fmt.Errorf("snmp: initialise a gosnmp session: %w", err)
+	}
+	_ = gs.Conn.Close()
+	gs.Conn = s.conn
+	gs.OnSent = func(*gosnmp.GoSNMP) { s.requests++ }
+	s.gs, s.usm = gs, usm
+	return nil
 }
 
 func (s *session) close() error { return s.conn.Close() }
@@ -130,21 +147,18 @@ func oids(dotted ...string) [][]uint32 {
 func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	s.requests, s.varbinds = 0, 0
 	s.conn.setRemote(t.Addr)
+	s.v3 = t.Version == "3"
+	if !s.v3 {
+		// v2c does not go through gosnmp (exchange.go).
+		s.community = t.Community.Value()
+		return
+	}
+	// Poll gave the session its gosnmp client (openV3).
 	g := s.gs
 	g.Context = ctx
 	g.Timeout = t.Timeout
 	g.Retries = t.Retries
 	g.ExponentialTimeout = false
-	if t.Version != "3" {
-		// v2c does not go through gosnmp (exchange.go).
-		s.community = t.Community.Value()
-		g.Version = gosnmp.Version2c
-		g.Community = ""
-		g.SecurityParameters = nil
-		g.MsgFlags = 0
-		g.ContextEngineID = ""
-		return
-	}
 	g.Version = gosnmp.Version3
 	g.Community = ""
 	g.SecurityModel = gosnmp.UserSecurityModel
@@ -152,11 +166,15 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	if t.PrivProtocol == gosnmp.NoPriv {
 		g.MsgFlags = gosnmp.AuthNoPriv | gosnmp.Reportable
 	}
+	if st.usm == nil {
+		st.usm = &usmState{}
+	}
+	dev := st.usm
 	auth, priv := t.AuthPassword.Value(), t.PrivPassword.Value()
-	if st.keyAuthPass != auth || st.keyPrivPass != priv {
+	if dev.keyAuthPass != auth || dev.keyPrivPass != priv {
 		// New or changed credentials: localise again (once).
-		st.authKey, st.privKey = nil, nil
-		st.keyAuthPass, st.keyPrivPass = auth, priv
+		dev.authKey, dev.privKey = nil, nil
+		dev.keyAuthPass, dev.keyPrivPass = auth, priv
 	}
 	u := s.usm
 	u.UserName = t.User
@@ -164,22 +182,24 @@ func (s *session) begin(ctx context.Context, t *Target, st *DeviceState) {
 	u.PrivacyProtocol = t.PrivProtocol
 	u.AuthenticationPassphrase = auth
 	u.PrivacyPassphrase = priv
-	u.AuthoritativeEngineID = st.engineID
-	u.AuthoritativeEngineBoots = st.engineBoots
+	u.AuthoritativeEngineID = dev.engineID
+	u.AuthoritativeEngineBoots = dev.engineBoots
 	// Advance the agent's clock by the time elapsed since it was learnt,
 	// as RFC 3414 section 2.3 asks, so that a device polled every few
 	// minutes stays inside the 150 s window without a resync round trip.
-	u.AuthoritativeEngineTime = st.engineTime
-	if st.engineID != "" && !st.engineAt.IsZero() {
-		u.AuthoritativeEngineTime += uint32(time.Since(st.engineAt) / time.Second)
+	u.AuthoritativeEngineTime = dev.engineTime
+	if dev.engineID != "" && !dev.engineAt.IsZero() {
+		u.AuthoritativeEngineTime += uint32(time.Since(dev.engineAt) / time.Second)
 	}
-	u.SecretKey, u.PrivacyKey = st.authKey, st.privKey
-	if st.engineID != "" && (u.SecretKey == nil || (t.PrivProtocol != gosnmp.NoPriv && u.PrivacyKey == nil)) {
+	u.SecretKey, u.PrivacyKey = dev.authKey, dev.privKey
+	if dev.engineID != "" && (u.SecretKey == nil || (t.PrivProtocol != gosnmp.NoPriv && u.PrivacyKey == nil)) {
 		// gosnmp would otherwise localise the keys on every request's copy.
-		_ = u.InitSecurityKeys()
+		if a, p, err := localKeys(t.AuthProtocol, auth, t.PrivProtocol, priv, dev.engineID); err == nil {
+			u.SecretKey, u.PrivacyKey = a, p
+		}
 	}
 	g.SecurityParameters = u
-	g.ContextEngineID = st.contextEngineID
+	g.ContextEngineID = dev.contextEngineID
 }
 
 // end saves what the poll learnt about the device's engine.
@@ -188,15 +208,15 @@ func (s *session) end(t *Target, st *DeviceState) {
 		s.community = ""
 		return
 	}
-	u := s.usm
-	if u.AuthoritativeEngineID != st.engineID || u.AuthoritativeEngineTime != st.engineTime || u.AuthoritativeEngineBoots != st.engineBoots {
-		st.engineAt = time.Now()
+	u, dev := s.usm, st.usm
+	if u.AuthoritativeEngineID != dev.engineID || u.AuthoritativeEngineTime != dev.engineTime || u.AuthoritativeEngineBoots != dev.engineBoots {
+		dev.engineAt = time.Now()
 	}
-	st.engineID = u.AuthoritativeEngineID
-	st.engineBoots = u.AuthoritativeEngineBoots
-	st.engineTime = u.AuthoritativeEngineTime
-	st.authKey, st.privKey = u.SecretKey, u.PrivacyKey
-	st.contextEngineID = s.gs.ContextEngineID
+	dev.engineID = u.AuthoritativeEngineID
+	dev.engineBoots = u.AuthoritativeEngineBoots
+	dev.engineTime = u.AuthoritativeEngineTime
+	dev.authKey, dev.privKey = u.SecretKey, u.PrivacyKey
+	dev.contextEngineID = s.gs.ContextEngineID
 	// Do not leave one device's secrets in the shared block.
 	u.AuthenticationPassphrase, u.PrivacyPassphrase = "", ""
 	u.SecretKey, u.PrivacyKey = nil, nil
