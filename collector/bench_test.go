@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/netip"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 	"github.com/vigie-rie/vigie/collector/snmp"
 )
 
@@ -49,32 +47,8 @@ func filledCollector(b *testing.B, n int) (*Collector, *prometheus.Registry) {
 	return c, reg
 }
 
-// BenchmarkScrape is one full /metrics scrape (Gather + text encoding) of
-// 2,000 devices with 10 interfaces and 2 BGP peers each (~136k series).
-func BenchmarkScrape(b *testing.B) {
-	_, reg := filledCollector(b, 2000)
-	var buf bytes.Buffer
-	b.ReportAllocs()
-	b.ResetTimer()
-	series := 0
-	for i := 0; i < b.N; i++ {
-		buf.Reset()
-		mfs, err := reg.Gather()
-		if err != nil {
-			b.Fatal(err)
-		}
-		enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeTextPlain))
-		series = 0
-		for _, mf := range mfs {
-			series += len(mf.Metric)
-			_ = enc.Encode(mf)
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(series), "ns/series")
-	b.ReportMetric(float64(series), "series")
-}
-
-// BenchmarkRecord is the per-poll cost of turning a poll into cached series.
+// BenchmarkRecord is the collector's own per-poll cost: its metrics and log
+// lines (the exposition's is exposition.BenchmarkPoll).
 func BenchmarkRecord(b *testing.B) {
 	c, _ := filledCollector(b, 1)
 	d := c.devices[0]

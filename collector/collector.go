@@ -1,9 +1,9 @@
 // Package collector is vigie's fleet scheduler: it polls every inventory
 // device over SNMP at its role's interval, with bounded concurrency, first
 // polls spread over the interval, no stacking of overrunning polls and
-// exponential back-off of unreachable devices, and exports what it saw as
-// Prometheus metrics. It hands each poll to the topology (Options.OnPoll)
-// and keeps the latest one per device for the API (Latest).
+// exponential back-off of unreachable devices. It hands each poll out
+// (Options.OnPoll: the exposition keeps its series, the topology applies
+// it) and keeps none itself; its own metrics are vigie_collector_*.
 package collector
 
 import (
@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,27 +22,18 @@ import (
 	"github.com/vigie-rie/vigie/inventory"
 )
 
-// InterfaceLevel says which interfaces of a device get per-interface
-// metrics: the knob that bounds the series count of big routers.
-type InterfaceLevel string
-
-// Interface metric levels.
-const (
-	InterfacesAll  InterfaceLevel = "all"  // every interface (default)
-	InterfacesUp   InterfaceLevel = "up"   // only interfaces administratively up
-	InterfacesNone InterfaceLevel = "none" // no per-interface series
-)
-
 // Options tunes the collector. Zero values are sensible.
 type Options struct {
-	// OnPoll, if set, receives every completed poll. It is called from the
-	// poll's goroutine, in order for one device, concurrently for different
-	// devices; it holds a worker slot, so it must hand the poll off quickly
-	// (e.g. to a buffered channel). The Poll must not be modified.
-	OnPoll func(*snmp.Poll)
-	// InterfaceMetrics sets the per-interface metric level per role
-	// (default InterfacesAll).
-	InterfaceMetrics map[inventory.Role]InterfaceLevel
+	// OnPoll, if set, receives every completed poll with the device's
+	// state after it. It is called from the poll's goroutine, in order for
+	// one device, concurrently for different devices; it holds a worker
+	// slot, so it must be quick (render, or hand off to a buffered channel).
+	// Neither the Poll nor the state may be modified, and the state only
+	// read during the call: the next poll of the device updates it. The
+	// state is passed rather than copied into the Poll because what the
+	// exposition needs of it (reboots, discontinuities, monotonic totals of
+	// every interface) would cost a copy per poll that only it reads.
+	OnPoll func(*snmp.Poll, *snmp.DeviceState)
 	// PollTimeout bounds one poll (default 90% of the device's interval):
 	// always shorter than the interval so that polls do not stack.
 	PollTimeout time.Duration
@@ -72,12 +62,10 @@ type Collector struct {
 	log     *slog.Logger
 	pol     inventory.Polling
 	devices []*device
-	// sorted holds the devices by name, the order metrics are exposed in.
-	sorted []*device
-	byName map[string]*device
-	roles  map[inventory.Role]*roleState
-	poller *snmp.Poller
-	m      *metrics
+	byName  map[string]*device
+	roles   map[inventory.Role]*roleState
+	poller  *snmp.Poller
+	m       *metrics
 	// pollFn polls one device; tests replace it.
 	pollFn func(ctx context.Context, t *snmp.Target, st *snmp.DeviceState) *snmp.Poll
 
@@ -102,7 +90,6 @@ type device struct {
 	role     inventory.Role
 	target   *snmp.Target
 	interval time.Duration
-	level    InterfaceLevel
 
 	// Owned by the scheduler loop.
 	due        time.Time
@@ -115,10 +102,8 @@ type device struct {
 	skipLogged time.Time
 
 	// Owned by the poll goroutine.
-	state   *snmp.DeviceState
-	logged  map[string]time.Time // failure key -> last logged
-	series  *deviceSeries
-	scraped atomic.Pointer[[]series]
+	state  *snmp.DeviceState
+	logged map[string]time.Time // failure key -> last logged
 }
 
 // New prepares the collector for every device of inv. It opens the SNMP
@@ -163,13 +148,8 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 		if interval <= 0 {
 			interval = time.Minute
 		}
-		level := opts.InterfaceMetrics[d.Role]
-		if level == "" {
-			level = InterfacesAll
-		}
-		dev := &device{idx: i, name: d.Name, role: d.Role, target: t, interval: interval, level: level,
+		dev := &device{idx: i, name: d.Name, role: d.Role, target: t, interval: interval,
 			heapIdx: -1, state: snmp.NewDeviceState(), logged: map[string]time.Time{}}
-		dev.series = newDeviceSeries(c.m, d, inv.DeviceRegion(d))
 		if _, dup := c.byName[d.Name]; dup {
 			return nil, fmt.Errorf("collector: device %q appears twice in the inventory", d.Name)
 		}
@@ -182,8 +162,6 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 		}
 		r.devices++
 	}
-	c.sorted = slices.Clone(c.devices)
-	slices.SortFunc(c.sorted, func(a, b *device) int { return strings.Compare(a.name, b.name) })
 	c.m.initRoles(c.roles)
 	if reg != nil {
 		if err := c.m.register(reg); err != nil {
@@ -397,12 +375,12 @@ func (c *Collector) pollOne(ctx context.Context, d *device) (ok, cut bool) {
 	// consumers keep what they need.
 	c.record(d, res)
 	if c.opts.OnPoll != nil {
-		c.opts.OnPoll(res)
+		c.opts.OnPoll(res, d.state)
 	}
 	return res.Err == nil, false
 }
 
-// record turns a poll into metrics and log lines.
+// record turns a poll into the collector's metrics and log lines.
 func (c *Collector) record(d *device, res *snmp.Poll) {
 	rm := c.m.roles[d.role]
 	dur := res.End.Sub(res.Start).Seconds()
@@ -414,14 +392,10 @@ func (c *Collector) record(d *device, res *snmp.Poll) {
 	} else {
 		rm.failure.Inc()
 		rm.errors(res.Reason).Inc()
-		d.series.countError(res.Reason)
 	}
 	for _, p := range res.Problems {
 		rm.errors(p.Reason).Inc()
-		d.series.countError(p.Reason)
 	}
-	metrics := d.series.build(res, d.state, d.level)
-	d.scraped.Store(&metrics)
 	c.logPoll(d, res)
 }
 

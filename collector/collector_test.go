@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	expo "github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -101,7 +102,7 @@ type lastPolls struct {
 	polls map[string]*snmp.Poll
 }
 
-func (l *lastPolls) onPoll(p *snmp.Poll) {
+func (l *lastPolls) onPoll(p *snmp.Poll, _ *snmp.DeviceState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.polls == nil {
@@ -250,13 +251,15 @@ func TestMetricsAndOnPoll(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	got := make(chan *snmp.Poll, 100)
 	var last lastPolls
-	c := newTestCollector(t, inv, Options{OnPoll: func(p *snmp.Poll) {
-		last.onPoll(p)
+	opts := Options{OnPoll: func(p *snmp.Poll, st *snmp.DeviceState) {
+		last.onPoll(p, st)
 		select {
 		case got <- p:
 		default:
 		}
-	}, InterfaceMetrics: map[inventory.Role]InterfaceLevel{}}, reg, nil)
+	}}
+	_, g := withExposition(t, inv, &opts, expo.Options{}, reg)
+	c := newTestCollector(t, inv, opts, reg, nil)
 	c.pollFn = okPoll
 	runFor(t, c, func() bool { _, ok := last.get("d001"); return ok && len(got) >= 2 })
 	p, ok := last.get("d001")
@@ -266,10 +269,10 @@ func TestMetricsAndOnPoll(t *testing.T) {
 	if (<-got).Device == "" {
 		t.Error("OnPoll got an empty poll")
 	}
-	if problems, err := testutil.GatherAndLint(reg); err != nil || len(problems) > 0 {
+	if problems, err := testutil.GatherAndLint(g); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %v", err, problems)
 	}
-	mfs, err := reg.Gather()
+	mfs, err := g.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,10 +316,12 @@ func TestInterfaceLevel(t *testing.T) {
 	inv := testInventory(1, 30*time.Millisecond, anyAddr)
 	reg := prometheus.NewRegistry()
 	var last lastPolls
-	c := newTestCollector(t, inv, Options{OnPoll: last.onPoll, InterfaceMetrics: map[inventory.Role]InterfaceLevel{inventory.RoleCollection: InterfacesNone}}, reg, nil)
+	opts := Options{OnPoll: last.onPoll}
+	_, g := withExposition(t, inv, &opts, expo.Options{InterfaceMetrics: map[inventory.Role]expo.InterfaceLevel{inventory.RoleCollection: expo.InterfacesNone}}, reg)
+	c := newTestCollector(t, inv, opts, reg, nil)
 	c.pollFn = okPoll
 	runFor(t, c, func() bool { _, ok := last.get("d000"); return ok })
-	n, err := testutil.GatherAndCount(reg, "vigie_interface_oper_up", "vigie_device_up")
+	n, err := testutil.GatherAndCount(g, "vigie_interface_oper_up", "vigie_device_up")
 	if err != nil || n != 1 {
 		t.Errorf("series %d (%v), want only vigie_device_up", n, err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/common/expfmt"
+	expo "github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
 )
@@ -38,7 +39,9 @@ func TestFleetFigures(t *testing.T) {
 	inv, longest, window := fleetForFigures(t)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	c, err := New(inv, Options{}, logger, reg)
+	var opts Options
+	e, _ := withExposition(t, inv, &opts, expo.Options{}, reg)
+	c, err := New(inv, opts, logger, reg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +73,8 @@ func TestFleetFigures(t *testing.T) {
 	}
 
 	steadyMem := memStatus()
-	// One full scrape: Gather and text encoding of everything.
+	// One full scrape: Gather and text encoding of the registry, then the
+	// per-device series as web writes them.
 	s0 := time.Now()
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -85,6 +89,12 @@ func TestFleetFigures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	n0 := buf.Len()
+	if err := e.WriteText(&buf); err != nil {
+		t.Fatal(err)
+	}
+	text := buf.Bytes()[n0:]
+	series += bytes.Count(text, []byte("\n")) - 2*bytes.Count(text, []byte("# TYPE "))
 	scrape := time.Since(s0)
 
 	t.Logf("fleet: %d devices, window %v", len(inv.Devices), wall.Round(time.Second))

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	expo "github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/snmpdtest"
 	"github.com/vigie-rie/vigie/inventory"
 )
@@ -31,7 +32,9 @@ func TestSnmpdWrongV3Password(t *testing.T) {
 	logs := &captureHandler{}
 	reg := prometheus.NewPedanticRegistry()
 	var last lastPolls
-	c := newTestCollector(t, inv, Options{OnPoll: last.onPoll}, reg, slog.New(logs))
+	opts := Options{OnPoll: last.onPoll}
+	_, g := withExposition(t, inv, &opts, expo.Options{}, reg)
+	c := newTestCollector(t, inv, opts, reg, slog.New(logs))
 	authErrs := c.m.roles[inventory.RoleCollection].errs[snmp.ReasonAuth]
 	runFor(t, c, func() bool {
 		p, ok := last.get("d000")
@@ -56,13 +59,13 @@ func TestSnmpdWrongV3Password(t *testing.T) {
 vigie_device_up{device="d000",region="bretagne",role="collection"} 1
 vigie_device_up{device="d001",region="bretagne",role="collection"} 0
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(expect), "vigie_device_up"); err != nil {
+	if err := testutil.GatherAndCompare(g, strings.NewReader(expect), "vigie_device_up"); err != nil {
 		t.Error(err)
 	}
-	if n, _ := testutil.GatherAndCount(reg, "vigie_interface_receive_bytes_total"); n == 0 {
+	if n, _ := testutil.GatherAndCount(g, "vigie_interface_receive_bytes_total"); n == 0 {
 		t.Error("no interface series for the v2c device")
 	}
-	if n, _ := testutil.GatherAndCount(reg, "vigie_device_poll_errors_total"); n != 1 {
+	if n, _ := testutil.GatherAndCount(g, "vigie_device_poll_errors_total"); n != 1 {
 		t.Errorf("%d per-device error series, want 1 (d001, auth)", n)
 	}
 }

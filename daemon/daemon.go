@@ -45,7 +45,7 @@ type Options struct {
 	// EnablePprof mounts /debug/pprof/.
 	EnablePprof bool
 	// InterfaceMetrics narrows per-interface series per role.
-	InterfaceMetrics map[inventory.Role]collector.InterfaceLevel
+	InterfaceMetrics map[inventory.Role]exposition.InterfaceLevel
 	// Extra HTTP handlers mounted by prefix (the demo's simulator control).
 	Extra map[string]http.Handler
 	// ExtraCollectors are registered with vigie's own metrics.
@@ -75,6 +75,7 @@ type Daemon struct {
 	store     *sharedStore
 	topo      *topology.Topology
 	coll      *collector.Collector
+	expo      *exposition.Exposition
 	bgp       *bgp.Monitor
 	web       *web.Server
 	listeners *web.Listeners
@@ -208,22 +209,19 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	topoExp := exposition.Topology(d.topo)
-	if err := reg.Register(topoExp.Collector()); err != nil {
-		return nil, fmt.Errorf("exposition: registering the topology's metrics: %w", err)
-	}
-	d.coll, err = collector.New(inv, collector.Options{
-		OnPoll:           d.onPoll,
-		InterfaceMetrics: opts.InterfaceMetrics,
-	}, d.log.With("component", "collector"), reg)
+	d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll}, d.log.With("component", "collector"), reg)
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
-	// Per-device series are rendered as text at poll time and written by
-	// /metrics after the registry's families (a million series: docs/metrics-collector.md);
-	// the topology's per-site families follow, rendered from its last
-	// analysis (docs/resilience.md).
-	if err := d.coll.ExposeAsText(reg); err != nil {
+	// Per-device series are kept from each poll and written as text by
+	// /metrics after the registry's families (a million series:
+	// docs/metrics-collector.md); the topology's per-site families follow,
+	// rendered from its last analysis (docs/resilience.md).
+	d.expo, err = exposition.New(inv, d.topo, exposition.Options{InterfaceMetrics: opts.InterfaceMetrics})
+	if err != nil {
+		return nil, err
+	}
+	if err := d.expo.Register(reg); err != nil {
 		return nil, err
 	}
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
@@ -264,8 +262,8 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		ConfigFile:      opts.WebConfigFile,
 		Gatherer:        reg,
 		Registerer:      reg,
-		Text:            []web.TextWriter{d.coll, topoExp},
-		API:             topoExp.API(),
+		Text:            []web.TextWriter{d.expo},
+		API:             d.expo.APIHandler(),
 		Extra:           opts.Extra,
 		Ready:           func() bool { return d.topo.Analysis() != nil },
 		Version:         opts.Version,
@@ -278,10 +276,12 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	return d, nil
 }
 
-// onPoll hands each poll to the topology (Apply only queues it) and, for a
-// router vigie peers with, compares its BGP4-MIB table with the monitor's
-// sessions: a discrepancy becomes an event of the monitor.
-func (d *Daemon) onPoll(p *snmp.Poll) {
+// onPoll hands each poll to the exposition (which keeps its series) and the
+// topology (Apply only queues it) and, for a router vigie peers with,
+// compares its BGP4-MIB table with the monitor's sessions: a discrepancy
+// becomes an event of the monitor.
+func (d *Daemon) onPoll(p *snmp.Poll, st *snmp.DeviceState) {
+	d.expo.Poll(p, st)
 	d.topo.Apply(p)
 	if d.bgp != nil && p.Err == nil && p.BGPPeers != nil && d.bgpDevices[p.Device] {
 		d.bgp.Reconcile(p.Device, p.Start, routerPeers(p.BGPPeers))

@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/vigie-rie/vigie/internal/textformat"
 )
 
 // Kind is a family's type in the text format.
@@ -41,7 +39,7 @@ var families []*Family
 
 func newFamily(name string, kind Kind, help string, labels ...string) *Family {
 	f := &Family{Name: name, Help: help, Kind: kind, Labels: labels,
-		header: textformat.Header(name, help, string(kind)),
+		header: textHeader(name, help, string(kind)),
 		desc:   prometheus.NewDesc(name, help, labels, nil)}
 	for i := range labels {
 		f.order = append(f.order, i)
@@ -66,7 +64,7 @@ func (f *Family) appendLabels(b []byte, values ...string) []byte {
 			}
 			b = append(b, f.Labels[i]...)
 			b = append(b, '=', '"')
-			b = textformat.AppendLabelValue(b, values[i])
+			b = appendLabelValue(b, values[i])
 			b = append(b, '"')
 		}
 		b = append(b, '}')
@@ -105,7 +103,7 @@ func (tw *textWriter) series(f *Family, value int, labelValues ...string) {
 func (tw *textWriter) float(f *Family, value float64, labelValues ...string) {
 	b := append(tw.buf, f.Name...)
 	b = f.appendLabels(b, labelValues...)
-	b = textformat.AppendValue(b, value)
+	b = appendValue(b, value)
 	tw.buf = append(b, '\n')
 	tw.maybeFlush()
 }

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/vigie-rie/vigie/collector"
 	"github.com/vigie-rie/vigie/daemon"
+	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -67,19 +67,19 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultListen string) {
 }
 
 func (s *serveFlags) options(logger *slog.Logger) (daemon.Options, error) {
-	levels := map[inventory.Role]collector.InterfaceLevel{}
+	levels := map[inventory.Role]exposition.InterfaceLevel{}
 	for _, kv := range s.ifLevels {
 		role, level, ok := strings.Cut(kv, "=")
 		valid := slices.Contains(inventory.Roles, inventory.Role(role))
-		switch collector.InterfaceLevel(level) {
-		case collector.InterfacesAll, collector.InterfacesUp, collector.InterfacesNone:
+		switch exposition.InterfaceLevel(level) {
+		case exposition.InterfacesAll, exposition.InterfacesUp, exposition.InterfacesNone:
 		default:
 			ok = false
 		}
 		if !ok || !valid {
 			return daemon.Options{}, fmt.Errorf("--collector.interface-metrics=%q: want ROLE=all|up|none with ROLE one of collection, backbone, pfai, pfs", kv)
 		}
-		levels[inventory.Role(role)] = collector.InterfaceLevel(level)
+		levels[inventory.Role(role)] = exposition.InterfaceLevel(level)
 	}
 	limit, err := parseMemoryLimit(s.memLimit)
 	if err != nil {

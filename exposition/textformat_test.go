@@ -1,4 +1,4 @@
-package textformat
+package exposition
 
 import (
 	"bytes"
@@ -25,6 +25,13 @@ func TestSameBytesAsExpfmt(t *testing.T) {
 		{"values", "x", math.Inf(1)},
 		{"values", "x", math.Inf(-1)},
 		{"values", "x", math.NaN()},
+		{"values", "x", 3600},
+		{"values", "x", 999999},
+		{"values", "x", 1e6},
+		{"values", "x", 1234567},
+		{"values", "x", 12.5},
+		{"values", "x", math.Copysign(0, -1)},
+		{"values", "x", -42},
 		{"invalid UTF-8", "caf\xe9", 42},
 	} {
 		mf := &dto.MetricFamily{Name: proto.String("vigie_test"), Help: proto.String(tc.help), Type: dto.MetricType_GAUGE.Enum(),
@@ -34,11 +41,11 @@ func TestSameBytesAsExpfmt(t *testing.T) {
 		if _, err := expfmt.MetricFamilyToText(&want, mf); err != nil {
 			t.Fatal(err)
 		}
-		got := Header("vigie_test", tc.help, "gauge")
+		got := textHeader("vigie_test", tc.help, "gauge")
 		got = append(got, `vigie_test{l="`...)
-		got = AppendLabelValue(got, tc.label)
+		got = appendLabelValue(got, tc.label)
 		got = append(got, `"} `...)
-		got = AppendValue(got, tc.value)
+		got = appendValue(got, tc.value)
 		got = append(got, '\n')
 		if tc.label == "caf\xe9" {
 			// expfmt writes the invalid byte as is; vigie replaces it so

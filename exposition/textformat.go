@@ -1,7 +1,7 @@
-// Package textformat writes the pieces of the Prometheus text exposition
-// format 0.0.4 that vigie renders itself (the per-device series at poll time,
-// the topology's families at scrape time), byte for byte as expfmt would.
-package textformat
+package exposition
+
+// The pieces of the Prometheus text exposition format 0.0.4 that vigie
+// writes itself, byte for byte as expfmt would (formerly internal/textformat).
 
 import (
 	"math"
@@ -10,17 +10,17 @@ import (
 	"unicode/utf8"
 )
 
-// Header returns a family's HELP and TYPE lines; typ is "gauge" or
+// textHeader returns a family's HELP and TYPE lines; typ is "gauge" or
 // "counter".
-func Header(name, help, typ string) []byte {
+func textHeader(name, help, typ string) []byte {
 	help = strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(help)
 	return []byte("# HELP " + name + " " + help + "\n# TYPE " + name + " " + typ + "\n")
 }
 
-// AppendLabelValue appends a label value escaped as the format wants
+// appendLabelValue appends a label value escaped as the format wants
 // (backslash, double quote, line feed); invalid UTF-8, which a device may
 // well send in an ifAlias, becomes U+FFFD so the scrape still parses.
-func AppendLabelValue(b []byte, v string) []byte {
+func appendLabelValue(b []byte, v string) []byte {
 	if !utf8.ValidString(v) {
 		v = strings.ToValidUTF8(v, "\uFFFD")
 	}
@@ -39,8 +39,8 @@ func AppendLabelValue(b []byte, v string) []byte {
 	return b
 }
 
-// AppendValue formats a sample value as expfmt's text encoder does.
-func AppendValue(b []byte, f float64) []byte {
+// appendValue formats a sample value as expfmt's text encoder does.
+func appendValue(b []byte, f float64) []byte {
 	switch {
 	case f == 1:
 		return append(b, '1')
@@ -54,6 +54,10 @@ func AppendValue(b []byte, f float64) []byte {
 		return append(b, "+Inf"...)
 	case math.IsInf(f, -1):
 		return append(b, "-Inf"...)
+	case f > 0 && f < 1e6 && f == math.Trunc(f):
+		// Most values (states, counts, small counters): strconv's
+		// shortest 'g' writes these integers the same, only slower.
+		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
 }
