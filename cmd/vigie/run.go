@@ -59,7 +59,7 @@ func (s *serveFlags) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&s.db, "db", "", `bbolt file of the live topology (overrides agent.db; "-" keeps it in memory)`)
 	fs.BoolVar(&s.pprof, "web.enable-pprof", false, "serve /debug/pprof/ (exposes internals; off by default)")
 	fs.StringVar(&s.memLimit, "memory.limit", "900MiB", "soft limit of the Go runtime's memory (MiB or GiB), \"off\" for none; GOMEMLIMIT wins\n"+
-		"when set. The default keeps the full RIE under 1 GiB (docs/daemon-performance.md)")
+		"when set. A guard: the full RIE stays near 465 MiB without it (docs/daemon-performance.md)")
 	fs.Var(&s.ifLevels, "collector.interface-metrics", "ROLE=all|up|none, repeatable: which interfaces of a role's devices get\n"+
 		"per-interface series (up = administratively up only; none = device-level series only).\n"+
 		"Interfaces are polled and feed the topology whatever the level. Example: collection=up")
