@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -114,6 +115,64 @@ func (c *Catalog) AddRecorded(names ...string) {
 func (c *Catalog) Allows(name string) bool {
 	_, ok := c.series[name]
 	return ok
+}
+
+// Check compares the listed families with code, the families the code
+// exports (exposition.Catalogue), and returns one error per difference,
+// naming file (the list as the repository's root sees it) and line:
+//   - a listed family the code exports with other labels or another type;
+//   - a listed family the code does not export, unless its name is one of
+//     prometheus (series Prometheus makes itself, like up);
+//   - a vigie_ family of code that is not listed.
+//
+// Labels are compared as sets (a series' labels have no order). A family
+// of code with no Type (registered, but no series to tell it) is compared
+// by its labels only. Families of code outside vigie_ (the Go runtime's)
+// need not be listed, but one listed must match.
+func (c *Catalog) Check(file string, code []Metric, prometheus ...string) []error {
+	exported := make(map[string]Metric, len(code))
+	for _, m := range code {
+		exported[m.Name] = m
+	}
+	var errs []error
+	for _, m := range c.Metrics() {
+		if m.Line == 0 { // recorded, not listed
+			continue
+		}
+		e, ok := exported[m.Name]
+		switch {
+		case !ok && slices.Contains(prometheus, m.Name):
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s:%d: %s, but the code exports no %s: fix its name or remove it (and the rules/dashboards using it)",
+				file, m.Line, m, m.Name))
+		case !sameLabels(m.Labels, e.Labels) || (e.Type != "" && e.Type != m.Type):
+			errs = append(errs, fmt.Errorf("%s:%d: %s, but the code exports %s: fix the file (and the rules/dashboards using it)",
+				file, m.Line, m, e))
+		}
+	}
+	for _, e := range code {
+		if _, ok := c.metrics[e.Name]; !ok && strings.HasPrefix(e.Name, "vigie_") {
+			errs = append(errs, fmt.Errorf("%s: the code exports %s, which the file does not list: add it under its component's heading", file, e))
+		}
+	}
+	return errs
+}
+
+// String writes m as a line of the list: name{label,...} type, with "?"
+// for an unknown type.
+func (m Metric) String() string {
+	t := m.Type
+	if t == "" {
+		t = "?"
+	}
+	return m.Name + "{" + strings.Join(m.Labels, ",") + "} " + t
+}
+
+func sameLabels(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // Metrics returns the listed families, sorted by name.
