@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -86,5 +87,46 @@ func TestCheck(t *testing.T) {
 	errs := c.Check(file, agrees)
 	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), "alerting/metrics.txt:11: up{job,instance} gauge, but the code exports no up") {
 		t.Errorf("Check without up allowed: %v", errs)
+	}
+}
+
+// TestUpdate rewrites testdata/check/metrics.txt for code that renamed a
+// label, dropped a family and added three (one without series): the
+// result is testdata/check/updated.txt, and it passes Check.
+func TestUpdate(t *testing.T) {
+	code := []Metric{
+		{Name: "vigie_device_up", Type: "gauge", Labels: []string{"device", "role", "zone"}},
+		{Name: "vigie_device_reboots_total", Type: "counter", Labels: []string{"device", "role", "region"}},
+		{Name: "vigie_interface_oper_up", Type: "gauge", Labels: []string{"device", "interface", "region", "role"}},
+		{Name: "vigie_collector_polls_total", Type: "counter", Labels: []string{"result", "role"}},
+		{Name: "vigie_collector_poll_lag_seconds", Type: "histogram"},
+		{Name: "vigie_topology_device_bound_drops_total", Labels: []string{"bound", "device"}},
+		{Name: "vigie_topology_unknown_device_polls_total", Labels: nil},
+		{Name: "vigie_build_info", Type: "gauge", Labels: []string{"goversion", "version"}},
+		{Name: "go_goroutines", Type: "gauge"},
+	}
+	got, err := Update("testdata/check/metrics.txt", code, "up")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/check/updated.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("Update gave\n%s\nwant (testdata/check/updated.txt)\n%s", got, want)
+	}
+	c, err := Load("testdata/check/updated.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := c.Check("updated.txt", code, "up"); len(errs) > 0 {
+		t.Errorf("the updated list does not pass Check: %v", errs)
+	}
+
+	// A new family without series whose type its name does not tell.
+	code = append(code, Metric{Name: "vigie_store_file_replaced"})
+	if _, err := Update("testdata/check/metrics.txt", code, "up"); err == nil || !strings.Contains(err.Error(), "vigie_store_file_replaced has no series to tell its type: add it to testdata/check/metrics.txt by hand") {
+		t.Errorf("Update with an untyped gauge: %v", err)
 	}
 }
