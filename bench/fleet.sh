@@ -55,4 +55,5 @@ awk -v c0="$c0" -v c1="$c1" -v w="$WINDOW" -v p0="$p0" -v p1="$p1" \
   'BEGIN {printf "CPU %.3f core over %d s; %d polls (%.0f/s), %.0f us CPU per poll\n", (c1-c0)/w, w, p1-p0, (p1-p0)/w, 1e6*(c1-c0)/(p1-p0)}'
 echo "RSS $(mem "$v" VmRSS) MiB now, peak $(mem "$v" VmHWM) MiB"
 echo "/metrics: $scrape s, $(wc -c < "$fleet/metrics.txt") bytes, $(grep -vc '^#' "$fleet/metrics.txt") series; gzip $gz s, $(wc -c < "$fleet/metrics.gz") bytes"
+echo "RSS after the two scrapes $(mem "$v" VmRSS) MiB, peak $(mem "$v" VmHWM) MiB"
 echo "polls failed since start: $failed; skipped: $skipped; store $(du -h "$fleet/vigie.db" | cut -f1)"

@@ -20,7 +20,7 @@ row "SNMP sessions (buffers, gosnmp clients, scratch)" \
 row "SNMPv3 key localisation (gosnmp)" 'hashPassword|cachedPasswordToKey'
 row "device poll state and last poll" \
   'snmp.\(\*DeviceState\)|snmp.NewDeviceState|snmp.\(\*ifDecoder\).finish|snmp.\(\*lldpDecoder\).finish|snmp.\(\*bgpDecoder\).finish|snmp.\(\*Poller\).Poll$|snmp.printable|snmp.sameOrNew|snmp.textOf|collector.\(\*Collector\).pollOne' \
-  'collector.\(\*Collector\).record|hashPassword|session|decodeResponse|ifDecoder\).add|lldpDecoder\).add|bgpDecoder\).add|take|connect'
+  'collector.\(\*Collector\).record|exposition\.|hashPassword|session|decodeResponse|ifDecoder\).add|lldpDecoder\).add|bgpDecoder\).add|take|connect'
 row "collector device table (devices, targets)" 'collector.New$' 'newDeviceSeries|newLabelSet|newSession|connect|NewPoller'
 row "renderings and label sets" 'collector.\(\*deviceSeries\)|collector.newDeviceSeries|collector.newLabelSet|collector.\(\*Collector\).record|exposition\.'
 row "topology model, engine, routes" 'topology.New$|topology.\(\*Topology\)' 'resilience'
