@@ -34,7 +34,7 @@ func benchPoll(name string) *snmp.Poll {
 func filledCollector(b *testing.B, n int) (*Collector, *prometheus.Registry) {
 	inv := testInventory(n, time.Minute, anyAddr)
 	reg := prometheus.NewRegistry()
-	c, err := New(inv, Options{Sessions: 1}, nil, reg)
+	c, err := New(inv, Options{Sessions: 1, Registerer: reg})
 	if err != nil {
 		b.Fatal(err)
 	}

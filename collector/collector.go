@@ -22,7 +22,7 @@ import (
 	"github.com/vigie-rie/vigie/inventory"
 )
 
-// Options tunes the collector. Zero values are sensible.
+// Options tunes the collector. Zero fields take DefaultOptions' values.
 type Options struct {
 	// OnPoll, if set, receives every completed poll with the device's
 	// state after it. It is called from the poll's goroutine, in order for
@@ -50,11 +50,41 @@ type Options struct {
 	// (docs/collector-performance.md). Default 100ms, and never more than
 	// 1% of the shortest interval; negative starts each poll when due.
 	DispatchTick time.Duration
+	// Logger receives one line per distinct failure per device, and the
+	// poller's rare events (nil: discard).
+	Logger *slog.Logger
+	// Registerer receives the vigie_collector_* metrics (nil: not
+	// registered).
+	Registerer prometheus.Registerer
 }
 
-// defaultDispatchTick is Options.DispatchTick's default: a poll starts at
-// most 0.1 s after its slot, 0.17% of the shortest default interval.
-const defaultDispatchTick = 100 * time.Millisecond
+// DefaultOptions returns the production defaults, which New gives the zero
+// fields of its Options. Sessions is left 0: New takes the inventory's
+// Polling.Workers then, one session per worker.
+func DefaultOptions() Options {
+	return Options{
+		LogEvery: time.Hour,
+		// A poll starts at most 0.1 s after its slot, 0.17% of the
+		// shortest default interval (capped at 1% of the shortest one).
+		DispatchTick: 100 * time.Millisecond,
+	}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions. A negative
+// LogEvery takes the default too, as it always has; a negative
+// DispatchTick is kept (it means no tick, see Options.DispatchTick).
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	if o.LogEvery <= 0 {
+		o.LogEvery = d.LogEvery
+	}
+	if o.DispatchTick == 0 {
+		o.DispatchTick = d.DispatchTick
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
 
 // Collector polls the fleet. Create it with New, start it with Run.
 type Collector struct {
@@ -108,10 +138,9 @@ type device struct {
 
 // New prepares the collector for every device of inv. It opens the SNMP
 // sessions (sockets) now; they are closed when Run returns.
-func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Collector, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+func New(inv *inventory.Inventory, opts Options) (*Collector, error) {
+	opts.setDefaults()
+	logger, reg := opts.Logger, opts.Registerer
 	pol := inv.Polling
 	def := inventory.DefaultPolling()
 	if pol.Workers <= 0 {
@@ -125,9 +154,6 @@ func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg promet
 	}
 	if pol.Tables == nil {
 		pol.Tables = def.Tables
-	}
-	if opts.LogEvery <= 0 {
-		opts.LogEvery = time.Hour
 	}
 	if opts.Sessions <= 0 {
 		opts.Sessions = pol.Workers

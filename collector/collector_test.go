@@ -123,7 +123,8 @@ func newTestCollector(t *testing.T, inv *inventory.Inventory, opts Options, reg 
 	if opts.Sessions == 0 {
 		opts.Sessions = 2
 	}
-	c, err := New(inv, opts, logger, reg)
+	opts.Logger, opts.Registerer = logger, reg
+	c, err := New(inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func TestNewRejectsBadDevice(t *testing.T) {
 	inv := testInventory(1, time.Second, anyAddr)
 	inv.Devices[0].Profile = "missing"
 	inv.Index()
-	if _, err := New(inv, Options{}, nil, nil); err == nil || !strings.Contains(err.Error(), "d000") {
+	if _, err := New(inv, Options{}); err == nil || !strings.Contains(err.Error(), "d000") {
 		t.Errorf("err %v", err)
 	}
 }

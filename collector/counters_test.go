@@ -15,7 +15,7 @@ import (
 // next one within LogEvery logs nothing more.
 func TestDiscontinuityLogged(t *testing.T) {
 	var logs logbuf.Buffer
-	c, err := New(testInventory(1, time.Minute, anyAddr), Options{Sessions: 1}, slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	c, err := New(testInventory(1, time.Minute, anyAddr), Options{Sessions: 1, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,11 +17,9 @@ import (
 // text through Prometheus' parser, as a scrape would.
 func withExposition(t testing.TB, inv *inventory.Inventory, opts *Options, eopts expo.Options, reg *prometheus.Registry) (*expo.Exposition, prometheus.Gatherer) {
 	t.Helper()
+	eopts.Registerer = reg
 	e, err := expo.New(inv, nil, eopts)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Register(reg); err != nil {
 		t.Fatal(err)
 	}
 	next := opts.OnPoll

@@ -41,7 +41,8 @@ func TestFleetFigures(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	var opts Options
 	e, _ := withExposition(t, inv, &opts, expo.Options{}, reg)
-	c, err := New(inv, opts, logger, reg)
+	opts.Logger, opts.Registerer = logger, reg
+	c, err := New(inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,14 +80,14 @@ func (h *deviceHeap) Pop() any {
 }
 
 // dispatchTick is the tick poll starts are grouped on: the asked one
-// (default defaultDispatchTick; negative means none), capped at 1% of the
+// (0: DefaultOptions'; negative means none), capped at 1% of the
 // shortest interval so that fast-polled devices are never held back much.
 func dispatchTick(asked time.Duration, devices []*device) time.Duration {
 	if asked < 0 {
 		return 0
 	}
 	if asked == 0 {
-		asked = defaultDispatchTick
+		asked = DefaultOptions().DispatchTick
 	}
 	for _, d := range devices {
 		asked = min(asked, d.interval/100)

@@ -111,12 +111,12 @@ func TestDispatchTickCapped(t *testing.T) {
 		devs  []*device
 		want  time.Duration
 	}{
-		{0, devs(time.Minute, 30*time.Second), defaultDispatchTick},
+		{0, devs(time.Minute, 30*time.Second), DefaultOptions().DispatchTick},
 		{250 * time.Millisecond, devs(time.Minute), 250 * time.Millisecond},
 		{-1, devs(time.Minute), 0},
 		{0, devs(time.Minute, 2*time.Second), 20 * time.Millisecond},
 		{0, devs(20 * time.Millisecond), 200 * time.Microsecond},
-		{0, nil, defaultDispatchTick},
+		{0, nil, DefaultOptions().DispatchTick},
 	}
 	for _, tc := range tests {
 		if got := dispatchTick(tc.asked, tc.devs); got != tc.want {

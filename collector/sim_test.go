@@ -46,7 +46,7 @@ func TestSimFleetEndToEnd(t *testing.T) {
 	inv.Polling.Workers = 64
 	reg := prometheus.NewRegistry()
 	polled := make(chan *snmp.Poll, n*2)
-	c, err := New(inv, Options{OnPoll: func(p *snmp.Poll, _ *snmp.DeviceState) { polled <- p }}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
+	c, err := New(inv, Options{OnPoll: func(p *snmp.Poll, _ *snmp.DeviceState) { polled <- p }, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ import (
 	"github.com/vigie-rie/vigie/web"
 )
 
-// Options configures a Daemon. Zero values are sane defaults.
+// Options configures a Daemon. Zero fields take DefaultOptions' values.
 type Options struct {
 	// ListenAddresses and WebConfigFile configure the HTTP server
 	// (default inventory Agent.Listen, then web.DefaultListen).
@@ -50,7 +50,10 @@ type Options struct {
 	Extra map[string]http.Handler
 	// ExtraCollectors are registered with vigie's own metrics.
 	ExtraCollectors []prometheus.Collector
-	Logger          *slog.Logger
+	// Logger receives every component's lines, each with its "component"
+	// attribute (nil: discard). The daemon has no Registerer: it makes the
+	// registry /metrics serves (Registry), one per configuration.
+	Logger *slog.Logger
 	// MemoryLimit is the Go runtime's soft memory limit while Run runs
 	// (runtime/debug.SetMemoryLimit), in bytes: 0 takes DefaultMemoryLimit,
 	// a negative value sets none. The GOMEMLIMIT environment variable, when
@@ -65,6 +68,22 @@ type Options struct {
 // nothing; a fleet whose live heap nears it makes the collector run more
 // often (at most half the CPU, by the runtime's own cap): raise it then.
 const DefaultMemoryLimit = 900 << 20
+
+// DefaultOptions returns the defaults New gives the zero fields of its
+// Options: none but the logger's, because the daemon's defaults are the
+// inventory's (agent.listen, agent.db) and its components' own; MemoryLimit
+// 0 is resolved by Run, which logs where the limit came from.
+func DefaultOptions() Options {
+	return Options{}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions; a nil
+// Logger discards.
+func (o *Options) setDefaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
 
 // Daemon is one running configuration of vigie.
 type Daemon struct {
@@ -154,9 +173,7 @@ func (d *Daemon) Next(inv *inventory.Inventory) (*Daemon, error) {
 }
 
 func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err error) {
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.setDefaults()
 	d := &Daemon{inv: inv, opts: opts, log: opts.Logger, registry: prometheus.NewRegistry(), prev: prev,
 		done: make(chan struct{})}
 	defer func() {
@@ -205,11 +222,13 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	}
 
 	topts.MaxNeighbors, topts.MaxDeviceEvents = inv.Agent.MaxLLDPNeighbors, inv.Agent.MaxDeviceEvents
-	d.topo, err = topology.New(inv, topts, d.log.With("component", "topology"), reg)
+	topts.Logger, topts.Registerer = d.log.With("component", "topology"), reg
+	d.topo, err = topology.New(inv, topts)
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll}, d.log.With("component", "collector"), reg)
+	d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll,
+		Logger: d.log.With("component", "collector"), Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}
@@ -217,11 +236,8 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	// /metrics after the registry's families (a million series:
 	// docs/metrics-collector.md); the topology's per-site families follow,
 	// rendered from its last analysis (docs/resilience.md).
-	d.expo, err = exposition.New(inv, d.topo, exposition.Options{InterfaceMetrics: opts.InterfaceMetrics})
+	d.expo, err = exposition.New(inv, d.topo, exposition.Options{InterfaceMetrics: opts.InterfaceMetrics, Registerer: reg})
 	if err != nil {
-		return nil, err
-	}
-	if err := d.expo.Register(reg); err != nil {
 		return nil, err
 	}
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
@@ -229,7 +245,8 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		bopts.OnEvent = d.onBGPEvent
 		// Site routing verdicts correct the topology's reachability.
 		bopts.OnRouting = d.onRouting
-		d.bgp, err = bgp.New(inv.BGP, inv, bopts, d.log.With("component", "bgp"), reg)
+		bopts.Logger, bopts.Registerer = d.log.With("component", "bgp"), reg
+		d.bgp, err = bgp.New(inv.BGP, inv, bopts)
 		if err != nil {
 			return nil, fmt.Errorf("bgp: %w", err)
 		}

@@ -22,7 +22,8 @@ import (
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
-// Options configures an embedded simulated RIE.
+// Options configures an embedded simulated RIE. Zero fields take
+// DefaultOptions' values.
 type Options struct {
 	// Sites is the size of the simulated RIE (default 300).
 	Sites int
@@ -43,6 +44,24 @@ type Options struct {
 	Daemon daemon.Options
 }
 
+// DefaultOptions returns the defaults New gives the zero fields of its
+// Options: a 300-site RIE polled every 10 s.
+func DefaultOptions() Options {
+	return Options{Sites: 300, Interval: 10 * time.Second}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions; negative
+// values take the default too, as they always have.
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	if o.Sites <= 0 {
+		o.Sites = d.Sites
+	}
+	if o.Interval <= 0 {
+		o.Interval = d.Interval
+	}
+}
+
 // Demo is vigie polling an in-process simulated RIE.
 type Demo struct {
 	Inventory *inventory.Inventory
@@ -58,12 +77,7 @@ type Demo struct {
 // New generates a simulated RIE, opens its SNMP agents on loopback
 // addresses and builds the daemon that polls them. Start it with Run.
 func New(opts Options) (*Demo, error) {
-	if opts.Sites <= 0 {
-		opts.Sites = 300
-	}
-	if opts.Interval <= 0 {
-		opts.Interval = 10 * time.Second
-	}
+	opts.setDefaults()
 	logger := opts.Daemon.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

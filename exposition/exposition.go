@@ -26,11 +26,37 @@ const (
 	InterfacesNone InterfaceLevel = "none" // no per-interface series
 )
 
-// Options tunes the exposition. Zero values are sensible.
+// Options tunes the exposition. Zero fields take DefaultOptions' values.
 type Options struct {
 	// InterfaceMetrics sets the per-interface series level per role
-	// (default InterfacesAll).
+	// (default InterfacesAll; a role missing from the map takes it too).
 	InterfaceMetrics map[inventory.Role]InterfaceLevel
+	// Registerer, when not nil, has the names of the families written as
+	// text reserved in it, and the topology's collector registered.
+	Registerer prometheus.Registerer
+}
+
+// DefaultOptions returns the production defaults, which New gives the zero
+// fields of its Options: every interface of every role.
+func DefaultOptions() Options {
+	levels := make(map[inventory.Role]InterfaceLevel, len(inventory.Roles))
+	for _, r := range inventory.Roles {
+		levels[r] = InterfacesAll
+	}
+	return Options{InterfaceMetrics: levels}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions, per role for
+// InterfaceMetrics, in a copy: the caller's map is left as it was.
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	given := o.InterfaceMetrics
+	o.InterfaceMetrics = d.InterfaceMetrics
+	for r, l := range given {
+		if l != "" {
+			o.InterfaceMetrics[r] = l
+		}
+	}
 }
 
 // Exposition renders what vigie exports: per-device series from the polls
@@ -49,8 +75,10 @@ type Exposition struct {
 }
 
 // New prepares the exposition of inv's devices and of topo (nil: per-device
-// families only, for tests and benchmarks).
+// families only, for tests and benchmarks), and registers them on
+// opts.Registerer.
 func New(inv *inventory.Inventory, topo *topology.Topology, opts Options) (*Exposition, error) {
+	opts.setDefaults()
 	e := &Exposition{topo: topo, byName: make(map[string]*device, len(inv.Devices))}
 	e.scratch.New = func() any { return new(scratch) }
 	for i := range inv.Devices {
@@ -60,7 +88,7 @@ func New(inv *inventory.Inventory, topo *topology.Topology, opts Options) (*Expo
 		}
 		level := opts.InterfaceMetrics[d.Role]
 		switch level {
-		case "":
+		case "": // a role outside inventory.Roles, in a hand-built inventory
 			level = InterfacesAll
 		case InterfacesAll, InterfacesUp, InterfacesNone:
 		default:
@@ -71,6 +99,11 @@ func New(inv *inventory.Inventory, topo *topology.Topology, opts Options) (*Expo
 		e.sorted = append(e.sorted, dev)
 	}
 	slices.SortFunc(e.sorted, func(a, b *device) int { return strings.Compare(a.inv.Name, b.inv.Name) })
+	if opts.Registerer != nil {
+		if err := e.register(opts.Registerer); err != nil {
+			return nil, err
+		}
+	}
 	return e, nil
 }
 
@@ -111,9 +144,9 @@ func (guard) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector: the series are in WriteText.
 func (guard) Collect(chan<- prometheus.Metric) {}
 
-// Register reserves in reg the names of every family written as text, and
+// register reserves in reg the names of every family written as text, and
 // registers the topology's collector.
-func (e *Exposition) Register(reg prometheus.Registerer) error {
+func (e *Exposition) register(reg prometheus.Registerer) error {
 	if err := reg.Register(guard{}); err != nil {
 		return fmt.Errorf("exposition: reserve the per-device family names: %w", err)
 	}

@@ -74,7 +74,8 @@ func newHarnessInv(t testing.TB, inv *inventory.Inventory, opts topology.Options
 	if opts.Debounce == 0 {
 		opts.Debounce = time.Hour // analyse at Sync, deterministically
 	}
-	topo, err := topology.New(inv, opts, nil, h.reg)
+	opts.Registerer = h.reg
+	topo, err := topology.New(inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

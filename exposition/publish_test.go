@@ -113,12 +113,9 @@ func slicesEqual(a, b []sample) bool {
 // TestNamesReserved: the per-device families are not gathered from the
 // registry, but their names are taken there.
 func TestNamesReserved(t *testing.T) {
-	e, err := New(testInventory(1), nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	reg := prometheus.NewRegistry()
-	if err := e.Register(reg); err != nil {
+	e, err := New(testInventory(1), nil, Options{Registerer: reg})
+	if err != nil {
 		t.Fatal(err)
 	}
 	e.Poll(benchPoll("d000"), snmp.NewDeviceState())
@@ -135,8 +132,8 @@ func TestNamesReserved(t *testing.T) {
 			t.Errorf("registering %s succeeded, want a collision", f.Name)
 		}
 	}
-	if err := e.Register(reg); err == nil {
-		t.Error("registering the exposition twice succeeded")
+	if _, err := New(testInventory(1), nil, Options{Registerer: reg}); err == nil {
+		t.Error("registering a second exposition on the same registry succeeded")
 	}
 }
 

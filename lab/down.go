@@ -25,7 +25,7 @@ func Down(ctx context.Context, name string, opts Options) error {
 	if !nameRE.MatchString(name) {
 		return fmt.Errorf("lab: %q is not a lab name", name)
 	}
-	opts = opts.withDefaults()
+	opts.setDefaults()
 	dir := filepath.Join(opts.StateRoot, name)
 	nss, err := labNamespaces(name)
 	if err != nil {

@@ -40,7 +40,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Options say how a lab is run. The zero value is usable.
+// Options say how a lab is run. Zero fields take DefaultOptions' values.
 type Options struct {
 	// StateRoot holds one state directory per lab (default DefaultStateRoot).
 	StateRoot string
@@ -61,20 +61,33 @@ type Options struct {
 	KeepOnFailure bool
 }
 
-func (o Options) withDefaults() Options {
+// DefaultOptions returns the defaults that Open, Up and Down give the zero
+// fields of their Options.
+func DefaultOptions() Options {
+	return Options{
+		StateRoot:    DefaultStateRoot,
+		ReadyTimeout: 90 * time.Second,
+		Parallel:     4,
+	}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions. Only a zero
+// ReadyTimeout takes the default, as it always has (a negative one is
+// kept); a negative Parallel takes it too. A nil Logger discards.
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
 	if o.StateRoot == "" {
-		o.StateRoot = DefaultStateRoot
+		o.StateRoot = d.StateRoot
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.ReadyTimeout == 0 {
-		o.ReadyTimeout = 90 * time.Second
+		o.ReadyTimeout = d.ReadyTimeout
 	}
 	if o.Parallel <= 0 {
-		o.Parallel = 4
+		o.Parallel = d.Parallel
 	}
-	return o
 }
 
 // Lab is a running lab: its topology, where its state lives, and the
@@ -126,7 +139,7 @@ func Open(file string, opts Options) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts = opts.withDefaults()
+	opts.setDefaults()
 	return &Lab{Topo: t, opts: opts, dir: filepath.Join(opts.StateRoot, t.Name)}, nil
 }
 

@@ -66,7 +66,9 @@ func upForTest(t *testing.T, file string, opts Options) *Lab {
 	defer cancel()
 	l, err := Up(ctx, file, opts)
 	t.Cleanup(func() {
-		pids := labPids(topo.Name, filepath.Join(opts.withDefaults().StateRoot, topo.Name), nil)
+		full := opts
+		full.setDefaults()
+		pids := labPids(topo.Name, filepath.Join(full.StateRoot, topo.Name), nil)
 		if err := Down(context.Background(), topo.Name, opts); err != nil {
 			t.Errorf("down: %v", err)
 		}
@@ -125,7 +127,8 @@ func assertGone(t *testing.T, name string, opts Options, pids map[int]bool) {
 			t.Errorf("process %d left", pid)
 		}
 	}
-	for _, glob := range []string{filepath.Join(frrEtc, nsPrefix(name)+"*"), filepath.Join(frrRun, nsPrefix(name)+"*"), filepath.Join(opts.withDefaults().StateRoot, name)} {
+	opts.setDefaults()
+	for _, glob := range []string{filepath.Join(frrEtc, nsPrefix(name)+"*"), filepath.Join(frrRun, nsPrefix(name)+"*"), filepath.Join(opts.StateRoot, name)} {
 		if m, _ := filepath.Glob(glob); len(m) > 0 {
 			t.Errorf("files left: %v", m)
 		}

@@ -67,24 +67,40 @@ type GenerateOptions struct {
 	FirstAddress netip.Addr
 }
 
-func (o GenerateOptions) withDefaults() GenerateOptions {
+// DefaultGenerateOptions returns the defaults Generate gives the zero
+// fields of its GenerateOptions: the full RIE, on the simulator's port,
+// one collection device in ten polled over SNMPv3, from 127.1.0.1.
+func DefaultGenerateOptions() GenerateOptions {
+	return GenerateOptions{
+		Sites:        DefaultSites,
+		Port:         DefaultPort,
+		V3Fraction:   0.10,
+		FirstAddress: netip.AddrFrom4([4]byte{127, 1, 0, 1}),
+	}
+}
+
+// setDefaults fills the zero fields of o from DefaultGenerateOptions. As
+// always: a negative Sites takes the default and a larger one than
+// MaxSites is cut to it; a negative V3Fraction means none; a FirstAddress
+// outside 127/8 or inside 127.0.0.0/16 takes the default.
+func (o *GenerateOptions) setDefaults() {
+	d := DefaultGenerateOptions()
 	if o.Sites <= 0 {
-		o.Sites = DefaultSites
+		o.Sites = d.Sites
 	}
 	o.Sites = min(o.Sites, MaxSites)
 	if o.Port == 0 {
-		o.Port = DefaultPort
+		o.Port = d.Port
 	}
 	switch {
 	case o.V3Fraction == 0:
-		o.V3Fraction = 0.10
+		o.V3Fraction = d.V3Fraction
 	case o.V3Fraction < 0:
 		o.V3Fraction = 0
 	}
 	if !o.FirstAddress.Is4() || o.FirstAddress.As4()[0] != 127 || o.FirstAddress.As4()[1] == 0 {
-		o.FirstAddress = netip.AddrFrom4([4]byte{127, 1, 0, 1})
+		o.FirstAddress = d.FirstAddress
 	}
-	return o
 }
 
 // Generate builds a realistic RIE inventory, deterministically from
@@ -95,7 +111,7 @@ func (o GenerateOptions) withDefaults() GenerateOptions {
 // and VPN concentrators, and the PFS with TESTA, RENATER and partners.
 // Overseas regions reach the mainland over one or two transoceanic links.
 func Generate(opts GenerateOptions) *inventory.Inventory {
-	opts = opts.withDefaults()
+	opts.setDefaults()
 	b := &builder{
 		opts: opts,
 		rng:  rand.New(rand.NewPCG(opts.Seed, 0x5649474945534d31)), // "VIGIESM1"

@@ -25,7 +25,7 @@ func TestAdoptCarriesStateOver(t *testing.T) {
 
 	h2 := &harness{t: t, inv: loadInventory(t, "small.json"), reg: prometheus.NewPedanticRegistry(), now: h.now,
 		uptime: map[string]time.Duration{}, down: map[string]bool{}, lldpOff: map[string]bool{}, extraLLDP: map[string][]snmp.LLDPNeighbor{}}
-	topo, err := New(h2.inv, Options{Debounce: time.Hour, Now: func() time.Time { return h2.now }}, nil, h2.reg)
+	topo, err := New(h2.inv, Options{Debounce: time.Hour, Now: func() time.Time { return h2.now }, Registerer: h2.reg})
 	if err != nil {
 		t.Fatal(err)
 	}

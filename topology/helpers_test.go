@@ -84,7 +84,8 @@ func newHarnessLog(t testing.TB, inv *inventory.Inventory, opts Options, logger 
 	if opts.Debounce == 0 {
 		opts.Debounce = time.Hour // tests analyse at Sync, deterministically
 	}
-	topo, err := New(h.inv, opts, logger, h.reg)
+	opts.Logger, opts.Registerer = logger, h.reg
+	topo, err := New(h.inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 package topology
 
 import (
+	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-rie/vigie/topology/store"
 )
@@ -61,9 +64,15 @@ type Options struct {
 	MaxDeviceEvents int
 	// Now is the clock (default time.Now); tests set it.
 	Now func() time.Time
+	// Logger receives the topology's lines (nil: discard).
+	Logger *slog.Logger
+	// Registerer receives the topology's own instrumentation (nil: not
+	// registered); its per-site families are the exposition's.
+	Registerer prometheus.Registerer
 }
 
-// DefaultOptions returns the defaults that New applies to zero fields.
+// DefaultOptions returns the production defaults, which New gives the zero
+// fields of its Options.
 func DefaultOptions() Options {
 	return Options{
 		UnreachableAfter:  2,
@@ -81,7 +90,9 @@ func DefaultOptions() Options {
 	}
 }
 
-func (o *Options) defaults() {
+// setDefaults fills the zero fields of o from DefaultOptions; negative
+// values take the default too, as they always have.
+func (o *Options) setDefaults() {
 	d := DefaultOptions()
 	if o.UnreachableAfter <= 0 {
 		o.UnreachableAfter = d.UnreachableAfter
@@ -118,5 +129,8 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = d.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 func TestRecordExternalEvent(t *testing.T) {
 	inv := sim.Generate(sim.GenerateOptions{Sites: 20, Seed: 1})
-	topo, err := New(inv, Options{}, nil, prometheus.NewRegistry())
+	topo, err := New(inv, Options{Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatal(err)
 	}

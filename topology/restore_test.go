@@ -86,7 +86,7 @@ func TestStopWritesQueuedWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	inv := loadInventory(t, "small.json")
-	topo, err := New(inv, Options{Store: st, Debounce: time.Hour}, nil, nil)
+	topo, err := New(inv, Options{Store: st, Debounce: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

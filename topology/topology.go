@@ -20,8 +20,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
@@ -117,15 +115,13 @@ type Topology struct {
 // New builds the live model of inv. When opts.Store is set, the last
 // persisted state is restored so that the API and metrics serve the last
 // known topology at once, before the first polls come back. Its own
-// instrumentation is registered on reg (nil: not registered).
-func New(inv *inventory.Inventory, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Topology, error) {
+// instrumentation is registered on opts.Registerer (nil: not registered).
+func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 	if inv == nil {
 		return nil, errors.New("topology: no inventory given")
 	}
-	opts.defaults()
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	opts.setDefaults()
+	logger, reg := opts.Logger, opts.Registerer
 	t := &Topology{
 		inv: inv, opts: opts, log: logger,
 		in:          make(chan message, opts.QueueSize),

@@ -36,7 +36,7 @@ import (
 // wiki, "Default port allocations") at the time of writing.
 const DefaultListen = ":9742"
 
-// Options configures the server. Zero values get sane defaults.
+// Options configures the server. Zero fields take DefaultOptions' values.
 type Options struct {
 	// ListenAddresses are the addresses to serve on (default DefaultListen)
 	// when Listeners is nil: Run binds them and closes them on return.
@@ -55,7 +55,8 @@ type Options struct {
 	// OpenMetrics, no protobuf negotiation), gzipped at gzip.BestSpeed when
 	// the client accepts it, streamed rather than buffered.
 	Text []TextWriter
-	// Registerer receives the HTTP server's own metrics (may be nil).
+	// Registerer receives the HTTP server's own metrics (nil: not
+	// registered).
 	Registerer prometheus.Registerer
 	// API is mounted under /api/v1/ (may be nil).
 	API http.Handler
@@ -70,7 +71,33 @@ type Options struct {
 	EnablePprof bool
 	// ScrapeTimeout bounds one /metrics request (default 30 s).
 	ScrapeTimeout time.Duration
-	Logger        *slog.Logger
+	// Logger receives the server's errors (nil: discard).
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the production defaults, which New gives the zero
+// fields of its Options.
+func DefaultOptions() Options {
+	return Options{
+		ListenAddresses: []string{DefaultListen},
+		ScrapeTimeout:   30 * time.Second,
+	}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions. Only a zero
+// ScrapeTimeout takes the default, as it always has: a negative one is
+// kept, and scrapes then have no deadline.
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	if len(o.ListenAddresses) == 0 {
+		o.ListenAddresses = d.ListenAddresses
+	}
+	if o.ScrapeTimeout == 0 {
+		o.ScrapeTimeout = d.ScrapeTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // maxScrapesInFlight bounds concurrent /metrics requests; more get 503.
@@ -84,15 +111,7 @@ type Server struct {
 
 // New builds the server and its routes; it does not listen yet.
 func New(opts Options) (*Server, error) {
-	if len(opts.ListenAddresses) == 0 {
-		opts.ListenAddresses = []string{DefaultListen}
-	}
-	if opts.ScrapeTimeout == 0 {
-		opts.ScrapeTimeout = 30 * time.Second
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.setDefaults()
 	if opts.Gatherer == nil {
 		return nil, errors.New("web: no metrics gatherer given")
 	}

@@ -2,14 +2,18 @@ package bgp
 
 import (
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-rie/vigie/inventory"
 )
 
 // Options are the monitor's settings that are not part of the inventory:
-// how it runs rather than whom it peers with.
+// how it runs rather than whom it peers with. Zero fields take
+// DefaultOptions' values.
 type Options struct {
 	// ListenAddresses are where vigie accepts sessions when the inventory
 	// gives a ListenPort (default: 0.0.0.0 and ::).
@@ -44,9 +48,14 @@ type Options struct {
 	OnRouting func([]SiteRouting)
 	// Now is the clock (tests pin it); nil means time.Now.
 	Now func() time.Time
+	// Logger receives the monitor's and GoBGP's lines (nil: discard).
+	Logger *slog.Logger
+	// Registerer receives the monitor's metrics (nil: not registered).
+	Registerer prometheus.Registerer
 }
 
-// DefaultOptions returns the settings used in production.
+// DefaultOptions returns the settings used in production, which New gives
+// the zero fields of its Options.
 func DefaultOptions() Options {
 	return Options{
 		ListenAddresses:      []string{"0.0.0.0", "::"},
@@ -56,11 +65,15 @@ func DefaultOptions() Options {
 		MaxPrefixWarnPercent: 80,
 		MaxPrefixRestart:     5 * time.Minute,
 		RouteSettle:          time.Minute,
+		Now:                  time.Now,
 	}
 }
 
-// withDefaults fills zero fields from DefaultOptions.
-func (o Options) withDefaults() Options {
+// setDefaults fills the zero fields of o from DefaultOptions. Negative
+// durations and bounds take the default too, as they always have, except
+// MaxPrefixRestart, whose negative value means never reopen;
+// MaxPrefixWarnPercent 0 means no warning, so it is left as given.
+func (o *Options) setDefaults() {
 	d := DefaultOptions()
 	if len(o.ListenAddresses) == 0 {
 		o.ListenAddresses = d.ListenAddresses
@@ -81,9 +94,11 @@ func (o Options) withDefaults() Options {
 		o.RouteSettle = d.RouteSettle
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = d.Now
 	}
-	return o
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // validate checks the BGP section before anything is started, with errors

@@ -19,7 +19,7 @@ func TestGoBGPLogLevel(t *testing.T) {
 	passive := inventory.BGPPeer{Device: "pfs1", Address: netip.MustParseAddr("192.0.2.2"), RemoteAS: 65002, Passive: true}
 	cfg := vigieConfig(active, passive)
 	cfg.ListenPort = 1179 // never bound: Run is not called
-	m, err := New(cfg, nil, testOptions(), nil, nil)
+	m, err := New(cfg, nil, testOptions())
 	if err != nil {
 		t.Fatal(err)
 	}

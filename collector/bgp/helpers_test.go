@@ -49,8 +49,9 @@ func startMonitor(t testing.TB, cfg inventory.BGP, inv *inventory.Inventory, opt
 		default:
 		}
 	}
-	logger := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	m, err := New(cfg, inv, opts, logger, h.reg)
+	opts.Logger = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	opts.Registerer = h.reg
+	m, err := New(cfg, inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,6 @@ import (
 
 	api "github.com/osrg/gobgp/v3/api"
 	"github.com/osrg/gobgp/v3/pkg/server"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vigie-rie/vigie/inventory"
 )
@@ -69,15 +68,13 @@ type Monitor struct {
 
 // New checks the BGP section and prepares the monitor; nothing is started
 // until Run. inv gives device roles and regions (labels) and the sites'
-// prefixes; reg, when not nil, receives the monitor's metrics.
-func New(cfg inventory.BGP, inv *inventory.Inventory, opts Options, logger *slog.Logger, reg prometheus.Registerer) (*Monitor, error) {
+// prefixes; opts.Registerer, when not nil, receives the monitor's metrics.
+func New(cfg inventory.BGP, inv *inventory.Inventory, opts Options) (*Monitor, error) {
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	opts = opts.withDefaults()
+	opts.setDefaults()
+	logger, reg := opts.Logger, opts.Registerer
 	m := &Monitor{
 		cfg:      cfg,
 		opts:     opts,

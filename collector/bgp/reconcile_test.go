@@ -59,7 +59,7 @@ func TestMonitorReconcileEventsOnce(t *testing.T) {
 	var events []Event
 	opts := DefaultOptions()
 	opts.OnEvent = func(e Event) { events = append(events, e) }
-	m, err := New(cfg, inv, opts, nil, nil)
+	m, err := New(cfg, inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestMonitorReconcileSkipsNewerSessions(t *testing.T) {
 	var events []Event
 	opts := DefaultOptions()
 	opts.OnEvent = func(e Event) { events = append(events, e) }
-	m, err := New(cfg, inv, opts, nil, nil)
+	m, err := New(cfg, inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

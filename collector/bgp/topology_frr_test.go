@@ -8,7 +8,6 @@ package bgp_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
@@ -48,7 +47,7 @@ func TestFRRSiteUnroutedInTopology(t *testing.T) {
 	// The live topology, fed by the monitor's verdicts and by fake polls
 	// that say the CE answers SNMP.
 	reg := prometheus.NewRegistry()
-	topo, err := topology.New(inv, topology.Options{Debounce: 50 * time.Millisecond}, nil, reg)
+	topo, err := topology.New(inv, topology.Options{Debounce: 50 * time.Millisecond, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +93,8 @@ router bgp 65000
 	cfg := inventory.BGP{LocalAS: 65000, RouterID: netip.MustParseAddr("192.0.2.100"), Peers: []inventory.BGPPeer{{
 		Device: rr, Address: netip.MustParseAddr(rrAddr), RemoteAS: 65000, Port: port,
 		LocalAddress: netip.MustParseAddr("192.0.2.1")}}}
-	m, err := bgp.New(cfg, inv, opts, slog.New(slog.DiscardHandler), reg)
+	opts.Registerer = reg
+	m, err := bgp.New(cfg, inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

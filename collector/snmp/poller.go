@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Options configures a Poller.
+// Options configures a Poller. Zero fields take DefaultOptions' values.
 type Options struct {
 	// Sessions is the most sessions (a socket and a 64 KiB receive buffer
 	// each, twice that once one has polled SNMPv3) open at once, and so
@@ -22,6 +22,25 @@ type Options struct {
 	// decoder panics). Per-poll failures are in the Poll, for the caller
 	// to log at its own rate.
 	Logger *slog.Logger
+}
+
+// DefaultOptions returns the defaults NewPoller gives the zero fields of
+// its Options. The collector passes its own Sessions (the inventory's
+// Polling.Workers).
+func DefaultOptions() Options {
+	return Options{Sessions: 64}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions; a negative
+// Sessions takes the default too, as it always has. A nil Logger discards.
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	if o.Sessions <= 0 {
+		o.Sessions = d.Sessions
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // Poller polls devices through a bounded pool of sessions. It is safe for
@@ -64,12 +83,7 @@ var errPollerClosed = errors.New("the SNMP poller is closed (vigie is stopping)"
 // UDP socket is refused at start-up, and the others, up to opts.Sessions,
 // when polls need them.
 func NewPoller(opts Options) (*Poller, error) {
-	if opts.Sessions <= 0 {
-		opts.Sessions = 64
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.setDefaults()
 	p := &Poller{log: opts.Logger, slots: make(chan struct{}, opts.Sessions), now: time.Now}
 	s, err := newSession()
 	if err != nil {

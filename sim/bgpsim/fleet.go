@@ -38,7 +38,7 @@ import (
 // rieAS is the AS every simulated speaker is in.
 const rieAS = sim.RIEAS
 
-// Options configures a Fleet.
+// Options configures a Fleet. Zero fields take DefaultOptions' values.
 type Options struct {
 	// Port is the TCP port every speaker listens on, at its own address
 	// (0: a free port is found).
@@ -46,8 +46,28 @@ type Options struct {
 	// HoldTime is the hold time the speakers offer (default 90 s); the
 	// session uses the smaller of theirs and vigie's.
 	HoldTime time.Duration
-	// Logger receives session events (nil: discarded).
+	// Logger receives session events (nil: discard).
 	Logger *slog.Logger
+}
+
+// DefaultOptions returns the defaults New gives the zero fields of its
+// Options: a free port, and the 90 s hold time routers offer by default.
+func DefaultOptions() Options {
+	return Options{HoldTime: 90 * time.Second}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions; a negative
+// HoldTime takes the default too, as it always has, and one under 3 s is
+// raised to 3 s (RFC 4271: 0 or at least 3 s).
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	if o.HoldTime <= 0 {
+		o.HoldTime = d.HoldTime
+	}
+	o.HoldTime = max(o.HoldTime, 3*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
 }
 
 // Speaker describes one simulated BGP router.
@@ -163,15 +183,7 @@ func PeersConfig(inv *inventory.Inventory, port int, localAS uint32, routerID ne
 
 // build makes the speakers of New, without listeners.
 func build(inv *inventory.Inventory, opts Options) (*Fleet, error) {
-	if opts.HoldTime <= 0 {
-		opts.HoldTime = 90 * time.Second
-	}
-	if opts.HoldTime < 3*time.Second {
-		opts.HoldTime = 3 * time.Second // RFC 4271: 0 or at least 3 s
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.setDefaults()
 	f := &Fleet{
 		opts: opts, log: opts.Logger,
 		byDevice:      map[string]*speaker{},

@@ -47,7 +47,7 @@ func startMonitor(t *testing.T, cfg inventory.BGP, inv *inventory.Inventory) *bg
 	// An hour of settle time: within a test, only the simulator's
 	// End-of-RIB can make the monitor trust an absence.
 	opts.RouteSettle = time.Hour
-	m, err := bgp.New(cfg, inv, opts, nil, nil)
+	m, err := bgp.New(cfg, inv, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,7 +188,7 @@ func BenchmarkFleetConverge14000(b *testing.B) {
 
 // newBenchMonitor runs vigie's monitor until ctx is done.
 func newBenchMonitor(b *testing.B, cfg inventory.BGP, inv *inventory.Inventory, ctx context.Context) *bgpmon.Monitor {
-	m, err := bgpmon.New(cfg, inv, bgpmon.DefaultOptions(), nil, nil)
+	m, err := bgpmon.New(cfg, inv, bgpmon.DefaultOptions())
 	if err != nil {
 		b.Fatal(err)
 	}

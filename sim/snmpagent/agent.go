@@ -30,8 +30,9 @@ import (
 	"github.com/vigie-rie/vigie/inventory"
 )
 
-// Options configures an Agent. The zero value serves on 0.0.0.0, on a free
-// port (see Agent.Port), with the simulator's default credentials.
+// Options configures an Agent. Zero fields take DefaultOptions' values:
+// the zero value serves on 0.0.0.0, on a free port (see Agent.Port), with
+// the simulator's default credentials.
 type Options struct {
 	// Listen is the address the sockets bind to (zero = 0.0.0.0). Requests
 	// to addresses no device has are dropped and counted.
@@ -52,7 +53,7 @@ type Options struct {
 	MaxMessageSize int
 	// Clock returns the current time (nil = time.Now); tests move it.
 	Clock func() time.Time
-	// Logger receives the agent's few log lines (nil = slog.Default()).
+	// Logger receives the agent's few log lines (nil: discard).
 	Logger *slog.Logger
 	// BGPSessions, when set, returns the established BGP sessions a device
 	// has with peers outside the inventory: vigie's own route monitor,
@@ -100,30 +101,53 @@ type Agent struct {
 	sc scenario
 }
 
+// DefaultOptions returns the defaults New gives the zero fields of its
+// Options: every address, one socket per CPU, 8 KiB answers and the
+// simulator's credentials.
+func DefaultOptions() Options {
+	return Options{
+		Listen:         netip.IPv4Unspecified(),
+		Sockets:        max(runtime.GOMAXPROCS(0), 1),
+		MaxMessageSize: 8192,
+		Community:      defaultCommunity,
+		Users:          []User{{Name: defaultUser, AuthProtocol: "SHA", AuthPassword: defaultAuth, PrivPassword: defaultPriv}},
+		Clock:          time.Now,
+	}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions; negative
+// Sockets and MaxMessageSize take the default too, as they always have.
+// MaxMessageSize is then held between 484 (the least an SNMP entity must
+// accept, RFC 3417) and 65507 (the largest UDP payload).
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
+	if !o.Listen.IsValid() {
+		o.Listen = d.Listen
+	}
+	if o.Sockets <= 0 {
+		o.Sockets = d.Sockets
+	}
+	if o.MaxMessageSize <= 0 {
+		o.MaxMessageSize = d.MaxMessageSize
+	}
+	o.MaxMessageSize = min(max(o.MaxMessageSize, 484), 65507)
+	if o.Community == "" {
+		o.Community = d.Community
+	}
+	if o.Users == nil {
+		o.Users = d.Users
+	}
+	if o.Clock == nil {
+		o.Clock = d.Clock
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
 // New builds the simulated fleet of inv. It does not open sockets yet.
 func New(inv *inventory.Inventory, opts Options) (*Agent, error) {
-	if opts.Clock == nil {
-		opts.Clock = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if !opts.Listen.IsValid() {
-		opts.Listen = netip.IPv4Unspecified()
-	}
-	if opts.Sockets <= 0 {
-		opts.Sockets = max(runtime.GOMAXPROCS(0), 1)
-	}
-	if opts.MaxMessageSize <= 0 {
-		opts.MaxMessageSize = 8192
-	}
-	opts.MaxMessageSize = min(max(opts.MaxMessageSize, 484), 65507)
-	if opts.Community == "" {
-		opts.Community = defaultCommunity
-	}
-	if opts.Users == nil {
-		opts.Users = []User{{Name: defaultUser, AuthProtocol: "SHA", AuthPassword: defaultAuth, PrivPassword: defaultPriv}}
-	}
+	opts.setDefaults()
 	a := &Agent{opts: opts, log: opts.Logger, clock: opts.Clock, community: []byte(opts.Community)}
 	for _, u := range opts.Users {
 		uu, err := newUser(u)

@@ -39,7 +39,7 @@ var (
 	ErrNewerSchema = errors.New("database schema newer than this vigie")
 )
 
-// Options tunes a Store. Zero values take the defaults documented per field.
+// Options tunes a Store. Zero fields take DefaultOptions' values.
 type Options struct {
 	// Timeout bounds the wait for the file lock (default 2 s): a second
 	// vigie on the same file fails with ErrLocked instead of hanging.
@@ -63,24 +63,39 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o *Options) defaults() {
+// DefaultOptions returns the production defaults, which Open gives the
+// zero fields of its Options.
+func DefaultOptions() Options {
+	return Options{
+		Timeout:          2 * time.Second,
+		History:          30 * 24 * time.Hour,
+		MaxEvents:        100_000,
+		MaxPendingEvents: 100_000,
+		Now:              time.Now,
+	}
+}
+
+// setDefaults fills the zero fields of o from DefaultOptions; negative
+// values take the default too, as they always have.
+func (o *Options) setDefaults() {
+	d := DefaultOptions()
 	if o.Timeout <= 0 {
-		o.Timeout = 2 * time.Second
+		o.Timeout = d.Timeout
 	}
 	if o.History <= 0 {
-		o.History = 30 * 24 * time.Hour
+		o.History = d.History
 	}
 	if o.MaxEvents <= 0 {
-		o.MaxEvents = 100_000
+		o.MaxEvents = d.MaxEvents
 	}
 	if o.MaxPendingEvents <= 0 {
-		o.MaxPendingEvents = 100_000
+		o.MaxPendingEvents = d.MaxPendingEvents
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = d.Now
 	}
 }
 
@@ -118,7 +133,7 @@ type Store struct {
 // file, and a file from a newer vigie; it never rewrites such a file. An
 // older vigie file is migrated to SchemaVersion.
 func Open(path string, opts Options) (*Store, error) {
-	opts.defaults()
+	opts.setDefaults()
 	db, err := openBolt(path, opts.Timeout)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,5 @@
+package collector
+
+import "vigie.test/m/exposition"
+
+var _ exposition.Thing

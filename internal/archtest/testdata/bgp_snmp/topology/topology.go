@@ -1,0 +1,35 @@
+// Package topology is a stand-in.
+package topology
+
+import (
+	"log/slog"
+	"vigie.test/m/collector"
+	"vigie.test/m/collector/bgp"
+	"vigie.test/m/topology/store"
+)
+
+// Thing is the component.
+type Thing struct{}
+
+// Options tunes the thing.
+type Options struct {
+	Size   int
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the production defaults.
+func DefaultOptions() Options { return Options{Size: 1} }
+
+func (o *Options) setDefaults() {
+	if o.Size == 0 {
+		o.Size = DefaultOptions().Size
+	}
+}
+
+// New builds the thing.
+func New(opts Options) (*Thing, error) {
+	var _ collector.Thing
+	var _ bgp.Thing
+	var _ store.Thing
+	return &Thing{}, nil
+}

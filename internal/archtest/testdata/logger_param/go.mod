@@ -1,0 +1,3 @@
+module vigie.test/m
+
+go 1.24

@@ -1,0 +1,5 @@
+// Package inventory is a stand-in.
+package inventory
+
+// Inventory is the fleet.
+type Inventory struct{}

@@ -1,0 +1,5 @@
+// Package ber is a stand-in.
+package ber
+
+// Tag is a tag.
+type Tag byte
