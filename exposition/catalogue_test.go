@@ -11,7 +11,7 @@ import (
 // registered without, and refuses a registry that contradicts a declaration.
 func TestCatalogue(t *testing.T) {
 	reg := prometheus.NewRegistry()
-	if err := (&Exposition{}).Register(reg); err != nil {
+	if err := (&Exposition{}).register(reg); err != nil {
 		t.Fatal(err)
 	}
 	hist := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "vigie_test_duration_seconds", Help: "h"}, []string{"role"})
