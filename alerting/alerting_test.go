@@ -17,7 +17,7 @@ import (
 	"github.com/vigie-rie/vigie/alerting/catalog"
 )
 
-var update = flag.Bool("update", false, "rewrite generated test files (tests/storm.test.yml)")
+var update = flag.Bool("update", false, "rewrite generated test files (tests/storm.test.yml, metrics.txt)")
 
 // Debian's Prometheus and Alertmanager tools, as scripts/deps.sh installs them.
 const (

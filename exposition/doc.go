@@ -8,6 +8,7 @@
 //
 // The components' own instrumentation (vigie_collector_*, vigie_store_*,
 // vigie_bgp_* ...) stays with them, registered in the daemon's registry;
-// Families lists the families rendered here, and the catalogue the
-// alerting rules and dashboards are checked against is built from both.
+// Families lists the families rendered here, and Catalogue, the list the
+// alerting rules and dashboards are checked against (alerting/metrics.txt
+// must match it), is built from both.
 package exposition

@@ -13,16 +13,18 @@ import (
 // Kind is a family's type in the text format.
 type Kind string
 
-// The kinds vigie renders itself.
+// The kinds vigie renders itself, and the histogram of the components'
+// instrumentation; Catalogue names the others as the text format does.
 const (
-	Gauge   Kind = "gauge"
-	Counter Kind = "counter"
+	Gauge     Kind = "gauge"
+	Counter   Kind = "counter"
+	Histogram Kind = "histogram"
 )
 
-// Family is one metric family vigie renders as text: its name, help, type
-// and label names. Every family of the package is declared once, in a
+// Family is one metric family vigie exports: its name, help, type and
+// label names. Every family of the package is declared once, in a
 // package-level table, so that the names the rules and dashboards are
-// checked against come from one place (Families).
+// checked against come from one place (Families, Catalogue).
 type Family struct {
 	Name   string
 	Help   string
@@ -49,7 +51,8 @@ func newFamily(name string, kind Kind, help string, labels ...string) *Family {
 	return f
 }
 
-// Families returns every family the package renders, in declaration order.
+// Families returns every family the package renders, written as text or
+// gathered through its registry collector, in declaration order.
 func Families() []*Family { return slices.Clone(families) }
 
 // appendLabels appends `{a="x",b="y"} ` for values given in the order the

@@ -15,24 +15,30 @@ import (
 )
 
 // The families gathered from the registry: a few series each, computed at
-// scrape time from topology.Counts and the last topology.Routing.
+// scrape time from topology.Counts and the last topology.Routing. They are
+// declared with newFamily like the text families, so that Families (and
+// the catalogue the rules are checked against) knows their type and labels
+// even while they have no series.
 var (
-	descNodes = prometheus.NewDesc("vigie_topology_nodes",
-		"Devices in the live topology (inventory devices and names only LLDP reports).", nil, nil)
-	descDevices = prometheus.NewDesc("vigie_topology_devices",
-		"Inventory devices by SNMP reachability: unknown, reachable, unreachable.", []string{"state"}, nil)
-	descLinks = prometheus.NewDesc("vigie_topology_links",
-		"Links of the live topology vouched for by each source: declared, lldp, ifmib, bgp.", []string{"source"}, nil)
-	descLinkStates = prometheus.NewDesc("vigie_topology_link_states",
-		"Links of the live topology by state: up, down, unknown.", []string{"state"}, nil)
-	descDisagreements = prometheus.NewDesc("vigie_topology_disagreements",
-		"Links on which the sources disagree, by kind: declared_not_seen, undeclared_neighbor, wrong_neighbor.", []string{"kind"}, nil)
-	descSitesRouting = prometheus.NewDesc("vigie_sites_routing",
+	famNodes = newFamily("vigie_topology_nodes", Gauge,
+		"Devices in the live topology (inventory devices and names only LLDP reports).")
+	famDevices = newFamily("vigie_topology_devices", Gauge,
+		"Inventory devices by SNMP reachability: unknown, reachable, unreachable.", "state")
+	famLinks = newFamily("vigie_topology_links", Gauge,
+		"Links of the live topology vouched for by each source: declared, lldp, ifmib, bgp.", "source")
+	famLinkStates = newFamily("vigie_topology_link_states", Gauge,
+		"Links of the live topology by state: up, down, unknown.", "state")
+	famDisagreements = newFamily("vigie_topology_disagreements", Gauge,
+		"Links on which the sources disagree, by kind: declared_not_seen, undeclared_neighbor, wrong_neighbor.", "kind")
+	famSitesRouting = newFamily("vigie_sites_routing", Gauge,
 		"Sites with prefixes in the inventory by BGP routing state: routed, partly_routed, unrouted, unknown.",
-		[]string{"state"}, nil)
-	descSiteDisagreements = prometheus.NewDesc("vigie_topology_site_disagreements",
+		"state")
+	famSiteDisagreements = newFamily("vigie_topology_site_disagreements", Gauge,
 		"Sites on which BGP and SNMP disagree, by kind: unrouted_ce_reachable, routed_ce_unreachable.",
-		[]string{"kind"}, nil)
+		"kind")
+
+	gatheredFamilies = []*Family{famNodes, famDevices, famLinks, famLinkStates, famDisagreements,
+		famSitesRouting, famSiteDisagreements}
 )
 
 // TopologyExposition is what vigie shows of one live topology: its text
@@ -80,37 +86,36 @@ func (c topologyCollector) Describe(ch chan<- *prometheus.Desc) {
 			ch <- f.desc
 		}
 	}
-	for _, d := range []*prometheus.Desc{descNodes, descDevices, descLinks, descLinkStates, descDisagreements,
-		descSitesRouting, descSiteDisagreements} {
-		ch <- d
+	for _, f := range gatheredFamilies {
+		ch <- f.desc
 	}
 }
 
 // Collect implements prometheus.Collector.
 func (c topologyCollector) Collect(ch chan<- prometheus.Metric) {
-	gauge := func(d *prometheus.Desc, v int, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), labels...)
+	gauge := func(f *Family, v int, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(f.desc, prometheus.GaugeValue, float64(v), labels...)
 	}
 	n := c.t.Counts()
-	gauge(descNodes, n.Nodes)
+	gauge(famNodes, n.Nodes)
 	for s, v := range n.Devices {
-		gauge(descDevices, v, string(s))
+		gauge(famDevices, v, string(s))
 	}
 	for s, v := range n.Links {
-		gauge(descLinks, v, string(s))
+		gauge(famLinks, v, string(s))
 	}
 	for s, v := range n.LinkStates {
-		gauge(descLinkStates, v, string(s))
+		gauge(famLinkStates, v, string(s))
 	}
 	for k, v := range n.Disagreements {
-		gauge(descDisagreements, v, k)
+		gauge(famDisagreements, v, k)
 	}
 	if r := c.t.Routing(); r != nil {
 		for s, v := range r.States {
-			gauge(descSitesRouting, v, string(s))
+			gauge(famSitesRouting, v, string(s))
 		}
 		for k, v := range r.Disagreements {
-			gauge(descSiteDisagreements, v, k)
+			gauge(famSiteDisagreements, v, k)
 		}
 	}
 }

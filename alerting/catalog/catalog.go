@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -114,6 +115,151 @@ func (c *Catalog) AddRecorded(names ...string) {
 func (c *Catalog) Allows(name string) bool {
 	_, ok := c.series[name]
 	return ok
+}
+
+// Check compares the listed families with code, the families the code
+// exports (exposition.Catalogue), and returns one error per difference,
+// naming file (the list as the repository's root sees it) and line:
+//   - a listed family the code exports with other labels or another type;
+//   - a listed family the code does not export, unless its name is one of
+//     prometheus (series Prometheus makes itself, like up);
+//   - a vigie_ family of code that is not listed.
+//
+// Labels are compared as sets (a series' labels have no order). A family
+// of code with no Type (registered, but no series to tell it) is compared
+// by its labels only. Families of code outside vigie_ (the Go runtime's)
+// need not be listed, but one listed must match.
+func (c *Catalog) Check(file string, code []Metric, prometheus ...string) []error {
+	exported := make(map[string]Metric, len(code))
+	for _, m := range code {
+		exported[m.Name] = m
+	}
+	var errs []error
+	for _, m := range c.Metrics() {
+		if m.Line == 0 { // recorded, not listed
+			continue
+		}
+		e, ok := exported[m.Name]
+		switch {
+		case !ok && slices.Contains(prometheus, m.Name):
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s:%d: %s, but the code exports no %s: fix its name or remove it (and the rules/dashboards using it)",
+				file, m.Line, m, m.Name))
+		case !sameLabels(m.Labels, e.Labels) || (e.Type != "" && e.Type != m.Type):
+			errs = append(errs, fmt.Errorf("%s:%d: %s, but the code exports %s: fix the file (and the rules/dashboards using it)",
+				file, m.Line, m, e))
+		}
+	}
+	for _, e := range code {
+		if _, ok := c.metrics[e.Name]; !ok && strings.HasPrefix(e.Name, "vigie_") {
+			hint := ""
+			if e.Type == "" {
+				hint = " (it had no series to tell its type: a _total is a counter)"
+			}
+			errs = append(errs, fmt.Errorf("%s: the code exports %s, which the file does not list: add it under its component's heading%s", file, e, hint))
+		}
+	}
+	return errs
+}
+
+// Update rewrites the list at path to match code, as Check wants it, and
+// returns the new text: a line whose family code exports with other labels
+// or another type is rewritten with the code's, a line of a family code
+// lacks is removed (unless it is one of prometheus), and an unlisted vigie_
+// family is inserted after the listed one that shares the most words of
+// its name (under its component's heading). Comments, blank lines and the
+// order of the rest stay.
+func Update(path string, code []Metric, prometheus ...string) ([]byte, error) {
+	c, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	exported := make(map[string]Metric, len(code))
+	for _, m := range code {
+		exported[m.Name] = m
+	}
+	// names[i] is the family on line i, "" for comments and blank lines.
+	names := make([]string, len(lines))
+	for _, m := range c.metrics {
+		names[m.Line-1] = m.Name
+	}
+	var out []string
+	var outNames []string
+	for i, line := range lines {
+		m, listed := c.metrics[names[i]]
+		e, ok := exported[names[i]]
+		switch {
+		case !listed:
+		case !ok && slices.Contains(prometheus, m.Name):
+		case !ok:
+			continue
+		case !sameLabels(m.Labels, e.Labels) || (e.Type != "" && e.Type != m.Type):
+			if e.Type == "" {
+				e.Type = m.Type
+			}
+			line = e.String() + "\n"
+		}
+		out = append(out, line)
+		outNames = append(outNames, names[i])
+	}
+	for _, e := range code {
+		if _, ok := c.metrics[e.Name]; ok || !strings.HasPrefix(e.Name, "vigie_") {
+			continue
+		}
+		if e.Type == "" {
+			if !strings.HasSuffix(e.Name, "_total") {
+				return nil, fmt.Errorf("catalog: %s has no series to tell its type: add it to %s by hand", e.Name, path)
+			}
+			e.Type = "counter"
+		}
+		at, best := len(out)-1, -1
+		for i, n := range outNames {
+			if n == "" {
+				continue
+			}
+			if w := sharedWords(n, e.Name); w >= best {
+				at, best = i, w
+			}
+		}
+		out = slices.Insert(out, at+1, e.String()+"\n")
+		outNames = slices.Insert(outNames, at+1, e.Name)
+	}
+	return []byte(strings.Join(out, "")), nil
+}
+
+// sharedWords counts the leading words two metric names share.
+func sharedWords(a, b string) int {
+	wa, wb := strings.Split(a, "_"), strings.Split(b, "_")
+	n := 0
+	for n < len(wa) && n < len(wb) && wa[n] == wb[n] {
+		n++
+	}
+	return n
+}
+
+// String writes m as a line of the list: name{label,...} type, with "?"
+// for an unknown type.
+func (m Metric) String() string {
+	t := m.Type
+	if t == "" {
+		t = "?"
+	}
+	return m.Name + "{" + strings.Join(m.Labels, ",") + "} " + t
+}
+
+func sameLabels(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }
 
 // Metrics returns the listed families, sorted by name.
