@@ -106,18 +106,24 @@ type label struct {
 // and suffix with nothing between, shared by every device.
 var deviceLabel = &label{}
 
-// newLabel renders values with f's label names, keeps what lies between
-// the device's prefix and suffix, and makes values[keyAt] its key.
+// newLabel renders values with f's label names and makes values[keyAt]
+// its key. For a family whose labels sort around the device's (aroundDevice)
+// it keeps only what lies between the device's prefix and suffix; for any
+// other it keeps the whole text, which WriteText then writes with no
+// prefix or suffix.
 func (d *device) newLabel(f *Family, keyAt int, values ...string) *label {
 	text := string(f.appendLabels(nil, values...))
-	mid, ok := strings.CutPrefix(text, d.prefix)
-	if ok {
-		mid, ok = strings.CutSuffix(mid, d.suffix)
+	if aroundDevice(f) && strings.HasPrefix(text, d.prefix) && strings.HasSuffix(text[len(d.prefix):], d.suffix) {
+		text = strings.Clone(text[len(d.prefix) : len(text)-len(d.suffix)])
 	}
-	if !ok {
-		panic("exposition: " + f.Name + " labels do not sort around the device's") // a programming error: see label
-	}
-	return wholeLabel(strings.Clone(mid), values[keyAt])
+	return wholeLabel(text, values[keyAt])
+}
+
+// aroundDevice says whether f's labels, in name order, are device, then its
+// own, then region and role: what lets its labels store only their own.
+func aroundDevice(f *Family) bool {
+	n := len(f.order)
+	return n >= 3 && f.Labels[f.order[0]] == "device" && f.Labels[f.order[n-2]] == "region" && f.Labels[f.order[n-1]] == "role"
 }
 
 // wholeLabel makes a label whose key, if found in mid as a label value,

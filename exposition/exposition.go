@@ -205,6 +205,10 @@ func (e *Exposition) WriteText(w io.Writer) error {
 		}
 	}
 	tw := newTextWriter(w)
+	var around [numDeviceFamilies]bool
+	for f, fam := range deviceFamilies {
+		around[f] = aroundDevice(fam)
+	}
 	for f, fam := range deviceFamilies {
 		if !present[f] {
 			continue
@@ -212,7 +216,7 @@ func (e *Exposition) WriteText(w io.Writer) error {
 		tw.header(fam)
 		for _, h := range held {
 			prefix, suffix := h.d.prefix, h.d.suffix
-			if f == famInfo {
+			if !around[f] {
 				prefix, suffix = "", ""
 			}
 			for _, smp := range h.s.family(f) {

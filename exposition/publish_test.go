@@ -207,19 +207,24 @@ func TestWriteTextStopsOnError(t *testing.T) {
 
 // TestLabelsSortAroundDevice: every per-device family but
 // vigie_device_info has its labels, in name order, as device, its own,
-// region, role: what lets a label store only its own (see label).
+// region, role: what lets a label store only its own (see label); and
+// aroundDevice tells which.
 func TestLabelsSortAroundDevice(t *testing.T) {
 	for i, f := range deviceFamilies {
-		if i == famInfo {
-			continue
-		}
 		names := make([]string, len(f.order))
 		for j, k := range f.order {
 			names[j] = f.Labels[k]
 		}
 		n := len(names)
-		if n < 3 || names[0] != "device" || names[n-2] != "region" || names[n-1] != "role" {
+		want := n >= 3 && names[0] == "device" && names[n-2] == "region" && names[n-1] == "role"
+		if got := aroundDevice(f); got != want {
+			t.Errorf("%s: aroundDevice = %v for labels in name order %v", f.Name, got, names)
+		}
+		if i != famInfo && !want {
 			t.Errorf("%s: labels in name order %v, want device first and region, role last", f.Name, names)
 		}
+	}
+	if aroundDevice(deviceFamilies[famInfo]) {
+		t.Errorf("vigie_device_info: its labels interleave with the device's, yet aroundDevice says they sort around")
 	}
 }
