@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
-	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
@@ -104,14 +102,7 @@ func TestClearCountersThroughRun(t *testing.T) {
 	if err := agent.SetFaults(partial, snmpagent.Faults{Missing: "ifInErrors"}); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := inventory.Write(&buf, inv); err != nil {
-		t.Fatal(err)
-	}
-	config := filepath.Join(dir, "vigie.yml")
-	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, dir, inv)
 	port := freeport.TCP(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	env := simEnv()

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -29,14 +26,7 @@ func TestInterfaceMetricsThroughRun(t *testing.T) {
 	dir := t.TempDir()
 	inv := fastInventory(4, 23)
 	simtest.Serve(t, inv, snmpagent.Options{Seed: 23})
-	var buf bytes.Buffer
-	if err := inventory.Write(&buf, inv); err != nil {
-		t.Fatal(err)
-	}
-	config := filepath.Join(dir, "vigie.yml")
-	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config := writeConfig(t, dir, inv)
 	port := freeport.TCP(t)
 	url := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
 	var stderr logbuf.Buffer

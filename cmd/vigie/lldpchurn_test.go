@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,14 +58,7 @@ func TestLLDPChurnStaysBounded(t *testing.T) {
 	if err := agent.SetFaults(dev, snmpagent.Faults{LLDPChurn: churn}); err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := inventory.Write(&buf, inv); err != nil {
-		t.Fatal(err)
-	}
-	config, db := filepath.Join(dir, "vigie.yml"), filepath.Join(dir, "vigie.db")
-	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config, db := writeConfig(t, dir, inv), filepath.Join(dir, "vigie.db")
 	env := simEnv()
 	client := &http.Client{Timeout: 10 * time.Second}
 

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -97,4 +99,19 @@ func (p *vigieProc) stop(bound time.Duration) (time.Duration, error) {
 		p.t.Fatalf("vigie run still running %v after SIGTERM\nlogs:\n%s", bound, p.logs())
 		return bound, nil
 	}
+}
+
+// writeConfig writes inv as dir/vigie.yml, the file `vigie run --config`
+// reads, and returns its path.
+func writeConfig(t *testing.T, dir string, inv *inventory.Inventory) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := inventory.Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "vigie.yml")
+	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config
 }

@@ -118,14 +118,7 @@ func secretFleet(t *testing.T, dir string) (config string, env []string, wrong s
 			t.Fatal(err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := inventory.Write(&buf, inv); err != nil {
-		t.Fatal(err)
-	}
-	config = filepath.Join(dir, "vigie.yml")
-	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config = writeConfig(t, dir, inv)
 	env = append(os.Environ(), "VIGIE_T_AUTH="+testAuth, "VIGIE_T_WRONG_AUTH="+testWrongAuth, "VIGIE_T_BGP="+testBGP)
 	return config, env, wrong, len(inv.Devices)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
-	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
@@ -49,16 +47,13 @@ func TestSessionsOnDemandThroughRun(t *testing.T) {
 	const workers = 256
 	inv.Polling.Workers = workers
 	simtest.Serve(t, inv, snmpagent.Options{Seed: 23})
-	var buf bytes.Buffer
-	if err := inventory.Write(&buf, inv); err != nil {
+	config := writeConfig(t, dir, inv)
+	written, err := os.ReadFile(config)
+	if err != nil {
 		t.Fatal(err)
 	}
-	config := filepath.Join(dir, "vigie.yml")
-	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(buf.String(), fmt.Sprintf("workers: %d", workers)) {
-		t.Fatalf("the written configuration does not set workers to %d:\n%s", workers, buf.String())
+	if !strings.Contains(string(written), fmt.Sprintf("workers: %d", workers)) {
+		t.Fatalf("the written configuration does not set workers to %d:\n%s", workers, written)
 	}
 	port := freeport.TCP(t)
 	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)

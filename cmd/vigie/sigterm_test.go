@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/internal/storetest"
-	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 	"github.com/vigie-rie/vigie/topology"
 	"github.com/vigie-rie/vigie/topology/store"
@@ -48,14 +45,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var buf bytes.Buffer
-	if err := inventory.Write(&buf, inv); err != nil {
-		t.Fatal(err)
-	}
-	config, db := filepath.Join(dir, "vigie.yml"), filepath.Join(dir, "vigie.db")
-	if err := os.WriteFile(config, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	config, db := writeConfig(t, dir, inv), filepath.Join(dir, "vigie.db")
 	port := freeport.TCP(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	env := simEnv()
