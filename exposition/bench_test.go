@@ -41,7 +41,7 @@ func filledInv(tb testing.TB, inv *inventory.Inventory) *Exposition {
 // BenchmarkPoll is the per-poll cost of keeping a device's series (44:
 // 10 interfaces, 2 BGP peers).
 //
-//	flock /work/brief/bench.lock go test -tags gosnmp_nodebug -run XXX -bench . -benchmem ./exposition/
+//	go test -tags gosnmp_nodebug -run XXX -bench . -benchmem ./exposition/
 func BenchmarkPoll(b *testing.B) {
 	e := filled(b, 1)
 	p, st := benchPoll(e.sorted[0].inv.Name), snmp.NewDeviceState()
