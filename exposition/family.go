@@ -111,12 +111,6 @@ func (tw *textWriter) float(f *Family, value float64, labelValues ...string) {
 	tw.maybeFlush()
 }
 
-// raw writes bytes already in the text format.
-func (tw *textWriter) raw(p []byte) {
-	tw.buf = append(tw.buf, p...)
-	tw.maybeFlush()
-}
-
 func (tw *textWriter) maybeFlush() {
 	if len(tw.buf) >= 32<<10 {
 		_ = tw.flush()
