@@ -2,11 +2,9 @@ package bgp
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -171,15 +169,6 @@ func value(m *dto.Metric) float64 {
 		return m.Counter.GetValue()
 	}
 	return 0
-}
-
-// runCmd runs a setup command in the test's namespace.
-func runCmd(args ...string) error {
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%v: %w: %s", args, err, out)
-	}
-	return nil
 }
 
 // total is the number of paths held from the peer.

@@ -119,17 +119,9 @@ func asBytes(v *varbind) ([]byte, bool) {
 	return v.val, true
 }
 
-// asText returns an OCTET STRING as valid UTF-8: devices send Latin-1 and
-// garbage, and label values must be UTF-8.
-func asText(v *varbind) (string, bool) {
-	b, ok := asBytes(v)
-	if !ok {
-		return "", false
-	}
-	return printable(b), true
-}
-
-// textOf is asText reusing prev when the value is the same text.
+// textOf returns an OCTET STRING as valid UTF-8 (devices send Latin-1 and
+// garbage, and label values must be UTF-8), reusing prev when the value is
+// the same text.
 func textOf(v *varbind, prev string) (string, bool) {
 	b, ok := asBytes(v)
 	if !ok {
