@@ -3,6 +3,7 @@ package archtest
 import (
 	"flag"
 	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,8 @@ func TestVigie(t *testing.T) {
 	}
 }
 
-// TestCheck: each tree in testdata breaks rules (or, for "ok", none), and
+// TestCheck: each tree in testdata breaks rules (or, for "ok", none; every
+// other case holds only the files in which it differs from ok), and
 // Check names every violation, with its file and line, as want.txt says.
 func TestCheck(t *testing.T) {
 	dirs, err := os.ReadDir("testdata")
@@ -56,7 +58,11 @@ func TestCheck(t *testing.T) {
 		cases++
 		t.Run(d.Name(), func(t *testing.T) {
 			dir := filepath.Join("testdata", d.Name())
-			vs, err := Check(dir)
+			root := dir
+			if d.Name() != "ok" {
+				root = overlay(t, filepath.Join("testdata", "ok"), dir)
+			}
+			vs, err := Check(root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,4 +101,36 @@ func TestCheckErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "go.mod") {
 		t.Errorf("Check(empty dir) = %v, want an error naming go.mod", err)
 	}
+}
+
+// overlay builds in a temporary directory the tree base with the files of
+// changes laid over it (want.txt aside): a case of TestCheck holds only the
+// files in which it differs from the "ok" tree.
+func overlay(t *testing.T, base, changes string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, src := range []string{base, changes} {
+		err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || (src == changes && d.Name() == "want.txt") {
+				return err
+			}
+			rel, err := filepath.Rel(src, path)
+			if err != nil {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			dst := filepath.Join(root, rel)
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(dst, data, 0o644)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
 }

@@ -1,5 +1,0 @@
-package collector
-
-import "vigie.test/m/exposition"
-
-var _ exposition.Thing

@@ -1,3 +1,0 @@
-module vigie.test/m
-
-go 1.24
