@@ -46,15 +46,34 @@ type counterSpec struct {
 	wide bool
 	// packets counts frames (bound by the frame rate), not octets.
 	packets bool
+	// narrow is the Interface.Has flag saying that a row's value is the
+	// Counter32 fallback (name32) of a wide counter; 0: no fallback.
+	narrow Columns
+	name32 string
 }
 
 var counterSpecs = [numCounters]counterSpec{
-	cInOctets:    {ColInOctets, "ifHCInOctets", true, false},
-	cOutOctets:   {ColOutOctets, "ifHCOutOctets", true, false},
-	cInErrors:    {ColInErrors, "ifInErrors", false, true},
-	cOutErrors:   {ColOutErrors, "ifOutErrors", false, true},
-	cInDiscards:  {ColInDiscards, "ifInDiscards", false, true},
-	cOutDiscards: {ColOutDiscards, "ifOutDiscards", false, true},
+	cInOctets:    {ColInOctets, "ifHCInOctets", true, false, ColInOctets32, "ifInOctets"},
+	cOutOctets:   {ColOutOctets, "ifHCOutOctets", true, false, ColOutOctets32, "ifOutOctets"},
+	cInErrors:    {ColInErrors, "ifInErrors", false, true, 0, ""},
+	cOutErrors:   {ColOutErrors, "ifOutErrors", false, true, 0, ""},
+	cInDiscards:  {ColInDiscards, "ifInDiscards", false, true, 0, ""},
+	cOutDiscards: {ColOutDiscards, "ifOutDiscards", false, true, 0, ""},
+}
+
+// narrowCols are the flags of the Counter32 fallbacks of wide counters.
+const narrowCols = ColInOctets32 | ColOutOctets32
+
+// narrowFlags returns the fallback flags of the counters in present: the
+// ones whose width a poll that answered present tells.
+func narrowFlags(present Columns) Columns {
+	var f Columns
+	for k := range counterSpecs {
+		if counterSpecs[k].narrow != 0 && present.Contains(counterSpecs[k].col) {
+			f |= counterSpecs[k].narrow
+		}
+	}
+	return f
 }
 
 // allCounters is every counter column.
@@ -71,17 +90,17 @@ const (
 	// octets plus preamble and inter-frame gap (20 octets).
 	minFrameBits = (64 + 20) * 8
 	// unknownSpeedWrap bounds a wrap on an interface of unknown speed
-	// (no ifHighSpeed, or 0): a sixteenth of the Counter32 range. A real
+	// (neither ifHighSpeed nor ifSpeed, or 0): a sixteenth of the Counter32 range. A real
 	// wrap leaves the counter just past zero after it was near 2^32; a
 	// clear of a counter that was not near the top lands far from that.
 	unknownSpeedWrap = 1 << 28
 )
 
 // maxRate is the most a counter can grow per second on an interface of
-// speedMbps (0: unknown): the line rate in octets, or in minimum frames
-// for packet counters (errors and discards).
-func maxRate(speedMbps uint64, packets bool) float64 {
-	bits := float64(speedMbps) * 1e6
+// speedBits bit/s (0: unknown): the line rate in octets, or in minimum
+// frames for packet counters (errors and discards).
+func maxRate(speedBits uint64, packets bool) float64 {
+	bits := float64(speedBits)
 	if packets {
 		return bits / minFrameBits
 	}
@@ -121,8 +140,10 @@ func counterStep(prev, cur uint64, wide bool, rate float64, elapsed time.Duratio
 type ifCounters struct {
 	last   [numCounters]uint64 // raw values, for the counters in known
 	totals [numCounters]uint64
-	// known is the counters seen at least once (last holds a value);
-	// answered those the last poll had (the ones exposed).
+	// known is the counters seen at least once (last holds a value), with
+	// the narrowCols flags of the octet counters whose last value is the
+	// Counter32 fallback; answered those the last poll had (the ones
+	// exposed).
 	known, answered Columns
 	index           int32 // ifIndex
 	// seen is when the interface was last polled, since DeviceState.epoch.
@@ -194,7 +215,7 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 		if !ok {
 			// First sight: start the totals at the device's own counters.
 			st.ifs = slices.Insert(st.ifs, pos, ifCounters{index: ifc.Index, last: cur, totals: cur,
-				known: ifc.Has & (allCounters | ColDiscontinuityTime), answered: present, seen: now, discTime: ifc.DiscontinuityTime})
+				known: ifc.Has & (allCounters | ColDiscontinuityTime | narrowCols), answered: present, seen: now, discTime: ifc.DiscontinuityTime})
 			continue
 		}
 		c := &st.ifs[pos]
@@ -202,6 +223,7 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 		elapsed := now - c.seen
 		c.seen = now
 		c.answered = present
+		narrow := ifc.Has & narrowCols
 		if ifc.Has.Contains(ColDiscontinuityTime) {
 			changed := c.known.Contains(ColDiscontinuityTime) && ifc.DiscontinuityTime != c.discTime
 			c.discTime = ifc.DiscontinuityTime
@@ -219,12 +241,12 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 					}
 					c.last[k] = cur[k]
 				}
-				c.known |= present
+				c.known = c.known&^narrowFlags(present) | present | narrow
 				events = append(events, CounterDiscontinuity{IfIndex: ifc.Index, Interface: ifc.Name, Reason: DiscontinuityTime})
 				continue
 			}
 		}
-		if present == allCounters && c.known.Contains(allCounters) && !rebooted && grew(&c.last, &cur) {
+		if present == allCounters && c.known.Contains(allCounters) && c.known&narrowCols == narrow && !rebooted && grew(&c.last, &cur) {
 			// The common case, kept short: every counter answered and grew.
 			for k := range numCounters {
 				c.totals[k] += cur[k] - c.last[k]
@@ -232,10 +254,7 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 			c.last = cur
 			continue
 		}
-		speed := uint64(0)
-		if ifc.Has.Contains(ColHighSpeed) {
-			speed = ifc.HighSpeed
-		}
+		speed, _ := ifc.SpeedBits()
 		// One counter found discontinuous makes the whole row so: a clear
 		// resets every counter of the interface, and a Counter64 that went
 		// down is proof of it even where a Counter32 decrease could pass
@@ -253,12 +272,17 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 				// A counter seen for the first time starts at its value,
 				// as a new interface does.
 				c.totals[k] = cur[k]
+			case spec.narrow != 0 && c.known&spec.narrow != narrow&spec.narrow:
+				// The device switched between ifHCInOctets and ifInOctets
+				// (ifXTable appeared or went): two different counters, so
+				// the new one is a new baseline and nothing is added.
 			case rebooted:
 				delta[k] = cur[k]
 			case cur[k] >= c.last[k]:
 				delta[k] = cur[k] - c.last[k]
 			default:
-				d, ok := counterStep(c.last[k], cur[k], spec.wide, maxRate(speed, spec.packets), elapsed)
+				wide := spec.wide && !narrow.Contains(spec.narrow)
+				d, ok := counterStep(c.last[k], cur[k], wide, maxRate(speed, spec.packets), elapsed)
 				if !ok && discontinuous < 0 {
 					discontinuous = k
 				}
@@ -266,10 +290,14 @@ func (st *DeviceState) accumulate(ifs []Interface, at time.Time, rebooted, compl
 			}
 			c.last[k] = cur[k]
 		}
-		c.known |= present
+		c.known = c.known&^narrowFlags(present) | present | narrow
 		if discontinuous >= 0 {
+			name := counterSpecs[discontinuous].name
+			if narrow.Contains(counterSpecs[discontinuous].narrow) && counterSpecs[discontinuous].narrow != 0 {
+				name = counterSpecs[discontinuous].name32
+			}
 			events = append(events, CounterDiscontinuity{IfIndex: ifc.Index, Interface: ifc.Name,
-				Reason: DiscontinuityDecrease, Counter: counterSpecs[discontinuous].name})
+				Reason: DiscontinuityDecrease, Counter: name})
 			continue
 		}
 		for k := range numCounters {

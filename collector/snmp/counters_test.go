@@ -48,7 +48,7 @@ func TestCounterStep(t *testing.T) {
 		{name: "Counter32 value out of range", prev: top + 5, cur: 3, speed: gig, packets: true, elapsed: time.Minute},
 	}
 	for _, tc := range tests {
-		got, ok := counterStep(tc.prev, tc.cur, tc.wide, maxRate(tc.speed, tc.packets), tc.elapsed)
+		got, ok := counterStep(tc.prev, tc.cur, tc.wide, maxRate(tc.speed*1e6, tc.packets), tc.elapsed)
 		if got != tc.want || ok != tc.wantOK {
 			t.Errorf("%s: counterStep(%d, %d) = %d, %v; want %d, %v", tc.name, tc.prev, tc.cur, got, ok, tc.want, tc.wantOK)
 		}
@@ -83,6 +83,16 @@ func TestAccumulate(t *testing.T) {
 	without := func(i Interface, cols Columns) Interface {
 		i.Has &^= cols
 		return i
+	}
+	// old is a row of a device without ifXTable: ifSpeed 100 Mbit/s
+	// (12.5 MB/s, at most 1.15 GB in a minute with the margins) and the
+	// 32-bit ifInOctets/ifOutOctets.
+	old := func(idx int32, in, errs uint64) Interface {
+		return Interface{Index: idx, Name: "Fa0/" + string(rune('0'+idx)), Speed: 100e6, InOctets: in, OutOctets: in,
+			InErrors: errs, OutErrors: errs, Has: allCounters | ColSpeed | narrowCols}
+	}
+	oldTot := func(in, errs uint64) InterfaceTotals {
+		return InterfaceTotals{InOctets: in, OutOctets: in, InErrors: errs, OutErrors: errs, Has: allCounters}
 	}
 	tests := []struct {
 		name  string
@@ -158,6 +168,49 @@ func TestAccumulate(t *testing.T) {
 			{ifs: []Interface{ifc(2, 10, 0)}, complete: true},
 			{ifs: nil, complete: true, want: map[int32]InterfaceTotals{}},
 			{ifs: []Interface{ifc(2, 30, 0)}, complete: true, want: map[int32]InterfaceTotals{2: tot(30, 0)}},
+		}},
+		// Devices without ifXTable: 32-bit octet counters (issue 18).
+		{name: "ifInOctets wrap at 100 Mbit/s is traffic", polls: []poll{
+			{ifs: []Interface{old(1, 1<<32-1_000_000, 7)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(1<<32-1_000_000, 7)}},
+			{ifs: []Interface{old(1, 500_000_000, 8)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(1<<32+500_000_000, 8)}},
+			{ifs: []Interface{old(1, 600_000_000, 9)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(1<<32+600_000_000, 9)}},
+		}},
+		{name: "ifInOctets decrease too large for 100 Mbit/s in a minute is a reset", discontinuities: 1, polls: []poll{
+			{ifs: []Interface{old(1, 3_000_000_000, 7)}, complete: true},
+			// A wrap would mean 2.29 GB in a minute: more than the line.
+			{ifs: []Interface{old(1, 1_000_000_000, 7)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_000_000, 7)},
+				events: []CounterDiscontinuity{{IfIndex: 1, Interface: "Fa0/1", Reason: DiscontinuityDecrease, Counter: "ifInOctets"}}},
+			{ifs: []Interface{old(1, 1_000_000_100, 7)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_000_100, 7)}},
+		}},
+		{name: "ifInOctets cleared is a reset", discontinuities: 1, polls: []poll{
+			{ifs: []Interface{old(1, 40_000, 7)}, complete: true},
+			{ifs: []Interface{old(1, 10, 0)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(40_000, 7)},
+				events: []CounterDiscontinuity{{IfIndex: 1, Interface: "Fa0/1", Reason: DiscontinuityDecrease, Counter: "ifInOctets"}}},
+		}},
+		{name: "ifInOctets after a reboot adds the new value", polls: []poll{
+			{ifs: []Interface{old(1, 3_000_000_000, 7)}, complete: true},
+			{ifs: []Interface{old(1, 1_000, 1)}, rebooted: true, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_001_000, 8)}},
+		}},
+		{name: "ifInOctets with ifCounterDiscontinuityTime changed adds nothing", discontinuities: 1, polls: []poll{
+			{ifs: []Interface{withDisc(old(1, 1<<32-1_000, 7), 0)}, complete: true},
+			{ifs: []Interface{withDisc(old(1, 500, 7), 9*time.Second)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(1<<32-1_000, 7)},
+				events: []CounterDiscontinuity{{IfIndex: 1, Interface: "Fa0/1", Reason: DiscontinuityTime}}},
+		}},
+		{name: "ifInOctets of unknown speed: only a wrap under 2^28", discontinuities: 1, polls: []poll{
+			{ifs: []Interface{without(old(1, 1<<32-1_000, 7), ColSpeed)}, complete: true},
+			{ifs: []Interface{without(old(1, 1_000, 7), ColSpeed)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(1<<32+1_000, 7)}},
+			{ifs: []Interface{without(old(1, 1<<29, 7), ColSpeed)}, complete: true},
+			{ifs: []Interface{without(old(1, 5, 7), ColSpeed)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(1<<32+1<<29, 7)},
+				events: []CounterDiscontinuity{{IfIndex: 1, Interface: "Fa0/1", Reason: DiscontinuityDecrease, Counter: "ifInOctets"}}},
+		}},
+		{name: "a device gaining ifHCInOctets starts a new baseline, adding nothing", polls: []poll{
+			{ifs: []Interface{old(1, 3_000_000_000, 7)}, complete: true},
+			// The Counter64 is lower than the 32-bit value: no wrap, no event.
+			{ifs: []Interface{without(old(1, 2_000, 8), narrowCols)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_000_000, 8)}},
+			{ifs: []Interface{without(old(1, 3_000, 9), narrowCols)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_001_000, 9)}},
+			// ...and losing it again: the Counter32 is the new baseline.
+			{ifs: []Interface{old(1, 50, 10)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_001_000, 10)}},
+			{ifs: []Interface{old(1, 80, 10)}, complete: true, want: map[int32]InterfaceTotals{1: oldTot(3_000_001_030, 10)}},
 		}},
 		{name: "a cut walk is no evidence of absence", polls: []poll{
 			{ifs: []Interface{ifc(1, 10, 0), ifc(2, 10, 0)}, complete: true},

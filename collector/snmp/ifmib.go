@@ -14,9 +14,12 @@ const (
 	oidIfEntry       = ".1.3.6.1.2.1.2.2.1"    // IF-MIB::ifEntry
 	oidIfDescr       = oidIfEntry + ".2"       // IF-MIB::ifDescr, DisplayString
 	oidIfAdminStatus = oidIfEntry + ".7"       // IF-MIB::ifAdminStatus, up(1) down(2) testing(3)
+	oidIfSpeed       = oidIfEntry + ".5"       // IF-MIB::ifSpeed, Gauge32 (bit/s; 4294967295: see ifHighSpeed)
 	oidIfOperStatus  = oidIfEntry + ".8"       // IF-MIB::ifOperStatus, up(1) .. lowerLayerDown(7)
+	oidIfInOctets    = oidIfEntry + ".10"      // IF-MIB::ifInOctets, Counter32
 	oidIfInDiscards  = oidIfEntry + ".13"      // IF-MIB::ifInDiscards, Counter32
 	oidIfInErrors    = oidIfEntry + ".14"      // IF-MIB::ifInErrors, Counter32
+	oidIfOutOctets   = oidIfEntry + ".16"      // IF-MIB::ifOutOctets, Counter32
 	oidIfOutDiscards = oidIfEntry + ".19"      // IF-MIB::ifOutDiscards, Counter32
 	oidIfOutErrors   = oidIfEntry + ".20"      // IF-MIB::ifOutErrors, Counter32
 	oidIfXEntry      = ".1.3.6.1.2.1.31.1.1.1" // IF-MIB::ifXEntry
@@ -48,11 +51,32 @@ const (
 	ifColCount
 )
 
+// Column positions in if32ColumnOIDs, the fallback columns walked as a
+// table of their own, only for devices that need them; their decoder is
+// ifDecoder.add32.
+const (
+	ifColSpeed = iota
+	ifColInOctets32
+	ifColOutOctets32
+)
+
+// ifSpeedSeeHigh is the ifSpeed of an interface faster than Gauge32 can
+// say (RFC 2863): its speed is in ifHighSpeed.
+const ifSpeedSeeHigh = 1<<32 - 1
+
 // ifColumnOIDs returns the IF-MIB columns in ifCol* order.
 func ifColumnOIDs() []string {
 	return []string{oidIfDescr, oidIfAdminStatus, oidIfOperStatus, oidIfInDiscards, oidIfInErrors,
 		oidIfOutDiscards, oidIfOutErrors, oidIfName, oidIfHCInOctets, oidIfHCOutOctets, oidIfHighSpeed, oidIfAlias,
 		oidIfCounterDiscontinuityTime}
+}
+
+// if32ColumnOIDs returns the ifTable columns a device without ifXTable (or
+// without its ifHighSpeed/ifHC* columns) is read from, in ifColSpeed order.
+// They are not walked for a device that has the ifXTable columns: three
+// columns more in every poll of the fleet for what a few old devices need.
+func if32ColumnOIDs() []string {
+	return []string{oidIfSpeed, oidIfInOctets, oidIfOutOctets}
 }
 
 // ifDecoder joins ifTable and ifXTable rows by ifIndex. One lives in each
@@ -96,13 +120,8 @@ func (d *ifDecoder) reset(prev []ifText) {
 	d.bad = 0
 }
 
-// add decodes one varbind of column col with instance index.
-func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
-	ifIndex, ok := index32(index)
-	if !ok {
-		d.bad++
-		return
-	}
+// row returns the position of ifIndex's row, added if new.
+func (d *ifDecoder) row(ifIndex int32) int {
 	i, seen := d.byIndex[ifIndex]
 	if !seen {
 		i = len(d.rows)
@@ -114,6 +133,17 @@ func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
 		}
 		d.prevOf = append(d.prevOf, at)
 	}
+	return i
+}
+
+// add decodes one varbind of column col with instance index.
+func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
+	ifIndex, ok := index32(index)
+	if !ok {
+		d.bad++
+		return
+	}
+	i := d.row(ifIndex)
 	r := &d.rows[i]
 	var p *ifText
 	if at := d.prevOf[i]; at >= 0 {
@@ -140,11 +170,16 @@ func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
 		r.HighSpeed, ok = asCounter(v, gosnmp.Gauge32)
 		r.Has |= has(ok, ColHighSpeed)
 	case ifColHCInOctets:
-		r.InOctets, ok = asCounter(v, gosnmp.Counter64)
-		r.Has |= has(ok, ColInOctets)
+		// The Counter64 wins over an ifInOctets read in the same poll.
+		var n uint64
+		if n, ok = asCounter(v, gosnmp.Counter64); ok {
+			r.InOctets, r.Has = n, r.Has&^ColInOctets32|ColInOctets
+		}
 	case ifColHCOutOctets:
-		r.OutOctets, ok = asCounter(v, gosnmp.Counter64)
-		r.Has |= has(ok, ColOutOctets)
+		var n uint64
+		if n, ok = asCounter(v, gosnmp.Counter64); ok {
+			r.OutOctets, r.Has = n, r.Has&^ColOutOctets32|ColOutOctets
+		}
 	case ifColInErrors:
 		r.InErrors, ok = asCounter(v, gosnmp.Counter32)
 		r.Has |= has(ok, ColInErrors)
@@ -166,6 +201,47 @@ func (d *ifDecoder) add(col int, index []uint32, v *varbind) {
 	if !ok {
 		d.bad++
 	}
+}
+
+// add32 decodes one varbind of the fallback columns (ifColSpeed...): the
+// 32-bit octet counters stand in for ifHC* only where the row has none.
+func (d *ifDecoder) add32(col int, index []uint32, v *varbind) {
+	ifIndex, ok := index32(index)
+	if !ok {
+		d.bad++
+		return
+	}
+	r := &d.rows[d.row(ifIndex)]
+	var n uint64
+	switch col {
+	case ifColSpeed:
+		if n, ok = asCounter(v, gosnmp.Gauge32); ok && n != ifSpeedSeeHigh {
+			r.Speed, r.Has = n, r.Has|ColSpeed
+		}
+	case ifColInOctets32:
+		if n, ok = asCounter(v, gosnmp.Counter32); ok && !r.Has.Contains(ColInOctets) {
+			r.InOctets, r.Has = n, r.Has|ColInOctets|ColInOctets32
+		}
+	case ifColOutOctets32:
+		if n, ok = asCounter(v, gosnmp.Counter32); ok && !r.Has.Contains(ColOutOctets) {
+			r.OutOctets, r.Has = n, r.Has|ColOutOctets|ColOutOctets32
+		}
+	}
+	if !ok {
+		d.bad++
+	}
+}
+
+// needs32 reports whether ifs has a row without ifHighSpeed, ifHCInOctets
+// or ifHCOutOctets: the next poll then reads the fallback columns.
+func needs32(ifs []Interface) bool {
+	const modern = ColHighSpeed | ColInOctets | ColOutOctets
+	for i := range ifs {
+		if !ifs[i].Has.Contains(modern) {
+			return true
+		}
+	}
+	return false
 }
 
 // has is c if the column's value decoded, else no column.

@@ -72,21 +72,27 @@ type System struct {
 
 // Interface is one row of ifTable joined with ifXTable by ifIndex. Its
 // small fields come first, packed in one word: the fleet keeps about
-// 100,000 of them (128 bytes each, not 144).
+// 100,000 of them (136 bytes each, not 152).
 type Interface struct {
 	Index int32
 	// Has says which of the columns below the device answered for this
 	// row: a value whose column is missing is 0 here and must not be
 	// reported as a measured 0.
-	Has         Columns
-	AdminUp     bool   // ifAdminStatus == up(1)
-	Name        string // ifName (ifXTable), falls back to ifDescr
-	Descr       string // ifDescr
-	Alias       string // ifAlias
-	OperStatus  int    // ifOperStatus: up(1) down(2) testing(3) unknown(4) dormant(5) notPresent(6) lowerLayerDown(7)
-	HighSpeed   uint64 // ifHighSpeed, Mbit/s
-	InOctets    uint64 // ifHCInOctets
-	OutOctets   uint64 // ifHCOutOctets
+	Has        Columns
+	AdminUp    bool   // ifAdminStatus == up(1)
+	Name       string // ifName (ifXTable), falls back to ifDescr
+	Descr      string // ifDescr
+	Alias      string // ifAlias
+	OperStatus int    // ifOperStatus: up(1) down(2) testing(3) unknown(4) dormant(5) notPresent(6) lowerLayerDown(7)
+	HighSpeed  uint64 // ifHighSpeed, Mbit/s
+	// Speed is ifSpeed (bit/s), read only from devices that lack ifHighSpeed
+	// on some row (see SpeedBits).
+	Speed uint64
+	// InOctets and OutOctets are ifHCInOctets and ifHCOutOctets, or the
+	// 32-bit ifInOctets and ifOutOctets where the row has no Counter64
+	// (ColInOctets32, ColOutOctets32 in Has).
+	InOctets    uint64
+	OutOctets   uint64
 	InErrors    uint64 // ifInErrors (Counter32)
 	OutErrors   uint64 // ifOutErrors (Counter32)
 	InDiscards  uint64 // ifInDiscards (Counter32)
@@ -113,6 +119,12 @@ const (
 	ColInDiscards                            // ifInDiscards
 	ColOutDiscards                           // ifOutDiscards
 	ColDiscontinuityTime                     // ifCounterDiscontinuityTime
+	// The fallback of devices without the ifXTable columns (RFC 2863's
+	// ifTable): ColSpeed is ifSpeed; ColInOctets32 (with ColInOctets) says
+	// that InOctets is the Counter32 ifInOctets, which wraps at 2^32.
+	ColSpeed
+	ColInOctets32
+	ColOutOctets32
 )
 
 // Contains reports whether every column of x is in c.
@@ -140,6 +152,19 @@ const (
 	// explains (any decrease of a Counter64).
 	DiscontinuityDecrease DiscontinuityReason = "decrease"
 )
+
+// SpeedBits returns the interface's speed in bit/s: ifHighSpeed where the
+// row has it (so that a device read both ways gives one value), else
+// ifSpeed; ok=false when the device gave neither.
+func (i *Interface) SpeedBits() (bits uint64, ok bool) {
+	switch {
+	case i.Has.Contains(ColHighSpeed):
+		return i.HighSpeed * 1e6, true
+	case i.Has.Contains(ColSpeed):
+		return i.Speed, true
+	}
+	return 0, false
+}
 
 // OperUp reports whether ifOperStatus is up(1).
 func (i *Interface) OperUp() bool { return i.OperStatus == 1 }

@@ -240,11 +240,12 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		st.maxRep = t.MaxRepetitions
 	}
 	s.walking = s.walking[:0]
-	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableLLDP, TableBGP} {
-		if t.Tables&flag == 0 {
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP} {
+		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 == if32Skip) {
 			continue
 		}
 		w := &s.tables[slot]
+		w.slot = slot
 		w.hint = &st.rowHint[slot]
 		s.walking = append(s.walking, w)
 	}
@@ -307,6 +308,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	st.prevSys = res.System
 	rebooted := st.observeUptime(res.System.Uptime, res.Start)
 
+	// The fallback columns are part of the interface table: a problem in
+	// either makes the table incomplete.
+	ifComplete := true
+	for _, w := range s.walking {
+		if w.slot == tableSlotInterfaces || w.slot == tableSlotIf32 {
+			ifComplete = ifComplete && len(w.problems) == 0 && !w.failed
+		}
+	}
 	for _, w := range s.walking {
 		res.Problems = append(res.Problems, w.problems...)
 		if w.failed && len(w.problems) == 0 {
@@ -314,8 +323,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			// one counts as not walked, as if the poll had stopped there.
 			continue
 		}
-		switch w.name {
-		case "interfaces":
+		switch w.slot {
+		case tableSlotInterfaces:
 			if s.ifd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "interfaces", Reason: ReasonMalformed,
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.ifd.bad)})
@@ -323,8 +332,18 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			res.Interfaces = s.ifd.finish()
 			// The decoder is done with the old names: their array is reused.
 			st.prevIfs = appendIfTexts(st.prevIfs[:0], res.Interfaces)
-			res.Discontinuities = st.accumulate(res.Interfaces, res.Start, rebooted, len(w.problems) == 0)
-		case "lldp":
+			res.Discontinuities = st.accumulate(res.Interfaces, res.Start, rebooted, ifComplete)
+			if ifComplete {
+				// Whether the next polls need the fallback columns: a device
+				// that gains or loses ifXTable (an agent upgrade) is
+				// followed, since a device still reading them sees its
+				// ifHC* columns, and one not reading them sees rows without.
+				st.if32 = if32Skip
+				if needs32(res.Interfaces) {
+					st.if32 = if32Needed
+				}
+			}
+		case tableSlotLLDP:
 			if s.lldpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.lldpd.bad)})
@@ -337,7 +356,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 				return ""
 			}, st.prevLLDP)
 			st.prevLLDP = res.LLDP
-		case "bgp":
+		case tableSlotBGP:
 			if s.bgpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})

@@ -50,6 +50,7 @@ type session struct {
 	sysCols  [][]uint32 // sysDescr ... for the non-repeaters of a GetBulk
 	sysNames []string   // sysOIDs, then sysCols, in dotted form (v3)
 	ifCols   [][]uint32
+	if32Cols [][]uint32
 	lldpCols [][]uint32
 	bgpCols  [][]uint32
 
@@ -78,6 +79,7 @@ func newSession() (*session, error) {
 	s := &session{
 		sysOIDs:  oids(oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName),
 		ifCols:   oids(ifColumnOIDs()...),
+		if32Cols: oids(if32ColumnOIDs()...),
 		lldpCols: oids(lldpColumnOIDs()...),
 		bgpCols:  oids(bgpColumnOIDs()...),
 		rx:       make([]byte, 65536), // the largest UDP datagram
@@ -91,6 +93,8 @@ func newSession() (*session, error) {
 		s.sysNames = append(s.sysNames, oidText(o))
 	}
 	s.tables[tableSlotInterfaces] = tableWalk{name: "interfaces", cols: s.ifCols, visit: s.ifd.add}
+	// The fallback columns' problems count as the interfaces' (one label).
+	s.tables[tableSlotIf32] = tableWalk{name: "interfaces", cols: s.if32Cols, visit: s.ifd.add32}
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
 	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
 	conn, err := newRetargetConn()

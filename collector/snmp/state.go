@@ -39,7 +39,11 @@ type DeviceState struct {
 	answered bool
 	havePrev bool
 	// counting says accumulate ran once (epoch is set).
-	counting   bool
+	counting bool
+	// if32 says whether polls read the ifTable fallback columns: if32Probe
+	// until a complete interface walk told, then if32Needed while a row
+	// lacks ifHighSpeed or ifHC*Octets, else if32Skip.
+	if32       if32Mode
 	prevUptime time.Duration
 	prevAt     time.Time
 	reboots    uint64
@@ -121,9 +125,24 @@ func (st *DeviceState) observeUptime(up time.Duration, at time.Time) (rebooted b
 	return rebooted
 }
 
+// if32Mode is DeviceState.if32.
+type if32Mode uint8
+
+const (
+	// if32Probe: read the fallback columns with the first poll's
+	// interfaces (a one-off 3 columns per device), so that a device
+	// without ifXTable has its speed and counter baselines at once.
+	if32Probe if32Mode = iota
+	if32Needed
+	if32Skip
+)
+
 // Table slots in DeviceState.rowHint.
 const (
 	tableSlotInterfaces = iota
+	// tableSlotIf32 is the ifTable fallback columns (if32ColumnOIDs),
+	// walked with the interfaces for devices that lack ifXTable columns.
+	tableSlotIf32
 	tableSlotLLDP
 	tableSlotBGP
 	tableSlots

@@ -18,6 +18,7 @@ type visitFunc func(col int, index []uint32, v *varbind)
 // (DeviceState.rowHint) and, after the walk, what was contained in it.
 type tableWalk struct {
 	name  string
+	slot  int // tableSlot*
 	cols  [][]uint32
 	visit visitFunc
 	hint  *int
