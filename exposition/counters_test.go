@@ -133,7 +133,7 @@ func TestCountersThroughSim(t *testing.T) {
 	told, silent, partial, wrapping, healthy := ces[0], ces[1], ces[2], ces[3], ces[4]
 	for dev, f := range map[string]snmpagent.Faults{
 		silent:   {Missing: "ifCounterDiscontinuityTime"},
-		partial:  {Missing: "ifInErrors,ifHCInOctets,ifHighSpeed"},
+		partial:  {Missing: "ifInErrors,ifHCInOctets,ifHighSpeed,ifSpeed"},
 		wrapping: {WrapIn: 30 * time.Second},
 	} {
 		if err := agent.SetFaults(dev, f); err != nil {

@@ -310,8 +310,8 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 			if ifc.Has.Contains(snmp.ColAdminStatus) {
 				out.add(famIfAdmin, b2f(ifc.AdminUp), l)
 			}
-			if ifc.Has.Contains(snmp.ColHighSpeed) {
-				out.add(famIfSpeed, float64(ifc.HighSpeed)*1e6/8, l)
+			if bits, ok := ifc.SpeedBits(); ok {
+				out.add(famIfSpeed, float64(bits)/8, l)
 			}
 			if t, ok := st.Totals(ifc.Index); ok {
 				for _, c := range [...]struct {
