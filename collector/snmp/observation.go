@@ -25,8 +25,12 @@ type Poll struct {
 	System     System
 	Interfaces []Interface
 	LLDP       []LLDPNeighbor
-	BGPPeers   []BGPPeer
-	Problems   []Problem
+	// CDP is the CISCO-CDP-MIB neighbour cache, read with the LLDP table
+	// (tables: lldp means the neighbours); nil when not read this poll,
+	// as for a device that never showed CDP (cdpRetryPolls).
+	CDP      []CDPNeighbor
+	BGPPeers []BGPPeer
+	Problems []Problem
 	// Discontinuities lists the interfaces whose counters jumped in this
 	// poll in a way neither traffic nor a reboot explains (cleared by an
 	// operator, a line card swapped): nothing was added to their totals.
@@ -55,7 +59,7 @@ const (
 
 // Problem is a contained fault in one table of a poll.
 type Problem struct {
-	Table  string // "interfaces", "lldp", "bgp"
+	Table  string // "interfaces", "lldp", "cdp", "bgp"
 	Reason Reason
 	Detail string
 }
@@ -179,6 +183,18 @@ type LLDPNeighbor struct {
 	PortID       string // lldpRemPortId, printable
 	PortDescr    string // lldpRemPortDesc: usually the peer's interface name
 	SysName      string // lldpRemSysName: the peer's name
+}
+
+// CDPNeighbor is one row of CISCO-CDP-MIB cdpCacheTable.
+type CDPNeighbor struct {
+	IfIndex   int32  // cdpCacheIfIndex: the local interface
+	LocalPort string // its ifName (ifDescr), "" if the interface table lacks it
+	// DeviceID is cdpCacheDeviceId: the neighbour's hostname, sometimes
+	// with a domain or, on NX-OS, its serial in parentheses (CDPHostname).
+	DeviceID string
+	Port     string     // cdpCacheDevicePort: the neighbour's interface name
+	Address  netip.Addr // cdpCacheAddress, when its type is ip(1) or ipv6(20)
+	Platform string     // cdpCachePlatform
 }
 
 // BGPPeer is one row of BGP4-MIB bgpPeerTable.

@@ -240,8 +240,12 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		st.maxRep = t.MaxRepetitions
 	}
 	s.walking = s.walking[:0]
-	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP} {
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP} {
 		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 == if32Skip) {
+			continue
+		}
+		if slot == tableSlotCDP && st.cdpSkip > 0 {
+			st.cdpSkip--
 			continue
 		}
 		w := &s.tables[slot]
@@ -257,6 +261,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.ifd.reset(st.prevIfs)
 	s.lldpd.reset()
 	s.bgpd.reset()
+	s.cdpd.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -273,6 +278,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.ifd.reset(st.prevIfs)
 			s.lldpd.reset()
 			s.bgpd.reset()
+			s.cdpd.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)
@@ -356,6 +362,25 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 				return ""
 			}, st.prevLLDP)
 			st.prevLLDP = res.LLDP
+		case tableSlotCDP:
+			if s.cdpd.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "cdp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.cdpd.bad)})
+			}
+			ifs := res.Interfaces
+			res.CDP = s.cdpd.finish(func(idx int32) string {
+				if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
+					return ifs[i].Name
+				}
+				return ""
+			})
+			switch {
+			case len(res.CDP) > 0:
+				st.cdpSeen = true
+			case !st.cdpSeen && len(w.problems) == 0:
+				// No CISCO-CDP-MIB (or CDP off): look again later.
+				st.cdpSkip = cdpRetryPolls
+			}
 		case tableSlotBGP:
 			if s.bgpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,

@@ -53,6 +53,7 @@ type session struct {
 	if32Cols [][]uint32
 	lldpCols [][]uint32
 	bgpCols  [][]uint32
+	cdpCols  [][]uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
@@ -73,6 +74,7 @@ type session struct {
 	ifd   ifDecoder
 	lldpd lldpDecoder
 	bgpd  bgpDecoder
+	cdpd  cdpDecoder
 }
 
 func newSession() (*session, error) {
@@ -82,6 +84,7 @@ func newSession() (*session, error) {
 		if32Cols: oids(if32ColumnOIDs()...),
 		lldpCols: oids(lldpColumnOIDs()...),
 		bgpCols:  oids(bgpColumnOIDs()...),
+		cdpCols:  oids(cdpColumnOIDs()...),
 		rx:       make([]byte, 65536), // the largest UDP datagram
 		reqID:    rand.Uint32N(1 << 31),
 		dec:      &gosnmp.GoSNMP{Version: gosnmp.Version2c, Context: context.Background()},
@@ -97,6 +100,7 @@ func newSession() (*session, error) {
 	s.tables[tableSlotIf32] = tableWalk{name: "interfaces", cols: s.if32Cols, visit: s.ifd.add32}
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
 	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
+	s.tables[tableSlotCDP] = tableWalk{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add}
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)

@@ -43,7 +43,11 @@ type DeviceState struct {
 	// if32 says whether polls read the ifTable fallback columns: if32Probe
 	// until a complete interface walk told, then if32Needed while a row
 	// lacks ifHighSpeed or ifHC*Octets, else if32Skip.
-	if32       if32Mode
+	if32 if32Mode
+	// cdpSeen says a poll showed a CDP neighbour; until then, an empty
+	// cache makes the next cdpSkip polls go without the table.
+	cdpSeen    bool
+	cdpSkip    uint8
 	prevUptime time.Duration
 	prevAt     time.Time
 	reboots    uint64
@@ -145,5 +149,6 @@ const (
 	tableSlotIf32
 	tableSlotLLDP
 	tableSlotBGP
+	tableSlotCDP
 	tableSlots
 )

@@ -16,7 +16,7 @@ type Tables uint8
 // Tables that can be polled (inventory Polling.Tables words).
 const (
 	TableInterfaces Tables = 1 << iota // IF-MIB ifTable + ifXTable
-	TableLLDP                          // LLDP-MIB lldpRemTable + lldpLocPortTable
+	TableLLDP                          // LLDP-MIB lldpRemTable + lldpLocPortTable, and CISCO-CDP-MIB cdpCacheTable
 	TableBGP                           // BGP4-MIB bgpPeerTable
 )
 
