@@ -25,7 +25,7 @@ var (
 	famDevices = newFamily("vigie_topology_devices", Gauge,
 		"Inventory devices by SNMP reachability: unknown, reachable, unreachable.", "state")
 	famLinks = newFamily("vigie_topology_links", Gauge,
-		"Links of the live topology vouched for by each source: declared, lldp, ifmib, bgp.", "source")
+		"Links of the live topology vouched for by each source: declared, lldp, ifmib, bgp, cdp.", "source")
 	famLinkStates = newFamily("vigie_topology_link_states", Gauge,
 		"Links of the live topology by state: up, down, unknown.", "state")
 	famDisagreements = newFamily("vigie_topology_disagreements", Gauge,

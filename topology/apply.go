@@ -59,8 +59,8 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	if p.Interfaces != nil {
 		t.applyInterfaces(d, p.Interfaces)
 	}
-	if p.LLDP != nil {
-		t.applyLLDP(d, p.LLDP, now)
+	if p.LLDP != nil || p.CDP != nil {
+		t.applyNeighbors(d, p.LLDP, p.CDP, now)
 	}
 	if p.BGPPeers != nil {
 		t.applyBGP(d, p.BGPPeers, now)
@@ -120,10 +120,74 @@ func (t *Topology) applyInterfaces(d *device, ifs []snmp.Interface) {
 	}
 }
 
-// applyLLDP matches d's LLDP neighbours against the declared links, keeps
-// observed-only links for the others (at most MaxNeighbors of them from
-// d's table), and raises or clears disagreements.
-func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time) {
+// nbr is one neighbour of a device's table, from LLDP or CDP: on the local
+// port, the remote device's name and its port.
+type nbr struct {
+	port, remote, iface string
+	via                 nbrVia
+}
+
+// applyNeighbors reads d's LLDP and CDP neighbours as one table (one
+// discovery, two protocols: a CDP-only access router's links are vouched
+// for as an LLDP speaker's are) and applies it. A protocol whose table was
+// not read this poll (nil: failed, or CDP not implemented) keeps what its
+// last table said, so that a failed walk of one does not make the links
+// the other does not see look lost.
+func (t *Topology) applyNeighbors(d *device, lldp []snmp.LLDPNeighbor, cdp []snmp.CDPNeighbor, now time.Time) {
+	nb := t.nbrScratch[:0]
+	if lldp == nil {
+		nb = carryNeighbors(nb, d.lldp, viaLLDP)
+	}
+	for i := range lldp {
+		n := &lldp[i]
+		remote := n.SysName
+		if remote == "" {
+			remote = n.ChassisID
+		}
+		y := n.PortDescr
+		if y == "" {
+			y = n.PortID
+		}
+		nb = append(nb, nbr{port: n.LocalPort, remote: remote, iface: y, via: viaLLDP})
+	}
+	if cdp == nil {
+		nb = carryNeighbors(nb, d.lldp, viaCDP)
+	}
+	for i := range cdp {
+		n := &cdp[i]
+		remote := snmp.CDPHostname(n.DeviceID)
+		if _, known := t.st.resolve(remote); !known && n.Address.IsValid() {
+			// The device id is a serial or a name the inventory spells
+			// otherwise: the address CDP advertises may be a managed one.
+			if name, ok := t.st.byAddr[n.Address]; ok {
+				remote = name
+			}
+		}
+		port := n.LocalPort
+		if port == "" {
+			port = itoa(int(n.IfIndex))
+		}
+		nb = append(nb, nbr{port: port, remote: remote, iface: n.Port, via: viaCDP})
+	}
+	t.applyLLDP(d, nb, now)
+	clear(nb)
+	t.nbrScratch = nb[:0]
+}
+
+// carryNeighbors appends the entries of table learnt through via.
+func carryNeighbors(dst []nbr, table []lldpEntry, via nbrVia) []nbr {
+	for _, e := range table {
+		if e.via == via {
+			dst = append(dst, nbr{port: e.port, remote: e.device, iface: e.iface, via: via})
+		}
+	}
+	return dst
+}
+
+// applyLLDP matches d's neighbours (LLDP and CDP) against the declared
+// links, keeps observed-only links for the others (at most MaxNeighbors of
+// them from d's table), and raises or clears disagreements.
+func (t *Topology) applyLLDP(d *device, nbrs []nbr, now time.Time) {
 	m := t.st
 	cur := t.lldpScratch[:0]
 	seen := t.seenScratch
@@ -136,22 +200,15 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 	shown := 0 // observed links held that this table shows
 	for i := range nbrs {
 		n := &nbrs[i]
-		port := n.LocalPort
-		remote := n.SysName
-		if remote == "" {
-			remote = n.ChassisID
-		}
-		x, known := m.resolve(remote)
-		y := n.PortDescr
-		if y == "" {
-			y = n.PortID
-		}
-		e := lldpEntry{port: port, device: x, iface: y}
+		port := n.port
+		x, known := m.resolve(n.remote)
+		y := n.iface
+		e := lldpEntry{port: port, device: x, iface: y, via: n.via}
 		l, wrong := m.matchDeclared(d.name, port, x, y)
 		if l != nil {
 			// A declared port is always in the table.
 			cur = append(cur, e)
-			seen[l] = true
+			seen[l] |= n.via
 			mine, _ := l.ends(d.name)
 			if !wrong {
 				if !mine.lldp || mine.wrong != "" {
@@ -173,10 +230,10 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 		if l == nil {
 			cur = append(cur, e)
 		}
-		if !seen[ol] {
-			seen[ol] = true
+		if seen[ol] == 0 {
 			shown++
 		}
+		seen[ol] |= n.via
 		t.sawObserved(d, ol)
 	}
 	dropped := 0
@@ -209,10 +266,10 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 		if !f.declaredPort {
 			cur = append(cur, e)
 		}
-		if !seen[ol] {
-			seen[ol] = true
+		if seen[ol] == 0 {
 			shown++
 		}
+		seen[ol] |= e.via
 		t.sawObserved(d, ol)
 	}
 	clear(fresh)
@@ -225,7 +282,11 @@ func (t *Topology) applyLLDP(d *device, nbrs []snmp.LLDPNeighbor, now time.Time)
 	// d.links, which must not change under the loop that reads it.
 	gone := t.goneScratch[:0]
 	for _, l := range d.links {
-		if seen[l] {
+		if v := seen[l]; v != 0 {
+			// Which protocols name it, for its sources.
+			if mine, _ := l.ends(d.name); mine.via != v {
+				mine.via, l.dirty = v, true
+			}
 			continue
 		}
 		mine, other := l.ends(d.name)
@@ -278,9 +339,13 @@ func (t *Topology) sawObserved(d *device, ol *link) {
 	}
 }
 
-// lldpEntry is one row of a device's last LLDP table: on port, the
-// neighbour device (resolved to its inventory name when known) and its port.
-type lldpEntry struct{ port, device, iface string }
+// lldpEntry is one row of a device's last neighbour table: on port, the
+// neighbour device (resolved to its inventory name when known) and its
+// port, and the protocol that told (LLDP or CDP).
+type lldpEntry struct {
+	port, device, iface string
+	via                 nbrVia
+}
 
 func (e lldpEntry) remote() string { return e.device + ":" + e.iface }
 

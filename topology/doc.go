@@ -15,7 +15,10 @@
 // their own, so that a dead router is the one cause of its sites' isolation.
 //
 // Sources. declared (inventory), lldp (an end's last LLDP table names the
-// other end), ifmib (an end's oper status is known), bgp (an end's
+// other end), cdp (the same from CISCO-CDP-MIB's cache: LLDP and CDP are
+// read as one neighbour table, so that everything below about LLDP holds
+// for CDP-only routers too; a protocol not read in a poll keeps its last
+// table), ifmib (an end's oper status is known), bgp (an end's
 // BGP4-MIB shows an established session with the other end's device, the
 // peer matched by address or BGP identifier against management addresses).
 //

@@ -54,9 +54,12 @@ type harness struct {
 	down      map[string]bool
 	lldpOff   map[string]bool
 	extraLLDP map[string][]snmp.LLDPNeighbor
-	portMap   map[string]map[string][2]string
-	cancel    context.CancelFunc
-	done      chan struct{}
+	// cdp is a device's CDP table (none: not read, as for a device
+	// without CISCO-CDP-MIB).
+	cdp     map[string][]snmp.CDPNeighbor
+	portMap map[string]map[string][2]string
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newHarness(t testing.TB, opts Options) *harness {
@@ -159,6 +162,7 @@ func (h *harness) poll(dev string) *snmp.Poll {
 		}
 	}
 	p.LLDP = append(p.LLDP, h.extraLLDP[dev]...)
+	p.CDP = h.cdp[dev]
 	return p
 }
 

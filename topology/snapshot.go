@@ -155,7 +155,7 @@ func (t *Topology) Counts() Counts {
 	for _, k := range Disagreements {
 		c.Disagreements[k] = 0
 	}
-	var sources [4]int
+	var sources [5]int
 	t.mu.RLock()
 	c.Nodes = len(t.st.devices)
 	for _, d := range t.st.devices {
@@ -167,7 +167,7 @@ func (t *Topology) Counts() Counts {
 		if l.declared {
 			sources[0]++
 		}
-		if l.a.lldp || l.b.lldp {
+		if l.seenBy(viaLLDP) {
 			sources[1]++
 		}
 		if l.a.status != statusUnknown || (l.b.device != "" && l.b.status != statusUnknown) {
@@ -175,6 +175,9 @@ func (t *Topology) Counts() Counts {
 		}
 		if l.a.bgp || l.b.bgp {
 			sources[3]++
+		}
+		if l.seenBy(viaCDP) {
+			sources[4]++
 		}
 		c.LinkStates[l.state]++
 		if l.disagreement != "" {

@@ -45,12 +45,13 @@ type Source string
 const (
 	SourceDeclared Source = "declared" // the inventory
 	SourceLLDP     Source = "lldp"     // an LLDP neighbour on one end currently names the other
+	SourceCDP      Source = "cdp"      // a CDP neighbour (CISCO-CDP-MIB) on one end currently names the other
 	SourceIFMIB    Source = "ifmib"    // IF-MIB gave the oper status of at least one end
 	SourceBGP      Source = "bgp"      // a BGP4-MIB session between the two ends is established
 )
 
 // Sources lists every source, in display order.
-var Sources = []Source{SourceDeclared, SourceLLDP, SourceIFMIB, SourceBGP}
+var Sources = []Source{SourceDeclared, SourceLLDP, SourceIFMIB, SourceBGP, SourceCDP}
 
 // LinkKind says what part of the RIE a link belongs to.
 type LinkKind string
@@ -114,7 +115,11 @@ type end struct {
 	device string
 	iface  string
 	status string // statusUp, statusDown, statusUnknown
-	lldp   bool   // this end's last LLDP table names the other end
+	// lldp says this end's last neighbour table (LLDP and CDP together:
+	// one discovery, two protocols) names the other end; via says which
+	// protocols did.
+	lldp   bool
+	via    nbrVia
 	missed int    // consecutive LLDP polls of this end that did not see the link
 	wrong  string // the other device this end's LLDP names on the port, if not the declared one
 	bgp    bool   // this end's BGP4-MIB shows an established session with the other
@@ -149,7 +154,7 @@ func (l *link) sources() []Source {
 	if l.declared {
 		out = append(out, SourceDeclared)
 	}
-	if l.a.lldp || l.b.lldp {
+	if l.seenBy(viaLLDP) {
 		out = append(out, SourceLLDP)
 	}
 	if l.a.status != statusUnknown || (l.b.device != "" && l.b.status != statusUnknown) {
@@ -158,7 +163,24 @@ func (l *link) sources() []Source {
 	if l.a.bgp || l.b.bgp {
 		out = append(out, SourceBGP)
 	}
+	if l.seenBy(viaCDP) {
+		out = append(out, SourceCDP)
+	}
 	return out
+}
+
+// nbrVia is the set of neighbour protocols that name a link's other end.
+type nbrVia uint8
+
+const (
+	viaLLDP nbrVia = 1 << iota
+	viaCDP
+)
+
+// seenBy reports whether an end's neighbour table names the other end
+// through protocol v.
+func (l *link) seenBy(v nbrVia) bool {
+	return (l.a.lldp && l.a.via&v != 0) || (l.b.lldp && l.b.via&v != 0)
 }
 
 type endKey struct{ device, iface string }

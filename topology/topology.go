@@ -94,7 +94,8 @@ type Topology struct {
 	dirtyDevices []*device
 	// Scratch space of applyLLDP, reused from poll to poll.
 	lldpScratch []lldpEntry
-	seenScratch map[*link]bool
+	seenScratch map[*link]nbrVia
+	nbrScratch  []nbr
 	staged      int
 	failed      failureSet // last analysed
 	failDirty   bool
@@ -131,7 +132,7 @@ func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 		rt:          newRoutes(inv),
 		whatIfs:     make(chan struct{}, opts.MaxWhatIf),
 		dirtyLinks:  map[*link]struct{}{},
-		seenScratch: map[*link]bool{},
+		seenScratch: map[*link]nbrVia{},
 		changed:     map[string]struct{}{},
 		unknownLog:  map[string]bool{},
 
@@ -256,7 +257,14 @@ func (t *Topology) load(snap store.Snapshot, evs []store.Event) {
 		}
 		l.a.status, l.b.status = orUnknown(r.A.Status), orUnknown(r.B.Status)
 		lldp, bgp := slices.Contains(r.Sources, string(SourceLLDP)), slices.Contains(r.Sources, string(SourceBGP))
-		l.a.lldp, l.a.bgp = lldp, bgp
+		cdp := slices.Contains(r.Sources, string(SourceCDP))
+		l.a.lldp, l.a.bgp = lldp || cdp, bgp
+		if lldp {
+			l.a.via |= viaLLDP
+		}
+		if cdp {
+			l.a.via |= viaCDP
+		}
 		l.state, l.since = LinkState(r.State), r.Since
 		if l.state == "" {
 			l.state = LinkUnknown
