@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers vigie's tests talk to, from Debian's packages, when
-# they are missing: net-snmp (snmpd, snmpbulkwalk), FRR with its SNMP module,
+# they are missing: net-snmp (snmpd, snmpbulkwalk), snmpsim (recorded devices), FRR with its SNMP module,
 # lldpd, gobgpd, Prometheus (promtool), Alertmanager (amtool), NetworkX and
 # igraph. Idempotent: does nothing when everything is there.
 set -euo pipefail
@@ -9,6 +9,7 @@ set -euo pipefail
 declare -A need=(
   [/usr/sbin/snmpd]=snmpd
   [/usr/bin/snmpbulkwalk]=snmp
+  [/usr/bin/snmpsimd]=snmpsim
   [/usr/lib/frr/bgpd]=frr
   [/usr/lib/x86_64-linux-gnu/frr/modules/bgpd_snmp.so]=frr-snmp
   [/usr/sbin/lldpd]=lldpd
