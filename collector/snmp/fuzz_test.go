@@ -84,10 +84,13 @@ func FuzzDecoders(f *testing.F) {
 		s.ifd.reset(nil)
 		s.lldpd.reset()
 		s.bgpd.reset()
+		s.cdpd.reset()
 		for _, tw := range []*tableWalk{
 			{name: "interfaces", cols: s.ifCols, visit: s.ifd.add, hint: new(int)},
 			{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add, hint: new(int)},
 			{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add, hint: new(int)},
+			{name: "interfaces", cols: s.if32Cols, visit: s.ifd.add32, hint: new(int)},
+			{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add, hint: new(int)},
 		} {
 			for i := range vars {
 				for c, col := range tw.cols {
@@ -113,6 +116,7 @@ func FuzzDecoders(f *testing.F) {
 		_ = s.ifd.finish()
 		_ = s.lldpd.finish(func(int32) string { return "" }, nil)
 		_ = s.bgpd.finish()
+		_ = s.cdpd.finish(func(int32) string { return "" })
 		// Decoded again with the first decoding as the previous poll's rows
 		// (whose strings are then reused), the rows must be the same.
 		ifs, lldp := decodeRows(s, vars, nil, nil)
