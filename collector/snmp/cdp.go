@@ -40,9 +40,10 @@ const (
 
 // cdpRetryPolls is how many polls a device whose CDP cache was read empty
 // (no CISCO-CDP-MIB, or CDP off), and that never showed a CDP neighbour,
-// goes without the table: its four columns cost every other device's first
-// GetBulk answer up to max-repetitions varbinds each, for nothing. A
-// device that has shown one is read at every poll.
+// goes without the table: its five columns cost a GetBulk of the device's
+// as many varbinds each as the request's repetitions, for nothing. A
+// device that has shown one is read at every poll. The cache is first
+// read in a device's second poll, once the row hints are known.
 const cdpRetryPolls = 60
 
 // cdpRow is one neighbour while its columns arrive.

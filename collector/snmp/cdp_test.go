@@ -22,9 +22,9 @@ func cdpVars(ifIndex, devIndex, devID, port, platform string, addr []byte) []gos
 }
 
 // TestCDP: the cache is decoded (address, local port by ifIndex, NX-OS
-// serial dropped by CDPHostname); a device without CISCO-CDP-MIB is asked
-// once, then every cdpRetryPolls polls; one that showed a neighbour is
-// asked at every poll, even when its cache empties.
+// serial dropped by CDPHostname); a device is first asked in its second
+// poll; one without CISCO-CDP-MIB then every cdpRetryPolls polls; one that
+// showed a neighbour at every poll, even when its cache empties.
 func TestCDP(t *testing.T) {
 	base := healthyMIB()
 	withCDP := append(slices.Clone([]gosnmp.SnmpPDU(base)), cdpVars("2", "1", "pe-paris-1(FOX1234ABCD)", "GigabitEthernet0/0/1", "cisco ASR1001-X", []byte{10, 0, 0, 1})...)
@@ -58,8 +58,11 @@ func TestCDP(t *testing.T) {
 		defer mu.Unlock()
 		return res, asked
 	}
-	if res, a := poll("no CDP, first poll"); !a || res.CDP == nil || len(res.CDP) != 0 {
-		t.Fatalf("no CDP, first poll: asked %v, CDP %v; want asked and an empty table", a, res.CDP)
+	if res, a := poll("first poll"); a || res.CDP != nil {
+		t.Fatalf("first poll: asked %v, CDP %v; want not asked", a, res.CDP)
+	}
+	if res, a := poll("no CDP, second poll"); !a || res.CDP == nil || len(res.CDP) != 0 {
+		t.Fatalf("no CDP, second poll: asked %v, CDP %v; want asked and an empty table", a, res.CDP)
 	}
 	for i := range cdpRetryPolls {
 		if res, a := poll("no CDP, later poll"); a || res.CDP != nil {

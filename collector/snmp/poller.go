@@ -241,12 +241,22 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	}
 	s.walking = s.walking[:0]
 	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP} {
-		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 == if32Skip) {
+		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 != if32Needed) {
 			continue
 		}
-		if slot == tableSlotCDP && st.cdpSkip > 0 {
-			st.cdpSkip--
+		if slot == tableSlotCDP && (st.cdpSkip > 0 || !st.cdpAsked) {
+			// The first poll goes without: the second knows every
+			// table's rows, so the probe costs its columns a few
+			// repetitions rather than max-repetitions each.
+			st.cdpSkip = max(st.cdpSkip, 1) - 1
+			st.cdpAsked = true
 			continue
+		}
+		if slot == tableSlotCDP && st.rowHint[slot] == 0 && !st.cdpSeen {
+			// Expect an empty cache (most devices have no CDP), so that
+			// the probe rides along at the other tables' sizes; a cache
+			// with rows costs one more request, as a table that grew.
+			st.rowHint[slot] = 1
 		}
 		w := &s.tables[slot]
 		w.slot = slot

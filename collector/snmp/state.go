@@ -40,14 +40,16 @@ type DeviceState struct {
 	havePrev bool
 	// counting says accumulate ran once (epoch is set).
 	counting bool
-	// if32 says whether polls read the ifTable fallback columns: if32Probe
-	// until a complete interface walk told, then if32Needed while a row
-	// lacks ifHighSpeed or ifHC*Octets, else if32Skip.
+	// if32 says whether polls read the ifTable fallback columns: not
+	// until a complete interface walk told (if32Unknown), then while a
+	// row lacks ifHighSpeed or ifHC*Octets (if32Needed).
 	if32 if32Mode
 	// cdpSeen says a poll showed a CDP neighbour; until then, an empty
-	// cache makes the next cdpSkip polls go without the table.
-	cdpSeen    bool
-	cdpSkip    uint8
+	// cache makes the next cdpSkip polls go without the table. cdpAsked
+	// says a poll of the device was made: the first one goes without
+	// (see cdpRetryPolls).
+	cdpSeen, cdpAsked bool
+	cdpSkip           uint8
 	prevUptime time.Duration
 	prevAt     time.Time
 	reboots    uint64
@@ -133,10 +135,11 @@ func (st *DeviceState) observeUptime(up time.Duration, at time.Time) (rebooted b
 type if32Mode uint8
 
 const (
-	// if32Probe: read the fallback columns with the first poll's
-	// interfaces (a one-off 3 columns per device), so that a device
-	// without ifXTable has its speed and counter baselines at once.
-	if32Probe if32Mode = iota
+	// if32Unknown: no complete interface walk yet. The first poll does
+	// not read the fallback columns: reading them in every device's first
+	// poll cost the fleet's first round 3 columns at full max-repetitions
+	// for what a few old devices need one poll earlier (BENCHMARKS.md).
+	if32Unknown if32Mode = iota
 	if32Needed
 	if32Skip
 )
