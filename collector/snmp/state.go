@@ -50,9 +50,9 @@ type DeviceState struct {
 	// (see cdpRetryPolls).
 	cdpSeen, cdpAsked bool
 	cdpSkip           uint8
-	prevUptime time.Duration
-	prevAt     time.Time
-	reboots    uint64
+	prevUptime        time.Duration
+	prevAt            time.Time
+	reboots           uint64
 
 	// ifs is the interfaces' counters, sorted by ifIndex.
 	ifs []ifCounters
