@@ -110,6 +110,14 @@ type Topology struct {
 	goneScratch    []*link
 	touchedScratch map[*device]struct{}
 	boundLog       map[boundKey]time.Time
+
+	// Availability history (avail.go): each site's open interval, the
+	// devices that observe each site, whether a device was first polled
+	// to a verdict since the last update, and the last beat staged.
+	avail      map[string]*availCur
+	siteDevs   map[string][]*device
+	availDirty bool
+	lastBeat   time.Time
 }
 
 // New builds the live model of inv. When opts.Store is set, the last
@@ -137,7 +145,9 @@ func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 
 		touchedScratch: map[*device]struct{}{},
 		boundLog:       map[boundKey]time.Time{},
+		avail:          map[string]*availCur{},
 	}
+	t.siteDevs = t.siteDevices()
 	eng, err := newEngine(inv, t.st)
 	if err != nil {
 		return nil, err
@@ -152,6 +162,11 @@ func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 	if opts.Store != nil && !opts.NoRestore {
 		if err := t.restore(opts.Store); err != nil {
 			return nil, err
+		}
+	}
+	if opts.Store != nil && !opts.NoRestore {
+		if err := t.restoreAvailability(opts.Store); err != nil {
+			return nil, fmt.Errorf("topology: restoring availability from %s: %w", opts.Store.Path(), err)
 		}
 	}
 	t.runAnalysis(opts.Now())
@@ -191,6 +206,16 @@ func (t *Topology) Adopt(prev *Topology) {
 		snap.Links = append(snap.Links, l.record())
 	}
 	prev.mu.RUnlock()
+	for id, cur := range prev.avail {
+		c := *cur
+		t.avail[id] = &c
+	}
+	t.lastBeat = prev.lastBeat
+	for name, d := range prev.st.devices {
+		if nd := t.st.devices[name]; nd != nil && d.live {
+			nd.live = true // still observed: a reload is no blind time
+		}
+	}
 	old := prev.events.since(time.Time{}, len(prev.events.buf))
 	evs := make([]store.Event, 0, min(len(old), t.opts.MaxEvents))
 	for _, e := range old[max(0, len(old)-t.opts.MaxEvents):] {
@@ -382,14 +407,27 @@ func (t *Topology) Run(ctx context.Context) error {
 					close(b)
 				}
 			}
+			if t.availDirty {
+				t.updateAvailability(t.opts.Now())
+			}
+			t.beat(t.opts.Now(), true)
 			t.flushStore()
 			return nil
 		case msg := <-t.in:
 			barriers := t.applyQueued(msg)
+			if t.availDirty && !t.failDirty {
+				// A site's first verdict that changed no failure: the
+				// published analysis already holds its state.
+				t.updateAvailability(t.opts.Now())
+			}
 			if len(barriers) > 0 {
 				if t.failDirty {
 					t.runAnalysis(t.opts.Now())
 				}
+				if t.availDirty {
+					t.updateAvailability(t.opts.Now())
+				}
+				t.beat(t.opts.Now(), true)
 				t.flushStore()
 				for _, b := range barriers {
 					close(b)
@@ -410,6 +448,7 @@ func (t *Topology) Run(ctx context.Context) error {
 				t.runAnalysis(t.opts.Now())
 			}
 		case <-flush.C:
+			t.beat(t.opts.Now(), false)
 			t.flushStore()
 		}
 	}
@@ -551,6 +590,9 @@ func (t *Topology) runAnalysis(now time.Time) {
 	clear(t.changed)
 	t.lastAnalyse = time.Now()
 	if prev != nil && f.equal(t.failed) && !t.rt.dirty {
+		if t.availDirty {
+			t.updateAvailability(now)
+		}
 		return // a flap that came back before the debounce fired
 	}
 	start := time.Now()
@@ -574,6 +616,7 @@ func (t *Topology) runAnalysis(now time.Time) {
 	}
 	t.failed = f
 	t.analysis.Store(a)
+	t.updateAvailability(now)
 }
 
 // Analysis returns the last published resilience analysis.
