@@ -81,7 +81,7 @@ func DefaultOptions() Options {
 		MaxPendingEvents: 100_000,
 
 		AvailabilityRetention: DefaultAvailabilityRetention,
-		Now:              time.Now,
+		Now:                   time.Now,
 	}
 }
 
