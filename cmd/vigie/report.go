@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -32,17 +33,9 @@ A running vigie holds its --db file locked: ask it instead, with
   curl 'http://VIGIE:9742/api/v1/reports/availability?from=2026-11-01&to=2026-12-01&by=region&format=csv'
 `
 
-// cmdReport runs `vigie report KIND`.
+// cmdReport runs `vigie report KIND`; availability is the only kind.
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	_ = ctx
-	if len(args) == 0 || args[0] != "availability" {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprint(stdout, reportSynopsis)
-			return nil
-		}
-		fmt.Fprint(stderr, "vigie report: say which report: vigie report availability ...\n\n"+reportSynopsis)
-		return errUsage
-	}
 	fs := newFlagSet("report availability", reportSynopsis, stderr)
 	db := fs.String("db", "", "a stopped vigie's bbolt `FILE` (agent.db)")
 	config := fs.String("config", "", "the vigie configuration (inventory) `FILE`: site names and groups")
@@ -50,6 +43,14 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	to := fs.String("to", "", "end `DATE`, excluded")
 	by := fs.String("by", "site", "grouping: site, region, department or ministry")
 	format := fs.String("format", "text", "output format: text, csv, json or html")
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	if len(args) == 0 || args[0] != "availability" {
+		fmt.Fprintln(stderr, "vigie report: say which report: vigie report availability --db FILE --from DATE --to DATE (--help for more)")
+		return errUsage
+	}
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
