@@ -111,7 +111,7 @@ body { font-family: sans-serif; font-size: 11pt; margin: 2em; color: #111; }
 h1 { font-size: 16pt; } h2 { font-size: 13pt; margin-top: 1.5em; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1em; }
 th, td { border: 1px solid #999; padding: 0.2em 0.5em; text-align: right; }
-th:first-child, td:first-child, td.causes { text-align: left; }
+th:first-child, td:first-child, th:last-child, td.causes { text-align: left; }
 thead th { background: #e8e8e8; }
 tr.total td { font-weight: bold; border-top: 2px solid #111; }
 p.note { font-size: 9pt; color: #444; }
