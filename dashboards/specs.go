@@ -254,6 +254,10 @@ func site() *builder {
 		"When the site is isolated, the failure vigie holds responsible. Empty when the site is connected.",
 		tableQ(`vigie_site_isolation_cause{JI,`+s+`}`)).
 		transform("organize", map[string]any{"excludeByName": map[string]bool{"Value": true}}))
+	b.add(6, 7, panel("stat", "Availability, 30 days", "percentunit",
+		"Share of the last 30 days the site was not isolated, of the time vigie observed it (recording rule site:vigie_site_available:ratio_30d: the last 720 full hours; degraded counts as available). For a month's figures by region, department or ministry: vigie report availability (docs/availability.md).",
+		instantQ(`site:vigie_site_available:ratio_30d{JI,`+s+`}`, "30 days")).
+		thresholds("red", 0.99, "orange", 0.999, "green").minMax(0, 1))
 
 	b.row("Routers")
 	b.add(24, 6, panel("table", "Routers of the site", "none",
