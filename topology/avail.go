@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-rie/vigie/topology/store"
@@ -21,31 +23,54 @@ const beatEvery = 15 * time.Second
 type availCur struct {
 	state, cause string
 	since        time.Time
+	open         bool // an interval is open (false before the first update)
 }
 
-// siteDevices lists, per site, the devices whose polls tell vigie the site
-// is observed: the CE routers of its accesses (the aggregation device when
-// an access names no CE).
-func (t *Topology) siteDevices() map[string][]*device {
-	out := make(map[string][]*device, len(t.inv.Sites))
+type availSite struct {
+	id   string
+	devs []*device
+	cur  availCur
+}
+
+// availSites lists the inventory's sites sorted by id, as the analysis
+// lists them, with the devices whose polls tell vigie the site is
+// observed: the CE routers of its accesses (the aggregation device when an
+// access names no CE).
+func (t *Topology) availSites() {
+	t.avail = make([]availSite, len(t.inv.Sites))
 	for i := range t.inv.Sites {
 		s := &t.inv.Sites[i]
+		as := availSite{id: s.ID}
 		for _, a := range s.Access {
 			name := a.Router
 			if name == "" {
 				name = a.Device
 			}
 			if d := t.st.devices[name]; d != nil {
-				out[s.ID] = append(out[s.ID], d)
+				as.devs = append(as.devs, d)
 			}
 		}
+		t.avail[i] = as
 	}
-	return out
+	slices.SortFunc(t.avail, func(a, b availSite) int { return strings.Compare(a.id, b.id) })
+	t.availByID = make(map[string]int, len(t.avail))
+	for i := range t.avail {
+		t.availByID[t.avail[i].id] = i
+	}
+}
+
+// availSite returns the availability record of site id, or nil.
+func (t *Topology) availSite(id string) *availSite {
+	if i, ok := t.availByID[id]; ok {
+		return &t.avail[i]
+	}
+	return nil
 }
 
 // restoreAvailability closes the intervals the previous run left open at
 // the last time it wrote it observed (its beat) and opens an unobserved
-// interval from there: the gap while vigie was down is explicit.
+// interval from there: the gap while vigie was down is explicit. A site
+// the inventory no longer has keeps its interval closed at the beat.
 func (t *Topology) restoreAvailability(s *store.Store) error {
 	open, beat, err := s.OpenIntervals()
 	if err != nil {
@@ -59,20 +84,44 @@ func (t *Topology) restoreAvailability(s *store.Store) error {
 		end = end.Truncate(time.Second)
 		if end.Unix() > iv.Start.Unix() {
 			iv.End = end
-			s.PutInterval(iv)
-			t.staged++
+			t.putInterval(iv)
+		}
+		as := t.availSite(iv.Site)
+		if as == nil {
+			if end.Unix() == iv.Start.Unix() { // nothing to keep: a zero-length open record
+				iv.End = end
+				t.putInterval(iv)
+			}
+			continue
 		}
 		// Same second: the open record is replaced by the unobserved one.
-		t.avail[iv.Site] = &availCur{state: store.AvailUnobserved, since: end}
-		s.PutInterval(store.Interval{Site: iv.Site, Start: end, State: store.AvailUnobserved})
-		t.staged++
+		as.cur = availCur{state: store.AvailUnobserved, since: end, open: true}
+		t.putInterval(store.Interval{Site: iv.Site, Start: end, State: store.AvailUnobserved})
 	}
 	return nil
 }
 
+// adoptAvailability takes over prev's open intervals at a reload; those of
+// sites the new inventory no longer has are closed now.
+func (t *Topology) adoptAvailability(prev *Topology) {
+	now := t.opts.Now().Truncate(time.Second)
+	for i := range prev.avail {
+		p := &prev.avail[i]
+		if !p.cur.open {
+			continue
+		}
+		if as := t.availSite(p.id); as != nil {
+			as.cur = p.cur
+		} else if now.After(p.cur.since) {
+			t.putInterval(store.Interval{Site: p.id, Start: p.cur.since, End: now, State: p.cur.state, Cause: p.cur.cause})
+		}
+	}
+}
+
 // updateAvailability compares each site's state in the published analysis
 // with its open interval and records the changes at now. It runs on the
-// writer goroutine (or in New).
+// writer goroutine (or in New). It costs a walk of the sites per analysis,
+// no allocation unless a site changed.
 func (t *Topology) updateAvailability(now time.Time) {
 	a := t.analysis.Load()
 	if a == nil {
@@ -80,44 +129,52 @@ func (t *Topology) updateAvailability(now time.Time) {
 	}
 	t.availDirty = false
 	now = now.Truncate(time.Second)
-	seen := make(map[string]bool, len(a.Sites))
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for i := range a.Sites {
 		s := &a.Sites[i]
-		seen[s.ID] = true
-		state, cause := store.AvailUnobserved, ""
-		for _, d := range t.siteDevs[s.ID] {
+		var as *availSite
+		if i < len(t.avail) && t.avail[i].id == s.ID {
+			as = &t.avail[i]
+		} else if as = t.availSite(s.ID); as == nil {
+			continue
+		}
+		state := store.AvailUnobserved
+		for _, d := range as.devs {
 			if d.live {
 				state = s.State
 				break
 			}
 		}
+		cur := &as.cur
+		if cur.open && cur.state == state && (state != SiteIsolated || causeIs(cur.cause, s)) {
+			continue
+		}
+		cause := ""
 		if state == SiteIsolated && s.Cause != "" {
 			cause = s.CauseKind + ":" + s.Cause
 		}
-		cur := t.avail[s.ID]
-		if cur != nil && cur.state == state && cur.cause == cause {
+		if cur.open && cur.state == state && cur.cause == cause {
 			continue
 		}
-		if cur != nil && now.After(cur.since) {
-			t.putInterval(store.Interval{Site: s.ID, Start: cur.since, End: now, State: cur.state, Cause: cur.cause})
-		}
 		since := now
-		if cur != nil && !now.After(cur.since) {
+		if cur.open && now.After(cur.since) {
+			t.putInterval(store.Interval{Site: s.ID, Start: cur.since, End: now, State: cur.state, Cause: cur.cause})
+		} else if cur.open {
 			since = cur.since // the same second: this state replaces that one
 		}
-		t.avail[s.ID] = &availCur{state: state, cause: cause, since: since}
+		*cur = availCur{state: state, cause: cause, since: since, open: true}
 		t.putInterval(store.Interval{Site: s.ID, Start: since, State: state, Cause: cause})
 	}
-	for id, cur := range t.avail {
-		if !seen[id] { // no longer in the inventory
-			if now.After(cur.since) {
-				t.putInterval(store.Interval{Site: id, Start: cur.since, End: now, State: cur.state, Cause: cur.cause})
-			}
-			delete(t.avail, id)
-		}
+}
+
+// causeIs tells whether cause is s's "kind:cause" without building it.
+func causeIs(cause string, s *SiteResult) bool {
+	if s.Cause == "" {
+		return cause == ""
 	}
+	return len(cause) == len(s.CauseKind)+1+len(s.Cause) && strings.HasPrefix(cause, s.CauseKind) &&
+		cause[len(s.CauseKind)] == ':' && strings.HasSuffix(cause, s.Cause)
 }
 
 func (t *Topology) putInterval(iv store.Interval) {

@@ -111,11 +111,12 @@ type Topology struct {
 	touchedScratch map[*device]struct{}
 	boundLog       map[boundKey]time.Time
 
-	// Availability history (avail.go): each site's open interval, the
-	// devices that observe each site, whether a device was first polled
-	// to a verdict since the last update, and the last beat staged.
-	avail      map[string]*availCur
-	siteDevs   map[string][]*device
+	// Availability history (avail.go): per site, sorted by id as the
+	// analysis is, the devices that observe it and its open interval;
+	// whether a device was first polled to a verdict since the last
+	// update, and the last beat staged.
+	avail      []availSite
+	availByID  map[string]int
 	availDirty bool
 	lastBeat   time.Time
 }
@@ -145,9 +146,8 @@ func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 
 		touchedScratch: map[*device]struct{}{},
 		boundLog:       map[boundKey]time.Time{},
-		avail:          map[string]*availCur{},
 	}
-	t.siteDevs = t.siteDevices()
+	t.availSites()
 	eng, err := newEngine(inv, t.st)
 	if err != nil {
 		return nil, err
@@ -206,10 +206,7 @@ func (t *Topology) Adopt(prev *Topology) {
 		snap.Links = append(snap.Links, l.record())
 	}
 	prev.mu.RUnlock()
-	for id, cur := range prev.avail {
-		c := *cur
-		t.avail[id] = &c
-	}
+	t.adoptAvailability(prev)
 	t.lastBeat = prev.lastBeat
 	for name, d := range prev.st.devices {
 		if nd := t.st.devices[name]; nd != nil && d.live {
