@@ -296,6 +296,17 @@ func TestMigrations(t *testing.T) {
 			}
 			return nil
 		}, []string{"first", "second"}},
+		{"v2 without the availability bucket", func(tx *bolt.Tx) error {
+			m, _ := tx.CreateBucket(bucketMeta)
+			_ = m.Put(keyMagic, magic)
+			_ = putSchema(m, 2)
+			d, _ := tx.CreateBucket(bucketDevices)
+			_ = d.Put([]byte("agg-1"), devJSON)
+			l, _ := tx.CreateBucket(bucketLinks)
+			_ = l.Put([]byte("a:1--b:1"), linkJSON)
+			e, _ := tx.CreateBucket(bucketEvents)
+			return e.Put(eventKey(t0.UnixNano(), 1), fmt.Appendf(nil, `{"time":%q,"kind":"link_down","subject":"first"}`, t0.Format(time.RFC3339Nano)))
+		}, []string{"first"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")
@@ -308,6 +319,14 @@ func TestMigrations(t *testing.T) {
 			})
 			if version != SchemaVersion {
 				t.Errorf("schema after open = %d, want %d", version, SchemaVersion)
+			}
+			// The migrated file takes availability intervals.
+			s.PutInterval(Interval{Site: "s1", Start: t0, State: AvailNominal})
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.AvailabilityCount(); n != 1 || err != nil {
+				t.Errorf("%d intervals after one put in the migrated file (%v)", n, err)
 			}
 			snap, err := s.Load()
 			if err != nil {
@@ -383,4 +402,40 @@ func TestWriteErrorKeepsBatchAndRetries(t *testing.T) {
 	if n, err := testutil.GatherAndCount(reg, "vigie_store_write_errors_total", "vigie_store_batch_duration_seconds"); err != nil || n != 2 {
 		t.Errorf("registered store metrics = %d (%v), want 2", n, err)
 	}
+}
+
+// TestReadOnlyOldAndHeld: a report opens a v2 file without migrating it
+// (no history: ErrNoAvailability) and is refused in one line while another
+// handle holds the file.
+func TestReadOnlyOldAndHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.db")
+	rawBolt(t, path, func(tx *bolt.Tx) error {
+		m, _ := tx.CreateBucket(bucketMeta)
+		_ = m.Put(keyMagic, magic)
+		for _, b := range [][]byte{bucketDevices, bucketLinks, bucketEvents} {
+			_, _ = tx.CreateBucket(b)
+		}
+		return putSchema(m, 2)
+	})
+	ro, err := OpenReadOnly(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Intervals(time.Unix(0, 0), time.Now(), func(Interval) error { return nil }); !errors.Is(err, ErrNoAvailability) {
+		t.Errorf("Intervals on a v2 file = %v, want ErrNoAvailability", err)
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	rawBolt(t, path, func(tx *bolt.Tx) error { version, _ = readSchema(tx.Bucket(bucketMeta)); return nil })
+	if version != 2 {
+		t.Errorf("schema %d after a read-only open, want 2 (untouched)", version)
+	}
+	s := openT(t, path, Options{})
+	_, err = OpenReadOnly(path, 200*time.Millisecond)
+	if !errors.Is(err, ErrLocked) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("read-only open of a held file = %v, want one line wrapping ErrLocked", err)
+	}
+	_ = s
 }
