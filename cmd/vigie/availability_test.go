@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -132,8 +133,24 @@ func TestAvailabilityThroughRun(t *testing.T) {
 	api := rowOf(t, apiRep, site)
 	checkIncident(t, "API", api, ce, lo, hi)
 
+	// Bad arguments: 400 and one line naming the parameter, from the API
+	// and from the command line.
+	if resp, err := client.Get(base + "/api/v1/reports/availability?from=2026-13-01&to=2026-12-01"); err != nil {
+		t.Fatal(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), `from \"2026-13-01\" is not a date`) {
+			t.Errorf("bad from: %d %s, want 400 naming from", resp.StatusCode, body)
+		}
+	}
+	out, err := exec.Command(bin, "report", "availability", "--db", db, "--from", "2026-12-01", "--to", "2026-11-01").CombinedOutput()
+	if code := exitCode(err); code != 2 || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 || !strings.Contains(string(out), "must be after from") {
+		t.Errorf("to before from: exit %d, want 2 and one line:\n%s", code, out)
+	}
+
 	// The file is held while vigie runs: one line that names the API.
-	out, err := exec.Command(bin, "report", "availability", "--db", db, "--from", from.Format(time.RFC3339),
+	out, err = exec.Command(bin, "report", "availability", "--db", db, "--from", from.Format(time.RFC3339),
 		"--to", to.Format(time.RFC3339)).CombinedOutput()
 	if err == nil || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 ||
 		!strings.Contains(string(out), "held by a running vigie") || !strings.Contains(string(out), "/api/v1/reports/availability") {
@@ -239,4 +256,15 @@ func checkIncident(t *testing.T, from string, r availability.Row, ce string, lo,
 	if r.Availability == nil || *r.Availability >= 100 || *r.Availability <= 0 {
 		t.Errorf("%s: availability %v, want between 0 and 100", from, r.Availability)
 	}
+}
+
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
