@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -256,15 +255,4 @@ func checkIncident(t *testing.T, from string, r availability.Row, ce string, lo,
 	if r.Availability == nil || *r.Availability >= 100 || *r.Availability <= 0 {
 		t.Errorf("%s: availability %v, want between 0 and 100", from, r.Availability)
 	}
-}
-
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
 }
