@@ -8,6 +8,9 @@ import (
 	"github.com/vigie-rie/vigie/topology/availability"
 )
 
+// maxReports is how many availability reports may be computed at once.
+const maxReports = 1
+
 // serveAvailability is GET /api/v1/reports/availability: the report
 // `vigie report availability` prints from a stopped vigie's file, computed
 // by the same code from the running vigie's store; open intervals end now.
@@ -16,6 +19,13 @@ func (a api) serveAvailability(w http.ResponseWriter, r *http.Request) {
 	q, err := availability.ParseQuery(v.Get("from"), v.Get("to"), v.Get("by"), v.Get("format"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	select {
+	case a.reports <- struct{}{}:
+		defer func() { <-a.reports }()
+	default:
+		writeError(w, http.StatusTooManyRequests, "an availability report is already being computed; retry shortly")
 		return
 	}
 	st := a.t.Options().Store
