@@ -149,7 +149,9 @@ var ErrNoAvailability = errors.New("no availability history in this store")
 
 // Intervals calls fn, site by site and in time order within a site, for
 // every interval that overlaps [from, to). Open intervals come with a zero
-// End. It reads one consistent snapshot of the file.
+// End. It reads one consistent snapshot of the file, and per site only the
+// keys from the interval open at from to the first at or after to: a week's
+// report does not decode a year.
 func (s *Store) Intervals(from, to time.Time, fn func(Interval) error) error {
 	s.dbMu.RLock()
 	defer s.dbMu.RUnlock()
@@ -158,21 +160,55 @@ func (s *Store) Intervals(from, to time.Time, fn func(Interval) error) error {
 		if b == nil {
 			return ErrNoAvailability
 		}
-		return b.ForEach(func(k, v []byte) error {
-			iv, err := decodeInterval(k, v)
-			if err != nil {
-				return err
+		c := b.Cursor()
+		first, _ := c.First()
+		for first != nil {
+			if len(first) < 6 {
+				return fmt.Errorf("availability record %x: malformed key", first)
 			}
-			if !iv.Start.Before(to) || (!iv.End.IsZero() && !iv.End.After(from)) {
-				return nil
+			site := append([]byte(nil), first[:len(first)-5]...)
+			k, v := c.Seek(availKey(string(site), from))
+			// The last interval starting before from may still be open
+			// at from: start there when it is this site's.
+			var pk, pv []byte
+			if k == nil {
+				pk, pv = c.Last()
+			} else {
+				pk, pv = c.Prev()
 			}
-			return fn(iv)
-		})
+			if pk != nil && sameSite(pk, site) {
+				k, v = pk, pv
+			} else if k != nil {
+				k, v = c.Seek(availKey(string(site), from))
+			}
+			for ; k != nil && sameSite(k, site); k, v = c.Next() {
+				iv, err := decodeInterval(k, v)
+				if err != nil {
+					return err
+				}
+				if !iv.Start.Before(to) {
+					break
+				}
+				if !iv.End.IsZero() && !iv.End.After(from) {
+					continue
+				}
+				if err := fn(iv); err != nil {
+					return err
+				}
+			}
+			first, _ = c.Seek(append(site, 1)) // just after every key of site
+		}
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store %s: reading availability: %w", s.path, err)
 	}
 	return nil
+}
+
+// sameSite tells whether key k is one of site's intervals.
+func sameSite(k, site []byte) bool {
+	return len(k) == len(site)+5 && k[len(site)] == 0 && bytes.Equal(k[:len(site)], site)
 }
 
 // writeAvail commits the staged intervals and beat, and prunes, at most

@@ -439,3 +439,49 @@ func TestReadOnlyOldAndHeld(t *testing.T) {
 	}
 	_ = s
 }
+
+// TestIntervalsWindow: a window's read returns exactly the intervals that
+// overlap it, site by site, whatever the sites' names (one a prefix of
+// another) and whatever precedes the window.
+func TestIntervalsWindow(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "v.db"), Options{Now: func() time.Time { return t0 }})
+	var all []Interval
+	for i, site := range []string{"s1", "s10", "s2", "s3"} {
+		at := t0
+		for j := range 40 {
+			iv := Interval{Site: site, Start: at, End: at.Add(time.Duration(10+i+j) * time.Minute), State: availStates[1+j%3]}
+			if j == 39 && site != "s3" {
+				iv.End = time.Time{} // open
+			}
+			all = append(all, iv)
+			s.PutInterval(iv)
+			at = iv.End
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range [][2]time.Duration{{0, 48 * time.Hour}, {-time.Hour, 0}, {time.Hour, 2 * time.Hour},
+		{95 * time.Minute, 95*time.Minute + time.Second}, {10 * time.Hour, 11 * time.Hour}, {-time.Hour, time.Minute}} {
+		from, to := t0.Add(w[0]), t0.Add(w[1])
+		var want, got []Interval
+		for _, iv := range all {
+			if iv.Start.Before(to) && (iv.End.IsZero() || iv.End.After(from)) {
+				want = append(want, iv)
+			}
+		}
+		if err := s.Intervals(from, to, func(iv Interval) error { got = append(got, iv); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("window %v: %d intervals, want %d", w, len(got), len(want))
+			continue
+		}
+		for i := range want {
+			if got[i].Site != want[i].Site || !got[i].Start.Equal(want[i].Start) || !got[i].End.Equal(want[i].End) || got[i].State != want[i].State {
+				t.Errorf("window %v: interval %d = %+v, want %+v", w, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
