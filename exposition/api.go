@@ -51,7 +51,7 @@ func newAPI(t *topology.Topology) http.Handler {
 type api struct {
 	t *topology.Topology
 	// reports bounds the availability reports computed at once (each
-	// reads the whole history: 0.65 s for a year of the full RIE).
+	// may read the whole history: under a second for a year of the full RIE).
 	reports chan struct{}
 }
 
