@@ -82,6 +82,37 @@ func TestComputeMatchesReplayedHistory(t *testing.T) {
 		t.Errorf("by region: %d groups, total %v isolated minutes and %d incidents; by site %v and %d",
 			len(byRegion.Groups), byRegion.Total.IsolatedMinutes, byRegion.Total.Incidents, rep.Total.IsolatedMinutes, rep.Total.Incidents)
 	}
+	// By department and ministry, from the inventory's fields: a site
+	// without one falls in "(none)"; each group sums its sites.
+	wantBy := map[string]map[string]int64{"department": {}, "ministry": {}}
+	for i := range inv.Sites {
+		s := &inv.Sites[i]
+		s.Department, s.Ministry = "", []string{"Intérieur", "Justice", "Armées"}[i%3]
+		if i%4 != 0 {
+			s.Department = fmt.Sprintf("%02d", 1+i%7)
+		}
+		d := s.Department
+		if d == "" {
+			d = "(none)"
+		}
+		wantBy["department"][d] += c.want[s.ID][store.AvailIsolated]
+		wantBy["ministry"][s.Ministry] += c.want[s.ID][store.AvailIsolated]
+	}
+	for by, want := range wantBy {
+		q.By = by
+		r, err := availability.Compute(st, inv, q, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Groups) != len(want) {
+			t.Errorf("by %s: %d groups, want %d", by, len(r.Groups), len(want))
+		}
+		for _, g := range r.Groups {
+			if secs(g.IsolatedMinutes) != want[g.Group] {
+				t.Errorf("by %s: %s has %v isolated minutes, its sites %d s", by, g.Group, g.IsolatedMinutes, want[g.Group])
+			}
+		}
+	}
 	if rep.Total.Availability == nil || *rep.Total.Availability <= 90 || *rep.Total.Availability >= 100 {
 		t.Errorf("total availability %v, want a realistic 90 to 100 %%", rep.Total.Availability)
 	}
