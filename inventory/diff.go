@@ -73,7 +73,11 @@ func (t *thing) setSecret(field string, s Secret) {
 	if shown == "" && s.IsSet() {
 		shown = "(inline)"
 	}
-	t.fields = append(t.fields, FieldChange{Field: field, New: shown, same: s.Ref + "\x00" + s.Value()})
+	same := s.Ref // what the file says; the values behind it are the machine's
+	if same == "" {
+		same = "\x00" + s.Value()
+	}
+	t.fields = append(t.fields, FieldChange{Field: field, New: shown, same: same})
 }
 
 var sections = []struct {
