@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-rie/vigie/inventory"
+)
+
+// TestInventoryDiffThroughBinary reviews inventories as an operator does
+// before a SIGHUP: the exit status says whether anything changes (0, 1) or
+// a file is unusable (2, with its problems and what to do), the text names
+// each change, the JSON is machine-readable, a secret never shows.
+func TestInventoryDiffThroughBinary(t *testing.T) {
+	bin := buildVigie(t)
+	data := filepath.Join("..", "..", "inventory", "testdata", "diff")
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.yml")
+	if err := os.WriteFile(broken, []byte("regions:\n  - {id: ara, overseas: maybe}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, changed := filepath.Join(data, "changes.old.yml"), filepath.Join(data, "changes.new.yml")
+	tests := []struct {
+		name  string
+		args  []string
+		code  int
+		want  []string
+		never []string
+	}{
+		{"same", []string{old, filepath.Join(data, "none.new.yml")}, 0, []string{"no changes"}, nil},
+		{"changes", []string{old, changed}, 1, []string{
+			"access S-0001/ce-1a:ge-0/0/0 moved (" + old + ":",
+			": interface xe-0/1/0 -> xe-0/2/0",
+			"device ce-1a re-addressed",
+			"region gua added (" + changed + ":",
+			"auth_password env:VIGIE_SNMP_AUTH -> env:VIGIE_SNMP_AUTH_2026",
+			"6 changes:",
+		}, []string{"link "}},
+		{"broken", []string{old, broken}, 2, []string{broken + ":2: regions[0].overseas:", "vigie check-config " + broken}, []string{"panic"}},
+		{"missing", []string{old, filepath.Join(dir, "nope.yml")}, 2, []string{"cannot read the configuration"}, nil},
+		{"usage", []string{old}, 2, []string{"Usage: vigie inventory diff"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // against a hang only
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, append([]string{"inventory", "diff"}, tc.args...)...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			_ = cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Fatalf("vigie inventory diff %v: exit %d, want %d\n%s", tc.args, code, tc.code, out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, n := range tc.never {
+				if strings.Contains(out.String(), n) {
+					t.Errorf("output contains %q:\n%s", n, out.String())
+				}
+			}
+		})
+	}
+	t.Run("json", func(t *testing.T) {
+		out, err := exec.Command(bin, "inventory", "diff", "--format", "json", old, changed).Output()
+		if code := exitCode(err); code != 1 {
+			t.Fatalf("exit %d (%v), want 1", code, err)
+		}
+		var changes []inventory.Change
+		if err := json.Unmarshal(out, &changes); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		var moved int
+		for _, c := range changes {
+			if c.Change == "moved" && c.Kind == "access" && c.OldLine > 0 && c.NewLine > 0 && len(c.Fields) == 1 {
+				moved++
+			}
+		}
+		if len(changes) != 6 || moved != 1 {
+			t.Errorf("%d changes with %d access moved, want 6 and 1:\n%s", len(changes), moved, out)
+		}
+	})
+}
+
+// exitCode is a finished command's exit status (0 for a nil error).
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
