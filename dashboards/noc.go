@@ -66,8 +66,11 @@ func isolatedNowTable() *Panel {
 	// panel() starts tables with an organize that only hides columns; the
 	// groupBy must come first, so the organize that names them is last.
 	p.Transformations = []Transformation{{ID: "groupBy", Options: map[string]any{"fields": fields}}}
+	// Grafana names an aggregate "<field> (<reducer>)"; organize orders
+	// by those names, then renames.
 	order := map[string]int{}
-	for i, c := range []string{"name", "site", "state", "cause_kind", "cause", "operators", "circuits", "since", "commune", "department", "region", "ministry", "contact"} {
+	for i, c := range []string{"name", "site", "state", "cause_kind", "cause", "operator (uniqueValues)", "circuit (uniqueValues)",
+		"Value (max)", "commune", "department", "region", "ministry", "contact"} {
 		order[c] = i
 	}
 	p.transform("organize", map[string]any{
