@@ -139,7 +139,7 @@ func sitePlace(b *builder) {
 // territoryVar selects the overseas regions the overview repeats a row for.
 func territoryVar() Variable {
 	return queryVar("territory", "Overseas territory",
-		`label_values(vigie_site_info{job=~"$job",instance=~"$instance",overseas="true"}, region)`, true,
+		`label_values(vigie_region_sites{job=~"$job",instance=~"$instance",overseas="true"}, region)`, true,
 		"Overseas regions (DROM and COM) to show a row for, each reached over its own few transoceanic links.")
 }
 
@@ -147,7 +147,9 @@ func territoryVar() Variable {
 // state, the state of its transoceanic links and of the routers they land
 // on.
 func overseasRows(b *builder) {
-	const t = `region=~"$territory"`
+	// overseas="true" too: should a copy get All, it still shows only
+	// the territories.
+	const t = `region=~"$territory",overseas="true"`
 	b.repeatRow("Overseas: $territory", "territory")
 	b.add(6, 6, panel("stat", "Sites by state", "short",
 		"The territory's sites: nominal, degraded (below their designed protection) or isolated (no path to any datacentre).",
@@ -158,11 +160,11 @@ func overseasRows(b *builder) {
 		thresholds("red", 0.95, "orange", 0.999, "green").minMax(0, 1))
 	b.add(6, 6, panel("table", "Transoceanic links", "none",
 		"The territory's transoceanic links (inventory technology transoceanic), up or down: few links, each a shared risk for every site behind it. A link vigie cannot tell yet is not listed.",
-		tableQ(`vigie_transoceanic_link_up{JI,`+t+`}`)).
+		tableQ(`vigie_transoceanic_link_up{JI,region=~"$territory"}`)).
 		mapValues("1", "up", "green", "0", "CUT", "red"))
 	b.add(6, 6, panel("table", "The territory's PoP routers", "none",
 		"Whether the routers of the territory's PoP, where its transoceanic links land, answer vigie's polls from the mainland. Both silent with the sites isolated: the cables are cut, or vigie can no longer see across them.",
-		tableQ(`vigie_device_up{JI,`+t+`} * on (job, instance, device) group_left (pop) vigie_device_info{JI,`+t+`,pop!=""}`)).
+		tableQ(`vigie_device_up{JI,region=~"$territory"} * on (job, instance, device) group_left (pop) vigie_device_info{JI,region=~"$territory",pop!=""}`)).
 		mapValues("1", "up", "green", "0", "DOWN", "red").
 		transform("organize", map[string]any{"excludeByName": map[string]bool{"role": true}}))
 }
