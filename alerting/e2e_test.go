@@ -69,6 +69,12 @@ func TestEndToEndOnFixture(t *testing.T) {
 	if n := len(r.query(t, `ALERTS{alertname="VigieSiteIsolated",site="S-ly-1",cause="agg-lyon-1"}`)); n != 1 {
 		t.Errorf("VigieSiteIsolated for S-ly-1: %d series in ALERTS, want 1", n)
 	}
+	// The page's site joined to its name and commune (docs/alerting.md).
+	named := r.query(t, `(vigie_site_isolated == 1) * on (job, instance, site) group_left (name, commune) vigie_site_info`)
+	if len(named) != 1 || named[0].Metric["site"] != "S-ly-1" || named[0].Metric["name"] != "Préfecture du Rhône" ||
+		named[0].Metric["commune"] != "Lyon" {
+		t.Errorf("isolated sites joined to vigie_site_info: %v, want S-ly-1, Préfecture du Rhône, Lyon", named)
+	}
 }
 
 // TestFixtureCoversMetrics keeps the fixture exposing every listed metric.

@@ -193,8 +193,7 @@ type device struct {
 	info      *label // key: sysName
 	errs      *errorCounts
 	lastOK    float64
-	ifLabels  map[int32]*label // key: ifName; made at the first interface
-	ifInfos   map[int32]ifInfo
+	ifLabels  map[int32]ifLabels // made at the first interface
 	bgpLabels map[bgpKey]*label
 
 	mu  sync.Mutex
@@ -235,37 +234,33 @@ func (d *device) countError(r snmp.Reason) {
 	d.errs.n[i]++
 }
 
-func (d *device) ifLabel(i *snmp.Interface) *label {
-	l, ok := d.ifLabels[i.Index]
-	if !ok || l.key != i.Name {
-		l = d.newLabel(deviceFamilies[famIfOper], 3, d.inv.Name, string(d.inv.Role), d.region, i.Name)
-		if d.ifLabels == nil {
-			d.ifLabels = map[int32]*label{}
-		}
-		d.ifLabels[i.Index] = l
-	}
-	return l
+// ifLabels are an interface's labels: l (key: ifName) for its series,
+// info for vigie_interface_info, made of ifName and the alias and descr
+// kept here, which the poll's are compared with (the collector reuses its
+// strings from poll to poll, so they cost nothing here). One map entry per
+// interface holds both: a second map cost about 100 bytes an interface.
+type ifLabels struct {
+	l, info      *label
+	alias, descr string
 }
 
-// ifInfo is an interface's vigie_interface_info label and the texts it was
-// made of, which the poll's strings are compared with (the collector
-// reuses them from poll to poll, so they cost nothing here).
-type ifInfo struct {
-	l                  *label
-	name, alias, descr string
-}
-
-func (d *device) ifInfoLabel(i *snmp.Interface) *label {
-	x, ok := d.ifInfos[i.Index]
-	if !ok || x.name != i.Name || x.alias != i.Alias || x.descr != i.Descr {
-		text := deviceFamilies[famIfInfo].appendLabels(nil, d.inv.Name, i.Name, bounded(i.Alias), bounded(i.Descr))
-		x = ifInfo{l: &label{mid: string(text)}, name: i.Name, alias: i.Alias, descr: i.Descr}
-		if d.ifInfos == nil {
-			d.ifInfos = map[int32]ifInfo{}
-		}
-		d.ifInfos[i.Index] = x
+// labelsOf returns the labels of interface i, made anew when ifName,
+// ifAlias or ifDescr changed.
+func (d *device) labelsOf(i *snmp.Interface) (l, info *label) {
+	x, ok := d.ifLabels[i.Index]
+	if ok && x.l.key == i.Name && x.alias == i.Alias && x.descr == i.Descr {
+		return x.l, x.info
 	}
-	return x.l
+	if !ok || x.l.key != i.Name {
+		x.l = d.newLabel(deviceFamilies[famIfOper], 3, d.inv.Name, string(d.inv.Role), d.region, i.Name)
+	}
+	text := deviceFamilies[famIfInfo].appendLabels(nil, d.inv.Name, i.Name, bounded(i.Alias), bounded(i.Descr))
+	x.info, x.alias, x.descr = &label{mid: string(text)}, i.Alias, i.Descr
+	if d.ifLabels == nil {
+		d.ifLabels = map[int32]ifLabels{}
+	}
+	d.ifLabels[i.Index] = x
+	return x.l, x.info
 }
 
 // bounded cuts s to maxInfoValue bytes at a rune boundary.
@@ -348,7 +343,7 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 			prev = i
 			// A column the device did not answer has no series: a 0
 			// would claim a measurement (no errors, speed 0).
-			l := d.ifLabel(ifc)
+			l, info := d.labelsOf(ifc)
 			if ifc.Has.Contains(snmp.ColOperStatus) {
 				out.add(famIfOper, b2f(ifc.OperUp()), l)
 			}
@@ -373,7 +368,7 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 					}
 				}
 			}
-			out.add(famIfInfo, 1, d.ifInfoLabel(ifc))
+			out.add(famIfInfo, 1, info)
 		}
 	}
 	for i := range res.BGPPeers {
@@ -396,25 +391,16 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
 	if len(d.ifLabels) > 2*len(res.Interfaces)+16 {
-		var keep map[int32]*label
+		var keep map[int32]ifLabels
 		if len(res.Interfaces) > 0 {
-			keep = make(map[int32]*label, len(res.Interfaces))
+			keep = make(map[int32]ifLabels, len(res.Interfaces))
 		}
 		for i := range res.Interfaces {
-			if l, ok := d.ifLabels[res.Interfaces[i].Index]; ok {
-				keep[res.Interfaces[i].Index] = l
-			}
-		}
-		d.ifLabels = keep
-	}
-	if len(d.ifInfos) > 2*len(res.Interfaces)+16 {
-		keep := make(map[int32]ifInfo, len(res.Interfaces))
-		for i := range res.Interfaces {
-			if x, ok := d.ifInfos[res.Interfaces[i].Index]; ok {
+			if x, ok := d.ifLabels[res.Interfaces[i].Index]; ok {
 				keep[res.Interfaces[i].Index] = x
 			}
 		}
-		d.ifInfos = keep
+		d.ifLabels = keep
 	}
 	if len(d.bgpLabels) > 2*len(res.BGPPeers)+16 {
 		clear(d.bgpLabels)
