@@ -30,6 +30,7 @@ const (
 //	GET  /api/v1/sites/{id}         one site's resilience and access links
 //	GET  /api/v1/events?since=&limit=  recent changes (RFC 3339 since, limit <= 1000)
 //	POST /api/v1/whatif             {"fail": ["internet", "device:X", ...]}
+//	GET  /api/v1/inventory/proposal links and neighbours seen, not declared (YAML to review)
 //
 // Errors are {"error": "..."} with a matching status. Nothing the API
 // returns comes from a Secret, and no request names a target to contact.
@@ -40,8 +41,9 @@ func newAPI(t *topology.Topology) http.Handler {
 	mux.HandleFunc("/api/v1/sites/{id}", method(http.MethodGet, a.serveSite))
 	mux.HandleFunc("/api/v1/events", method(http.MethodGet, a.serveEvents))
 	mux.HandleFunc("/api/v1/whatif", method(http.MethodPost, a.serveWhatIf))
+	mux.HandleFunc("/api/v1/inventory/proposal", method(http.MethodGet, a.serveProposal))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such API endpoint %q; see /api/v1/topology, /api/v1/sites/{id}, /api/v1/events, /api/v1/whatif", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such API endpoint %q; see /api/v1/topology, /api/v1/sites/{id}, /api/v1/events, /api/v1/whatif, /api/v1/inventory/proposal", r.URL.Path))
 	})
 	return mux
 }

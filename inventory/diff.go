@@ -210,11 +210,7 @@ func regionThings(inv *Inventory) []thing {
 func datacentreThings(inv *Inventory) []thing {
 	out := make([]thing, 0, len(inv.Datacentres))
 	for _, x := range inv.Datacentres {
-		t := thing{id: x.ID, line: x.Line}
-		t.set("name", x.Name)
-		t.set("region", x.Region)
-		t.set("address", x.Address)
-		out = append(out, t)
+		out = append(out, placeThing(x.ID, x.Name, x.Region, x.Address, x.Line))
 	}
 	return out
 }
@@ -222,13 +218,18 @@ func datacentreThings(inv *Inventory) []thing {
 func popThings(inv *Inventory) []thing {
 	out := make([]thing, 0, len(inv.PoPs))
 	for _, x := range inv.PoPs {
-		t := thing{id: x.ID, line: x.Line}
-		t.set("name", x.Name)
-		t.set("region", x.Region)
-		t.set("address", x.Address)
-		out = append(out, t)
+		out = append(out, placeThing(x.ID, x.Name, x.Region, x.Address, x.Line))
 	}
 	return out
+}
+
+// placeThing is what datacentres and PoPs share.
+func placeThing(id, name, region, address string, line int) thing {
+	t := thing{id: id, line: line}
+	t.set("name", name)
+	t.set("region", region)
+	t.set("address", address)
+	return t
 }
 
 func deviceThings(inv *Inventory) []thing {
@@ -236,7 +237,7 @@ func deviceThings(inv *Inventory) []thing {
 	for _, d := range inv.Devices {
 		t := thing{id: d.Name, line: d.Line}
 		t.set("role", string(d.Role))
-		t.set("address", addrPortText(d.Address))
+		t.set("address", formatAddrPort(d.Address))
 		t.set("site", d.Site)
 		t.set("pop", d.PoP)
 		t.set("datacentre", d.Datacentre)
@@ -244,16 +245,6 @@ func deviceThings(inv *Inventory) []thing {
 		out = append(out, t)
 	}
 	return out
-}
-
-func addrPortText(ap netip.AddrPort) string {
-	if !ap.IsValid() {
-		return ""
-	}
-	if ap.Port() == 161 {
-		return ap.Addr().String()
-	}
-	return ap.String()
 }
 
 func siteThings(inv *Inventory) []thing {
