@@ -34,6 +34,9 @@ var (
 	famCause = newFamily("vigie_site_isolation_cause", Gauge,
 		"1 for an isolated site, labelled with the root cause of its isolation, so that one alert fires per cause.",
 		"site", "region", "overseas", "cause_kind", "cause")
+	famStateSince = newFamily("vigie_site_state_since_seconds", Gauge,
+		"Unix time at which the site entered its current state (nominal, degraded or isolated): when vigie saw it change, or vigie's start or reload for the state it found.",
+		"site", "region", "overseas")
 	famRegionSites = newFamily("vigie_region_sites", Gauge,
 		"Sites of the region by state: nominal, degraded (effective below designed protection) or isolated.", "region", "overseas", "state")
 	famSites = newFamily("vigie_sites", Gauge,
@@ -52,7 +55,7 @@ var (
 		"1 when the interconnect would stay reachable from the datacentres after a total loss of internet.", "interconnect", "kind")
 
 	analysisFamilies = []*Family{famDesigned, famEffective, famPaths, famSPOFs, famIsolated, famIsolatedInternet,
-		famCause, famRegionSites, famSites, famBridges, famArticulations, famBridgeInfo, famDCConnected,
+		famCause, famStateSince, famRegionSites, famSites, famBridges, famArticulations, famBridgeInfo, famDCConnected,
 		famICUp, famICSurvives}
 )
 
@@ -83,6 +86,7 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis, inv *inventory.Inventor
 	site(famSPOFs, func(s *topology.SiteResult) int { return len(s.SPOFs) })
 	site(famIsolated, func(s *topology.SiteResult) int { return b2i(s.Isolated) })
 	site(famIsolatedInternet, func(s *topology.SiteResult) int { return b2i(s.IsolatedIfInternetCut) })
+	site(famStateSince, func(s *topology.SiteResult) int { return int(s.Since.Unix()) })
 	first := true
 	for i := range a.Sites {
 		if s := &a.Sites[i]; s.Isolated {

@@ -98,6 +98,9 @@ type Topology struct {
 	staged      int
 	failed      failureSet // last analysed
 	failDirty   bool
+	// adopted is the analysis of the topology a reload replaced: the
+	// first analysis after the reload keeps its sites' Since.
+	adopted *Analysis
 	// internetLost is BGP's last verdict: no PFAI default route left.
 	internetLost bool
 	changed      map[string]struct{} // links whose failure changed since the last analysis
@@ -224,6 +227,7 @@ func (t *Topology) Adopt(prev *Topology) {
 	// The analysis New made is of the empty model: drop it so that this
 	// one is made whatever the failed set.
 	t.analysis.Store(nil)
+	t.adopted = prev.Analysis() // dates the states the reload finds unchanged
 	t.runAnalysis(t.opts.Now())
 	t.log.Info("topology state carried over the reload", "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
 }
@@ -603,6 +607,11 @@ func (t *Topology) runAnalysis(now time.Time) {
 	a.Time, a.Duration = now, took
 	t.routingVerdicts(a)
 	a.index()
+	dated := prev
+	if dated == nil {
+		dated, t.adopted = t.adopted, nil // the first analysis after a reload
+	}
+	a.carrySince(dated, now)
 	if prev != nil {
 		for i := range a.Sites {
 			s := &a.Sites[i]
