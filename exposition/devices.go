@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
@@ -18,7 +19,15 @@ var (
 	ifLabelNames   = []string{"device", "role", "region", "interface"}
 	bgpLabelNames  = []string{"device", "role", "region", "peer", "peer_as"}
 	infoLabelNames = []string{"device", "role", "region", "site", "pop", "datacentre", "sys_name"}
+	// vigie_interface_info has no role or region: it is joined on device
+	// and interface, and its values may change (an ifAlias edited) without
+	// the interface series changing.
+	ifInfoLabelNames = []string{"device", "interface", "alias", "description"}
 )
+
+// maxInfoValue bounds an ifAlias or ifDescr label value in bytes: the
+// MIB says 64 and 255, a device may send kilobytes.
+const maxInfoValue = 256
 
 // The per-device families, in the order /metrics writes them.
 var deviceFamilies = [...]*Family{
@@ -41,6 +50,7 @@ var deviceFamilies = [...]*Family{
 	newFamily("vigie_interface_transmit_errors_total", Counter, "ifOutErrors, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames...),
 	newFamily("vigie_interface_receive_discards_total", Counter, "ifInDiscards, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames...),
 	newFamily("vigie_interface_transmit_discards_total", Counter, "ifOutDiscards, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames...),
+	newFamily("vigie_interface_info", Gauge, "ifAlias (on an access interface, usually the carrier's circuit id) and ifDescr of the interface, each cut to 256 bytes, empty when the device does not answer them; always 1.", ifInfoLabelNames...),
 
 	newFamily("vigie_device_bgp_peer_state", Gauge, "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgpLabelNames...),
 	newFamily("vigie_device_bgp_peer_up", Gauge, "1 if the session is established.", bgpLabelNames...),
@@ -67,6 +77,7 @@ const (
 	famIfTxErr
 	famIfRxDrop
 	famIfTxDrop
+	famIfInfo
 	famBGPState
 	famBGPUp
 	famBGPTransitions
@@ -183,6 +194,7 @@ type device struct {
 	errs      *errorCounts
 	lastOK    float64
 	ifLabels  map[int32]*label // key: ifName; made at the first interface
+	ifInfos   map[int32]ifInfo
 	bgpLabels map[bgpKey]*label
 
 	mu  sync.Mutex
@@ -233,6 +245,39 @@ func (d *device) ifLabel(i *snmp.Interface) *label {
 		d.ifLabels[i.Index] = l
 	}
 	return l
+}
+
+// ifInfo is an interface's vigie_interface_info label and the texts it was
+// made of, which the poll's strings are compared with (the collector
+// reuses them from poll to poll, so they cost nothing here).
+type ifInfo struct {
+	l                  *label
+	name, alias, descr string
+}
+
+func (d *device) ifInfoLabel(i *snmp.Interface) *label {
+	x, ok := d.ifInfos[i.Index]
+	if !ok || x.name != i.Name || x.alias != i.Alias || x.descr != i.Descr {
+		text := deviceFamilies[famIfInfo].appendLabels(nil, d.inv.Name, i.Name, bounded(i.Alias), bounded(i.Descr))
+		x = ifInfo{l: &label{mid: string(text)}, name: i.Name, alias: i.Alias, descr: i.Descr}
+		if d.ifInfos == nil {
+			d.ifInfos = map[int32]ifInfo{}
+		}
+		d.ifInfos[i.Index] = x
+	}
+	return x.l
+}
+
+// bounded cuts s to maxInfoValue bytes at a rune boundary.
+func bounded(s string) string {
+	if len(s) <= maxInfoValue {
+		return s
+	}
+	n := maxInfoValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func b2f(b bool) float64 {
@@ -328,6 +373,7 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 					}
 				}
 			}
+			out.add(famIfInfo, 1, d.ifInfoLabel(ifc))
 		}
 	}
 	for i := range res.BGPPeers {
@@ -360,6 +406,15 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 			}
 		}
 		d.ifLabels = keep
+	}
+	if len(d.ifInfos) > 2*len(res.Interfaces)+16 {
+		keep := make(map[int32]ifInfo, len(res.Interfaces))
+		for i := range res.Interfaces {
+			if x, ok := d.ifInfos[res.Interfaces[i].Index]; ok {
+				keep[res.Interfaces[i].Index] = x
+			}
+		}
+		d.ifInfos = keep
 	}
 	if len(d.bgpLabels) > 2*len(res.BGPPeers)+16 {
 		clear(d.bgpLabels)

@@ -67,10 +67,11 @@ func (e TopologyExposition) API() http.Handler { return newAPI(e.t) }
 // first write error (a client gone away) and returns it.
 func writeTopology(w io.Writer, t *topology.Topology) error {
 	tw := newTextWriter(w)
+	inv := t.Inventory()
 	if a := t.Analysis(); a != nil {
-		writeAnalysis(tw, a)
+		writeAnalysis(tw, a, inv)
 	}
-	writeRouting(tw, t.Routing())
+	writeRouting(tw, t.Routing(), inv)
 	return tw.flush()
 }
 

@@ -67,7 +67,7 @@ func BenchmarkScrapeTopology(b *testing.B) {
 		tw := newTextWriter(io.Discard)
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			writeRouting(tw, r)
+			writeRouting(tw, r, h.inv)
 			if err := tw.flush(); err != nil {
 				b.Fatal(err)
 			}

@@ -120,6 +120,36 @@ func (t *Topology) SiteLinks(id string) []Link {
 	return out
 }
 
+// AccessIDs returns the link id of every site's access links, by site id
+// and in the order of the site's access list: the id /api/v1/sites/{id}
+// and vigie_site_isolation_cause give the link, which vigie_access_info
+// carries so that a page naming a link can be joined to its circuit.
+func (t *Topology) AccessIDs() map[string][]string {
+	out := make(map[string][]string, len(t.inv.Sites))
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, l := range t.st.links {
+		if l.kind != KindAccess || l.access == nil {
+			continue
+		}
+		s := t.inv.Site(l.site)
+		if s == nil {
+			continue
+		}
+		ids := out[s.ID]
+		if ids == nil {
+			ids = make([]string, len(s.Access))
+			out[s.ID] = ids
+		}
+		for j := range s.Access {
+			if &s.Access[j] == l.access {
+				ids[j] = l.id
+			}
+		}
+	}
+	return out
+}
+
 // Inventory returns the inventory the topology models.
 func (t *Topology) Inventory() *inventory.Inventory { return t.inv }
 
