@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -198,20 +199,41 @@ func TestAlertConventions(t *testing.T) {
 var templateAction = regexp.MustCompile(`{{.*?}}`)
 
 // summaryLength estimates the length of a rendered summary: the template's
-// text, each value it prints counted as 12 characters, and its control
-// actions (with, range, else, end) as nothing. A list printed in a range
-// (a site's circuits) counts once.
+// text, each value it prints counted as 12 characters, its control actions
+// (with, range, if, end) as nothing, and only the first branch of an
+// if/with ... else (a site's name, else its id: one is printed). A list
+// printed in a range (a site's circuits) counts once.
 func summaryLength(tmpl string) int {
 	n := 0
-	for _, a := range templateAction.FindAllString(tmpl, -1) {
-		switch f := strings.Fields(strings.Trim(a, "{} -")); {
+	var skipping []bool // per open block: inside its else branch
+	skip := func() bool { return slices.Contains(skipping, true) }
+	rest := tmpl
+	for {
+		loc := templateAction.FindStringIndex(rest)
+		text := rest
+		if loc != nil {
+			text = rest[:loc[0]]
+		}
+		if !skip() {
+			n += len([]rune(text))
+		}
+		if loc == nil {
+			return n
+		}
+		f := strings.Fields(strings.Trim(rest[loc[0]:loc[1]], "{} -"))
+		rest = rest[loc[1]:]
+		switch {
 		case len(f) == 0:
-		case f[0] == "with" || f[0] == "range" || f[0] == "if" || f[0] == "else" || f[0] == "end":
-		default:
+		case f[0] == "with" || f[0] == "range" || f[0] == "if":
+			skipping = append(skipping, false)
+		case f[0] == "else" && len(skipping) > 0:
+			skipping[len(skipping)-1] = true
+		case f[0] == "end" && len(skipping) > 0:
+			skipping = skipping[:len(skipping)-1]
+		case !skip():
 			n += 12
 		}
 	}
-	return n + len([]rune(templateAction.ReplaceAllString(tmpl, "")))
 }
 
 // TestRuleMetricsKnown checks that rules use only metrics vigie exports
