@@ -47,6 +47,7 @@ type window struct {
 func maintenanceWindows(inv *inventory.Inventory, now time.Time) ([]window, error) {
 	var ws []window
 	var g *resilience.Graph
+	var before *resilience.Result // the declared topology with nothing failed
 	for _, m := range inv.Maintenance {
 		if !m.End.After(now) {
 			continue
@@ -75,8 +76,16 @@ func maintenanceWindows(inv *inventory.Inventory, now time.Time) ([]window, erro
 				if g, err = resilience.Build(inv); err != nil {
 					return nil, fmt.Errorf("exposition: maintenance window %q: %w", m.ID, err)
 				}
+				before = g.Analyze(resilience.Failures{})
 			}
-			w.sites = append(w.sites, g.WhatIf(resilience.Failures{}, works).NewlyIsolated...)
+			// Both results list every site in the same (id) order; only the
+			// sites the works touch are recomputed.
+			after := g.Reanalyze(before, works, nil)
+			for k := range after.Sites {
+				if after.Sites[k].Isolated && !before.Sites[k].Isolated {
+					w.sites = append(w.sites, after.Sites[k].ID)
+				}
+			}
 		}
 		slices.Sort(w.sites)
 		w.sites = slices.Compact(w.sites)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim"
 )
 
 // TestMaintenanceSeries checks which sites each kind of window covers in
@@ -89,4 +90,32 @@ func maintenanceLines(t *testing.T, e *Exposition) []string {
 		}
 	}
 	return out
+}
+
+// BenchmarkMaintenanceWindows measures what a reload of the full RIE costs
+// per planned-works window that names a PoP (one graph build, shared by the
+// windows, then one what-if each): go test -run '^$' -bench MaintenanceWindows ./exposition
+func BenchmarkMaintenanceWindows(b *testing.B) {
+	inv := sim.Generate(sim.GenerateOptions{Sites: 14000, Seed: 1})
+	start := time.Now().Add(time.Hour)
+	for i, p := range inv.PoPs {
+		if i == 4 {
+			break
+		}
+		inv.Maintenance = append(inv.Maintenance, inventory.Maintenance{ID: "W-" + p.ID, Start: start, End: start.Add(time.Hour), PoPs: []string{p.ID}})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var covered int
+	for range b.N {
+		ws, err := maintenanceWindows(inv, time.Now())
+		if err != nil {
+			b.Fatal(err)
+		}
+		covered = 0
+		for _, w := range ws {
+			covered += len(w.sites)
+		}
+	}
+	b.ReportMetric(float64(covered), "sites_covered")
 }
