@@ -29,6 +29,8 @@ type Inventory struct {
 	Interconnects []Interconnect
 	// BGP is the embedded listen-only route monitor ("bgp:" section).
 	BGP BGP
+	// Maintenance lists the declared planned-works windows (maintenance.go).
+	Maintenance []Maintenance
 
 	regionByID     map[string]int
 	datacentreByID map[string]int

@@ -163,7 +163,7 @@ func (d *decoder) result() error {
 	return nil
 }
 
-var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "bgp"}
+var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "bgp", "maintenance"}
 
 // document decodes the sections in dependency order, whatever their order
 // in the file, so that each reference is checked where it is written.
@@ -231,6 +231,9 @@ func (d *decoder) document(doc *yaml.Node) {
 	}
 	if v := sections["bgp"]; v != nil {
 		d.bgp(v, top.k("bgp"))
+	}
+	if v := sections["maintenance"]; v != nil {
+		d.maintenanceList(v, top.k("maintenance"))
 	}
 	inv.Index()
 }

@@ -244,6 +244,7 @@ func (e *writer) inventory(inv *Inventory) {
 	}
 
 	e.bgp(&inv.BGP)
+	e.maintenance(inv.Maintenance)
 }
 
 func sortedRoles(m map[Role]time.Duration) []Role {
