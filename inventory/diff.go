@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Change is one difference between two inventories: a thing (a site, one of
@@ -97,6 +98,7 @@ var sections = []struct {
 	{"interconnect", interconnectThings},
 	{"bgp", bgpThings},
 	{"bgp_peer", peerThings},
+	{"maintenance", maintenanceThings},
 }
 
 func diffThings(kind string, prev, next []thing) []Change {
@@ -374,6 +376,22 @@ func peerThings(inv *Inventory) []thing {
 		t.set("ttl_security", strconv.Itoa(p.TTLSecurity))
 		t.set("add_path", strconv.FormatBool(p.AddPath))
 		t.set("passive", strconv.FormatBool(p.Passive))
+		out = append(out, t)
+	}
+	return out
+}
+
+func maintenanceThings(inv *Inventory) []thing {
+	out := make([]thing, 0, len(inv.Maintenance))
+	for _, m := range inv.Maintenance {
+		t := thing{id: m.ID}
+		t.set("start", m.Start.UTC().Format(time.RFC3339))
+		t.set("end", m.End.UTC().Format(time.RFC3339))
+		t.set("reason", m.Reason)
+		t.set("sites", list(m.Sites))
+		t.set("pops", list(m.PoPs))
+		t.set("devices", list(m.Devices))
+		t.set("srlgs", list(m.SRLGs))
 		out = append(out, t)
 	}
 	return out
