@@ -353,13 +353,13 @@ type lldpEntry struct {
 
 func (e lldpEntry) remote() string { return e.device + ":" + e.iface }
 
-// lldpTable sorts a table by local port and keeps one neighbour per port,
-// the last the device listed.
+// lldpTable sorts a table by local port and keeps one neighbour per port
+// and protocol, the last the device listed.
 func lldpTable(es []lldpEntry) []lldpEntry {
-	slices.SortStableFunc(es, func(a, b lldpEntry) int { return strings.Compare(a.port, b.port) })
+	slices.SortStableFunc(es, entryOrder)
 	out := es[:0]
 	for i := range es {
-		if i+1 < len(es) && es[i+1].port == es[i].port {
+		if i+1 < len(es) && entryOrder(es[i+1], es[i]) == 0 {
 			continue
 		}
 		out = append(out, es[i])
@@ -367,17 +367,27 @@ func lldpTable(es []lldpEntry) []lldpEntry {
 	return out
 }
 
+// entryOrder orders a neighbour table by local port, then protocol: a port
+// has one neighbour per protocol (LLDP and CDP on one port are two rows, so
+// that each protocol's last table can stand in for a walk that failed).
+func entryOrder(a, b lldpEntry) int {
+	if c := strings.Compare(a.port, b.port); c != 0 {
+		return c
+	}
+	return int(a.via) - int(b.via)
+}
+
 // lldpChurn emits the neighbours new or changed on a port, and lost, from
-// d's previous table to cur (both sorted by port).
+// d's previous table to cur (both in entryOrder), per protocol.
 func (t *Topology) lldpChurn(d *device, cur []lldpEntry, now time.Time) {
 	prev := d.lldp
 	i, j := 0, 0
 	for i < len(prev) || j < len(cur) {
 		switch {
-		case j == len(cur) || (i < len(prev) && prev[i].port < cur[j].port):
+		case j == len(cur) || (i < len(prev) && entryOrder(prev[i], cur[j]) < 0):
 			t.emitBounded(d, Event{Time: now, Kind: EventLLDPNeighborLost, Subject: d.name + ":" + prev[i].port, From: prev[i].remote()})
 			i++
-		case i == len(prev) || cur[j].port < prev[i].port:
+		case i == len(prev) || entryOrder(cur[j], prev[i]) < 0:
 			t.emitBounded(d, Event{Time: now, Kind: EventLLDPNeighborNew, Subject: d.name + ":" + cur[j].port, To: cur[j].remote()})
 			j++
 		default:

@@ -3,6 +3,7 @@ package topology
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
 )
@@ -11,8 +12,8 @@ import (
 // for its declared access link as LLDP would (source cdp, not lldp), by
 // hostname (NX-OS serial dropped) or by the address CDP advertises; an
 // undeclared CDP neighbour is an observed link with an undeclared_neighbor
-// disagreement; a table not read this poll (nil) keeps what the last one
-// said, an empty one forgets.
+// disagreement; a protocol's table not read this poll (nil) keeps what its
+// last one said, an empty one forgets.
 func TestCDPNeighbours(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.cdp = map[string][]snmp.CDPNeighbor{}
@@ -72,6 +73,17 @@ func TestCDPNeighbours(t *testing.T) {
 	h.lldpOff[ce] = false
 	h.round()
 	check("LLDP and CDP", access, SourceDeclared, SourceLLDP, SourceIFMIB, SourceCDP)
+
+	// The LLDP walk failed this poll (nil), CDP was read: LLDP's last
+	// table stands.
+	h.nowMu.Lock()
+	h.now = h.now.Add(time.Minute)
+	h.nowMu.Unlock()
+	p := h.poll(ce)
+	p.LLDP = nil
+	h.topo.Apply(p)
+	h.sync()
+	check("LLDP not read", access, SourceDeclared, SourceLLDP, SourceIFMIB, SourceCDP)
 
 	// The CDP walk failed this poll (nil): its links stand.
 	h.cdp[ce] = nil

@@ -15,6 +15,12 @@ import (
 // device, and that a table with two neighbours on a port keeps the last.
 func TestLLDPChurn(t *testing.T) {
 	e := func(port, dev, iface string) lldpEntry { return lldpEntry{port: port, device: dev, iface: iface} }
+	lldp := func(port, dev, iface string) lldpEntry {
+		return lldpEntry{port: port, device: dev, iface: iface, via: viaLLDP}
+	}
+	cdp := func(port, dev, iface string) lldpEntry {
+		return lldpEntry{port: port, device: dev, iface: iface, via: viaCDP}
+	}
 	for _, tc := range []struct {
 		name      string
 		prev, cur []lldpEntry
@@ -32,6 +38,11 @@ func TestLLDPChurn(t *testing.T) {
 			want: []Event{{Kind: EventLLDPNeighborLost, Subject: "d:ge1", From: "a:x1"}}},
 		{name: "two neighbours on a port: the last counts", prev: []lldpEntry{e("ge1", "b", "x2")},
 			cur: []lldpEntry{e("ge1", "a", "x1"), e("ge1", "b", "x2")}},
+		{name: "LLDP and CDP on a port: one row each, no churn", prev: []lldpEntry{cdp("ge1", "a", "x1"), lldp("ge1", "a", "x1")},
+			cur: []lldpEntry{lldp("ge1", "a", "x1"), cdp("ge1", "a", "x1")}},
+		{name: "LLDP gone from a port CDP still sees", prev: []lldpEntry{lldp("ge1", "a", "x1"), cdp("ge1", "a", "x1")},
+			cur:  []lldpEntry{cdp("ge1", "a", "x1")},
+			want: []Event{{Kind: EventLLDPNeighborLost, Subject: "d:ge1", From: "a:x1"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, Options{})
