@@ -139,7 +139,7 @@ type nbr struct {
 // the other does not see look lost.
 func (t *Topology) applyNeighbors(d *device, lldp []snmp.LLDPNeighbor, cdp []snmp.CDPNeighbor, now time.Time) {
 	nb := t.nbrScratch[:0]
-	if lldp == nil {
+	if lldp == nil && d.lldpVia&viaLLDP != 0 {
 		nb = carryNeighbors(nb, d.lldp, viaLLDP)
 	}
 	for i := range lldp {
@@ -154,7 +154,7 @@ func (t *Topology) applyNeighbors(d *device, lldp []snmp.LLDPNeighbor, cdp []snm
 		}
 		nb = append(nb, nbr{port: n.LocalPort, remote: remote, iface: y, via: viaLLDP})
 	}
-	if cdp == nil {
+	if cdp == nil && d.lldpVia&viaCDP != 0 {
 		nb = carryNeighbors(nb, d.lldp, viaCDP)
 	}
 	for i := range cdp {
@@ -323,6 +323,10 @@ func (t *Topology) applyLLDP(d *device, nbrs []nbr, now time.Time) {
 	// The usual poll shows the same table: keep the one held.
 	if !slices.Equal(d.lldp, cur) {
 		d.lldp = slices.Clone(cur)
+		d.lldpVia = 0
+		for i := range cur {
+			d.lldpVia |= cur[i].via
+		}
 	}
 	clear(cur) // the scratch must not keep this poll's strings alive
 	t.lldpScratch = cur[:0]

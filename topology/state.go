@@ -104,7 +104,8 @@ type device struct {
 	live bool
 
 	lldpPolls int
-	lldp      []lldpEntry     // the last LLDP table, by local port
+	lldp      []lldpEntry     // the last neighbour table (LLDP and CDP), in entryOrder
+	lldpVia   nbrVia          // the protocols in lldp
 	bgp       map[string]bool // peer device -> established
 	links     []*link
 	dirty     bool
