@@ -100,6 +100,16 @@ type rowRef struct {
 	file string
 	line int
 	cols map[string]string // inventory key ("device", "a.device") -> column
+	// at, for a row assembled from other files (a NetBox export), says
+	// where each column's value came from.
+	at map[string]origin
+}
+
+// origin is where one value was read: a file, its line and column header.
+type origin struct {
+	file string
+	line int
+	col  string
 }
 
 func (im *importer) problem(p inventory.Problem) { im.problems = append(im.problems, p) }
@@ -150,9 +160,13 @@ type table struct {
 	file   string
 	kind   Kind
 	cols   []string // normalised header
+	names  []string // the header as written
 	rows   [][]string
 	lines  []int // each row's line in the file
 	header int   // the header's line
+	// origins, for a sheet assembled from other files, say where each
+	// row's cells came from (by column name).
+	origins []map[string]origin
 }
 
 func (im *importer) readFile(path string) *table {
@@ -180,6 +194,36 @@ func (im *importer) readFile(path string) *table {
 	r.Comma = delimiter(data)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = false
+	t := im.readCSV(path, data)
+	if t == nil {
+		return nil
+	}
+	if t.cols == nil {
+		return fail(0, "the file is empty: a sheet starts with a header row naming its columns")
+	}
+	kind, ok := kindOfName(filepath.Base(path))
+	if !ok {
+		kind, ok = kindOfHeader(t.cols)
+	}
+	if !ok {
+		return fail(t.header, "cannot tell which sheet this is: name the file after it (%s.csv)", joinKinds())
+	}
+	t.kind = kind
+	return im.checkHeader(t)
+}
+
+// readCSV reads the rows of a CSV file, its header first (blank rows
+// skipped), each with its line; nil when the file is not valid CSV (the
+// problem is recorded). A file with no header has no cols.
+func (im *importer) readCSV(path string, data []byte) *table {
+	fail := func(line int, format string, args ...any) *table {
+		im.problem(inventory.Problem{File: path, Line: line, Msg: fmt.Sprintf(format, args...)})
+		return nil
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = delimiter(data)
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = false
 	t := &table{file: path}
 	for {
 		rec, err := r.Read()
@@ -201,24 +245,14 @@ func (im *importer) readFile(path string) *table {
 			t.header = line
 			for _, h := range rec {
 				t.cols = append(t.cols, normalize(h))
+				t.names = append(t.names, strings.TrimSpace(h))
 			}
 			continue
 		}
 		t.rows = append(t.rows, rec)
 		t.lines = append(t.lines, line)
 	}
-	if t.cols == nil {
-		return fail(0, "the file is empty: a sheet starts with a header row naming its columns")
-	}
-	kind, ok := kindOfName(filepath.Base(path))
-	if !ok {
-		kind, ok = kindOfHeader(t.cols)
-	}
-	if !ok {
-		return fail(t.header, "cannot tell which sheet this is: name the file after it (%s.csv)", joinKinds())
-	}
-	t.kind = kind
-	return im.checkHeader(t)
+	return t
 }
 
 // checkHeader refuses unknown, repeated and missing columns, each with
@@ -324,6 +358,9 @@ func (im *importer) assemble(root *yaml.Node, sheets map[Kind][]*table) {
 // when a cell cannot be read (the problem is recorded).
 func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 	ref := rowRef{file: t.file, line: t.lines[i], cols: map[string]string{}}
+	if t.origins != nil {
+		ref.at = t.origins[i]
+	}
 	if len(rec) > len(t.cols) {
 		extra := strings.Join(rec[len(t.cols):], "")
 		if strings.TrimSpace(extra) != "" {
@@ -335,7 +372,7 @@ func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 	item := &yaml.Node{Kind: yaml.MappingNode}
 	bad := func(p inventory.Problem) {
 		im.problem(p)
-		im.badCells[cellKey{t.file, ref.line, p.Field}] = true
+		im.badCells[cellKey{p.File, p.Line, p.Field}] = true
 	}
 	for _, c := range columns[t.kind] {
 		raw := cell(t, rec, c.name)
@@ -345,6 +382,9 @@ func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 		}
 		ref.cols[c.key] = c.name
 		where := inventory.Problem{File: t.file, Line: ref.line, Field: c.name}
+		if o, ok := ref.at[c.name]; ok {
+			where = inventory.Problem{File: o.file, Line: o.line, Field: o.col}
+		}
 		var node *yaml.Node
 		switch c.typ {
 		case text:
@@ -565,6 +605,14 @@ func (im *importer) locate(p inventory.Problem, byLine map[int]rowRef) inventory
 		if col == "" {
 			col = key
 		}
+	}
+	if r.at != nil {
+		o, ok := r.at[col]
+		if !ok {
+			o = r.at[""]
+			o.col = col
+		}
+		return inventory.Problem{File: o.file, Line: o.line, Field: o.col, Msg: p.Msg, Warning: p.Warning}
 	}
 	return inventory.Problem{File: r.file, Line: r.line, Field: col, Msg: p.Msg, Warning: p.Warning}
 }
