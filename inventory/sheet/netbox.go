@@ -185,10 +185,13 @@ const (
 	nbInterfaces   = "interfaces"
 	nbCables       = "cables"
 	nbCircuits     = "circuits"
-	nbTerminations = "circuit_terminations"
+	nbTerminations = "circuit terminations"
 )
 
 var nbKinds = []string{nbRegions, nbTenants, nbProviders, nbSites, nbDevices, nbInterfaces, nbCables, nbCircuits, nbTerminations}
+
+// NetBox names its exports netbox_<objects>.csv, with a space in
+// "circuit terminations"; both spellings are read.
 
 // nbRequired are each export's columns the import cannot do without
 // (normalised headers).
@@ -204,12 +207,20 @@ var nbRequired = map[string][]string{
 	nbTerminations: {"circuit", "side"},
 }
 
+// nbHeaders are the required columns' headers as NetBox writes them.
+var nbHeaders = map[string]string{
+	"name": "Name", "slug": "Slug", "region": "Region", "role": "Role", "site": "Site", "ip_address": "IP Address",
+	"device": "Device", "termination_a": "Termination A", "termination_b": "Termination B", "device_a": "Device A",
+	"device_b": "Device B", "circuit_id": "Circuit ID", "provider": "Provider", "type": "Type", "circuit": "Circuit",
+	"side": "Side",
+}
+
 // nbKindOf recognises an export by its file name: NetBox names it
 // netbox_<objects>.csv ("netbox_circuit terminations.csv").
 func nbKindOf(base string) string {
 	name := strings.TrimSuffix(strings.ToLower(base), filepath.Ext(base))
 	name = strings.TrimPrefix(name, "netbox_")
-	name = normalize(name)
+	name = strings.ReplaceAll(strings.TrimSpace(name), "_", " ")
 	if slices.Contains(nbKinds, name) {
 		return name
 	}
@@ -271,6 +282,7 @@ type netbox struct {
 	circs   map[string]*nbCircuit
 	known   map[string]map[string]bool // tenants, providers by name
 	ceSite  map[string]string          // device -> vigie site id
+	leftOut map[string]origin          // devices left out, by name: where
 }
 
 type nbRegion struct {
@@ -351,6 +363,7 @@ func (nb *netbox) read(dir string) {
 		nb.im.problem(inventory.Problem{File: dir, Msg: fmt.Sprintf("cannot read the export directory (check the path): %v", err)})
 		return
 	}
+	seen := map[string]bool{}
 	for _, e := range entries {
 		if e.IsDir() {
 			continue
@@ -367,13 +380,15 @@ func (nb *netbox) read(dir string) {
 			continue
 		case kind == "":
 			nb.im.problem(inventory.Problem{File: path, Warning: true, Msg: fmt.Sprintf(
-				"not read: not one of the NetBox exports vigie maps (netbox_%s.csv)", strings.Join(nbKinds, ".csv, netbox_"))})
+				"not read: not one of the NetBox exports vigie maps (netbox_%s.csv)",
+				strings.Join(nbKinds, ".csv, netbox_"))})
 			continue
 		case nb.files[kind] != nil:
 			nb.im.problem(inventory.Problem{File: path, Msg: fmt.Sprintf(
 				"a second %s export (the first is %s): keep one", kind, nb.files[kind].file)})
 			continue
 		}
+		seen[kind] = true
 		data, err := readBounded(path)
 		if err != nil {
 			nb.im.problem(inventory.Problem{File: path, Msg: err.Error()})
@@ -395,7 +410,7 @@ func (nb *netbox) read(dir string) {
 		ok := true
 		for _, c := range nbRequired[kind] {
 			if !slices.Contains(t.cols, c) {
-				nb.im.problem(inventory.Problem{File: path, Line: t.header, Field: c, Msg: fmt.Sprintf(
+				nb.im.problem(inventory.Problem{File: path, Line: t.header, Field: nbHeaders[c], Msg: fmt.Sprintf(
 					"missing column: the %s export needs it; export \"All data (CSV)\", or add the column to the current view", kind)})
 				ok = false
 			}
@@ -408,7 +423,7 @@ func (nb *netbox) read(dir string) {
 		}
 	}
 	for _, k := range []string{nbRegions, nbSites, nbDevices, nbCables} {
-		if nb.files[k] == nil && !nb.im.failed() {
+		if !seen[k] {
 			nb.im.problem(inventory.Problem{File: dir, Msg: fmt.Sprintf(
 				"no %s export (netbox_%s.csv): export the %s list from NetBox (Export > All data (CSV)) into this directory", k, k, k)})
 		}
@@ -644,6 +659,7 @@ func (nb *netbox) role(v string) (string, bool) {
 
 func (nb *netbox) mapDevices(devices *sheetRows) {
 	nb.devices = map[string]*nbDevice{}
+	nb.leftOut = map[string]origin{}
 	t := nb.files[nbDevices]
 	portCol, profCol := nb.cf(t, nb.m.SNMPPortField), nb.cf(t, nb.m.SNMPProfileField)
 	for i := range t.rows {
@@ -656,6 +672,7 @@ func (nb *netbox) mapDevices(devices *sheetRows) {
 			nb.fail(t, i, "name", "device %q appears twice", name.v)
 			continue
 		}
+		nb.leftOut[name.v] = origin{t.file, t.lines[i], ""} // until it is mapped
 		role := nb.get(t, i, "role")
 		vr, ok := nb.role(role.v)
 		if !ok {
@@ -709,6 +726,7 @@ func (nb *netbox) mapDevices(devices *sheetRows) {
 		}
 		devices.add(origin{t.file, t.lines[i], ""}, row)
 		nb.devices[name.v] = &nbDevice{ce: p.kind == "site"}
+		delete(nb.leftOut, name.v)
 	}
 }
 
@@ -784,7 +802,11 @@ func (nb *netbox) mapCables(sites, accesses, links *sheetRows) {
 				continue
 			}
 			if nb.devices[dev.v] == nil {
-				nb.skip(t, i, "device_"+s, "cable to device %q, which is not among the devices mapped", dev.v)
+				if o, left := nb.leftOut[dev.v]; left {
+					nb.skip(t, i, "device_"+s, "cable to device %s, itself left out (%s:%d)", dev.v, o.file, o.line)
+				} else {
+					nb.skip(t, i, "device_"+s, "cable to device %q, which is not in the devices export (a patch panel? vigie maps cables between routers)", dev.v)
+				}
 				ok = false
 				break
 			}
