@@ -234,7 +234,7 @@ func TestNetBoxRoundTripSimulatedRIE(t *testing.T) {
 }
 
 // TestNetBoxExports imports each testdata/netbox/CASE directory with
-// testdata/base.yml (and CASE/map.yml as --config-map when present) and
+// testdata/base.yml (and CASE.map.yml as --config-map when present) and
 // compares the outcome with CASE.golden: the imported YAML and report, or
 // the problems (go test -run TestNetBoxExports -update rewrites them).
 func TestNetBoxExports(t *testing.T) {
@@ -246,9 +246,9 @@ func TestNetBoxExports(t *testing.T) {
 	for _, dir := range cases {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			m := DefaultNetBoxMap()
-			if _, err := os.Stat(filepath.Join(dir, "map.yml")); err == nil {
+			if _, err := os.Stat(dir+".map.yml"); err == nil {
 				var err error
-				if m, err = LoadNetBoxMap(filepath.Join(dir, "map.yml")); err != nil {
+				if m, err = LoadNetBoxMap(dir+".map.yml"); err != nil {
 					t.Fatal(err)
 				}
 			}
