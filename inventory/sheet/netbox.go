@@ -132,7 +132,9 @@ func LoadNetBoxMap(path string) (NetBoxMap, error) {
 	dec.KnownFields(true)
 	var over NetBoxMap
 	if err := dec.Decode(&over); err != nil && !errors.Is(err, io.EOF) {
-		return m, fmt.Errorf("%s: %v (docs/netbox.md lists the keys)", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.ReplaceAll(strings.ReplaceAll(msg, " in type sheet.NetBoxMap", ""), "unmarshal errors:\n  ", "")
+		return m, fmt.Errorf("%s: %s (docs/netbox.md lists the keys)", path, msg)
 	}
 	set := func(dst *string, v string) {
 		if v != "" {
