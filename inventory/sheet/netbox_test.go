@@ -86,7 +86,9 @@ func writeNetBoxExport(t testing.TB, inv *inventory.Inventory, dir string) {
 		_ = sites.Write([]string{next(), d.Name, strings.ToLower(d.ID), "Active", d.ID, regionName[d.Region], "", "", "", d.Address, "", "", "datacentre", "", "", "", "", ""})
 	}
 	for _, row := range rowsOf(inv, Sites) {
-		c := func(name string) string { return row[slices.IndexFunc(columns[Sites], func(x column) bool { return x.name == name })] }
+		c := func(name string) string {
+			return row[slices.IndexFunc(columns[Sites], func(x column) bool { return x.name == name })]
+		}
 		siteName[c("id")] = c("name")
 		_ = sites.Write([]string{next(), c("name"), strings.ToLower(c("id")), "Active", c("id"), regionName[c("region")], "",
 			c("ministry"), "", c("address"), c("lat"), c("lon"), "", c("protection"), c("prefixes"), c("commune"),
@@ -246,9 +248,9 @@ func TestNetBoxExports(t *testing.T) {
 	for _, dir := range cases {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			m := DefaultNetBoxMap()
-			if _, err := os.Stat(dir+".map.yml"); err == nil {
+			if _, err := os.Stat(dir + ".map.yml"); err == nil {
 				var err error
-				if m, err = LoadNetBoxMap(dir+".map.yml"); err != nil {
+				if m, err = LoadNetBoxMap(dir + ".map.yml"); err != nil {
 					t.Fatal(err)
 				}
 			}
