@@ -307,3 +307,52 @@ func BenchmarkImportNetBoxFullRIE(b *testing.B) {
 		}
 	}
 }
+
+// FuzzImportNetBox: whatever the sites and cables exports hold, the import
+// answers with an inventory or located problems, and never panics.
+func FuzzImportNetBox(f *testing.F) {
+	good := filepath.Join("testdata", "netbox", "good")
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(good, name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return string(b)
+	}
+	f.Add(read("netbox_sites.csv"), read("netbox_cables.csv"))
+	f.Add("Name,Slug,Region\nx,x,Île-de-France\n", "Device A,Termination A,Device B,Termination B\n,X: Termination A,,Y: Termination Z\n")
+	f.Add("Name,Slug,Region,Tags\n\"a,b\",a,idf,\"pop,datacentre\"\n", "Device A,Termination A,Device B,Termination B\nce-75-001-1,\"eth1,eth2\",agg-paris-1,ge-0/0/0\n")
+	fixed := map[string]string{}
+	for _, n := range []string{"netbox_regions.csv", "netbox_devices.csv", "netbox_circuits.csv", "netbox_interfaces.csv", "netbox_tenants.csv"} {
+		fixed[n] = read(n)
+	}
+	base := filepath.Join("testdata", "base.yml")
+	f.Fuzz(func(t *testing.T, sites, cables string) {
+		d := t.TempDir()
+		files := map[string]string{"netbox_sites.csv": sites, "netbox_cables.csv": cables}
+		for n, v := range fixed {
+			files[n] = v
+		}
+		for n, v := range files {
+			if err := os.WriteFile(filepath.Join(d, n), []byte(v), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := ImportNetBox(d, base, DefaultNetBoxMap(), ImportOptions{})
+		var ce *inventory.ConfigError
+		switch {
+		case err == nil:
+			if _, perr := inventory.Parse("again.yml", res.YAML, inventory.LoadOptions{}); perr != nil {
+				t.Fatalf("imported YAML does not load: %v", perr)
+			}
+		case errors.As(err, &ce):
+			for _, p := range ce.Problems {
+				if p.File == "" || p.Msg == "" {
+					t.Fatalf("problem without a place or a message: %+v", p)
+				}
+			}
+		default:
+			t.Fatalf("error that is not a list of problems: %v", err)
+		}
+	})
+}
