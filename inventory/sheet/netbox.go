@@ -201,7 +201,7 @@ var nbRequired = map[string][]string{
 	nbRegions:      {"name", "slug"},
 	nbTenants:      {"name"},
 	nbProviders:    {"name"},
-	nbSites:        {"name", "slug", "region"},
+	nbSites:        {"name", "region"},
 	nbDevices:      {"name", "role", "site", "ip_address"},
 	nbInterfaces:   {"device", "name"},
 	nbCables:       {"termination_a", "termination_b", "device_a", "device_b"},
@@ -533,8 +533,8 @@ func (nb *netbox) mapAll() map[Kind][]*table {
 	nb.mapDevices(devices)
 	nb.mapInterfaces()
 	nb.mapCircuits()
-	nb.mapCables(sites, accesses, links)
-	nb.mapCircuitEnds(sites, accesses, links, icx)
+	nb.mapCables(accesses, links)
+	nb.mapCircuitEnds(accesses, links, icx)
 	out := map[Kind][]*table{}
 	for _, s := range []*sheetRows{regions, dcs, pops, devices, sites, accesses, links, icx} {
 		if len(s.rows) > 0 {
@@ -587,9 +587,13 @@ func (nb *netbox) mapSites(pops, dcs, sites *sheetRows) {
 	}
 	for i := range t.rows {
 		name := nb.get(t, i, "name")
+		// vigie's id: the facility (by default), else the slug, else the name.
 		id := nb.get(t, i, idCol)
 		if id.v == "" {
 			id = nb.get(t, i, "slug")
+		}
+		if id.v == "" {
+			id = name
 		}
 		if nb.places[name.v] != nil {
 			nb.fail(t, i, "name", "site %q appears twice: devices name their site, so names must be unique", name.v)
@@ -635,8 +639,8 @@ func (nb *netbox) mapSites(pops, dcs, sites *sheetRows) {
 			}
 			if ten := nb.get(t, i, "tenant"); ten.v != "" {
 				if known := nb.known[nbTenants]; known != nil && !known[ten.v] {
-					nb.skip(t, i, "tenant", "tenant %q is not in the tenants export: its ministry is still %q", ten.v, ten.v)
-					nb.im.problems[len(nb.im.problems)-1].Msg = strings.TrimPrefix(nb.im.problems[len(nb.im.problems)-1].Msg, "left out: ")
+					nb.im.problem(inventory.Problem{File: t.file, Line: t.lines[i], Field: ten.o.col, Warning: true,
+						Msg: fmt.Sprintf("tenant %q is not in the tenants export: the site's ministry is still %q", ten.v, ten.v)})
 				}
 				row["ministry"] = ten
 			}
@@ -779,7 +783,7 @@ func (nb *netbox) mapCircuits() {
 // writes it: "CID: Termination A".
 var circuitEnd = regexp.MustCompile(`^(.+): Termination ([AZ])$`)
 
-func (nb *netbox) mapCables(sites, accesses, links *sheetRows) {
+func (nb *netbox) mapCables(accesses, links *sheetRows) {
 	t := nb.files[nbCables]
 	for i := range t.rows {
 		var ends [2]nbEnd
@@ -840,7 +844,7 @@ func (nb *netbox) mapCables(sites, accesses, links *sheetRows) {
 			}
 			c.sides[side[k]] = ends[1-k]
 		default:
-			nb.connect(ends[0], ends[1], t, i, nil, sites, accesses, links)
+			nb.connect(ends[0], ends[1], t, i, nil, accesses, links)
 		}
 	}
 }
@@ -848,7 +852,7 @@ func (nb *netbox) mapCables(sites, accesses, links *sheetRows) {
 // connect maps a connection between two device interfaces (a cable, or a
 // circuit cabled at both ends, c): an access when one end is a site's CE,
 // else a backbone link.
-func (nb *netbox) connect(a, b nbEnd, t *table, i int, c *nbCircuit, sites, accesses, links *sheetRows) {
+func (nb *netbox) connect(a, b nbEnd, t *table, i int, c *nbCircuit, accesses, links *sheetRows) {
 	at := origin{t.file, t.lines[i], ""}
 	tags := nb.get(t, i, "tags").v
 	srlgO := origin{t.file, t.lines[i], nb.header(t, "tags")}
@@ -931,7 +935,7 @@ func (nb *netbox) siteOf(device string) string {
 	return nb.ceSite[device]
 }
 
-func (nb *netbox) mapCircuitEnds(sites, accesses, links, icx *sheetRows) {
+func (nb *netbox) mapCircuitEnds(accesses, links, icx *sheetRows) {
 	t := nb.files[nbCircuits]
 	if t == nil {
 		return
@@ -948,7 +952,7 @@ func (nb *netbox) mapCircuitEnds(sites, accesses, links, icx *sheetRows) {
 		z, okZ := c.sides["Z"]
 		switch {
 		case okA && okZ:
-			nb.connect(a, z, t, c.i, c, sites, accesses, links)
+			nb.connect(a, z, t, c.i, c, accesses, links)
 		case okA || okZ:
 			e := a
 			if okZ {
