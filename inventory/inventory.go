@@ -27,6 +27,9 @@ type Inventory struct {
 	Sites         []Site
 	Links         []Link
 	Interconnects []Interconnect
+	// VRFs name the PFS virtual networks by their route distinguishers
+	// ("vrfs:" section, vrfs.go): BGP series carry the name.
+	VRFs []VRF
 	// BGP is the embedded listen-only route monitor ("bgp:" section).
 	BGP BGP
 
@@ -256,9 +259,17 @@ type Interconnect struct {
 	Device    string
 	Interface string
 	// VRF is the PFS virtual network the interconnect belongs to ("" = global).
-	VRF   string
-	SRLGs []string
-	Line  int
+	// With a vrfs: section it must name one of its VRFs.
+	VRF string
+	// Prefixes are the prefixes the partner is expected to announce in
+	// that VRF: the interconnect is up only while BGP carries them all.
+	Prefixes []netip.Prefix
+	// BGPPeer is vigie's BGP session (an address under bgp.peers) whose
+	// state the interconnect depends on; invalid = vigie's session with
+	// the interconnect's device, if any.
+	BGPPeer netip.Addr
+	SRLGs   []string
+	Line    int
 }
 
 // SNMPVersion is "2c" or "3".

@@ -4,6 +4,8 @@
 package inventory
 
 import (
+	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -279,13 +281,15 @@ func (d *decoder) endpoint(n *yaml.Node, p fpath) (Endpoint, bool) {
 }
 
 var (
-	interconnectKeys = []string{"id", "name", "kind", "device", "interface", "vrf", "srlgs"}
+	interconnectKeys = []string{"id", "name", "kind", "device", "interface", "vrf", "prefixes", "bgp_peer", "srlgs"}
 	// InterconnectKinds lists the valid interconnect kinds.
 	InterconnectKinds = []InterconnectKind{InterconnectInternet, InterconnectTESTA, InterconnectRENATER, InterconnectPartner}
 )
 
 func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 	ids := map[string]int{}
+	bgpPeerLines := map[int]int{}
+	d.icPeerLines = bgpPeerLines
 	d.list(n, p, "[{id: ix-1, kind: internet, device: pfai-1}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		x := Interconnect{Line: item.Line}
@@ -316,6 +320,22 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 				x.Interface, _ = d.str(v, r)
 			case "vrf":
 				x.VRF, _ = d.str(v, r)
+				switch _, known := d.vrfs[x.VRF]; {
+				case x.VRF == "" || known:
+				case d.vrfs != nil:
+					hint := ""
+					if c := closest(x.VRF, slices.Collect(maps.Keys(d.vrfs))); c != "" {
+						hint = fmt.Sprintf(" (did you mean %q?)", c)
+					}
+					d.errf(v.Line, r, "interconnect in unknown VRF %q%s: declare it under vrfs: with its route distinguishers, or fix the name", x.VRF, hint)
+				default:
+					d.warnf(v.Line, r, "interconnect in VRF %q, but there is no vrfs: section: declare the VRF with its route distinguishers so that BGP can tell its routes", x.VRF)
+				}
+			case "prefixes":
+				x.Prefixes = d.prefixes(v, r)
+			case "bgp_peer":
+				x.BGPPeer, _ = d.addr(v, r)
+				bgpPeerLines[len(d.inv.Interconnects)] = v.Line
 			case "srlgs":
 				x.SRLGs = d.strs(v, r, "SRLG")
 			default:
@@ -353,6 +373,24 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 		ids[x.ID] = len(d.inv.Interconnects)
 		d.inv.Interconnects = append(d.inv.Interconnects, x)
 	})
+}
+
+// interconnectPeers checks, once the bgp section is read, that each
+// interconnect's bgp_peer is one of vigie's sessions.
+func (d *decoder) interconnectPeers(p fpath) {
+	for i := range d.inv.Interconnects {
+		x := &d.inv.Interconnects[i]
+		if !x.BGPPeer.IsValid() {
+			continue
+		}
+		found := false
+		for _, pc := range d.inv.BGP.Peers {
+			found = found || pc.Address == x.BGPPeer
+		}
+		if !found {
+			d.errf(d.icPeerLines[i], p.i(i).k("bgp_peer"), "interconnect %q names bgp_peer %s, which is not one of vigie's sessions: declare it under bgp.peers or remove bgp_peer (vigie then judges the prefixes from any converged session)", x.ID, x.BGPPeer)
+		}
+	}
 }
 
 var (

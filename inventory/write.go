@@ -224,6 +224,20 @@ func (e *writer) inventory(inv *Inventory) {
 		e.link(&inv.Links[i])
 	}
 
+	e.section("vrfs", len(inv.VRFs))
+	for _, v := range inv.VRFs {
+		e.raw("  - {")
+		first := true
+		e.kv(&first, "name", v.Name)
+		rds := make([]string, len(v.RDs))
+		for i, rd := range v.RDs {
+			rds[i] = rd.String()
+		}
+		e.kvList(&first, "rd", rds)
+		e.raw("}")
+		e.line()
+	}
+
 	e.section("interconnects", len(inv.Interconnects))
 	for _, x := range inv.Interconnects {
 		e.raw("  - {")
@@ -234,6 +248,16 @@ func (e *writer) inventory(inv *Inventory) {
 		e.kv(&first, "device", x.Device)
 		e.kvOpt(&first, "interface", x.Interface)
 		e.kvOpt(&first, "vrf", x.VRF)
+		if len(x.Prefixes) > 0 {
+			ps := make([]string, len(x.Prefixes))
+			for i, p := range x.Prefixes {
+				ps[i] = p.String()
+			}
+			e.kvList(&first, "prefixes", ps)
+		}
+		if x.BGPPeer.IsValid() {
+			e.kv(&first, "bgp_peer", x.BGPPeer.String())
+		}
 		e.kvList(&first, "srlgs", x.SRLGs)
 		e.raw("}")
 		e.line()
