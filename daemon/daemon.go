@@ -246,6 +246,9 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		bopts.OnEvent = d.onBGPEvent
 		// Site routing verdicts correct the topology's reachability.
 		bopts.OnRouting = d.onRouting
+		// Interconnect verdicts (session, expected prefixes in the VRF)
+		// decide with the attachment whether an interconnect is up.
+		bopts.OnInterconnects = d.topo.RecordInterconnects
 		bopts.Logger, bopts.Registerer = d.log.With("component", "bgp"), reg
 		d.bgp, err = bgp.New(inv.BGP, inv, bopts)
 		if err != nil {
