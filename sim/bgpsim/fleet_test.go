@@ -178,16 +178,31 @@ func TestFleetWithMonitor(t *testing.T) {
 							}
 						}
 					case string(inventory.RolePFS):
-						// testa, renater and one partner VRF, each under its own RD.
+						// testa, renater and one partner VRF, each under its own RD,
+						// named by the generated inventory's vrfs: section.
 						n := 0
 						for _, fc := range p.Prefixes {
-							if fc.Family == inventory.FamilyVPNv4 && strings.HasPrefix(fc.VRF, "64600:") && fc.Prefixes == 1 {
+							if fc.Family == inventory.FamilyVPNv4 && strings.HasPrefix(fc.RD, "64600:") && fc.Prefixes == 1 &&
+								inv.VRF(fc.VRF) != nil {
 								n++
 							}
 						}
 						if n != 3 {
 							return fmt.Sprintf("%s: %d VRFs with one VPNv4 path, want 3 (%+v)", p.Device, n, p.Prefixes)
 						}
+					}
+				}
+				return ""
+			})
+			// Every partner's expected prefix is in its VRF from its PFS.
+			eventually(t, "interconnects up for BGP", func() string {
+				ics := m.Interconnects()
+				if len(ics) != 6 {
+					return fmt.Sprintf("%d interconnects judged, want 6 (testa, renater, partner on two PFS): %+v", len(ics), ics)
+				}
+				for _, r := range ics {
+					if r.State != bgp.InterconnectBGPUp {
+						return fmt.Sprintf("%s: %s", r.Interconnect, r.Detail())
 					}
 				}
 				return ""
