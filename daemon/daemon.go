@@ -243,6 +243,9 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	}
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
 		bopts := bgp.DefaultOptions()
+		if inv.BGP.RouteSettle > 0 {
+			bopts.RouteSettle = inv.BGP.RouteSettle
+		}
 		bopts.OnEvent = d.onBGPEvent
 		// Site routing verdicts correct the topology's reachability.
 		bopts.OnRouting = d.onRouting

@@ -321,7 +321,11 @@ type BGP struct {
 	// Canaries are internet prefixes whose presence from each PFAI shows
 	// that the internet is reachable (the default route is always checked).
 	Canaries []netip.Prefix
-	Line     int
+	// RouteSettle is how long an established session that sends no
+	// End-of-RIB must have been up before its silence about a prefix is
+	// trusted (0 = the monitor's default, 60s).
+	RouteSettle time.Duration
+	Line        int
 }
 
 // BGP address families a peer may carry.

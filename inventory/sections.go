@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -394,7 +395,7 @@ func (d *decoder) interconnectPeers(p fpath) {
 }
 
 var (
-	bgpKeys  = []string{"local_as", "router_id", "listen_port", "canaries", "peers"}
+	bgpKeys  = []string{"local_as", "router_id", "listen_port", "canaries", "route_settle", "peers"}
 	peerKeys = []string{"device", "address", "remote_as", "local_address", "port", "families", "password", "max_prefixes", "ttl_security", "add_path", "passive"}
 	// BGPFamilies lists the address families a peer may carry.
 	BGPFamilies = []string{FamilyIPv4Unicast, FamilyIPv6Unicast, FamilyVPNv4, FamilyVPNv6}
@@ -426,6 +427,10 @@ func (d *decoder) bgp(n *yaml.Node, p fpath) {
 			}
 		case "canaries":
 			b.Canaries = d.prefixes(v, r)
+		case "route_settle":
+			if x, ok := d.duration(v, r, time.Second, ""); ok {
+				b.RouteSettle = x
+			}
 		case "peers":
 			d.peerList(v, r)
 		default:

@@ -432,7 +432,7 @@ func (e *writer) link(l *Link) {
 }
 
 func (e *writer) bgp(b *BGP) {
-	if b.LocalAS == 0 && !b.RouterID.IsValid() && b.ListenPort == 0 && len(b.Peers) == 0 && len(b.Canaries) == 0 {
+	if b.LocalAS == 0 && !b.RouterID.IsValid() && b.ListenPort == 0 && len(b.Peers) == 0 && len(b.Canaries) == 0 && b.RouteSettle == 0 {
 		return
 	}
 	e.raw("bgp:")
@@ -445,6 +445,9 @@ func (e *writer) bgp(b *BGP) {
 	}
 	if b.ListenPort != 0 {
 		e.field("  ", "listen_port", strconv.Itoa(b.ListenPort))
+	}
+	if b.RouteSettle != 0 {
+		e.field("  ", "route_settle", fmtDuration(b.RouteSettle))
 	}
 	if len(b.Canaries) > 0 {
 		e.raw("  canaries: [")
