@@ -163,7 +163,9 @@ type Datacentre struct {
 	ID     string
 	Name   string
 	Region string
-	Line   int
+	// Address is the postal address, for the people sent there.
+	Address string
+	Line    int
 }
 
 // PoP is a point of presence of the collection network or backbone, where
@@ -172,7 +174,9 @@ type PoP struct {
 	ID     string
 	Name   string
 	Region string
-	Line   int
+	// Address is the postal address, for the people sent there.
+	Address string
+	Line    int
 }
 
 // Device is one SNMP-managed router or switch. Exactly one of Site, PoP and
@@ -197,6 +201,18 @@ type Site struct {
 	Name     string
 	Region   string
 	Overseas bool
+	// What a person acting on a page needs, all optional: where the site is
+	// (Address, Commune, Department: the INSEE code such as "75", "2A" or
+	// "971"), whom it serves (Ministry) and whom to call (Contact: a
+	// reference such as a ticket queue, never a person's details in clear).
+	Address    string
+	Commune    string
+	Department string
+	Ministry   string
+	Contact    string
+	// Lat and Lon are WGS84 degrees, meaningful only when HasCoords.
+	Lat, Lon  float64
+	HasCoords bool
 	// Protection is the level the site's access was designed for.
 	Protection Protection
 	Access     []AccessLink
@@ -220,7 +236,11 @@ type AccessLink struct {
 	// ViaInternet marks an access tunnelled over a public operator's internet:
 	// it disappears in the internet-cut scenario.
 	ViaInternet bool
-	Line        int
+	// Operator is the carrier selling the access and Circuit its reference
+	// for it: what the NOC quotes when it opens a ticket with the carrier.
+	Operator string
+	Circuit  string
+	Line     int
 }
 
 // Endpoint is one end of a declared link.

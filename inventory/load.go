@@ -472,13 +472,13 @@ func (d *decoder) regionRef(v *yaml.Node, p fpath, whose string) (string, bool) 
 	return s, true
 }
 
-var placeKeys = []string{"id", "name", "region"}
+var placeKeys = []string{"id", "name", "region", "address"}
 
 func (d *decoder) datacentreList(n *yaml.Node, p fpath) {
 	d.placeList(n, p, "datacentre", "[{id: dc-paris, name: ..., region: idf}]", d.dcs,
 		func(x place) {
 			d.dcs[x.id] = len(d.inv.Datacentres)
-			d.inv.Datacentres = append(d.inv.Datacentres, Datacentre{ID: x.id, Name: x.name, Region: x.region, Line: x.line})
+			d.inv.Datacentres = append(d.inv.Datacentres, Datacentre{ID: x.id, Name: x.name, Region: x.region, Address: x.address, Line: x.line})
 		},
 		func(j int) int { return d.inv.Datacentres[j].Line })
 }
@@ -487,15 +487,16 @@ func (d *decoder) popList(n *yaml.Node, p fpath) {
 	d.placeList(n, p, "PoP", "[{id: pop-lyon, name: ..., region: ara}]", d.pops,
 		func(x place) {
 			d.pops[x.id] = len(d.inv.PoPs)
-			d.inv.PoPs = append(d.inv.PoPs, PoP{ID: x.id, Name: x.name, Region: x.region, Line: x.line})
+			d.inv.PoPs = append(d.inv.PoPs, PoP{ID: x.id, Name: x.name, Region: x.region, Address: x.address, Line: x.line})
 		},
 		func(j int) int { return d.inv.PoPs[j].Line })
 }
 
-// place is what datacentres and PoPs share: an id, a name and a region.
+// place is what datacentres and PoPs share: an id, a name, a region and an
+// address.
 type place struct {
-	id, name, region string
-	line             int
+	id, name, region, address string
+	line                      int
 }
 
 // placeList decodes a list of places of one kind (what: "datacentre",
@@ -516,6 +517,8 @@ func (d *decoder) placeList(n *yaml.Node, p fpath, what, example string, seen ma
 			case "region":
 				x.region, _ = d.regionRef(v, q.k(key), what)
 				hasRegion = true
+			case "address":
+				x.address, _ = d.str(v, q.k(key))
 			default:
 				d.unknown(k, q, placeKeys)
 			}

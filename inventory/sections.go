@@ -15,8 +15,9 @@ import (
 )
 
 var (
-	siteKeys   = []string{"id", "name", "region", "overseas", "protection", "prefixes", "access"}
-	accessKeys = []string{"technology", "router", "router_interface", "device", "interface", "srlgs", "via_internet"}
+	siteKeys = []string{"id", "name", "region", "overseas", "protection", "prefixes", "access",
+		"address", "commune", "department", "ministry", "contact", "lat", "lon"}
+	accessKeys = []string{"technology", "router", "router_interface", "device", "interface", "srlgs", "via_internet", "operator", "circuit"}
 	// ProtectionWords lists the protection levels in the file's words, from
 	// none to the best.
 	ProtectionWords = []string{"none", "single", "backup", "dual", "diverse"}
@@ -29,8 +30,8 @@ func (d *decoder) siteList(n *yaml.Node, p fpath) {
 	d.list(n, p, "[{id: S-0001, region: ara, protection: single, access: [...]}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		s := Site{Line: item.Line}
-		var hasID, hasRegion, hasOverseas, hasProtection bool
-		var overseasLine int
+		var hasID, hasRegion, hasOverseas, hasProtection, hasLat, hasLon bool
+		var overseasLine, coordLine int
 		var access *yaml.Node
 		ok := d.fields(item, q, "a site", func(key string, k, v *yaml.Node) {
 			r := q.k(key)
@@ -54,6 +55,22 @@ func (d *decoder) siteList(n *yaml.Node, p fpath) {
 				}
 			case "prefixes":
 				s.Prefixes = d.prefixes(v, r)
+			case "address":
+				s.Address, _ = d.str(v, r)
+			case "commune":
+				s.Commune, _ = d.str(v, r)
+			case "department":
+				s.Department, _ = d.department(v, r)
+			case "ministry":
+				s.Ministry, _ = d.str(v, r)
+			case "contact":
+				s.Contact, _ = d.contact(v, r)
+			case "lat":
+				s.Lat, hasLat = d.float(v, r, -90, 90)
+				coordLine = v.Line
+			case "lon":
+				s.Lon, hasLon = d.float(v, r, -180, 180)
+				coordLine = v.Line
 			case "access":
 				access = v
 				s.Access = make([]AccessLink, 0, d.count(v))
@@ -78,6 +95,10 @@ func (d *decoder) siteList(n *yaml.Node, p fpath) {
 				d.warnf(overseasLine, q.k("overseas"), "site %q says overseas: %t but its region %q says overseas: %t; fix one of them (or leave the site's out: it follows its region)", s.ID, s.Overseas, s.Region, ro)
 			}
 		}
+		if hasLat != hasLon {
+			d.errf(coordLine, q.k("lat"), "site %q gives only one of lat and lon: give both (WGS84 degrees) or neither", s.ID)
+		}
+		s.HasCoords = hasLat && hasLon
 		if !hasProtection {
 			d.missing(s.Line, q.k("protection"), "missing protection: say what site %q's access was designed for: one of %s", s.ID, joinWords(ProtectionWords))
 		}
@@ -154,6 +175,10 @@ func (d *decoder) accessList(n *yaml.Node, p fpath, s *Site) {
 				a.SRLGs = d.strs(v, r, "SRLG")
 			case "via_internet":
 				a.ViaInternet, _ = d.boolean(v, r)
+			case "operator":
+				a.Operator, _ = d.str(v, r)
+			case "circuit":
+				a.Circuit, _ = d.str(v, r)
 			default:
 				d.unknown(k, q, accessKeys)
 			}
@@ -282,7 +307,7 @@ func (d *decoder) endpoint(n *yaml.Node, p fpath) (Endpoint, bool) {
 }
 
 var (
-	interconnectKeys = []string{"id", "name", "kind", "device", "interface", "vrf", "prefixes", "bgp_peer", "srlgs"}
+	interconnectKeys = []string{"id", "name", "kind", "device", "interface", "vrf", "srlgs", "prefixes", "bgp_peer"}
 	// InterconnectKinds lists the valid interconnect kinds.
 	InterconnectKinds = []InterconnectKind{InterconnectInternet, InterconnectTESTA, InterconnectRENATER, InterconnectPartner}
 )

@@ -202,11 +202,11 @@ func (e *writer) inventory(inv *Inventory) {
 	}
 	e.section("datacentres", len(inv.Datacentres))
 	for _, x := range inv.Datacentres {
-		e.place(x.ID, x.Name, x.Region)
+		e.place(x.ID, x.Name, x.Region, x.Address)
 	}
 	e.section("pops", len(inv.PoPs))
 	for _, x := range inv.PoPs {
-		e.place(x.ID, x.Name, x.Region)
+		e.place(x.ID, x.Name, x.Region, x.Address)
 	}
 
 	e.section("devices", len(inv.Devices))
@@ -248,17 +248,11 @@ func (e *writer) inventory(inv *Inventory) {
 		e.kv(&first, "device", x.Device)
 		e.kvOpt(&first, "interface", x.Interface)
 		e.kvOpt(&first, "vrf", x.VRF)
-		if len(x.Prefixes) > 0 {
-			ps := make([]string, len(x.Prefixes))
-			for i, p := range x.Prefixes {
-				ps[i] = p.String()
-			}
-			e.kvList(&first, "prefixes", ps)
-		}
+		e.kvList(&first, "srlgs", x.SRLGs)
+		e.kvPrefixes(&first, "prefixes", x.Prefixes)
 		if x.BGPPeer.IsValid() {
 			e.kv(&first, "bgp_peer", x.BGPPeer.String())
 		}
-		e.kvList(&first, "srlgs", x.SRLGs)
 		e.raw("}")
 		e.line()
 	}
@@ -323,12 +317,13 @@ func (e *writer) profile(p SNMPProfile) {
 	e.field("    ", "max_repetitions", strconv.Itoa(p.MaxRepetitions))
 }
 
-func (e *writer) place(id, name, region string) {
+func (e *writer) place(id, name, region, address string) {
 	e.raw("  - {")
 	first := true
 	e.kv(&first, "id", id)
 	e.kvOpt(&first, "name", name)
 	e.kv(&first, "region", region)
+	e.kvOpt(&first, "address", address)
 	e.raw("}")
 	e.line()
 }
@@ -381,6 +376,21 @@ func (e *writer) site(s *Site, regionOverseas map[string]bool) {
 		e.fail("site %q: protection %d is not a level (0 to 4)", s.ID, int(s.Protection))
 	}
 	e.field("    ", "protection", name)
+	for _, f := range [...]struct{ key, value string }{
+		{"address", s.Address}, {"commune", s.Commune}, {"department", s.Department},
+		{"ministry", s.Ministry}, {"contact", s.Contact},
+	} {
+		if f.value != "" {
+			e.field("    ", f.key, f.value)
+		}
+	}
+	if s.HasCoords {
+		// Numbers, written plain: a quoted "-20.8" would read as a string.
+		e.raw("    lat: " + strconv.FormatFloat(s.Lat, 'f', -1, 64))
+		e.line()
+		e.raw("    lon: " + strconv.FormatFloat(s.Lon, 'f', -1, 64))
+		e.line()
+	}
 	if len(s.Prefixes) > 0 {
 		e.raw("    prefixes: [")
 		for i, p := range s.Prefixes {
@@ -406,9 +416,23 @@ func (e *writer) site(s *Site, regionOverseas map[string]bool) {
 		if a.ViaInternet {
 			e.kvTrue(&first, "via_internet")
 		}
+		e.kvOpt(&first, "operator", a.Operator)
+		e.kvOpt(&first, "circuit", a.Circuit)
 		e.raw("}")
 		e.line()
 	}
+}
+
+// kvPrefixes writes a flow list of prefixes, nothing when there are none.
+func (e *writer) kvPrefixes(first *bool, key string, ps []netip.Prefix) {
+	if len(ps) == 0 {
+		return
+	}
+	strs := make([]string, len(ps))
+	for i, p := range ps {
+		strs[i] = p.String()
+	}
+	e.kvList(first, key, strs)
 }
 
 func (e *writer) link(l *Link) {

@@ -69,7 +69,7 @@ func (e *resEngine) analyze(f failureSet, changed string) (*Analysis, error) {
 	if changed != "" {
 		hint = []resilience.LinkID{resilience.LinkID(changed)}
 	}
-	r := e.g.Reanalyze(e.prev, live, hint)
+	r := e.g.Track(e.prev, live, hint)
 	cut := e.g.Reanalyze(e.prevCut, live.Merge(resilience.Failures{Internet: true}), hint)
 	e.prev, e.prevCut = r, cut
 	return e.convert(r, cut), nil

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -107,5 +108,92 @@ func TestListenersHandOver(t *testing.T) {
 	// b was not handed over: closed.
 	if _, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + b + "/metrics"); err == nil {
 		t.Errorf("%s still served after the first Listeners closed", b)
+	}
+}
+
+// TestHandOverAnswersEveryRequest swaps servers on one socket, as a reload
+// does, while a client keeps asking on new connections. Every request must
+// be answered: http.Server.Shutdown alone dropped, unanswered, a request
+// read after the shutdown began (EOF for the client, about once every two
+// swaps here).
+func TestHandOverAnswersEveryRequest(t *testing.T) {
+	a := freeAddr(t)
+	ls, err := Listen([]string{a}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(ls *Listeners) (stop func()) {
+		s, err := New(Options{Gatherer: prometheus.NewRegistry(), Listeners: ls})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		return func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return within 10 s of cancel")
+			}
+		}
+	}
+	stop := run(ls)
+	var asked, failed int
+	var firstErr error
+	quit, asking := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(asking)
+		c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		for n := 0; n < 100_000; n++ { // bounded; stopped after the swaps
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			asked++
+			resp, err := c.Get("http://" + a + "/-/healthy")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					err = fmt.Errorf("status %s", resp.Status)
+				}
+			}
+			if err != nil {
+				if failed++; firstErr == nil {
+					firstErr = err
+				}
+			}
+		}
+	}()
+	const swaps = 30
+	for i := 0; i < swaps; i++ {
+		time.Sleep(20 * time.Millisecond)
+		stop()
+		next, err := Listen([]string{a}, ls)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ls.Close(); err != nil {
+			t.Fatal(err)
+		}
+		ls = next
+		stop = run(ls)
+	}
+	time.Sleep(20 * time.Millisecond)
+	close(quit)
+	<-asking
+	stop()
+	_ = ls.Close()
+	t.Logf("%d requests over %d swaps, %d failed", asked, swaps, failed)
+	if asked < swaps {
+		t.Fatalf("only %d requests over %d swaps: the client did not run", asked, swaps)
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed while servers swapped on one socket, first: %v", failed, asked, firstErr)
 	}
 }

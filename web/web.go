@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
@@ -209,22 +210,32 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		defer ls.Close()
 	}
+	conns := &openConns{}
+	srv.ConnState = conns.hook
 	systemd := false
 	addrs := ls.Addrs()
 	flags := &web.FlagConfig{WebListenAddresses: &addrs, WebSystemdSocket: &systemd, WebConfigFile: &s.opts.ConfigFile}
 	errc := make(chan error, 1)
-	go func() { errc <- web.ServeMultiple(ls.views(), srv, flags, s.opts.Logger) }()
+	views := ls.views()
+	go func() { errc <- web.ServeMultiple(views, srv, flags, s.opts.Logger) }()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("web: serving on %v: %w", addrs, err)
 	case <-ctx.Done():
+		// Answer what was accepted before shutting down: see openConns.
+		served := drain(srv, views, errc, conns, 3*time.Second)
 		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(shutCtx); err != nil {
 			return fmt.Errorf("web: shutdown: %w", err)
 		}
-		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
+		if served == nil {
+			served = <-errc
+		}
+		// drain closed the views: Serve ends with net.ErrClosed rather than
+		// ErrServerClosed, both an orderly stop.
+		if served != nil && !errors.Is(served, http.ErrServerClosed) && !errors.Is(served, net.ErrClosed) {
+			return served
 		}
 		return nil
 	}

@@ -185,8 +185,8 @@ func TestReloadRefusedKeepsRunning(t *testing.T) {
 		// scraper keeps asking (new connection each time, as after a
 		// Prometheus restart): the socket is handed over, never closed, so
 		// no scrape is refused.
-		var scrapes, failed, retried int
-		var firstErr, firstRetried error
+		var scrapes, failed int
+		var firstErr error
 		stopScraping, scraped := make(chan struct{}), make(chan struct{})
 		if i == 0 {
 			go func() {
@@ -198,28 +198,16 @@ func TestReloadRefusedKeepsRunning(t *testing.T) {
 						return
 					default:
 					}
-					get := func() error {
-						resp, err := c.Get("http://" + addr + "/-/healthy")
-						if err != nil {
-							return err
-						}
+					scrapes++
+					// Every request is answered, also one the old
+					// daemon accepted as it stopped (it used to end in
+					// EOF, about 1 in 300: see web's openConns).
+					resp, err := c.Get("http://" + addr + "/-/healthy")
+					if err == nil {
 						resp.Body.Close()
 						if resp.StatusCode != 200 {
-							return fmt.Errorf("status %s", resp.Status)
+							err = fmt.Errorf("status %s", resp.Status)
 						}
-						return nil
-					}
-					scrapes++
-					// A connection the old server accepted as it shut down
-					// can end in EOF (seen once in about ten runs); a
-					// scraper retries. What must not happen is a gap: the
-					// retry, on a new connection, must be answered.
-					err := get()
-					if err != nil {
-						if retried++; firstRetried == nil {
-							firstRetried = err
-						}
-						err = get()
 					}
 					if err != nil {
 						if failed++; firstErr == nil {
@@ -241,8 +229,8 @@ func TestReloadRefusedKeepsRunning(t *testing.T) {
 		close(stopScraping)
 		<-scraped
 		if i == 0 {
-			t.Logf("reload on the same store and address: seen taken %v after SIGHUP; %d requests during it, %d failed, %d answered only when retried (first: %v)",
-				time.Since(sent).Round(time.Millisecond), scrapes, failed, retried, firstRetried)
+			t.Logf("reload on the same store and address: seen taken %v after SIGHUP; %d requests during it, %d failed",
+				time.Since(sent).Round(time.Millisecond), scrapes, failed)
 			if failed > 0 {
 				t.Errorf("%d of %d requests failed while the daemons swapped, first: %v", failed, scrapes, firstErr)
 			}

@@ -59,6 +59,9 @@ type SiteResult struct {
 	// every device of a PoP is named "pop:ID", links making up a whole SRLG
 	// "srlg:ID". Empty when the inventory itself gives the site no path.
 	Cause []string `json:"cause,omitempty"`
+	// items is Cause before the roll-up: the failure items (atoms) Track
+	// checks against the next failures.
+	items []string
 }
 
 // MarshalJSON writes the protection levels by name ("diverse"...).
@@ -162,33 +165,53 @@ func (g *Graph) Analyze(failed Failures) *Result {
 		r.Sites[k] = a.evalSite(int32(k), toDC[k*len(g.dcs):])
 		r.deep[k] = a.deep != d0 || g.sites[k].hasShared
 	}
-	r.finish(a, nil, nil)
+	r.finish(a, nil, nil, nil)
 	return r
 }
 
 // finish fills in what depends on every site: causes, backbone,
 // interconnects, counts. recause limits the cause search to those sites
-// (nil = every isolated site); a non-nil backbone is reused as is.
-func (r *Result) finish(a *analysis, recause []bool, backbone *Backbone) {
+// (nil = every isolated site); a non-nil backbone is reused as is. With
+// keep (the previous result, for Track), a site whose previous cause alone
+// still isolates it keeps that cause.
+func (r *Result) finish(a *analysis, recause []bool, backbone *Backbone, keep *Result) {
 	g := r.g
 	cz := newCauser(g, r.atoms)
-	rolled := map[string][]string{}
+	var held map[int][]string // site: its previous cause, still enough alone
 	for k := range r.Sites {
 		s := &r.Sites[k]
 		if !s.Isolated {
-			s.Cause = nil
+			s.Cause, s.items = nil, nil
 			continue
 		}
-		if recause == nil || recause[k] {
-			c := cz.cause(int32(k))
-			key := strings.Join(c, "\x00")
-			rc, ok := rolled[key]
-			if !ok {
-				rc = g.rollup(c)
-				rolled[key] = rc
-			}
-			s.Cause = rc
+		if recause != nil && !recause[k] {
+			continue
 		}
+		s.items = cz.cause(int32(k))
+		if keep == nil || !keep.Sites[k].Isolated {
+			continue
+		}
+		if was := keep.Sites[k].items; !slices.Equal(was, s.items) && cz.still(int32(k), was) {
+			if held == nil {
+				held = map[int][]string{}
+			}
+			held[k] = was
+		}
+	}
+	r.holdCauses(held)
+	rolled := map[string][]string{}
+	for k := range r.Sites {
+		s := &r.Sites[k]
+		if !s.Isolated || (recause != nil && !recause[k]) {
+			continue
+		}
+		key := strings.Join(s.items, "\x00")
+		rc, ok := rolled[key]
+		if !ok {
+			rc = g.rollup(s.items)
+			rolled[key] = rc
+		}
+		s.Cause = rc
 	}
 	r.Causes = groupCauses(r.Sites)
 	if backbone != nil {
@@ -212,6 +235,36 @@ func (r *Result) finish(a *analysis, recause []bool, backbone *Backbone) {
 		}
 		if s.Effective < s.Designed {
 			r.Counts.BelowDesign++
+		}
+	}
+}
+
+// holdCauses gives back to the sites in held the cause they had, which
+// still isolates each alone, unless the cause found afresh explains more
+// sites: an incident keeps its name while it lasts (a second failure inside
+// a part already cut off does not page again), but sites whose tunnels went
+// down one by one are all renamed "internet" once BGP says it is lost.
+func (r *Result) holdCauses(held map[int][]string) {
+	if len(held) == 0 {
+		return
+	}
+	now := map[string]int{}  // sites per cause found
+	kept := map[string]int{} // sites per cause if the held ones are kept
+	for k := range r.Sites {
+		if s := &r.Sites[k]; s.Isolated {
+			key := strings.Join(s.items, "\x00")
+			now[key]++
+			if _, ok := held[k]; !ok {
+				kept[key]++
+			}
+		}
+	}
+	for _, was := range held {
+		kept[strings.Join(was, "\x00")]++
+	}
+	for k, was := range held {
+		if kept[strings.Join(was, "\x00")] >= now[strings.Join(r.Sites[k].items, "\x00")] {
+			r.Sites[k].items = was
 		}
 	}
 }

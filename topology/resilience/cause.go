@@ -24,6 +24,7 @@ type causer struct {
 	seen      []int32
 	stack     []int32
 	key       []byte
+	byName    map[string]int32 // atom index by name, built by still
 }
 
 func newCauser(g *Graph, atoms []atom) *causer {
@@ -135,6 +136,31 @@ func (c *causer) isolated(k int32) bool {
 		}
 	}
 	return true
+}
+
+// still reports whether the failure items named alone, every one of them
+// still failed, isolate site k: the previous cause of a site still holds.
+// Each was needed then and still is (that depends only on the items and the
+// graph), so the set stays inclusion-minimal.
+func (c *causer) still(k int32, items []string) bool {
+	if len(items) == 0 {
+		return false
+	}
+	if c.byName == nil {
+		c.byName = make(map[string]int32, len(c.atoms))
+		for i, a := range c.atoms {
+			c.byName[a.name] = int32(i)
+		}
+	}
+	clear(c.in)
+	for _, it := range items {
+		i, ok := c.byName[it]
+		if !ok {
+			return false // repaired: the site needs a new cause
+		}
+		c.in[i] = true
+	}
+	return c.isolated(k)
 }
 
 func (c *causer) cause(k int32) []string {

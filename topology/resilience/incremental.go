@@ -16,7 +16,23 @@ import (
 // changed, the core is re-analysed (a few milliseconds) and only the sites
 // whose landing nodes' answers changed are recomputed.
 func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Result {
-	_ = changed
+	return g.reanalyze(prev, failed, false)
+}
+
+// Track is Reanalyze for a live state that moves on from prev: a site still
+// cut off keeps the cause it had while that cause alone still isolates it,
+// unless the cause found afresh explains more sites. An incident keeps its
+// name while it lasts, so a second failure inside a part already cut off
+// (a nested backbone split, a router behind a split) does not rename the
+// sites beyond it and page again; yet sites first seen cut off one tunnel
+// at a time are all named "internet" once the internet is known lost. When
+// the first failure is repaired and the second still isolates them, they
+// get the second as their cause. Analyze, with no history, may name either.
+func (g *Graph) Track(prev *Result, failed Failures, changed []LinkID) *Result {
+	return g.reanalyze(prev, failed, true)
+}
+
+func (g *Graph) reanalyze(prev *Result, failed Failures, sticky bool) *Result {
 	if prev == nil || prev.g != g {
 		return g.Analyze(failed)
 	}
@@ -98,7 +114,11 @@ func (g *Graph) Reanalyze(prev *Result, failed Failures, changed []LinkID) *Resu
 	if !coreChanged {
 		backbone = &prev.Backbone
 	}
-	r.finish(a, recause, backbone)
+	var keep *Result
+	if sticky {
+		keep = prev
+	}
+	r.finish(a, recause, backbone, keep)
 	return r
 }
 

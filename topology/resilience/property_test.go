@@ -376,6 +376,32 @@ func TestAgainstBruteForce(t *testing.T) {
 		if !reflect.DeepEqual(exported(inc), exported(r)) {
 			fail("Reanalyze from %v differs from Analyze:\n%+v\n%+v", f0.Items(), exported(inc), exported(r))
 		}
+		// Track: Analyze's answer but for the choice of cause, which is a
+		// valid minimal one: the previous one if that still holds, unless
+		// it changed to Analyze's to group more sites.
+		tr := g.Track(prev, f, nil)
+		group := map[string]int{}
+		for _, s := range r.Sites {
+			if s.Isolated {
+				group[strings.Join(s.items, ",")]++
+			}
+		}
+		for k := range g.sites {
+			got, want, was := tr.Sites[k], r.Sites[k], prev.Sites[k]
+			if got.Isolated && len(want.Cause) > 0 {
+				checkCause(t, g, atoms, int32(k), got.items, fail)
+			}
+			if got.Isolated && was.Isolated && len(was.items) > 0 && !slices.Equal(got.items, was.items) &&
+				isolatedByItems(g, atoms, int32(k), was.items) &&
+				(!slices.Equal(got.items, want.items) || group[strings.Join(want.items, ",")] < 2) {
+				fail("site %s: Track dropped cause %v, which still isolates it alone, for %v (Analyze: %v, %d sites)",
+					got.ID, was.items, got.items, want.items, group[strings.Join(want.items, ",")])
+			}
+			got.Cause, want.Cause, got.items, want.items = nil, nil, nil, nil
+			if !reflect.DeepEqual(got, want) {
+				fail("site %s: Track %+v, Analyze %+v", got.ID, got, want)
+			}
+		}
 	}
 }
 
@@ -383,6 +409,21 @@ func TestAgainstBruteForce(t *testing.T) {
 func exported(r *Result) Result {
 	return Result{Failed: r.Failed, Datacentres: r.Datacentres, Sites: r.Sites, Causes: r.Causes,
 		Backbone: r.Backbone, Interconnects: r.Interconnects, Counts: r.Counts}
+}
+
+// isolatedByItems: the named items, all failed now (in atoms), alone cut
+// site k off.
+func isolatedByItems(g *Graph, atoms []atom, k int32, items []string) bool {
+	var sub []atom
+	for _, it := range items {
+		i := slices.IndexFunc(atoms, func(a atom) bool { return a.name == it })
+		if i < 0 {
+			return false
+		}
+		sub = append(sub, atoms[i])
+	}
+	b := brute{g: g, dead: g.newDeadState(sub)}
+	return !b.connected(k, targetAnyDC, nil, nil)
 }
 
 // checkCause: the cause alone isolates the site, and no item of it can be

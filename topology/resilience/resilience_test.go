@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -430,5 +431,54 @@ func TestConcurrentUse(t *testing.T) {
 		if got := <-done; !slices.Equal(got.Sites[0].SPOFs, want.Sites[0].SPOFs) || got.Counts != want.Counts {
 			t.Errorf("concurrent result differs: %+v vs %+v", got.Counts, want.Counts)
 		}
+	}
+}
+
+// TestTrackKeepsAnIncidentsName: live, one failure after another. A second
+// failure inside a part already cut off must not rename the sites beyond it
+// (a new cause is a new page for the same outage); once the first is
+// repaired, the second is what still cuts them off, and is named.
+func TestTrackKeepsAnIncidentsName(t *testing.T) {
+	g := loadSlice(t, "rie-small")
+	split := []string{"link:p-lyon-1:et-0/0/0--p-paris-1:et-0/0/0", "link:p-lyon-1:et-0/0/1--p-paris-1:et-0/0/1",
+		"link:p-paris-1:et-0/0/2--pe-paris-1:et-0/0/0"}
+	splitCause := []string{"link:p-paris-1:et-0/0/2--pe-paris-1:et-0/0/0", "srlg:path-a6", "srlg:path-a7-a75"}
+	// A router inside the cut-off part: analysed afresh, it alone explains
+	// S-0005's isolation and is the bigger item, so it would be named.
+	inside := "device:agg-paris-2"
+	steps := []struct {
+		failed []string
+		// cause of S-0005 (behind agg-paris-2 only) when tracked, and when
+		// analysed with no history
+		tracked, fresh []string
+	}{
+		{split, splitCause, splitCause},
+		{append(slices.Clone(split), inside), splitCause, []string{inside}},
+		{[]string{inside}, []string{inside}, []string{inside}},
+		{nil, nil, nil},
+	}
+	var prev *Result
+	for i, st := range steps {
+		f := failures(t, st.failed...)
+		if err := g.Check(f); err != nil {
+			t.Fatal(err)
+		}
+		r := g.Track(prev, f, nil)
+		fresh := g.Analyze(f)
+		if got := r.Site("S-0005").Cause; !slices.Equal(got, st.tracked) {
+			t.Errorf("step %d %v: tracked cause of S-0005 %v, want %v", i, st.failed, got, st.tracked)
+		}
+		if got := fresh.Site("S-0005").Cause; !slices.Equal(got, st.fresh) {
+			t.Errorf("step %d %v: fresh cause of S-0005 %v, want %v", i, st.failed, got, st.fresh)
+		}
+		// Everything but the choice of cause is Analyze's.
+		for k := range r.Sites {
+			a, b := r.Sites[k], fresh.Sites[k]
+			a.Cause, b.Cause, a.items, b.items = nil, nil, nil, nil
+			if !reflect.DeepEqual(a, b) {
+				t.Errorf("step %d: site %s tracked %+v, analysed %+v", i, a.ID, a, b)
+			}
+		}
+		prev = r
 	}
 }
