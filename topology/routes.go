@@ -75,12 +75,15 @@ type routes struct {
 	// must run even if the SNMP failure set did not change.
 	dirty bool
 	pub   atomic.Pointer[Routing]
-	// ics is BGP's last verdict per interconnect it judges.
-	ics map[string]bgp.InterconnectRouting
+	// ics is BGP's last verdict per interconnect it judges, icKnown its
+	// last verdict other than unknown.
+	ics     map[string]bgp.InterconnectRouting
+	icKnown map[string]bgp.InterconnectState
 }
 
 func newRoutes(inv *inventory.Inventory) *routes {
-	r := &routes{sites: map[string]*siteRoute{}, ics: map[string]bgp.InterconnectRouting{}}
+	r := &routes{sites: map[string]*siteRoute{}, ics: map[string]bgp.InterconnectRouting{},
+		icKnown: map[string]bgp.InterconnectState{}}
 	for i := range inv.Sites {
 		s := &inv.Sites[i]
 		if len(s.Prefixes) == 0 {
@@ -194,19 +197,26 @@ func (t *Topology) applyInterconnects(rs []bgp.InterconnectRouting) {
 	now := t.opts.Now()
 	rt := t.rt
 	for _, r := range rs {
-		prev, seen := rt.ics[r.Interconnect]
-		if seen && prev == r {
+		if prev, seen := rt.ics[r.Interconnect]; seen && prev == r {
 			continue
 		}
 		rt.ics[r.Interconnect] = r
 		rt.dirty, t.failDirty = true, true
-		from := bgp.InterconnectBGPUnknown
-		if seen {
-			from = prev.State
+		if r.State == bgp.InterconnectBGPUnknown {
+			continue
 		}
-		if r.State != from && r.State != bgp.InterconnectBGPUnknown && (from != bgp.InterconnectBGPUnknown || r.State != bgp.InterconnectBGPUp) {
-			t.emit(Event{Time: now, Kind: EventInterconnectBGP, Subject: r.Interconnect, From: string(from), To: string(r.State), Detail: r.Detail()})
+		// News between known states only: losing the sessions (unknown)
+		// and getting them back is one event at most, and the first
+		// verdict after start is news only when it is not "up".
+		from, seen := rt.icKnown[r.Interconnect]
+		rt.icKnown[r.Interconnect] = r.State
+		if r.State == from || !seen && r.State == bgp.InterconnectBGPUp {
+			continue
 		}
+		if !seen {
+			from = bgp.InterconnectBGPUnknown
+		}
+		t.emit(Event{Time: now, Kind: EventInterconnectBGP, Subject: r.Interconnect, From: string(from), To: string(r.State), Detail: r.Detail()})
 	}
 }
 

@@ -61,6 +61,9 @@ func (r InterconnectRouting) Detail() string {
 	}
 	switch r.State {
 	case InterconnectSessionDown:
+		if !r.Peer.IsValid() {
+			return "its BGP session is not established"
+		}
 		return fmt.Sprintf("BGP session %s is not established", r.Peer)
 	case InterconnectPrefixesMissing:
 		return fmt.Sprintf("%d of %d expected prefixes not received in %s", r.Missing, r.Prefixes, where)
