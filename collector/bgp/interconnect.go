@@ -122,7 +122,7 @@ func (s *state) newInterconnects(inv *inventory.Inventory, track func(netip.Pref
 			x.last.Peer = s.peers[x.peer].cfg.Address
 		}
 		for _, p := range x.prefixes {
-			track(p) // keeps the prefix's paths, with their RDs
+			track(p).ic = true // keeps the prefix's paths, with their RDs
 		}
 		s.ics = append(s.ics, x)
 	}
@@ -189,15 +189,24 @@ func (s *state) judgeInterconnect(x *icState, now, started time.Time, settle tim
 	return r
 }
 
+// icPeriod is how often the interconnects are re-judged when none of
+// their prefixes changed: sessions coming and going, and convergence by
+// settle time, show within it.
+const icPeriod = time.Second
+
 // refreshInterconnects re-judges every interconnect (a few prefixes each)
-// and returns all verdicts when one changed, nil otherwise.
+// when one of their prefixes changed or icPeriod passed, and returns all
+// verdicts when one changed, nil otherwise.
 func (s *state) refreshInterconnects(now time.Time, settle time.Duration) []InterconnectRouting {
 	if len(s.ics) == 0 {
 		return nil
 	}
 	if s.started.IsZero() {
 		s.started = now
+	} else if !s.rt.icDirty && now.Sub(s.judged) < icPeriod {
+		return nil
 	}
+	s.rt.icDirty, s.judged = false, now
 	changed := false
 	for i := range s.ics {
 		x := &s.ics[i]

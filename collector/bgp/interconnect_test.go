@@ -1,6 +1,7 @@
 package bgp
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -193,4 +194,48 @@ func TestVRFLabels(t *testing.T) {
 			t.Errorf("vrf=%q rd=%q: %d paths, want %d (all: %v)", k[0], k[1], got[k], n, got)
 		}
 	}
+}
+
+// BenchmarkInterconnectRefresh measures the interconnect verdicts, which
+// are recomputed at every refresh (every GoBGP event batch and once a
+// second): 50 interconnects with 4 expected prefixes each, every prefix
+// heard from two sessions in its VRF.
+func BenchmarkInterconnectRefresh(b *testing.B) {
+	cfg, inv := icInventory()
+	inv.Interconnects = inv.Interconnects[:0]
+	for i := range 50 {
+		ic := inventory.Interconnect{ID: fmt.Sprintf("ic-%d", i), Kind: inventory.InterconnectPartner, Device: "pfs-2", VRF: "testa"}
+		for j := range 4 {
+			ic.Prefixes = append(ic.Prefixes, netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, byte(i), byte(j * 64)}), 26))
+		}
+		inv.Interconnects = append(inv.Interconnects, ic)
+	}
+	s := newState(cfg, inv, 16)
+	t0 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	rd, _ := inventory.ParseRD("65000:100")
+	for i := range s.peers {
+		s.peers[i].established, s.peers[i].since, s.peers[i].changed = true, t0, t0
+		for _, ic := range inv.Interconnects {
+			for _, p := range ic.Prefixes {
+				s.apply(i, route{fam: famVPNv4, rd: uint64(rd), prefix: p, nextHop: ip("10.0.0.1")})
+			}
+		}
+	}
+	if out := s.refreshInterconnects(t0, time.Minute); len(out) != 50 || out[0].State != InterconnectBGPUp {
+		b.Fatalf("verdicts %+v", out)
+	}
+	b.Run("every-interconnect-judged", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			s.refreshInterconnects(t0.Add(time.Duration(i+1)*icPeriod), time.Minute)
+		}
+	})
+	b.Run("nothing-changed", func(b *testing.B) {
+		b.ReportAllocs()
+		now := t0.Add(time.Hour)
+		s.refreshInterconnects(now, time.Minute)
+		for i := 0; i < b.N; i++ {
+			s.refreshInterconnects(now, time.Minute)
+		}
+	})
 }

@@ -86,6 +86,7 @@ type tracked struct {
 	sites  []int // indexes into state.sites
 	canary int   // index into the canaries, -1 if not a canary
 	isDef  bool
+	ic     bool // an interconnect's expected prefix (interconnect.go)
 	paths  map[srcPath]netip.Addr
 	orig   map[srcPath]netip.Addr
 }
@@ -168,9 +169,9 @@ type state struct {
 	// name: looked up per (peer, family, RD) bucket, never per path.
 	vrfNames map[uint64]string
 	// ics are the interconnects BGP judges (interconnect.go); started is
-	// when they were first judged.
-	ics     []icState
-	started time.Time
+	// when they were first judged, judged when last.
+	ics             []icState
+	started, judged time.Time
 
 	rt routing // per-site routing state and per-PFAI internet routes
 }
