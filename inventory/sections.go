@@ -319,7 +319,8 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 	d.list(n, p, "[{id: ix-1, kind: internet, device: pfai-1}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		x := Interconnect{Line: item.Line}
-		var hasID, hasKind, hasDevice bool
+		var hasID, hasKind, hasDevice, vrfUndeclared bool
+		var prefixesLine int
 		var dev *Device
 		var devLine int
 		ok := d.fields(item, q, "an interconnect", func(key string, k, v *yaml.Node) {
@@ -355,10 +356,14 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 					}
 					d.errf(v.Line, r, "interconnect in unknown VRF %q%s: declare it under vrfs: with its route distinguishers, or fix the name", x.VRF, hint)
 				default:
-					d.warnf(v.Line, r, "interconnect in VRF %q, but there is no vrfs: section: declare the VRF with its route distinguishers so that BGP can tell its routes", x.VRF)
+					// Without a vrfs: section the name is free text, as
+					// before VRFs had RDs; expected prefixes need one
+					// (checked below).
+					vrfUndeclared = true
 				}
 			case "prefixes":
 				x.Prefixes = d.prefixes(v, r)
+				prefixesLine = v.Line
 			case "bgp_peer":
 				x.BGPPeer, _ = d.addr(v, r)
 				bgpPeerLines[len(d.inv.Interconnects)] = v.Line
@@ -373,6 +378,9 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 		}
 		if !hasKind {
 			d.missing(x.Line, q.k("kind"), "missing kind: use one of %s", joinWords(InterconnectKinds))
+		}
+		if vrfUndeclared && len(x.Prefixes) > 0 {
+			d.errf(prefixesLine, q.k("prefixes"), "interconnect %q expects prefixes in VRF %q, but there is no vrfs: section: BGP paths carry a route distinguisher, not a name; declare the VRF under vrfs: with its RDs", x.ID, x.VRF)
 		}
 		if !hasDevice {
 			d.missing(x.Line, q.k("device"), "missing device: name the PFAI or PFS router the interconnect hangs on")
