@@ -362,13 +362,17 @@ func (b *builder) platforms() {
 	}
 }
 
-// vrfs declares the interconnects' VRFs, numbered from 1 in name order
+// ministryVRFs are per-ministry VRFs of the PFS without an interconnect:
+// the PFS routers announce one service prefix in each (sim/bgpsim).
+var ministryVRFs = []string{"min-economie", "min-education", "min-interieur", "min-justice", "min-sante"}
+
+// vrfs declares the interconnects' VRFs and the ministries', numbered from 1 in name order
 // with route distinguishers RIEAS:n (what the simulated PFS routers
 // announce, sim/bgpsim), and gives each interconnect in a VRF the prefix
 // its partner announces there, so vigie names the VRFs and judges the
 // interconnects by BGP.
 func (b *builder) vrfs() {
-	var names []string
+	names := slices.Clone(ministryVRFs)
 	for _, ic := range b.inv.Interconnects {
 		if ic.VRF != "" && !slices.Contains(names, ic.VRF) {
 			names = append(names, ic.VRF)

@@ -178,8 +178,8 @@ func TestFleetWithMonitor(t *testing.T) {
 							}
 						}
 					case string(inventory.RolePFS):
-						// testa, renater and one partner VRF, each under its own RD,
-						// named by the generated inventory's vrfs: section.
+						// testa, renater, one partner VRF and five ministries', each
+						// under its own RD, named by the generated inventory's vrfs:.
 						n := 0
 						for _, fc := range p.Prefixes {
 							if fc.Family == inventory.FamilyVPNv4 && strings.HasPrefix(fc.RD, "64600:") && fc.Prefixes == 1 &&
@@ -187,8 +187,8 @@ func TestFleetWithMonitor(t *testing.T) {
 								n++
 							}
 						}
-						if n != 3 {
-							return fmt.Sprintf("%s: %d VRFs with one VPNv4 path, want 3 (%+v)", p.Device, n, p.Prefixes)
+						if n != 3+5 {
+							return fmt.Sprintf("%s: %d VRFs with one VPNv4 path, want 3 + 5 ministries' (%+v)", p.Device, n, p.Prefixes)
 						}
 					}
 				}

@@ -169,6 +169,15 @@ func routesFor(inv *inventory.Inventory, d *inventory.Device, kind Kind, edge in
 			}
 			out = append(out, route{prefix: vrfPrefix(v), nextHop: self, vrf: v, site: -1})
 		}
+		// The VRFs no interconnect uses (a ministry's) have their service
+		// prefix on every PFS router.
+		for _, vr := range inv.VRFs {
+			v, ok := vrfs[vr.Name]
+			if !ok || slices.ContainsFunc(inv.Interconnects, func(ic inventory.Interconnect) bool { return ic.VRF == vr.Name }) {
+				continue
+			}
+			out = append(out, route{prefix: vrfPrefix(v), nextHop: self, vrf: v, site: -1})
+		}
 		return out
 	}
 	return nil
