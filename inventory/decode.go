@@ -92,14 +92,16 @@ type decoder struct {
 	null      yaml.Node
 
 	// Lookups filled as sections are decoded, in dependency order.
-	regions map[string]int
-	dcs     map[string]int
-	pops    map[string]int
-	vrfs    map[string]int // nil without a vrfs: section
-	// icPeerLines: the line of each interconnect's bgp_peer, by index.
+	regions  map[string]int
+	dcs      map[string]int
+	pops     map[string]int
+	profiles map[string]int
+	devices  map[string]int
+
+	// vrfs is nil without a vrfs: section; icPeerLines holds the line of
+	// each interconnect's bgp_peer, by index.
+	vrfs        map[string]int
 	icPeerLines map[int]int
-	profiles    map[string]int
-	devices     map[string]int
 	// agents maps each management address and port to the device polled
 	// there, so that a second device on it is refused.
 	agents  map[netip.AddrPort]int

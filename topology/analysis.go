@@ -59,7 +59,8 @@ type InterconnectView struct {
 	// interconnect (expected prefixes or a bgp_peer), its session
 	// established and its prefixes received (routes.go).
 	Up bool `json:"up"`
-	// Reason says why it is down (InterconnectReasons), "" when up.
+	// Reason says why it is down (ReasonDetached, ReasonSessionDown,
+	// ReasonPrefixesMissing), "" when up.
 	Reason              string `json:"reason,omitempty"`
 	SurvivesInternetCut bool   `json:"survives_internet_cut"`
 	// VRF and BGP are the interconnect's VRF and BGP's verdict on it

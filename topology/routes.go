@@ -175,9 +175,6 @@ const (
 	ReasonPrefixesMissing = "prefixes_missing"
 )
 
-// InterconnectReasons lists the reasons an interconnect is down.
-var InterconnectReasons = []string{ReasonDetached, ReasonSessionDown, ReasonPrefixesMissing}
-
 // RecordInterconnects queues BGP's interconnect verdicts (the monitor's
 // Options.OnInterconnects), like RecordRouting.
 func (t *Topology) RecordInterconnects(rs []bgp.InterconnectRouting) {
