@@ -410,19 +410,41 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 }
 
 // interconnectPeers checks, once the bgp section is read, that each
-// interconnect's bgp_peer is one of vigie's sessions.
+// interconnect's bgp_peer is one of vigie's sessions, and that the
+// session its expected prefixes are judged from (bgp_peer, else vigie's
+// session with its device) carries their family: else BGP could never
+// tell whether they are received.
 func (d *decoder) interconnectPeers(p fpath) {
 	for i := range d.inv.Interconnects {
 		x := &d.inv.Interconnects[i]
-		if !x.BGPPeer.IsValid() {
+		var peer *BGPPeer
+		for j := range d.inv.BGP.Peers {
+			pc := &d.inv.BGP.Peers[j]
+			if x.BGPPeer.IsValid() && pc.Address == x.BGPPeer || !x.BGPPeer.IsValid() && peer == nil && pc.Device == x.Device {
+				peer = pc
+			}
+		}
+		if x.BGPPeer.IsValid() && peer == nil {
+			d.errf(d.icPeerLines[i], p.i(i).k("bgp_peer"), "interconnect %q names bgp_peer %s, which is not one of vigie's sessions: declare it under bgp.peers, or remove bgp_peer", x.ID, x.BGPPeer)
 			continue
 		}
-		found := false
-		for _, pc := range d.inv.BGP.Peers {
-			found = found || pc.Address == x.BGPPeer
+		if peer == nil {
+			continue
 		}
-		if !found {
-			d.errf(d.icPeerLines[i], p.i(i).k("bgp_peer"), "interconnect %q names bgp_peer %s, which is not one of vigie's sessions: declare it under bgp.peers or remove bgp_peer (vigie then judges the prefixes from any converged session)", x.ID, x.BGPPeer)
+		for _, pf := range x.Prefixes {
+			want := FamilyIPv4Unicast
+			switch {
+			case x.VRF != "" && pf.Addr().Is4():
+				want = FamilyVPNv4
+			case x.VRF != "":
+				want = FamilyVPNv6
+			case pf.Addr().Is6():
+				want = FamilyIPv6Unicast
+			}
+			if !slices.Contains(peer.Families, want) {
+				d.errf(x.Line, p.i(i).k("prefixes"), "interconnect %q expects %s, judged from vigie's session %s with %s, which does not carry %s: add it to that peer's families (or name another session in bgp_peer)", x.ID, pf, peer.Address, peer.Device, want)
+				break
+			}
 		}
 	}
 }
