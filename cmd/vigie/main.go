@@ -31,6 +31,7 @@ func commands() []command {
 		{"run", "run the daemon on an inventory file", cmdRun},
 		{"check-config", "validate an inventory file and report every problem", cmdCheckConfig},
 		{"whatif", "predict which sites a failure (e.g. an internet cut) would isolate", cmdWhatIf},
+		{"inventory", "compare two inventories before a reload (inventory diff OLD NEW)", cmdInventory},
 		{"version", "print version information", cmdVersion},
 	}
 }
@@ -65,6 +66,7 @@ Start here:
   vigie check-config configs/vigie.example.yml
   vigie run --config /etc/vigie/vigie.yml
   vigie whatif --config vigie.yml --fail internet
+  vigie inventory diff /etc/vigie/vigie.yml new.yml
 
 "vigie <command> --help" describes each command's flags.
 `)
@@ -84,7 +86,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		err := c.run(ctx, args[1:], stdout, stderr)
+		var status exitStatus
 		switch {
+		case errors.As(err, &status):
+			return int(status)
 		case err == nil, errors.Is(err, flag.ErrHelp):
 			return 0
 		case errors.Is(err, errUsage):

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim"
+)
+
+// TestInventoryDiffThroughBinary reviews inventories as an operator does
+// before a SIGHUP: the exit status says whether anything changes (0, 1) or
+// a file is unusable (2, with its problems and what to do), the text names
+// each change, the JSON is machine-readable, a secret never shows.
+func TestInventoryDiffThroughBinary(t *testing.T) {
+	bin := buildVigie(t)
+	data := filepath.Join("..", "..", "inventory", "testdata", "diff")
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken.yml")
+	if err := os.WriteFile(broken, []byte("regions:\n  - {id: ara, overseas: maybe}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old, changed := filepath.Join(data, "changes.old.yml"), filepath.Join(data, "changes.new.yml")
+	tests := []struct {
+		name  string
+		args  []string
+		code  int
+		want  []string
+		never []string
+	}{
+		{"same", []string{old, filepath.Join(data, "none.new.yml")}, 0, []string{"no changes"}, nil},
+		{"changes", []string{old, changed}, 1, []string{
+			"access S-0001/ce-1a:ge-0/0/0 moved (" + old + ":",
+			": interface xe-0/1/0 -> xe-0/2/0",
+			"device ce-1a re-addressed",
+			"region gua added (" + changed + ":",
+			"auth_password env:VIGIE_SNMP_AUTH -> env:VIGIE_SNMP_AUTH_2026",
+			"6 changes:",
+		}, []string{"link "}},
+		{"broken", []string{old, broken}, 2, []string{broken + ":2: regions[0].overseas:", "vigie check-config " + broken}, []string{"panic"}},
+		{"missing", []string{old, filepath.Join(dir, "nope.yml")}, 2, []string{"cannot read the configuration"}, nil},
+		{"usage", []string{old}, 2, []string{"vigie inventory diff [--format json] OLD NEW"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // against a hang only
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin, append([]string{"inventory", "diff"}, tc.args...)...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			_ = cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code {
+				t.Fatalf("vigie inventory diff %v: exit %d, want %d\n%s", tc.args, code, tc.code, out.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, n := range tc.never {
+				if strings.Contains(out.String(), n) {
+					t.Errorf("output contains %q:\n%s", n, out.String())
+				}
+			}
+		})
+	}
+	t.Run("json", func(t *testing.T) {
+		out, err := exec.Command(bin, "inventory", "diff", "--format", "json", old, changed).Output()
+		if code := exitCode(err); code != 1 {
+			t.Fatalf("exit %d (%v), want 1", code, err)
+		}
+		var changes []inventory.Change
+		if err := json.Unmarshal(out, &changes); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		var moved int
+		for _, c := range changes {
+			if c.Change == "moved" && c.Kind == "access" && c.OldLine > 0 && c.NewLine > 0 && len(c.Fields) == 1 {
+				moved++
+			}
+		}
+		if len(changes) != 6 || moved != 1 {
+			t.Errorf("%d changes with %d access moved, want 6 and 1:\n%s", len(changes), moved, out)
+		}
+	})
+}
+
+// exitCode is a finished command's exit status (0 for a nil error).
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// TestInventoryImportThroughBinary: a planner exports the inventory as
+// sheets, imports them back (nothing changes, the internet-cut answer is
+// the same), then imports sheets with mistakes: every problem at its
+// FILE:LINE: COLUMN, exit 1, and the previous output left untouched.
+func TestInventoryImportThroughBinary(t *testing.T) {
+	bin := buildVigie(t)
+	dir := t.TempDir()
+	base := writeConfig(t, dir, sim.Generate(sim.GenerateOptions{Sites: 2000, Seed: 21}))
+	run := func(args ...string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // against a hang only
+		defer cancel()
+		var out bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		return out.String(), exitCode(err)
+	}
+	sheets := filepath.Join(dir, "sheets")
+	if out, code := run("inventory", "export", "csv", "--config", base, "--out", sheets); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(sheets, "*.csv"))
+	if len(files) != 8 {
+		t.Fatalf("export wrote %d sheets, want 8: %v", len(files), files)
+	}
+	imported := filepath.Join(dir, "imported.yml")
+	out, code := run(append([]string{"inventory", "import", "csv", "--base", base, "--out", imported}, files...)...)
+	if code != 0 || !strings.Contains(out, "read "+filepath.Join(sheets, "sites.csv")+": 2000 rows (sites)") {
+		t.Fatalf("import: exit %d\n%s", code, out)
+	}
+	if out, code := run("inventory", "diff", base, imported); code != 0 || !strings.Contains(out, "no changes") {
+		t.Fatalf("diff after the round trip: exit %d\n%s", code, out)
+	}
+	cut := func(config string) string {
+		out, code := run("whatif", "--config", config, "--fail", "internet", "--format", "json")
+		if code != 0 {
+			t.Fatalf("whatif on %s: exit %d\n%s", config, code, out)
+		}
+		return out
+	}
+	if a, b := cut(base), cut(imported); a != b || !strings.Contains(a, "isolated") {
+		t.Errorf("internet cut differs after the round trip:\n%.400s\n---\n%.400s", a, b)
+	}
+
+	// Mistakes: a site moved to an unknown aggregation router, a region
+	// that is not yes/no; the earlier import must stay as it was.
+	before, err := os.ReadFile(imported)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := os.ReadFile(filepath.Join(sheets, "accesses.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitN(string(acc), "\n", 3)
+	cells := strings.Split(lines[1], ",")
+	cells[4] = "agg-nowhere-1"
+	lines[1] = strings.Join(cells, ",")
+	if err := os.WriteFile(filepath.Join(sheets, "accesses.csv"), []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := os.ReadFile(filepath.Join(sheets, "regions.csv"))
+	reg = []byte(strings.Replace(string(reg), ",true\n", ",peut-être\n", 1))
+	if err := os.WriteFile(filepath.Join(sheets, "regions.csv"), reg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code = run(append([]string{"inventory", "import", "csv", "--base", base, "--out", imported}, files...)...)
+	if code != 1 {
+		t.Fatalf("import of bad sheets: exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		filepath.Join(sheets, "accesses.csv") + `:2: device: site "` + cells[0] + `" access lands on unknown device "agg-nowhere-1" (add it to the devices sheet)`,
+		filepath.Join(sheets, "regions.csv") + `:`,
+		`: overseas: "peut-être" is not yes or no`,
+		"nothing written",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if after, _ := os.ReadFile(imported); !bytes.Equal(after, before) {
+		t.Error("a failed import changed the previous output file")
+	}
+}
