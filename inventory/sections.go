@@ -351,7 +351,7 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 				case x.VRF == "" || known:
 				case d.vrfs != nil:
 					hint := ""
-					if c := closest(x.VRF, slices.Collect(maps.Keys(d.vrfs))); c != "" {
+					if c := Closest(x.VRF, slices.Collect(maps.Keys(d.vrfs))); c != "" {
 						hint = fmt.Sprintf(" (did you mean %q?)", c)
 					}
 					d.errf(v.Line, r, "interconnect in unknown VRF %q%s: declare it under vrfs: with its route distinguishers, or fix the name", x.VRF, hint)
@@ -380,7 +380,9 @@ func (d *decoder) interconnectList(n *yaml.Node, p fpath) {
 			d.missing(x.Line, q.k("kind"), "missing kind: use one of %s", joinWords(InterconnectKinds))
 		}
 		if vrfUndeclared && len(x.Prefixes) > 0 {
-			d.errf(prefixesLine, q.k("prefixes"), "interconnect %q expects prefixes in VRF %q, but there is no vrfs: section: BGP paths carry a route distinguisher, not a name; declare the VRF under vrfs: with its RDs", x.ID, x.VRF)
+			// A warning, not an error: inventories written before vrfs:
+			// existed still load, and the verdict says what is missing.
+			d.warnf(prefixesLine, q.k("prefixes"), "interconnect %q expects prefixes in VRF %q, but there is no vrfs: section: BGP paths carry a route distinguisher, not a name, so they will show as missing; declare the VRF under vrfs: with its RDs", x.ID, x.VRF)
 		}
 		if !hasDevice {
 			d.missing(x.Line, q.k("device"), "missing device: name the PFAI or PFS router the interconnect hangs on")
