@@ -253,6 +253,34 @@ func TestFleetWithMonitor(t *testing.T) {
 			}
 			eventually(t, "site back", func() string { return sitePaths(m, inv, 2, nil) })
 
+			// The partner withdraws its prefix: its interconnect alone is
+			// missing it; announced again, it is up.
+			if err := f.WithdrawInterconnect("partner-caisse", true); err != nil {
+				t.Fatal(err)
+			}
+			icState := func(want map[string]bgp.InterconnectState) func() string {
+				return func() string {
+					for _, r := range m.Interconnects() {
+						st, ok := want[r.Interconnect]
+						if !ok {
+							st = bgp.InterconnectBGPUp
+						}
+						if r.State != st {
+							return fmt.Sprintf("%s is %s, want %s", r.Interconnect, r.State, st)
+						}
+					}
+					return ""
+				}
+			}
+			eventually(t, "partner-caisse's prefix missing", icState(map[string]bgp.InterconnectState{"partner-caisse": bgp.InterconnectPrefixesMissing}))
+			if err := f.WithdrawInterconnect("partner-caisse", false); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "partner-caisse's prefix back", icState(nil))
+			if err := f.WithdrawInterconnect("internet-1", true); err == nil {
+				t.Error("WithdrawInterconnect(internet-1) succeeded: an internet interconnect has no VRF prefix")
+			}
+
 			// A stopped reflector leaves one path per site; started again,
 			// vigie reconnects by itself and sees two.
 			if err := f.Stop("rr-1"); err != nil {
@@ -336,6 +364,8 @@ func TestHandler(t *testing.T) {
 		{"POST", "/default/pfai-1?state=down", http.StatusBadRequest},
 		{"POST", "/default/rr-1?state=withdrawn", http.StatusNotFound},
 		{"POST", "/site/" + inv.Sites[0].ID + "?state=withdrawn", http.StatusNoContent},
+		{"POST", "/interconnect/testa-1?state=withdrawn", http.StatusNoContent},
+		{"POST", "/interconnect/internet-1?state=withdrawn", http.StatusNotFound},
 		{"POST", "/reset/pfs-1", http.StatusNoContent},
 		{"POST", "/stop/pfs-1", http.StatusNoContent},
 		{"POST", "/start/pfs-1", http.StatusNoContent},
