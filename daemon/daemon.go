@@ -210,7 +210,8 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 			return nil, fmt.Errorf("store: registering metrics: %w", err)
 		}
 	case dbPath != "":
-		st, err := store.Open(dbPath, store.Options{Registerer: reg, Logger: d.log, History: inv.Agent.History})
+		st, err := store.Open(dbPath, store.Options{Registerer: reg, Logger: d.log, History: inv.Agent.History,
+			AvailabilityRetention: inv.Agent.AvailabilityRetention})
 		if err != nil {
 			return nil, err
 		}

@@ -39,8 +39,8 @@ func nodeGraph(title, description, nodes, edges string) *Panel {
 
 func overview() *builder {
 	b := newDashboard("vigie-overview", "vigie / National overview",
-		"The RIE at a glance: sites connected, degraded or isolated by region, protection levels, internet-cut readiness and the root causes of isolation.",
-		regionVar())
+		"The RIE at a glance: sites connected, degraded or isolated by region, the isolated and degraded sites by name, protection levels, internet-cut readiness, the root causes of isolation and a row per overseas territory.",
+		regionVar(), territoryVar())
 	b.row("National")
 	b.add(8, 5, panel("stat", "Sites by state", "short",
 		"All sites, by state: nominal (designed protection), degraded (connected, below its designed protection), isolated (no path to any datacentre).",
@@ -60,6 +60,7 @@ func overview() *builder {
 		"Whether every production datacentre reaches every other over the surviving backbone.",
 		instantQ(`vigie_backbone_datacentres_connected{JI}`, "datacentres")).
 		mapValues("1", "connected", "green", "0", "SPLIT", "red"))
+	b.add(24, 9, isolatedNowTable())
 
 	b.row("By region")
 	b.add(12, 9, panel("table", "Sites per region", "short",
@@ -111,6 +112,8 @@ func overview() *builder {
 		"Failures that isolate sites, with the number of sites behind each. One page per row (VigieIsolationRootCause). Empty when no site is isolated.",
 		tableQ(`sort_desc(cause:vigie_sites_isolated:count{JI})`)).
 		transform("organize", map[string]any{"renameByName": map[string]string{"Value": "sites isolated"}}))
+
+	overseasRows(b)
 	return b
 }
 
@@ -221,14 +224,16 @@ func platforms() *builder {
 }
 
 func site() *builder {
-	siteVar := queryVar("site", "Site", `label_values(vigie_site_isolated{job=~"$job",instance=~"$instance",region=~"$region"}, site)`, false,
-		"The site to show.")
+	// All regions by default, so that a link with only ?var-site=<id>
+	// finds the site among the variable's options.
 	region := regionVar()
-	region.Multi, region.IncludeAll, region.AllValue = false, false, ""
-	b := newDashboard("vigie-site", "vigie / Site detail",
-		"One site in detail: is it connected, with what protection (designed and effective), how many disjoint paths and single points of failure, its routers and their interfaces.",
-		region, siteVar)
+	region.Multi = false
+	region.Current = map[string]any{"selected": true, "text": "All", "value": "$__all"}
+	b := newDashboard(SiteDashboardUID, "vigie / Site detail",
+		"One site in detail, found by name: where it is and whom to call, its accesses and circuits, is it connected and since when, with what protection (designed and effective), how many disjoint paths and single points of failure, its routers and their interfaces.",
+		region, siteSearchVar())
 	const s = `site="$site"`
+	sitePlace(b)
 	b.row("State")
 	b.add(4, 5, panel("stat", "Connected", "none", "Whether the site reaches at least one datacentre now.",
 		instantQ(`vigie_site_isolated{JI,`+s+`}`, "site")).mapValues("0", "connected", "green", "1", "ISOLATED", "red"))
@@ -256,6 +261,10 @@ func site() *builder {
 		"When the site is isolated, the failure vigie holds responsible. Empty when the site is connected.",
 		tableQ(`vigie_site_isolation_cause{JI,`+s+`}`)).
 		transform("organize", map[string]any{"excludeByName": map[string]bool{"Value": true}}))
+	b.add(6, 7, panel("stat", "Availability, 30 days", "percentunit",
+		"Share of the last 30 days the site was not isolated, of the time vigie observed it (recording rule site:vigie_site_available:ratio_30d: the last 720 full hours; degraded counts as available). For a month's figures by region, department or ministry: vigie report availability (docs/availability.md).",
+		instantQ(`site:vigie_site_available:ratio_30d{JI,`+s+`}`, "30 days")).
+		thresholds("red", 0.99, "orange", 0.999, "green").minMax(0, 1))
 
 	b.row("Routers")
 	b.add(24, 6, panel("table", "Routers of the site", "none",

@@ -72,6 +72,7 @@ type Exposition struct {
 	byName  map[string]*device
 	sorted  []*device // by name, the order /metrics writes them in
 	scratch sync.Pool // *scratch, one per poll being published
+	places  places
 }
 
 // New prepares the exposition of inv's devices and of topo (nil: per-device
@@ -79,7 +80,10 @@ type Exposition struct {
 // opts.Registerer.
 func New(inv *inventory.Inventory, topo *topology.Topology, opts Options) (*Exposition, error) {
 	opts.setDefaults()
-	e := &Exposition{topo: topo, byName: make(map[string]*device, len(inv.Devices))}
+	e := &Exposition{topo: topo, byName: make(map[string]*device, len(inv.Devices)), places: places{inv: inv}}
+	if topo != nil {
+		e.places.accessIDs = topo.AccessIDs()
+	}
 	e.scratch.New = func() any { return new(scratch) }
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
@@ -139,6 +143,9 @@ func (guard) Describe(ch chan<- *prometheus.Desc) {
 	for _, f := range deviceFamilies {
 		ch <- f.desc
 	}
+	for _, f := range placeFamilies {
+		ch <- f.desc
+	}
 }
 
 // Collect implements prometheus.Collector: the series are in WriteText.
@@ -178,7 +185,8 @@ var heldPool = sync.Pool{New: func() any { return new([]heldSnapshot) }}
 // WriteText writes the per-device families in the Prometheus text format
 // 0.0.4 (web.TextWriter): for each family with at least one series, its
 // HELP and TYPE lines then every device's series, devices in name order,
-// each device's from one poll; then the topology's families. It stops at
+// each device's from one poll; then the inventory's places (places.go);
+// then the topology's families. It stops at
 // the first write error (a client gone away) and returns it.
 func (e *Exposition) WriteText(w io.Writer) error {
 	hp := heldPool.Get().(*[]heldSnapshot)
@@ -227,6 +235,7 @@ func (e *Exposition) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	e.places.write(tw)
 	if err := tw.flush(); err != nil {
 		return err
 	}

@@ -55,6 +55,10 @@ type Agent struct {
 	// (0: the topology's defaults, 1,024 and 600).
 	MaxLLDPNeighbors int
 	MaxDeviceEvents  int
+	// AvailabilityRetention is how long site state intervals are kept in
+	// the store (0: the store's default, 13 months). The event history's
+	// limits never apply to them.
+	AvailabilityRetention time.Duration
 }
 
 // Polling holds the fleet scheduler's settings. Zero values are replaced by

@@ -246,7 +246,7 @@ var (
 	kindWords = words(InterconnectKinds)
 )
 
-var agentKeys = []string{"listen", "db", "history", "max_lldp_neighbors", "max_device_events_per_minute"}
+var agentKeys = []string{"listen", "db", "history", "max_lldp_neighbors", "max_device_events_per_minute", "availability_retention"}
 
 func (d *decoder) agent(n *yaml.Node, p fpath) {
 	a := &d.inv.Agent
@@ -273,6 +273,10 @@ func (d *decoder) agent(n *yaml.Node, p fpath) {
 		case "max_device_events_per_minute":
 			if x, ok := d.integer(v, p.k(key), 1, 1_000_000); ok {
 				a.MaxDeviceEvents = int(x)
+			}
+		case "availability_retention":
+			if x, ok := d.duration(v, p.k(key), 744*time.Hour, " (31 days: a monthly availability report needs its whole month)"); ok {
+				a.AvailabilityRetention = x
 			}
 		default:
 			d.unknown(k, p, agentKeys)

@@ -163,6 +163,9 @@ func (e *writer) inventory(inv *Inventory) {
 	if inv.Agent.MaxDeviceEvents != 0 {
 		e.field("  ", "max_device_events_per_minute", strconv.Itoa(inv.Agent.MaxDeviceEvents))
 	}
+	if inv.Agent.AvailabilityRetention != 0 {
+		e.field("  ", "availability_retention", fmtDuration(inv.Agent.AvailabilityRetention))
+	}
 
 	pl := inv.Polling
 	e.raw("polling:")

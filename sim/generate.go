@@ -110,7 +110,10 @@ func (o *GenerateOptions) setDefaults() {
 // reflectors and two datacentres, the PFAI with its internet interconnects
 // and VPN concentrators, and the PFS with TESTA, RENATER and partners.
 // Overseas regions reach the mainland over one or two transoceanic links.
-func Generate(opts GenerateOptions) *inventory.Inventory {
+func Generate(opts GenerateOptions) *inventory.Inventory { return generate(opts, true) }
+
+// generate is Generate, with or without the geography (geography.go).
+func generate(opts GenerateOptions, withPlaces bool) *inventory.Inventory {
 	opts.setDefaults()
 	b := &builder{
 		opts: opts,
@@ -127,6 +130,9 @@ func Generate(opts GenerateOptions) *inventory.Inventory {
 	b.platforms()
 	b.vrfs()
 	b.sites()
+	if withPlaces {
+		b.places()
+	}
 	b.inv.Index()
 	return b.inv
 }

@@ -49,6 +49,10 @@ type SiteResult struct {
 	Cause     string `json:"cause,omitempty"`
 	// State is "nominal", "degraded" (effective below designed) or "isolated".
 	State string `json:"state"`
+	// Since is when the site entered State: the analysis that first saw
+	// it, or vigie's start (or reload) for a state it found the site in.
+	// Left out of the JSON: the API's answers are unchanged by it.
+	Since time.Time `json:"-"`
 }
 
 // InterconnectView is one partner interconnect's state.
@@ -118,6 +122,20 @@ func siteState(s *SiteResult) string {
 		return SiteDegraded
 	default:
 		return SiteNominal
+	}
+}
+
+// carrySince dates each site's state: prev's date while the state is the
+// same, now when it changed or the site is new. With no prev (the first
+// analysis after a start) every state dates from now.
+func (a *Analysis) carrySince(prev *Analysis, now time.Time) {
+	for i := range a.Sites {
+		s := &a.Sites[i]
+		if p := prev.Site(s.ID); p != nil && p.State == s.State && !p.Since.IsZero() {
+			s.Since = p.Since
+		} else {
+			s.Since = now
+		}
 	}
 }
 
