@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -99,11 +100,19 @@ func TestAlertmanagerRouting(t *testing.T) {
 		receiver string
 	}{
 		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=ara"}, "oncall-collection"},
-		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=reu"}, "oncall-overseas"},
+		// Overseas is the label the rules set from vigie's region series,
+		// not a list of region ids: a territory the file never names is
+		// routed to its on-call, and a region id alone routes nowhere special.
+		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=reu", "overseas=true"}, "oncall-overseas"},
+		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=terr-nouveau", "overseas=true"}, "oncall-overseas"},
+		{[]string{"alertname=VigiePoPDown", "severity=critical", "role=collection", "region=ncl", "overseas=true", "cause_kind=pop", "cause=pop-noumea-1"}, "oncall-overseas"},
+		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=ara", "overseas=false"}, "oncall-collection"},
+		{[]string{"alertname=VigieSiteIsolated", "severity=critical", "role=collection", "region=reu"}, "oncall-collection"},
+		{[]string{"alertname=VigieMaintenance", "severity=info", "role=collection", "region=national", "site=S-ly-1", "window=CHG-1"}, "blackhole"},
 		// Scenario cuts: the internet (national, the PFAI's on-call), an
 		// overseas cable (the territory's), a backbone split (national).
 		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=pfai", "region=national", "cause_kind=internet", "cause=internet"}, "oncall-platforms"},
-		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=myt", "cause_kind=srlg", "cause=cable-myt-1"}, "oncall-overseas"},
+		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=myt", "overseas=true", "cause_kind=srlg", "cause=cable-myt-1"}, "oncall-overseas"},
 		{[]string{"alertname=VigieIsolationRootCause", "severity=critical", "role=collection", "region=national", "cause_kind=srlg", "cause=trunk-1+trunk-2"}, "oncall-collection"},
 		{[]string{"alertname=VigieRouterDown", "severity=critical", "role=backbone", "region=idf"}, "oncall-backbone"},
 		{[]string{"alertname=VigieInterconnectDown", "severity=critical", "role=pfs", "region=national"}, "oncall-platforms"},
@@ -151,7 +160,7 @@ func TestAlertConventions(t *testing.T) {
 		default:
 			t.Errorf("%s: severity %q, want critical, warning or info", a.Alert, a.Labels["severity"])
 		}
-		for _, k := range []string{"summary", "description", "runbook_url"} {
+		for _, k := range []string{"summary", "description", "summary_fr", "description_fr", "runbook_url"} {
 			if strings.TrimSpace(a.Annotations[k]) == "" {
 				t.Errorf("%s: no %s annotation", a.Alert, k)
 			}
@@ -159,21 +168,70 @@ func TestAlertConventions(t *testing.T) {
 		if want := runbookPrefix + a.Alert + ".md"; a.Annotations["runbook_url"] != want {
 			t.Errorf("%s: runbook_url %q, want %q", a.Alert, a.Annotations["runbook_url"], want)
 		}
-		rb, err := os.ReadFile(filepath.Join("runbooks", a.Alert+".md"))
-		if err != nil {
-			t.Errorf("%s: no runbook: %v", a.Alert, err)
-		} else if !bytes.HasPrefix(rb, []byte("# "+a.Alert)) {
-			t.Errorf("runbooks/%s.md must start with the title \"# %s\"", a.Alert, a.Alert)
+		// The NOC works in French: every runbook exists in English and in
+		// French (runbooks/fr/), each titled with the alert's name.
+		for _, dir := range []string{"runbooks", "runbooks/fr"} {
+			rb, err := os.ReadFile(filepath.Join(dir, a.Alert+".md"))
+			if err != nil {
+				t.Errorf("%s: no runbook in %s/: %v", a.Alert, dir, err)
+			} else if !bytes.HasPrefix(rb, []byte("# "+a.Alert)) {
+				t.Errorf("%s/%s.md must start with the title \"# %s\"", dir, a.Alert, a.Alert)
+			}
 		}
-		if len(a.Annotations["summary"]) > 120 {
-			t.Errorf("%s: summary is %d characters: keep it to one line a half-awake person reads", a.Alert, len(a.Annotations["summary"]))
+		for _, k := range []string{"summary", "summary_fr"} {
+			if n := summaryLength(a.Annotations[k]); n > 120 {
+				t.Errorf("%s: %s is about %d characters: keep it to one line a half-awake person reads", a.Alert, k, n)
+			}
 		}
 	}
 	books, _ := filepath.Glob("runbooks/*.md")
+	fr, _ := filepath.Glob("runbooks/fr/*.md")
+	books = append(books, fr...)
 	for _, b := range books {
 		n := strings.TrimSuffix(filepath.Base(b), ".md")
 		if n != "README" && !seen[n] {
 			t.Errorf("%s: runbook for no alert", b)
+		}
+	}
+}
+
+// templateAction is one {{ ... }} of an annotation template.
+var templateAction = regexp.MustCompile(`{{.*?}}`)
+
+// summaryLength estimates the length of a rendered summary: the template's
+// text, each value it prints counted as 12 characters, its control actions
+// (with, range, if, end) as nothing, and only the first branch of an
+// if/with ... else (a site's name, else its id: one is printed). A list
+// printed in a range (a site's circuits) counts once.
+func summaryLength(tmpl string) int {
+	n := 0
+	var skipping []bool // per open block: inside its else branch
+	skip := func() bool { return slices.Contains(skipping, true) }
+	rest := tmpl
+	for {
+		loc := templateAction.FindStringIndex(rest)
+		text := rest
+		if loc != nil {
+			text = rest[:loc[0]]
+		}
+		if !skip() {
+			n += len([]rune(text))
+		}
+		if loc == nil {
+			return n
+		}
+		f := strings.Fields(strings.Trim(rest[loc[0]:loc[1]], "{} -"))
+		rest = rest[loc[1]:]
+		switch {
+		case len(f) == 0:
+		case f[0] == "with" || f[0] == "range" || f[0] == "if":
+			skipping = append(skipping, false)
+		case f[0] == "else" && len(skipping) > 0:
+			skipping[len(skipping)-1] = true
+		case f[0] == "end" && len(skipping) > 0:
+			skipping = skipping[:len(skipping)-1]
+		case !skip():
+			n += 12
 		}
 	}
 }

@@ -343,3 +343,66 @@ func names(alerts []apiAlert) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestAlertmanagerInhibitsPlannedWorks sends what the rules make of planned
+// works (tests/pages.test.yml): window CHG-42 takes aggregation router
+// agg-lyon-3 and PoP pop-lyon-2 down, names site S-ly-5 and covers S-ly-1
+// and S-ly-2 behind agg-lyon-3. Everything the works explain is inhibited:
+// the root cause naming the router, the router, the PoP and its router,
+// the sites, their CEs. One site isolated by its own access at the same
+// time still pages, and an overseas one goes to the territory's on-call on
+// its overseas label alone.
+func TestAlertmanagerInhibitsPlannedWorks(t *testing.T) {
+	now := time.Now().Add(-time.Minute)
+	alert := func(kv ...string) apiAlert {
+		l := map[string]string{"job": "vigie", "instance": "vigie:9742"}
+		for i := 0; i < len(kv); i += 2 {
+			l[kv[i]] = kv[i+1]
+		}
+		return apiAlert{Labels: l, StartsAt: now}
+	}
+	works := func(kv ...string) apiAlert {
+		return alert(append([]string{"alertname", "VigieMaintenance", "severity", "info", "role", "collection", "region", "national", "window", "CHG-42"}, kv...)...)
+	}
+	page := func(kv ...string) apiAlert {
+		return alert(append([]string{"severity", "critical", "role", "collection", "region", "ara", "overseas", "false"}, kv...)...)
+	}
+	alerts := []apiAlert{
+		works("kind", "device", "id", "agg-lyon-3", "device", "agg-lyon-3", "cause_kind", "device", "cause", "agg-lyon-3"),
+		works("kind", "pop", "id", "pop-lyon-2", "pop", "pop-lyon-2", "cause_kind", "pop", "cause", "pop-lyon-2"),
+		works("kind", "site", "site", "S-ly-1"),
+		works("kind", "site", "site", "S-ly-2"),
+		works("kind", "site", "site", "S-ly-5"),
+		page("alertname", "VigieIsolationRootCause", "cause_kind", "device", "cause", "agg-lyon-3"),
+		page("alertname", "VigieRouterDown", "cause_kind", "device", "cause", "agg-lyon-3", "device", "agg-lyon-3", "pop", "pop-lyon-1"),
+		page("alertname", "VigiePoPDown", "cause_kind", "pop", "cause", "pop-lyon-2", "pop", "pop-lyon-2"),
+		page("alertname", "VigieRouterDown", "cause_kind", "device", "cause", "agg-lyon-7", "device", "agg-lyon-7", "pop", "pop-lyon-2"),
+		page("alertname", "VigieSiteIsolated", "site", "S-ly-1", "cause_kind", "device", "cause", "agg-lyon-3"),
+		page("alertname", "VigieSiteIsolated", "site", "S-ly-2", "cause_kind", "device", "cause", "agg-lyon-3"),
+		page("alertname", "VigieSiteIsolated", "site", "S-ly-5", "cause_kind", "link", "cause", "S-ly-5/access-1"),
+		alert("alertname", "VigieDeviceUnreachable", "severity", "warning", "role", "collection", "region", "ara", "device", "ce-S-ly-1", "site", "S-ly-1"),
+		alert("alertname", "VigieDeviceUnreachable", "severity", "warning", "role", "collection", "region", "ara", "device", "agg-lyon-7", "pop", "pop-lyon-2"),
+		alert("alertname", "VigieSiteRedundancyLost", "severity", "warning", "role", "collection", "region", "ara", "site", "S-ly-5"),
+		// Not the works: a mainland site and an overseas one cut off by their own access.
+		page("alertname", "VigieSiteIsolated", "site", "S-ly-9", "cause_kind", "link", "cause", "S-ly-9/access-1"),
+		alert("alertname", "VigieSiteIsolated", "severity", "critical", "role", "collection", "region", "reu", "overseas", "true",
+			"site", "S-re-1", "cause_kind", "link", "cause", "S-re-1/access-1"),
+	}
+	// The windows are open before the failures they explain.
+	wave := map[string]int{"VigieMaintenance": 0, "VigieIsolationRootCause": 1, "VigiePoPDown": 2, "VigieSiteIsolated": 3}
+	active, pages := replayAlertmanager(t, alerts, wave, 7)
+	var left []string
+	for _, a := range active {
+		if a.Labels["alertname"] != "VigieMaintenance" {
+			left = append(left, a.Labels["alertname"]+"/"+a.Labels["cause"])
+		}
+	}
+	sort.Strings(left)
+	if strings.Join(left, " ") != "VigieSiteIsolated/S-ly-9/access-1 VigieSiteIsolated/S-re-1/access-1" {
+		t.Errorf("alerts left after inhibition = %v, want only the two sites isolated by their own access", left)
+	}
+	want := "oncall-collection:VigieSiteIsolated/S-ly-9/access-1 oncall-overseas:VigieSiteIsolated/S-re-1/access-1"
+	if strings.Join(pages, " ") != want {
+		t.Errorf("notifications = %v, want %s", pages, want)
+	}
+}

@@ -69,6 +69,12 @@ func TestEndToEndOnFixture(t *testing.T) {
 	if n := len(r.query(t, `ALERTS{alertname="VigieSiteIsolated",site="S-ly-1",cause="agg-lyon-1"}`)); n != 1 {
 		t.Errorf("VigieSiteIsolated for S-ly-1: %d series in ALERTS, want 1", n)
 	}
+	// The page's site joined to its name and commune (docs/alerting.md).
+	named := r.query(t, `(vigie_site_isolated == 1) * on (job, instance, site) group_left (name, commune) vigie_site_info`)
+	if len(named) != 1 || named[0].Metric["site"] != "S-ly-1" || named[0].Metric["name"] != "Préfecture du Rhône" ||
+		named[0].Metric["commune"] != "Lyon" {
+		t.Errorf("isolated sites joined to vigie_site_info: %v, want S-ly-1, Préfecture du Rhône, Lyon", named)
+	}
 }
 
 // TestFixtureCoversMetrics keeps the fixture exposing every listed metric.
@@ -358,12 +364,29 @@ func (r *e2eRun) checkDashboards(t *testing.T, allowed map[string]bool, instance
 	}
 	for _, f := range files {
 		vars := map[string]string{"job": "vigie", "instance": instance, "__rate_interval": "1m"}
+		// A row repeated over a variable gets one value per copy: its
+		// queries run with the first, as in the first copy.
+		repeated := map[string]bool{}
+		for _, p := range f.Dashboard.Panels {
+			if p.Repeat != "" {
+				repeated[p.Repeat] = true
+			}
+		}
 		for _, v := range f.Dashboard.Templating.List {
 			if v.Type != "query" || v.Name == "job" || v.Name == "instance" {
 				continue
 			}
-			if v.IncludeAll {
+			if v.IncludeAll && !repeated[v.Name] {
 				vars[v.Name] = ".*"
+				continue
+			}
+			if q, ok := strings.CutPrefix(v.Definition, "query_result("); ok {
+				value, err := r.queryResultVar(v, dashboards.Expand(strings.TrimSuffix(q, ")"), vars))
+				if err != nil {
+					r.errs = append(r.errs, fmt.Sprintf("%s: variable %s (%s) has no value: %v", f.Dashboard.UID, v.Name, v.Definition, err))
+					value = ".*"
+				}
+				vars[v.Name] = value
 				continue
 			}
 			inner := strings.TrimSuffix(strings.TrimPrefix(v.Definition, "label_values("), ")")
@@ -385,4 +408,55 @@ func (r *e2eRun) checkDashboards(t *testing.T, allowed map[string]bool, instance
 			r.classify(q.Dashboard+"/"+q.Panel, dashboards.Expand(q.Expr, vars), allowed)
 		}
 	}
+}
+
+// queryResultVar resolves a query_result(expr) variable as Grafana does:
+// each series of expr listed as dashboards.QueryResultText, the variable's
+// regex taking the option's value from it. It returns the first value.
+func (r *e2eRun) queryResultVar(v dashboards.Variable, expr string) (string, error) {
+	re, err := dashboards.VarRegex(v.Regex)
+	if err != nil {
+		return "", err
+	}
+	data, err := r.api("/api/v1/query", url.Values{"query": {expr}})
+	if err != nil {
+		return "", err
+	}
+	var res struct {
+		Result []struct {
+			Metric map[string]string `json:"metric"`
+			Value  [2]any            `json:"value"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		return "", err
+	}
+	type option struct{ text, value string }
+	var options []option
+	for _, s := range res.Result {
+		ts, _ := s.Value[0].(float64)
+		val, _ := s.Value[1].(string)
+		if text, value, ok := dashboards.VarOption(re, dashboards.QueryResultText(s.Metric, val, ts)); ok && value != "" {
+			options = append(options, option{text, value})
+		}
+	}
+	if len(options) == 0 {
+		return "", fmt.Errorf("%d series, none matching %s", len(res.Result), v.Regex)
+	}
+	// Grafana's first option: sorted on the text (odd sorts ascending,
+	// even ones descending; 5 and 6 case-insensitively), the query's order
+	// with sort 0.
+	if v.Sort > 0 {
+		sort.SliceStable(options, func(i, j int) bool {
+			a, b := options[i].text, options[j].text
+			if v.Sort >= 5 {
+				a, b = strings.ToLower(a), strings.ToLower(b)
+			}
+			if v.Sort%2 == 0 {
+				return a > b
+			}
+			return a < b
+		})
+	}
+	return options[0].value, nil
 }

@@ -51,13 +51,18 @@ func stormTest(n int) []byte {
       - eval_time: 2m
         alertname: VigieIsolationRootCause
         exp_alerts:
-          - exp_labels: {severity: critical, role: collection, region: ara, job: vigie, instance: "vigie:9742", cause_kind: device, cause: agg-lyon-3}
+          - exp_labels: {severity: critical, role: collection, region: ara, overseas: "false", job: vigie, instance: "vigie:9742", cause_kind: device, cause: agg-lyon-3}
             exp_annotations:
               summary: "%d sites cut off by one failure: device agg-lyon-3 (ara)"
               description: |
                 vigie finds no path to any datacentre from %d sites of region ara,
                 and the failure they share is the device "agg-lyon-3".
                 Restore that device first: the per-site alerts for these sites are inhibited while this one fires.
+              summary_fr: "%d sites coupés par une même panne : device agg-lyon-3 (ara)"
+              description_fr: |
+                vigie ne trouve plus aucun chemin vers un centre de données depuis %d sites de la région ara,
+                et la panne qu'ils partagent est : device « agg-lyon-3 ».
+                Rétablir d'abord cet élément : les alertes par site de ces sites sont inhibées tant que celle-ci est active.
               runbook_url: https://github.com/vigie-rie/vigie/blob/main/alerting/runbooks/VigieIsolationRootCause.md
       - eval_time: 2m
         alertname: VigieSiteIsolated
@@ -93,6 +98,6 @@ func stormTest(n int) []byte {
         exp_samples:
           - labels: '{}'
             value: 1
-`, n, n, n+1, n+1, n)
+`, n, n, n, n, n+1, n+1, n)
 	return b.Bytes()
 }

@@ -10,6 +10,7 @@
 package dashboards
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -145,4 +146,75 @@ func Expand(expr string, vars map[string]string) string {
 		}
 		return ".*"
 	})
+}
+
+// VarRegex compiles a variable's regex as Grafana stores it, between
+// slashes (/re/ or /re/flags; only the i flag is understood), so that the
+// checks apply it as Grafana would. Go's regexp reads JavaScript's named
+// groups (?<name>re).
+func VarRegex(re string) (*regexp.Regexp, error) {
+	i := strings.LastIndex(re, "/")
+	if !strings.HasPrefix(re, "/") || i < 1 {
+		return nil, fmt.Errorf("dashboards: variable regex %q: want /regex/ as Grafana stores it", re)
+	}
+	body, flags := re[1:i], re[i+1:]
+	if strings.Trim(flags, "i") != "" {
+		return nil, fmt.Errorf("dashboards: variable regex %q: flags %q: only i is understood", re, flags)
+	}
+	if flags == "i" {
+		body = "(?i)" + body
+	}
+	r, err := regexp.Compile(body)
+	if err != nil {
+		return nil, fmt.Errorf("dashboards: variable regex %q: %w", re, err)
+	}
+	return r, nil
+}
+
+// QueryResultText is how Grafana lists one series of a query_result(...)
+// variable: `name{l1="v1",l2="v2"} value timestamp_ms`, labels in name
+// order as Prometheus returns them.
+func QueryResultText(metric map[string]string, value string, unixSeconds float64) string {
+	var b strings.Builder
+	b.WriteString(metric["__name__"])
+	names := make([]string, 0, len(metric))
+	for k := range metric {
+		if k != "__name__" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	b.WriteByte('{')
+	for i, k := range names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `%s="%s"`, k, metric[k]) // unescaped, as Grafana writes it
+	}
+	fmt.Fprintf(&b, "} %s %d", value, int64(unixSeconds*1000))
+	return b.String()
+}
+
+// VarOption applies a variable's regex to one listed text as Grafana
+// does: the named groups text and value when the regex has them (either
+// defaults to the other), else the first group for both, else the whole
+// text. ok is false when the regex does not match: Grafana drops the text.
+func VarOption(re *regexp.Regexp, s string) (text, value string, ok bool) {
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		return "", "", false
+	}
+	if ti, vi := re.SubexpIndex("text"), re.SubexpIndex("value"); ti >= 0 || vi >= 0 {
+		if ti >= 0 {
+			text = m[ti]
+		}
+		if vi >= 0 {
+			value = m[vi]
+		}
+		return cmp.Or(text, value), cmp.Or(value, text), true
+	}
+	if len(m) > 1 {
+		return m[1], m[1], true
+	}
+	return s, s, true
 }

@@ -142,12 +142,22 @@ func TestDashboardsLint(t *testing.T) {
 			if v.Type != "query" {
 				continue
 			}
-			if !strings.HasPrefix(v.Definition, "label_values(") {
-				t.Errorf("%s: variable %s: want a label_values(...) query, got %q", name, v.Name, v.Definition)
+			var sel string
+			switch {
+			case strings.HasPrefix(v.Definition, "label_values("):
+				inner := strings.TrimSuffix(strings.TrimPrefix(v.Definition, "label_values("), ")")
+				sel = inner[:strings.LastIndex(inner, ",")]
+			case strings.HasPrefix(v.Definition, "query_result("):
+				// A query's series, of which the regex's named groups
+				// take the text and the value (siteSearchVar).
+				sel = strings.TrimSuffix(strings.TrimPrefix(v.Definition, "query_result("), ")")
+				if _, err := VarRegex(v.Regex); err != nil {
+					t.Errorf("%s: variable %s: %v", name, v.Name, err)
+				}
+			default:
+				t.Errorf("%s: variable %s: want a label_values(...) or query_result(...) query, got %q", name, v.Name, v.Definition)
 				continue
 			}
-			inner := strings.TrimSuffix(strings.TrimPrefix(v.Definition, "label_values("), ")")
-			sel := inner[:strings.LastIndex(inner, ",")]
 			if bad, err := cat.Unknown(Expand(sel, sentinel)); err != nil || len(bad) > 0 {
 				t.Errorf("%s: variable %s: %v %v", name, v.Name, err, bad)
 			}

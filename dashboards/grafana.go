@@ -116,6 +116,9 @@ type Panel struct {
 	Transformations []Transformation `json:"transformations,omitempty"`
 	Collapsed       *bool            `json:"collapsed,omitempty"`
 	Panels          []*Panel         `json:"panels,omitempty"`
+	// Repeat, on a row, names the variable the row and its panels are
+	// repeated over, one copy per selected value.
+	Repeat string `json:"repeat,omitempty"`
 }
 
 // GridPos places a panel on the 24-column grid.

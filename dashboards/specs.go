@@ -39,8 +39,8 @@ func nodeGraph(title, description, nodes, edges string) *Panel {
 
 func overview() *builder {
 	b := newDashboard("vigie-overview", "vigie / National overview",
-		"The RIE at a glance: sites connected, degraded or isolated by region, protection levels, internet-cut readiness and the root causes of isolation.",
-		regionVar())
+		"The RIE at a glance: sites connected, degraded or isolated by region, the isolated and degraded sites by name, protection levels, internet-cut readiness, the root causes of isolation and a row per overseas territory.",
+		regionVar(), territoryVar())
 	b.row("National")
 	b.add(8, 5, panel("stat", "Sites by state", "short",
 		"All sites, by state: nominal (designed protection), degraded (connected, below its designed protection), isolated (no path to any datacentre).",
@@ -60,6 +60,7 @@ func overview() *builder {
 		"Whether every production datacentre reaches every other over the surviving backbone.",
 		instantQ(`vigie_backbone_datacentres_connected{JI}`, "datacentres")).
 		mapValues("1", "connected", "green", "0", "SPLIT", "red"))
+	b.add(24, 9, isolatedNowTable())
 
 	b.row("By region")
 	b.add(12, 9, panel("table", "Sites per region", "short",
@@ -111,6 +112,8 @@ func overview() *builder {
 		"Failures that isolate sites, with the number of sites behind each. One page per row (VigieIsolationRootCause). Empty when no site is isolated.",
 		tableQ(`sort_desc(cause:vigie_sites_isolated:count{JI})`)).
 		transform("organize", map[string]any{"renameByName": map[string]string{"Value": "sites isolated"}}))
+
+	overseasRows(b)
 	return b
 }
 
@@ -186,15 +189,17 @@ func platforms() *builder {
 		tableQ(`vigie_interconnect_survives_internet_cut{JI}`)).mapValues("1", "survives", "green", "0", "lost", "orange"))
 
 	b.row("PFAI: internet")
-	b.add(6, 6, panel("stat", "PFAI peers with a default route", "short",
-		"PFAI routers that announce a default route to vigie. 0 means the RIE has lost the internet.",
-		instantQ(`:vigie_bgp_default_route_present:sum{JI}`, "peers")).thresholds("red", 1, "orange", 2, "green"))
-	b.add(9, 6, panel("table", "Default route per PFAI peer", "none",
-		"Whether each PFAI peer sends 0.0.0.0/0 or ::/0.",
-		tableQ(`vigie_bgp_default_route_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "red"))
-	b.add(9, 6, panel("table", "Internet canaries per PFAI peer", "none",
-		"Whether each PFAI peer sends the canary prefixes (well-known internet prefixes).",
-		tableQ(`vigie_bgp_canary_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "orange"))
+	// Per PFAI router, not per session: vigie usually peers with the route
+	// reflectors only, and then has no session with a PFAI.
+	b.add(6, 6, panel("stat", "PFAIs with a default route", "short",
+		"PFAI routers whose default route is among the routes vigie receives, directly or reflected. 0 means the RIE has lost the internet.",
+		instantQ(`:vigie_bgp_pfai_default_route_present:sum{JI}`, "PFAIs")).thresholds("red", 1, "orange", 2, "green"))
+	b.add(9, 6, panel("table", "Default route per PFAI", "none",
+		"Whether each PFAI's 0.0.0.0/0 or ::/0 is among the routes vigie receives, directly or reflected (empty while unknown).",
+		tableQ(`vigie_bgp_pfai_default_route_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "red"))
+	b.add(9, 6, panel("table", "Internet canaries per PFAI", "none",
+		"Whether each PFAI's canary prefixes (well-known internet prefixes) are among the routes vigie receives (empty while unknown).",
+		tableQ(`vigie_bgp_pfai_canary_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "orange"))
 	b.add(12, 8, panel("timeseries", "PFAI traffic", "Bps",
 		"Bytes per second received and sent on the PFAI routers.",
 		rangeQ(`sum by (device) (rate(vigie_interface_receive_bytes_total{JI,role="pfai"}[$__rate_interval]))`, "{{device}} in"),
@@ -209,7 +214,7 @@ func platforms() *builder {
 		rangeQ(`sum by (device) (rate(vigie_interface_receive_bytes_total{JI,role="pfs"}[$__rate_interval]))`, "{{device}} in"),
 		rangeQ(`sum by (device) (rate(vigie_interface_transmit_bytes_total{JI,role="pfs"}[$__rate_interval]))`, "{{device}} out")))
 	b.add(12, 8, panel("table", "Prefixes per peer, family and VRF", "short",
-		"Paths vigie holds from each BGP peer, by address family and VRF (route distinguisher): a ministry's VRF going to zero shows here.",
+		"Paths vigie holds from each BGP peer, by address family and VRF (its name from the inventory's vrfs:, else its route distinguisher): a ministry's VRF going to zero shows here.",
 		tableQ(`sum by (device, family, vrf) (vigie_bgp_received_prefixes{JI})`)))
 	b.add(24, 7, panel("table", "PFS routers' BGP peers", "none",
 		"BGP4-MIB state of each PFS router's peers (partners, route reflectors): 6 is established.",
@@ -219,14 +224,16 @@ func platforms() *builder {
 }
 
 func site() *builder {
-	siteVar := queryVar("site", "Site", `label_values(vigie_site_isolated{job=~"$job",instance=~"$instance",region=~"$region"}, site)`, false,
-		"The site to show.")
+	// All regions by default, so that a link with only ?var-site=<id>
+	// finds the site among the variable's options.
 	region := regionVar()
-	region.Multi, region.IncludeAll, region.AllValue = false, false, ""
-	b := newDashboard("vigie-site", "vigie / Site detail",
-		"One site in detail: is it connected, with what protection (designed and effective), how many disjoint paths and single points of failure, its routers and their interfaces.",
-		region, siteVar)
+	region.Multi = false
+	region.Current = map[string]any{"selected": true, "text": "All", "value": "$__all"}
+	b := newDashboard(SiteDashboardUID, "vigie / Site detail",
+		"One site in detail, found by name: where it is and whom to call, its accesses and circuits, is it connected and since when, with what protection (designed and effective), how many disjoint paths and single points of failure, its routers and their interfaces.",
+		region, siteSearchVar())
 	const s = `site="$site"`
+	sitePlace(b)
 	b.row("State")
 	b.add(4, 5, panel("stat", "Connected", "none", "Whether the site reaches at least one datacentre now.",
 		instantQ(`vigie_site_isolated{JI,`+s+`}`, "site")).mapValues("0", "connected", "green", "1", "ISOLATED", "red"))
@@ -254,6 +261,10 @@ func site() *builder {
 		"When the site is isolated, the failure vigie holds responsible. Empty when the site is connected.",
 		tableQ(`vigie_site_isolation_cause{JI,`+s+`}`)).
 		transform("organize", map[string]any{"excludeByName": map[string]bool{"Value": true}}))
+	b.add(6, 7, panel("stat", "Availability, 30 days", "percentunit",
+		"Share of the last 30 days the site was not isolated, of the time vigie observed it (recording rule site:vigie_site_available:ratio_30d: the last 720 full hours; degraded counts as available). For a month's figures by region, department or ministry: vigie report availability (docs/availability.md).",
+		instantQ(`site:vigie_site_available:ratio_30d{JI,`+s+`}`, "30 days")).
+		thresholds("red", 0.99, "orange", 0.999, "green").minMax(0, 1))
 
 	b.row("Routers")
 	b.add(24, 6, panel("table", "Routers of the site", "none",

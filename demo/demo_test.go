@@ -146,7 +146,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if want := `vigie_site_isolated{region="`; !strings.Contains(string(body), want) {
+	if want := `vigie_site_isolated{overseas="false",region="`; !strings.Contains(string(body), want) {
 		t.Errorf("/metrics lacks %s", want)
 	}
 	resp, err = srv.Client().Get(srv.URL + "/api/v1/sites/" + victims[0])

@@ -30,23 +30,32 @@ const (
 //	GET  /api/v1/sites/{id}         one site's resilience and access links
 //	GET  /api/v1/events?since=&limit=  recent changes (RFC 3339 since, limit <= 1000)
 //	POST /api/v1/whatif             {"fail": ["internet", "device:X", ...]}
+//	GET  /api/v1/inventory/proposal links and neighbours seen, not declared (YAML to review)
+//	GET  /api/v1/reports/availability?from=&to=&by=&format=  (report_availability.go)
 //
 // Errors are {"error": "..."} with a matching status. Nothing the API
 // returns comes from a Secret, and no request names a target to contact.
 func newAPI(t *topology.Topology) http.Handler {
-	a := api{t: t}
+	a := api{t: t, reports: make(chan struct{}, maxReports)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v1/topology", method(http.MethodGet, a.serveTopology))
 	mux.HandleFunc("/api/v1/sites/{id}", method(http.MethodGet, a.serveSite))
 	mux.HandleFunc("/api/v1/events", method(http.MethodGet, a.serveEvents))
 	mux.HandleFunc("/api/v1/whatif", method(http.MethodPost, a.serveWhatIf))
+	mux.HandleFunc("/api/v1/inventory/proposal", method(http.MethodGet, a.serveProposal))
+	mux.HandleFunc("/api/v1/reports/availability", method(http.MethodGet, a.serveAvailability))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such API endpoint %q; see /api/v1/topology, /api/v1/sites/{id}, /api/v1/events, /api/v1/whatif", r.URL.Path))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such API endpoint %q; see /api/v1/topology, /api/v1/sites/{id}, /api/v1/events, /api/v1/whatif, /api/v1/inventory/proposal, /api/v1/reports/availability", r.URL.Path))
 	})
 	return mux
 }
 
-type api struct{ t *topology.Topology }
+type api struct {
+	t *topology.Topology
+	// reports bounds the availability reports computed at once (each
+	// may read the whole history: under a second for a year of the full RIE).
+	reports chan struct{}
+}
 
 func method(m string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -29,7 +29,7 @@ func TestCatalogue(t *testing.T) {
 	for _, want := range []Family{
 		// Declared: type and label order from the declaration.
 		{Name: "vigie_device_poll_errors_total", Kind: Counter, Labels: []string{"device", "role", "region", "reason"}},
-		{Name: "vigie_site_isolation_cause", Kind: Gauge, Labels: []string{"site", "region", "cause_kind", "cause"}},
+		{Name: "vigie_site_isolation_cause", Kind: Gauge, Labels: []string{"site", "region", "overseas", "cause_kind", "cause"}},
 		// Gathered.
 		{Name: "vigie_test_duration_seconds", Kind: Histogram, Labels: []string{"role"}},
 		{Name: "vigie_test_plain", Kind: Gauge},

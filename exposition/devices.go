@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/vigie-rie/vigie/collector/snmp"
 	"github.com/vigie-rie/vigie/inventory"
@@ -18,7 +19,15 @@ var (
 	ifLabelNames   = []string{"device", "role", "region", "interface"}
 	bgpLabelNames  = []string{"device", "role", "region", "peer", "peer_as"}
 	infoLabelNames = []string{"device", "role", "region", "site", "pop", "datacentre", "sys_name"}
+	// vigie_interface_info has no role or region: it is joined on device
+	// and interface, and its values may change (an ifAlias edited) without
+	// the interface series changing.
+	ifInfoLabelNames = []string{"device", "interface", "alias", "description"}
 )
+
+// maxInfoValue bounds an ifAlias or ifDescr label value in bytes: the
+// MIB says 64 and 255, a device may send kilobytes.
+const maxInfoValue = 256
 
 // The per-device families, in the order /metrics writes them.
 var deviceFamilies = [...]*Family{
@@ -41,6 +50,7 @@ var deviceFamilies = [...]*Family{
 	newFamily("vigie_interface_transmit_errors_total", Counter, "ifOutErrors, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames...),
 	newFamily("vigie_interface_receive_discards_total", Counter, "ifInDiscards, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames...),
 	newFamily("vigie_interface_transmit_discards_total", Counter, "ifOutDiscards, made monotonic by vigie: wraps and reboots folded in, clears add nothing.", ifLabelNames...),
+	newFamily("vigie_interface_info", Gauge, "ifAlias (on an access interface, usually the carrier's circuit id) and ifDescr of the interface, each cut to 256 bytes, empty when the device does not answer them; always 1.", ifInfoLabelNames...),
 
 	newFamily("vigie_device_bgp_peer_state", Gauge, "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgpLabelNames...),
 	newFamily("vigie_device_bgp_peer_up", Gauge, "1 if the session is established.", bgpLabelNames...),
@@ -67,6 +77,7 @@ const (
 	famIfTxErr
 	famIfRxDrop
 	famIfTxDrop
+	famIfInfo
 	famBGPState
 	famBGPUp
 	famBGPTransitions
@@ -182,7 +193,7 @@ type device struct {
 	info      *label // key: sysName
 	errs      *errorCounts
 	lastOK    float64
-	ifLabels  map[int32]*label // key: ifName; made at the first interface
+	ifLabels  map[int32]ifLabels // made at the first interface
 	bgpLabels map[bgpKey]*label
 
 	mu  sync.Mutex
@@ -223,16 +234,45 @@ func (d *device) countError(r snmp.Reason) {
 	d.errs.n[i]++
 }
 
-func (d *device) ifLabel(i *snmp.Interface) *label {
-	l, ok := d.ifLabels[i.Index]
-	if !ok || l.key != i.Name {
-		l = d.newLabel(deviceFamilies[famIfOper], 3, d.inv.Name, string(d.inv.Role), d.region, i.Name)
-		if d.ifLabels == nil {
-			d.ifLabels = map[int32]*label{}
-		}
-		d.ifLabels[i.Index] = l
+// ifLabels are an interface's labels: l (key: ifName) for its series,
+// info for vigie_interface_info, made of ifName and the alias and descr
+// kept here, which the poll's are compared with (the collector reuses its
+// strings from poll to poll, so they cost nothing here). One map entry per
+// interface holds both: a second map cost about 100 bytes an interface.
+type ifLabels struct {
+	l, info      *label
+	alias, descr string
+}
+
+// labelsOf returns the labels of interface i, made anew when ifName,
+// ifAlias or ifDescr changed.
+func (d *device) labelsOf(i *snmp.Interface) (l, info *label) {
+	x, ok := d.ifLabels[i.Index]
+	if ok && x.l.key == i.Name && x.alias == i.Alias && x.descr == i.Descr {
+		return x.l, x.info
 	}
-	return l
+	if !ok || x.l.key != i.Name {
+		x.l = d.newLabel(deviceFamilies[famIfOper], 3, d.inv.Name, string(d.inv.Role), d.region, i.Name)
+	}
+	text := deviceFamilies[famIfInfo].appendLabels(nil, d.inv.Name, i.Name, bounded(i.Alias), bounded(i.Descr))
+	x.info, x.alias, x.descr = &label{mid: string(text)}, i.Alias, i.Descr
+	if d.ifLabels == nil {
+		d.ifLabels = map[int32]ifLabels{}
+	}
+	d.ifLabels[i.Index] = x
+	return x.l, x.info
+}
+
+// bounded cuts s to maxInfoValue bytes at a rune boundary.
+func bounded(s string) string {
+	if len(s) <= maxInfoValue {
+		return s
+	}
+	n := maxInfoValue
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func b2f(b bool) float64 {
@@ -303,7 +343,7 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 			prev = i
 			// A column the device did not answer has no series: a 0
 			// would claim a measurement (no errors, speed 0).
-			l := d.ifLabel(ifc)
+			l, info := d.labelsOf(ifc)
 			if ifc.Has.Contains(snmp.ColOperStatus) {
 				out.add(famIfOper, b2f(ifc.OperUp()), l)
 			}
@@ -328,6 +368,7 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 					}
 				}
 			}
+			out.add(famIfInfo, 1, info)
 		}
 	}
 	for i := range res.BGPPeers {
@@ -350,13 +391,13 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
 	if len(d.ifLabels) > 2*len(res.Interfaces)+16 {
-		var keep map[int32]*label
+		var keep map[int32]ifLabels
 		if len(res.Interfaces) > 0 {
-			keep = make(map[int32]*label, len(res.Interfaces))
+			keep = make(map[int32]ifLabels, len(res.Interfaces))
 		}
 		for i := range res.Interfaces {
-			if l, ok := d.ifLabels[res.Interfaces[i].Index]; ok {
-				keep[res.Interfaces[i].Index] = l
+			if x, ok := d.ifLabels[res.Interfaces[i].Index]; ok {
+				keep[res.Interfaces[i].Index] = x
 			}
 		}
 		d.ifLabels = keep

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -72,6 +73,11 @@ type Exposition struct {
 	byName  map[string]*device
 	sorted  []*device // by name, the order /metrics writes them in
 	scratch sync.Pool // *scratch, one per poll being published
+	places  places
+	// windows are the inventory's planned works (maintenance.go), rendered
+	// as of now() at each scrape.
+	windows []window
+	now     func() time.Time
 }
 
 // New prepares the exposition of inv's devices and of topo (nil: per-device
@@ -79,8 +85,15 @@ type Exposition struct {
 // opts.Registerer.
 func New(inv *inventory.Inventory, topo *topology.Topology, opts Options) (*Exposition, error) {
 	opts.setDefaults()
-	e := &Exposition{topo: topo, byName: make(map[string]*device, len(inv.Devices))}
+	e := &Exposition{topo: topo, byName: make(map[string]*device, len(inv.Devices)), places: places{inv: inv}, now: time.Now}
+	if topo != nil {
+		e.places.accessIDs = topo.AccessIDs()
+	}
 	e.scratch.New = func() any { return new(scratch) }
+	var err error
+	if e.windows, err = maintenanceWindows(inv, e.now()); err != nil {
+		return nil, err
+	}
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
 		if _, dup := e.byName[d.Name]; dup {
@@ -136,7 +149,12 @@ type guard struct{}
 
 // Describe implements prometheus.Collector.
 func (guard) Describe(ch chan<- *prometheus.Desc) {
-	for _, f := range deviceFamilies {
+	for _, fs := range [][]*Family{deviceFamilies[:], maintenanceFamilies} {
+		for _, f := range fs {
+			ch <- f.desc
+		}
+	}
+	for _, f := range placeFamilies {
 		ch <- f.desc
 	}
 }
@@ -178,7 +196,8 @@ var heldPool = sync.Pool{New: func() any { return new([]heldSnapshot) }}
 // WriteText writes the per-device families in the Prometheus text format
 // 0.0.4 (web.TextWriter): for each family with at least one series, its
 // HELP and TYPE lines then every device's series, devices in name order,
-// each device's from one poll; then the topology's families. It stops at
+// each device's from one poll; then the inventory's places (places.go);
+// then the topology's families. It stops at
 // the first write error (a client gone away) and returns it.
 func (e *Exposition) WriteText(w io.Writer) error {
 	hp := heldPool.Get().(*[]heldSnapshot)
@@ -227,6 +246,8 @@ func (e *Exposition) WriteText(w io.Writer) error {
 			}
 		}
 	}
+	e.places.write(tw)
+	writeMaintenance(tw, e.windows, e.now())
 	if err := tw.flush(); err != nil {
 		return err
 	}

@@ -9,30 +9,36 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
 )
 
 // The analysis families. Names and help texts are a contract with the
 // alerting rules, the dashboards and README's table: change them only
-// together.
+// together. Site and region series carry overseas="true"|"false", so that
+// the overseas territories (a transoceanic cable away, other operators,
+// other hours) can be selected or left out without a list of regions.
 var (
 	famDesigned = newFamily("vigie_site_protection_designed", Gauge,
-		"Access protection the site was designed for: 0 none, 1 single, 2 backup, 3 dual, 4 diverse.", "site", "region")
+		"Access protection the site was designed for: 0 none, 1 single, 2 backup, 3 dual, 4 diverse.", "site", "region", "overseas")
 	famEffective = newFamily("vigie_site_protection_effective", Gauge,
-		"Access protection the site has now, from the links that are up (0..4).", "site", "region")
+		"Access protection the site has now, from the links that are up (0..4).", "site", "region", "overseas")
 	famPaths = newFamily("vigie_site_disjoint_paths", Gauge,
-		"SRLG-disjoint paths from the site to the datacentres under the current failures: the fewest devices, shared-risk groups or links whose loss cuts it off (3 means 3 or more).", "site", "region")
+		"SRLG-disjoint paths from the site to the datacentres under the current failures: the fewest devices, shared-risk groups or links whose loss cuts it off (3 means 3 or more).", "site", "region", "overseas")
 	famSPOFs = newFamily("vigie_site_spofs", Gauge,
-		"Single elements (device, link, shared-risk group) whose failure alone would isolate the site.", "site", "region")
+		"Single elements (device, link, shared-risk group) whose failure alone would isolate the site.", "site", "region", "overseas")
 	famIsolated = newFamily("vigie_site_isolated", Gauge,
-		"1 when the site cannot reach any datacentre now.", "site", "region")
+		"1 when the site cannot reach any datacentre now.", "site", "region", "overseas")
 	famIsolatedInternet = newFamily("vigie_site_isolated_if_internet_cut", Gauge,
-		"1 when the site would be cut off from the datacentres by a total loss of internet.", "site", "region")
+		"1 when the site would be cut off from the datacentres by a total loss of internet.", "site", "region", "overseas")
 	famCause = newFamily("vigie_site_isolation_cause", Gauge,
 		"1 for an isolated site, labelled with the root cause of its isolation, so that one alert fires per cause.",
-		"site", "region", "cause_kind", "cause")
+		"site", "region", "overseas", "cause_kind", "cause")
+	famStateSince = newFamily("vigie_site_state_since_seconds", Gauge,
+		"Unix time at which the site entered its current state (nominal, degraded or isolated): when vigie saw it change, or vigie's start or reload for the state it found.",
+		"site", "region", "overseas")
 	famRegionSites = newFamily("vigie_region_sites", Gauge,
-		"Sites of the region by state: nominal, degraded (effective below designed protection) or isolated.", "region", "state")
+		"Sites of the region by state: nominal, degraded (effective below designed protection) or isolated.", "region", "overseas", "state")
 	famSites = newFamily("vigie_sites", Gauge,
 		"Sites by state: nominal, degraded or isolated.", "state")
 	famBridges = newFamily("vigie_backbone_bridges", Gauge,
@@ -44,19 +50,30 @@ var (
 	famDCConnected = newFamily("vigie_backbone_datacentres_connected", Gauge,
 		"1 when every datacentre reaches every other through the surviving backbone.")
 	famICUp = newFamily("vigie_interconnect_up", Gauge,
-		"1 when the partner or internet interconnect is up and attached to the surviving backbone.", "interconnect", "kind")
+		"1 when the interconnect is attached to the surviving backbone and, if BGP judges it (expected prefixes or bgp_peer), its session is established and its expected prefixes received in its VRF.", "interconnect", "kind")
+	famICDown = newFamily("vigie_interconnect_down_reason", Gauge,
+		"1 for a down interconnect, labelled with why: detached (attachment or backbone path down), bgp_session_down, prefixes_missing.", "interconnect", "kind", "reason")
+	famICMissing = newFamily("vigie_interconnect_prefixes_missing", Gauge,
+		"Expected prefixes of the interconnect that BGP vouches are not received in its VRF; absent while BGP cannot tell or the inventory expects none.", "interconnect", "kind", "vrf")
 	famICSurvives = newFamily("vigie_interconnect_survives_internet_cut", Gauge,
 		"1 when the interconnect would stay reachable from the datacentres after a total loss of internet.", "interconnect", "kind")
 
 	analysisFamilies = []*Family{famDesigned, famEffective, famPaths, famSPOFs, famIsolated, famIsolatedInternet,
-		famCause, famRegionSites, famSites, famBridges, famArticulations, famBridgeInfo, famDCConnected,
-		famICUp, famICSurvives}
+		famCause, famStateSince, famRegionSites, famSites, famBridges, famArticulations, famBridgeInfo, famDCConnected,
+		famICUp, famICDown, famICMissing, famICSurvives}
 )
 
 // writeAnalysis writes the analysis families of a: HELP and TYPE once per
 // family with at least one series, then its series, sites in the
-// analysis's order and regions in name order.
-func writeAnalysis(tw *textWriter, a *topology.Analysis) {
+// analysis's order and regions in name order. inv says which sites and
+// regions are overseas; a region it does not know is overseas when one of
+// its sites is.
+func writeAnalysis(tw *textWriter, a *topology.Analysis, inv *inventory.Inventory) {
+	// One lookup per site and scrape, shared by the site families.
+	over := make([]bool, len(a.Sites))
+	for i := range a.Sites {
+		over[i] = isOverseas(inv, a.Sites[i].ID)
+	}
 	site := func(f *Family, value func(s *topology.SiteResult) int) {
 		if len(a.Sites) == 0 {
 			return
@@ -64,7 +81,7 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis) {
 		tw.header(f)
 		for i := range a.Sites {
 			s := &a.Sites[i]
-			tw.series(f, value(s), s.ID, s.Region)
+			tw.series(f, value(s), s.ID, s.Region, overseas(over[i]))
 		}
 	}
 	site(famDesigned, func(s *topology.SiteResult) int { return s.Designed })
@@ -73,6 +90,7 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis) {
 	site(famSPOFs, func(s *topology.SiteResult) int { return len(s.SPOFs) })
 	site(famIsolated, func(s *topology.SiteResult) int { return b2i(s.Isolated) })
 	site(famIsolatedInternet, func(s *topology.SiteResult) int { return b2i(s.IsolatedIfInternetCut) })
+	site(famStateSince, func(s *topology.SiteResult) int { return int(s.Since.Unix()) })
 	first := true
 	for i := range a.Sites {
 		if s := &a.Sites[i]; s.Isolated {
@@ -80,18 +98,25 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis) {
 				tw.header(famCause)
 				first = false
 			}
-			tw.series(famCause, 1, s.ID, s.Region, s.CauseKind, s.Cause)
+			tw.series(famCause, 1, s.ID, s.Region, overseas(over[i]), s.CauseKind, s.Cause)
 		}
 	}
 
 	total := [3]int{}
 	byRegion := map[string]*[3]int{}
+	regionOver := map[string]bool{}
 	for i := range a.Sites {
 		s := &a.Sites[i]
 		r := byRegion[s.Region]
 		if r == nil {
 			r = new([3]int)
 			byRegion[s.Region] = r
+			if reg := inv.Region(s.Region); reg != nil {
+				regionOver[s.Region] = reg.Overseas
+			}
+		}
+		if inv.Region(s.Region) == nil && over[i] {
+			regionOver[s.Region] = true
 		}
 		k := stateIndex(s.State)
 		r[k]++
@@ -101,7 +126,7 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis) {
 		tw.header(famRegionSites)
 		for _, r := range slices.Sorted(maps.Keys(byRegion)) {
 			for k, st := range topology.SiteStates {
-				tw.series(famRegionSites, byRegion[r][k], r, st)
+				tw.series(famRegionSites, byRegion[r][k], r, overseas(regionOver[r]), st)
 			}
 		}
 	}
@@ -127,6 +152,26 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis) {
 		for _, ic := range a.Interconnects {
 			tw.series(famICUp, b2i(ic.Up), ic.ID, ic.Kind)
 		}
+		first := true
+		for _, ic := range a.Interconnects {
+			if ic.Reason != "" {
+				if first {
+					tw.header(famICDown)
+					first = false
+				}
+				tw.series(famICDown, 1, ic.ID, ic.Kind, ic.Reason)
+			}
+		}
+		first = true
+		for _, ic := range a.Interconnects {
+			if ic.PrefixesJudged() {
+				if first {
+					tw.header(famICMissing)
+					first = false
+				}
+				tw.series(famICMissing, ic.PrefixesMissing, ic.ID, ic.Kind, ic.VRF)
+			}
+		}
 		tw.header(famICSurvives)
 		for _, ic := range a.Interconnects {
 			tw.series(famICSurvives, b2i(ic.SurvivesInternetCut), ic.ID, ic.Kind)
@@ -143,6 +188,20 @@ func stateIndex(state string) int {
 		return 2
 	}
 	return 0
+}
+
+// isOverseas says whether inv's site id is overseas.
+func isOverseas(inv *inventory.Inventory, id string) bool {
+	s := inv.Site(id)
+	return s != nil && s.Overseas
+}
+
+// overseas is the overseas label's value.
+func overseas(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }
 
 func b2i(b bool) int {

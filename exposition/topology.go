@@ -37,8 +37,12 @@ var (
 		"Sites on which BGP and SNMP disagree, by kind: unrouted_ce_reachable, routed_ce_unreachable.",
 		"kind")
 
+	famCableUp = newFamily("vigie_transoceanic_link_up", Gauge,
+		"1 when the transoceanic link (inventory technology transoceanic) is up, 0 when down; absent while unknown. region is the overseas region it serves.",
+		"link", "region")
+
 	gatheredFamilies = []*Family{famNodes, famDevices, famLinks, famLinkStates, famDisagreements,
-		famSitesRouting, famSiteDisagreements}
+		famSitesRouting, famSiteDisagreements, famCableUp}
 )
 
 // TopologyExposition is what vigie shows of one live topology: its text
@@ -67,10 +71,11 @@ func (e TopologyExposition) API() http.Handler { return newAPI(e.t) }
 // first write error (a client gone away) and returns it.
 func writeTopology(w io.Writer, t *topology.Topology) error {
 	tw := newTextWriter(w)
+	inv := t.Inventory()
 	if a := t.Analysis(); a != nil {
-		writeAnalysis(tw, a)
+		writeAnalysis(tw, a, inv)
 	}
-	writeRouting(tw, t.Routing())
+	writeRouting(tw, t.Routing(), inv)
 	return tw.flush()
 }
 
@@ -109,6 +114,11 @@ func (c topologyCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for k, v := range n.Disagreements {
 		gauge(famDisagreements, v, k)
+	}
+	for _, c := range n.Cables {
+		if c.State != topology.LinkUnknown {
+			gauge(famCableUp, b2i(c.State == topology.LinkUp), c.ID, c.Region)
+		}
 	}
 	if r := c.t.Routing(); r != nil {
 		for s, v := range r.States {

@@ -61,13 +61,26 @@ func BenchmarkScrapeTopology(b *testing.B) {
 			}
 		}
 	})
+	b.Run("places-text", func(b *testing.B) {
+		// The 14,000 site, 20,000 access and PoP info series, rendered
+		// from the inventory at each scrape.
+		p := places{inv: h.inv, accessIDs: h.topo.AccessIDs()}
+		tw := newTextWriter(io.Discard)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			p.write(tw)
+			if err := tw.flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	b.Run("routing-text", func(b *testing.B) {
 		// The 28,000 routing series alone, rendered at each scrape.
 		r := h.topo.Routing()
 		tw := newTextWriter(io.Discard)
 		b.ReportAllocs()
 		for i := 0; i < b.N; i++ {
-			writeRouting(tw, r)
+			writeRouting(tw, r, h.inv)
 			if err := tw.flush(); err != nil {
 				b.Fatal(err)
 			}

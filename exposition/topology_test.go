@@ -17,6 +17,7 @@ import (
 	pmodel "github.com/prometheus/common/model"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
+	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
 )
 
@@ -33,10 +34,15 @@ func TestWriteTopologyGolden(t *testing.T) {
 		must   []string
 	}{
 		{golden: "metrics-agg-dark.txt", must: []string{
-			`vigie_site_isolation_cause{cause="agg-lyon-1",cause_kind="device",region="ara",site="S1"} 1`,
+			`vigie_site_isolation_cause{cause="agg-lyon-1",cause_kind="device",overseas="false",region="ara",site="S1"} 1`,
 			`vigie_sites{state="isolated"} `, "# TYPE vigie_site_isolated gauge\n"}},
 		{golden: "metrics-agg-dark-routed.txt", routed: true, must: []string{
-			"# TYPE vigie_site_routed gauge\n", `vigie_site_route_next_hops{region="ara",site="S2"} 1`}},
+			"# TYPE vigie_site_routed gauge\n", `vigie_site_route_next_hops{overseas="false",region="ara",site="S2"} 1`,
+			// BGP misses one of testa's two expected prefixes: down, and why.
+			`vigie_interconnect_up{interconnect="testa",kind="testa"} 0`,
+			`vigie_interconnect_down_reason{interconnect="testa",kind="testa",reason="prefixes_missing"} 1`,
+			`vigie_interconnect_prefixes_missing{interconnect="testa",kind="testa",vrf="testa"} 1`,
+			`vigie_interconnect_up{interconnect="inet-1",kind="internet"} 1`}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			inv := loadInventory(t, "small.json")
@@ -57,6 +63,8 @@ func TestWriteTopologyGolden(t *testing.T) {
 						Missing: missing, Paths: 2 - 2*missing, NextHops: 1 - missing})
 				}
 				h.topo.RecordRouting(batch)
+				h.topo.RecordInterconnects([]bgp.InterconnectRouting{{Interconnect: "testa", VRF: "testa",
+					State: bgp.InterconnectPrefixesMissing, Prefixes: 2, Missing: 1}})
 			}
 			h.round("agg-lyon-1")
 			h.round("agg-lyon-1")
@@ -113,7 +121,7 @@ func TestWriteAnalysisEscapes(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	tw := newTextWriter(&buf)
-	writeAnalysis(tw, a)
+	writeAnalysis(tw, a, &inventory.Inventory{})
 	if err := tw.flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -175,8 +183,8 @@ func TestWriteStopsAtWriteError(t *testing.T) {
 	}
 	w := &failingWriter{n: 1}
 	tw := newTextWriter(w)
-	writeAnalysis(tw, a)
-	writeRouting(tw, r)
+	writeAnalysis(tw, a, &inventory.Inventory{})
+	writeRouting(tw, r, &inventory.Inventory{})
 	if err := tw.flush(); !errors.Is(err, errClientGone) {
 		t.Errorf("writing to a failing writer = %v, want %v", err, errClientGone)
 	}
@@ -225,7 +233,7 @@ func TestRoutingSeriesAsText(t *testing.T) {
 	}
 	var sites []string
 	for line := range strings.Lines(buf.String()) {
-		if rest, ok := strings.CutPrefix(line, `vigie_site_routed{region="`); ok {
+		if rest, ok := strings.CutPrefix(line, `vigie_site_routed{overseas="false",region="`); ok {
 			_, site, _ := strings.Cut(rest, `site="`)
 			site, _, _ = strings.Cut(site, `"`)
 			sites = append(sites, site)

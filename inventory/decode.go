@@ -97,6 +97,11 @@ type decoder struct {
 	pops     map[string]int
 	profiles map[string]int
 	devices  map[string]int
+
+	// vrfs is nil without a vrfs: section; icPeerLines holds the line of
+	// each interconnect's bgp_peer, by index.
+	vrfs        map[string]int
+	icPeerLines map[int]int
 	// agents maps each management address and port to the device polled
 	// there, so that a second device on it is refused.
 	agents  map[netip.AddrPort]int
@@ -274,7 +279,7 @@ func (d *decoder) merge(v *yaml.Node, p fpath, seen map[string]bool, fn func(key
 // unknown reports a key the schema does not have, naming the closest valid
 // one when it is probably a typo.
 func (d *decoder) unknown(k *yaml.Node, p fpath, valid []string) {
-	if s := closest(k.Value, valid); s != "" {
+	if s := Closest(k.Value, valid); s != "" {
 		if d.typos == nil {
 			d.typos = make(map[fpath]bool)
 		}
@@ -285,8 +290,9 @@ func (d *decoder) unknown(k *yaml.Node, p fpath, valid []string) {
 	d.errf(k.Line, p.k(k.Value), "unknown key: valid keys here are %s", strings.Join(valid, ", "))
 }
 
-// closest returns the candidate within a small edit distance of s, or "".
-func closest(s string, candidates []string) string {
+// Closest returns the candidate within a small edit distance of s, or "":
+// the "did you mean" of a misspelt key, column or value.
+func Closest(s string, candidates []string) string {
 	best, bestD := "", 3
 	if len(s) <= 3 {
 		bestD = 2
@@ -437,7 +443,7 @@ func (d *decoder) enum(v *yaml.Node, p fpath, what string, valid []string) (stri
 		}
 	}
 	hint := ""
-	if c := closest(s, valid); c != "" {
+	if c := Closest(s, valid); c != "" {
 		hint = fmt.Sprintf(" (did you mean %q?)", c)
 	}
 	d.errf(v.Line, p, "invalid %s %q%s: use one of %s", what, s, hint, strings.Join(valid, ", "))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Change is one difference between two inventories: a thing (a site, one of
@@ -94,9 +95,11 @@ var sections = []struct {
 	{"site", siteThings},
 	{"access", accessThings},
 	{"link", linkThings},
+	{"vrf", vrfThings},
 	{"interconnect", interconnectThings},
 	{"bgp", bgpThings},
 	{"bgp_peer", peerThings},
+	{"maintenance", maintenanceThings},
 }
 
 func diffThings(kind string, prev, next []thing) []Change {
@@ -210,11 +213,7 @@ func regionThings(inv *Inventory) []thing {
 func datacentreThings(inv *Inventory) []thing {
 	out := make([]thing, 0, len(inv.Datacentres))
 	for _, x := range inv.Datacentres {
-		t := thing{id: x.ID, line: x.Line}
-		t.set("name", x.Name)
-		t.set("region", x.Region)
-		t.set("address", x.Address)
-		out = append(out, t)
+		out = append(out, placeThing(x.ID, x.Name, x.Region, x.Address, x.Line))
 	}
 	return out
 }
@@ -222,13 +221,18 @@ func datacentreThings(inv *Inventory) []thing {
 func popThings(inv *Inventory) []thing {
 	out := make([]thing, 0, len(inv.PoPs))
 	for _, x := range inv.PoPs {
-		t := thing{id: x.ID, line: x.Line}
-		t.set("name", x.Name)
-		t.set("region", x.Region)
-		t.set("address", x.Address)
-		out = append(out, t)
+		out = append(out, placeThing(x.ID, x.Name, x.Region, x.Address, x.Line))
 	}
 	return out
+}
+
+// placeThing is what datacentres and PoPs share.
+func placeThing(id, name, region, address string, line int) thing {
+	t := thing{id: id, line: line}
+	t.set("name", name)
+	t.set("region", region)
+	t.set("address", address)
+	return t
 }
 
 func deviceThings(inv *Inventory) []thing {
@@ -236,7 +240,7 @@ func deviceThings(inv *Inventory) []thing {
 	for _, d := range inv.Devices {
 		t := thing{id: d.Name, line: d.Line}
 		t.set("role", string(d.Role))
-		t.set("address", addrPortText(d.Address))
+		t.set("address", formatAddrPort(d.Address))
 		t.set("site", d.Site)
 		t.set("pop", d.PoP)
 		t.set("datacentre", d.Datacentre)
@@ -244,16 +248,6 @@ func deviceThings(inv *Inventory) []thing {
 		out = append(out, t)
 	}
 	return out
-}
-
-func addrPortText(ap netip.AddrPort) string {
-	if !ap.IsValid() {
-		return ""
-	}
-	if ap.Port() == 161 {
-		return ap.Addr().String()
-	}
-	return ap.String()
 }
 
 func siteThings(inv *Inventory) []thing {
@@ -354,6 +348,21 @@ func interconnectThings(inv *Inventory) []thing {
 		t.set("vrf", x.VRF)
 		t.set("srlgs", list(x.SRLGs))
 		t.set("prefixes", prefixList(x.Prefixes))
+		t.set("bgp_peer", addrText(x.BGPPeer))
+		out = append(out, t)
+	}
+	return out
+}
+
+func vrfThings(inv *Inventory) []thing {
+	out := make([]thing, 0, len(inv.VRFs))
+	for _, v := range inv.VRFs {
+		t := thing{id: v.Name, line: v.Line}
+		rds := make([]string, len(v.RDs))
+		for i, rd := range v.RDs {
+			rds[i] = rd.String()
+		}
+		t.set("rd", list(rds))
 		out = append(out, t)
 	}
 	return out
@@ -366,6 +375,7 @@ func bgpThings(inv *Inventory) []thing {
 	t.set("router_id", addrText(b.RouterID))
 	t.set("listen_port", strconv.Itoa(b.ListenPort))
 	t.set("canaries", prefixList(b.Canaries))
+	t.set("route_settle", b.RouteSettle.String())
 	return []thing{t}
 }
 
@@ -383,6 +393,22 @@ func peerThings(inv *Inventory) []thing {
 		t.set("ttl_security", strconv.Itoa(p.TTLSecurity))
 		t.set("add_path", strconv.FormatBool(p.AddPath))
 		t.set("passive", strconv.FormatBool(p.Passive))
+		out = append(out, t)
+	}
+	return out
+}
+
+func maintenanceThings(inv *Inventory) []thing {
+	out := make([]thing, 0, len(inv.Maintenance))
+	for _, m := range inv.Maintenance {
+		t := thing{id: m.ID}
+		t.set("start", m.Start.UTC().Format(time.RFC3339))
+		t.set("end", m.End.UTC().Format(time.RFC3339))
+		t.set("reason", m.Reason)
+		t.set("sites", list(m.Sites))
+		t.set("pops", list(m.PoPs))
+		t.set("devices", list(m.Devices))
+		t.set("srlgs", list(m.SRLGs))
 		out = append(out, t)
 	}
 	return out

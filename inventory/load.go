@@ -163,7 +163,7 @@ func (d *decoder) result() error {
 	return nil
 }
 
-var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "bgp"}
+var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "vrfs", "bgp", "maintenance"}
 
 // document decodes the sections in dependency order, whatever their order
 // in the file, so that each reference is checked where it is written.
@@ -226,11 +226,18 @@ func (d *decoder) document(doc *yaml.Node) {
 	if v := sections["links"]; v != nil {
 		d.linkList(v, top.k("links"))
 	}
+	if v := sections["vrfs"]; v != nil {
+		d.vrfList(v, top.k("vrfs"))
+	}
 	if v := sections["interconnects"]; v != nil {
 		d.interconnectList(v, top.k("interconnects"))
 	}
 	if v := sections["bgp"]; v != nil {
 		d.bgp(v, top.k("bgp"))
+	}
+	d.interconnectPeers(top.k("interconnects"))
+	if v := sections["maintenance"]; v != nil {
+		d.maintenanceList(v, top.k("maintenance"))
 	}
 	inv.Index()
 }
@@ -242,7 +249,7 @@ var (
 	kindWords = words(InterconnectKinds)
 )
 
-var agentKeys = []string{"listen", "db", "history", "max_lldp_neighbors", "max_device_events_per_minute"}
+var agentKeys = []string{"listen", "db", "history", "max_lldp_neighbors", "max_device_events_per_minute", "availability_retention"}
 
 func (d *decoder) agent(n *yaml.Node, p fpath) {
 	a := &d.inv.Agent
@@ -269,6 +276,10 @@ func (d *decoder) agent(n *yaml.Node, p fpath) {
 		case "max_device_events_per_minute":
 			if x, ok := d.integer(v, p.k(key), 1, 1_000_000); ok {
 				a.MaxDeviceEvents = int(x)
+			}
+		case "availability_retention":
+			if x, ok := d.duration(v, p.k(key), 744*time.Hour, " (31 days: a monthly availability report needs its whole month)"); ok {
+				a.AvailabilityRetention = x
 			}
 		default:
 			d.unknown(k, p, agentKeys)

@@ -2,7 +2,8 @@
 # Installs the real peers vigie's tests talk to, from Debian's packages, when
 # they are missing: net-snmp (snmpd, snmpbulkwalk), FRR with its SNMP module,
 # lldpd, gobgpd, Prometheus (promtool), Alertmanager (amtool), NetworkX and
-# igraph. Idempotent: does nothing when everything is there.
+# igraph, Chromium (headless, for the printable HTML report). Idempotent: does
+# nothing when everything is there.
 set -euo pipefail
 
 # binary -> package that ships it
@@ -18,6 +19,7 @@ declare -A need=(
   [/usr/share/doc/python3-networkx]=python3-networkx
   [/usr/share/doc/python3-igraph]=python3-igraph
   [/usr/sbin/ip]=iproute2
+  [/usr/bin/chromium]=chromium
 )
 missing=()
 for path in "${!need[@]}"; do

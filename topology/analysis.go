@@ -1,6 +1,10 @@
 package topology
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigie-rie/vigie/collector/bgp"
+)
 
 // Analysis is one resilience analysis of the live failure set, as the
 // metrics and the API serve it. It is immutable once published.
@@ -45,14 +49,39 @@ type SiteResult struct {
 	Cause     string `json:"cause,omitempty"`
 	// State is "nominal", "degraded" (effective below designed) or "isolated".
 	State string `json:"state"`
+	// Since is when the site entered State: the analysis that first saw
+	// it, or vigie's start (or reload) for a state it found the site in.
+	// Left out of the JSON: the API's answers are unchanged by it.
+	Since time.Time `json:"-"`
 }
 
 // InterconnectView is one partner interconnect's state.
 type InterconnectView struct {
-	ID                  string `json:"id"`
-	Kind                string `json:"kind"`
-	Up                  bool   `json:"up"`
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Up: attached to the surviving backbone and, when BGP judges the
+	// interconnect (expected prefixes or a bgp_peer), its session
+	// established and its prefixes received (routes.go).
+	Up bool `json:"up"`
+	// Reason says why it is down (ReasonDetached, ReasonSessionDown,
+	// ReasonPrefixesMissing), "" when up.
+	Reason              string `json:"reason,omitempty"`
 	SurvivesInternetCut bool   `json:"survives_internet_cut"`
+	// VRF and BGP are the interconnect's VRF and BGP's verdict on it
+	// (bgp.InterconnectState; "" when BGP does not judge it).
+	VRF string `json:"vrf,omitempty"`
+	BGP string `json:"bgp,omitempty"`
+	// PrefixesExpected and PrefixesMissing count the prefixes the
+	// partner should announce and those BGP vouches are not received.
+	PrefixesExpected int `json:"prefixes_expected,omitempty"`
+	PrefixesMissing  int `json:"prefixes_missing,omitempty"`
+}
+
+// PrefixesJudged reports whether BGP could count the interconnect's
+// missing prefixes: it expects some, and a converged established session
+// judged them all.
+func (ic *InterconnectView) PrefixesJudged() bool {
+	return ic.PrefixesExpected > 0 && (ic.BGP == string(bgp.InterconnectBGPUp) || ic.BGP == string(bgp.InterconnectPrefixesMissing))
 }
 
 // Site returns the result of one site, or nil.
@@ -93,6 +122,20 @@ func siteState(s *SiteResult) string {
 		return SiteDegraded
 	default:
 		return SiteNominal
+	}
+}
+
+// carrySince dates each site's state: prev's date while the state is the
+// same, now when it changed or the site is new. With no prev (the first
+// analysis after a start) every state dates from now.
+func (a *Analysis) carrySince(prev *Analysis, now time.Time) {
+	for i := range a.Sites {
+		s := &a.Sites[i]
+		if p := prev.Site(s.ID); p != nil && p.State == s.State && !p.Since.IsZero() {
+			s.Since = p.Since
+		} else {
+			s.Since = now
+		}
 	}
 }
 

@@ -42,6 +42,9 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 		if d.failures >= t.opts.UnreachableAfter && d.state != DeviceUnreachable {
 			t.setDeviceState(d, DeviceUnreachable, now, d.reason)
 		}
+		if d.failures >= t.opts.UnreachableAfter {
+			t.markLive(d)
+		}
 		t.refreshLinks(d, now)
 		return
 	}
@@ -49,6 +52,7 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	if d.state != DeviceReachable {
 		t.setDeviceState(d, DeviceReachable, now, "")
 	}
+	t.markLive(d)
 	if d.uptime > 0 && p.System.Uptime < d.uptime {
 		t.emit(Event{Time: now, Kind: EventDeviceReboot, Subject: d.name,
 			From: d.uptime.Truncate(time.Second).String(), To: p.System.Uptime.Truncate(time.Second).String(),

@@ -6,6 +6,8 @@ package topology
 // each analysis. None of them shares memory the writer changes.
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
@@ -120,6 +122,36 @@ func (t *Topology) SiteLinks(id string) []Link {
 	return out
 }
 
+// AccessIDs returns the link id of every site's access links, by site id
+// and in the order of the site's access list: the id /api/v1/sites/{id}
+// and vigie_site_isolation_cause give the link, which vigie_access_info
+// carries so that a page naming a link can be joined to its circuit.
+func (t *Topology) AccessIDs() map[string][]string {
+	out := make(map[string][]string, len(t.inv.Sites))
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, l := range t.st.links {
+		if l.kind != KindAccess || l.access == nil {
+			continue
+		}
+		s := t.inv.Site(l.site)
+		if s == nil {
+			continue
+		}
+		ids := out[s.ID]
+		if ids == nil {
+			ids = make([]string, len(s.Access))
+			out[s.ID] = ids
+		}
+		for j := range s.Access {
+			if &s.Access[j] == l.access {
+				ids[j] = l.id
+			}
+		}
+	}
+	return out
+}
+
 // Inventory returns the inventory the topology models.
 func (t *Topology) Inventory() *inventory.Inventory { return t.inv }
 
@@ -141,6 +173,17 @@ type Counts struct {
 	// Disagreements counts links by the kind of their sources'
 	// disagreement (Disagreements).
 	Disagreements map[string]int
+	// Cables are the declared transoceanic links, in id order: the few
+	// links an overseas territory hangs on.
+	Cables []Cable
+}
+
+// Cable is one transoceanic link and the overseas region it serves (the
+// region of its end in an overseas region; its A end's otherwise).
+type Cable struct {
+	ID     string
+	Region string
+	State  LinkState
 }
 
 // Counts counts the live model under the read lock: a walk of the links
@@ -180,12 +223,33 @@ func (t *Topology) Counts() Counts {
 		if l.disagreement != "" {
 			c.Disagreements[l.disagreement]++
 		}
+		if l.decl != nil && l.decl.Technology == inventory.TechTransoceanic {
+			c.Cables = append(c.Cables, Cable{ID: l.id, Region: t.cableRegion(l), State: l.state})
+		}
 	}
 	t.mu.RUnlock()
+	slices.SortFunc(c.Cables, func(a, b Cable) int { return strings.Compare(a.ID, b.ID) })
 	for i, s := range Sources {
 		c.Links[s] = sources[i]
 	}
 	return c
+}
+
+// cableRegion is the overseas region a transoceanic link serves. Called
+// under the read lock.
+func (t *Topology) cableRegion(l *link) string {
+	var regions [2]string
+	for i, e := range [2]string{l.a.device, l.b.device} {
+		if d := t.st.devices[e]; d != nil {
+			regions[i] = d.region
+		}
+		for _, r := range t.inv.Regions {
+			if r.ID == regions[i] && r.Overseas {
+				return r.ID
+			}
+		}
+	}
+	return regions[0]
 }
 
 // SiteRoute is BGP's known verdict on one site's prefixes.

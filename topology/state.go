@@ -98,6 +98,9 @@ type device struct {
 	polls    uint64
 	seen     time.Time
 	since    time.Time
+	// live: polled to a verdict (reachable or unreachable) since this
+	// vigie started, so its sites are observed (avail.go).
+	live bool
 
 	lldpPolls int
 	lldp      []lldpEntry     // the last LLDP table, by local port

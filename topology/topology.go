@@ -59,6 +59,7 @@ type message struct {
 	poll   *snmp.Poll
 	event  *Event
 	routes []bgp.SiteRouting // routes.go
+	ics    []bgp.InterconnectRouting
 	// internet is BGP's verdict on the internet (RecordInternetLoss).
 	internet *bool
 	barrier  chan struct{}
@@ -98,6 +99,9 @@ type Topology struct {
 	staged      int
 	failed      failureSet // last analysed
 	failDirty   bool
+	// adopted is the analysis of the topology a reload replaced: the
+	// first analysis after the reload keeps its sites' Since.
+	adopted *Analysis
 	// internetLost is BGP's last verdict: no PFAI default route left.
 	internetLost bool
 	changed      map[string]struct{} // links whose failure changed since the last analysis
@@ -110,6 +114,15 @@ type Topology struct {
 	goneScratch    []*link
 	touchedScratch map[*device]struct{}
 	boundLog       map[boundKey]time.Time
+
+	// Availability history (avail.go): per site, sorted by id as the
+	// analysis is, the devices that observe it and its open interval;
+	// whether a device was first polled to a verdict since the last
+	// update, and the last beat staged.
+	avail      []availSite
+	availByID  map[string]int
+	availDirty bool
+	lastBeat   time.Time
 }
 
 // New builds the live model of inv. When opts.Store is set, the last
@@ -138,6 +151,7 @@ func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 		touchedScratch: map[*device]struct{}{},
 		boundLog:       map[boundKey]time.Time{},
 	}
+	t.availSites()
 	eng, err := newEngine(inv, t.st)
 	if err != nil {
 		return nil, err
@@ -152,6 +166,11 @@ func New(inv *inventory.Inventory, opts Options) (*Topology, error) {
 	if opts.Store != nil && !opts.NoRestore {
 		if err := t.restore(opts.Store); err != nil {
 			return nil, err
+		}
+	}
+	if opts.Store != nil && !opts.NoRestore {
+		if err := t.restoreAvailability(opts.Store); err != nil {
+			return nil, fmt.Errorf("topology: restoring availability from %s: %w", opts.Store.Path(), err)
 		}
 	}
 	t.runAnalysis(opts.Now())
@@ -191,6 +210,13 @@ func (t *Topology) Adopt(prev *Topology) {
 		snap.Links = append(snap.Links, l.record())
 	}
 	prev.mu.RUnlock()
+	t.adoptAvailability(prev)
+	t.lastBeat = prev.lastBeat
+	for name, d := range prev.st.devices {
+		if nd := t.st.devices[name]; nd != nil && d.live {
+			nd.live = true // still observed: a reload is no blind time
+		}
+	}
 	old := prev.events.since(time.Time{}, len(prev.events.buf))
 	evs := make([]store.Event, 0, min(len(old), t.opts.MaxEvents))
 	for _, e := range old[max(0, len(old)-t.opts.MaxEvents):] {
@@ -202,6 +228,7 @@ func (t *Topology) Adopt(prev *Topology) {
 	// The analysis New made is of the empty model: drop it so that this
 	// one is made whatever the failed set.
 	t.analysis.Store(nil)
+	t.adopted = prev.Analysis() // dates the states the reload finds unchanged
 	t.runAnalysis(t.opts.Now())
 	t.log.Info("topology state carried over the reload", "devices", len(snap.Devices), "links", len(snap.Links), "events", len(evs))
 }
@@ -382,14 +409,27 @@ func (t *Topology) Run(ctx context.Context) error {
 					close(b)
 				}
 			}
+			if t.availDirty {
+				t.updateAvailability(t.opts.Now())
+			}
+			t.beat(t.opts.Now(), true)
 			t.flushStore()
 			return nil
 		case msg := <-t.in:
 			barriers := t.applyQueued(msg)
+			if t.availDirty && !t.failDirty {
+				// A site's first verdict that changed no failure: the
+				// published analysis already holds its state.
+				t.updateAvailability(t.opts.Now())
+			}
 			if len(barriers) > 0 {
 				if t.failDirty {
 					t.runAnalysis(t.opts.Now())
 				}
+				if t.availDirty {
+					t.updateAvailability(t.opts.Now())
+				}
+				t.beat(t.opts.Now(), true)
 				t.flushStore()
 				for _, b := range barriers {
 					close(b)
@@ -410,6 +450,7 @@ func (t *Topology) Run(ctx context.Context) error {
 				t.runAnalysis(t.opts.Now())
 			}
 		case <-flush.C:
+			t.beat(t.opts.Now(), false)
 			t.flushStore()
 		}
 	}
@@ -429,6 +470,8 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 			t.emit(*msg.event)
 		case msg.routes != nil:
 			t.applyRouting(msg.routes)
+		case msg.ics != nil:
+			t.applyInterconnects(msg.ics)
 		case msg.internet != nil:
 			if *msg.internet != t.internetLost {
 				t.internetLost = *msg.internet
@@ -551,6 +594,9 @@ func (t *Topology) runAnalysis(now time.Time) {
 	clear(t.changed)
 	t.lastAnalyse = time.Now()
 	if prev != nil && f.equal(t.failed) && !t.rt.dirty {
+		if t.availDirty {
+			t.updateAvailability(now)
+		}
 		return // a flap that came back before the debounce fired
 	}
 	start := time.Now()
@@ -564,6 +610,11 @@ func (t *Topology) runAnalysis(now time.Time) {
 	a.Time, a.Duration = now, took
 	t.routingVerdicts(a)
 	a.index()
+	dated := prev
+	if dated == nil {
+		dated, t.adopted = t.adopted, nil // the first analysis after a reload
+	}
+	a.carrySince(dated, now)
 	if prev != nil {
 		for i := range a.Sites {
 			s := &a.Sites[i]
@@ -574,6 +625,7 @@ func (t *Topology) runAnalysis(now time.Time) {
 	}
 	t.failed = f
 	t.analysis.Store(a)
+	t.updateAvailability(now)
 }
 
 // Analysis returns the last published resilience analysis.

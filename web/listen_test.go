@@ -57,24 +57,7 @@ func TestListenersHandOver(t *testing.T) {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigie_test_generation", Help: "Which server answers."})
 		g.Set(value)
 		reg.MustRegister(g)
-		s, err := New(Options{Gatherer: reg, Listeners: ls})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- s.Run(ctx) }()
-		return func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not return within 10 s of cancel")
-			}
-		}
+		return serveOn(t, ls, reg)
 	}
 	stop := serve(first, 1)
 	if _, body := get(t, "http://"+a+"/metrics", "", ""); !strings.Contains(body, "vigie_test_generation 1") {
@@ -122,26 +105,7 @@ func TestHandOverAnswersEveryRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(ls *Listeners) (stop func()) {
-		s, err := New(Options{Gatherer: prometheus.NewRegistry(), Listeners: ls})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- s.Run(ctx) }()
-		return func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run: %v", err)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatal("Run did not return within 10 s of cancel")
-			}
-		}
-	}
+	run := func(ls *Listeners) (stop func()) { return serveOn(t, ls, prometheus.NewRegistry()) }
 	stop := run(ls)
 	var asked, failed int
 	var firstErr error
@@ -195,5 +159,29 @@ func TestHandOverAnswersEveryRequest(t *testing.T) {
 	}
 	if failed > 0 {
 		t.Errorf("%d of %d requests failed while servers swapped on one socket, first: %v", failed, asked, firstErr)
+	}
+}
+
+// serveOn runs a Server on ls exposing reg; stop cancels it and waits for
+// Run to return (10 s at most).
+func serveOn(t *testing.T, ls *Listeners, reg *prometheus.Registry) (stop func()) {
+	t.Helper()
+	s, err := New(Options{Gatherer: reg, Listeners: ls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("Run did not return within 10 s of cancel")
+		}
 	}
 }

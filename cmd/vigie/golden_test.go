@@ -360,6 +360,7 @@ var maskedFamilies = []string{
 	"vigie_device_last_poll_success_timestamp_seconds",
 	"vigie_config_last_reload_success_timestamp_seconds",
 	"vigie_bgp_session_uptime_seconds",
+	"vigie_site_state_since_seconds",
 	// Counts of polls, requests and per-poll failures so far, and polls
 	// running at the moment of the scrape.
 	"vigie_collector_polls_in_flight",

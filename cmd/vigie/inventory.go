@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/vigie-rie/vigie/internal/atomicfile"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/inventory/sheet"
 )
@@ -248,32 +248,11 @@ func writeImport(res *sheet.Result, extra, base, out string, stdout, stderr io.W
 		fmt.Fprintln(stderr, "imported: "+summary)
 		return err
 	}
-	if err := writeAtomic(out, res.YAML); err != nil {
+	if err := atomicfile.Write(out, res.YAML, 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "imported to %s: %s\nreview it: vigie inventory diff %s %s\n", out, summary, base, out)
 	return nil
-}
-
-// writeAtomic writes data beside path and renames it there.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func baseNames(paths []string) []string {

@@ -4,15 +4,24 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-rie/vigie/internal/freeport"
+	"github.com/vigie-rie/vigie/internal/logbuf"
+	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
+	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
 // TestInventoryDiffThroughBinary reviews inventories as an operator does
@@ -278,5 +287,87 @@ func TestInventoryImportNetBoxThroughBinary(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInventoryProposalThroughRun: vigie run on a simulated fleet whose
+// inventory lost one backbone link, with an aggregation router reporting
+// neighbours nobody declared. /api/v1/inventory/proposal gives the lost
+// link back as a links: entry that loads, and lists the unknown neighbours
+// with where they are seen, for a person to declare.
+func TestInventoryProposalThroughRun(t *testing.T) {
+	bin := buildVigie(t)
+	dir := t.TempDir()
+	inv := fastInventory(10, 15)
+	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: 15})
+	var lost inventory.Link
+	for i, l := range inv.Links {
+		if l.A.Interface != "" && l.B.Interface != "" && !l.ViaInternet && l.Technology != inventory.TechTransoceanic {
+			lost = l
+			inv.Links = append(inv.Links[:i:i], inv.Links[i+1:]...)
+			break
+		}
+	}
+	if lost.A.Device == "" {
+		t.Fatal("no backbone link with named interfaces in the simulated fleet")
+	}
+	agg := ""
+	for _, d := range inv.Devices {
+		if strings.HasPrefix(d.Name, "agg-") {
+			agg = d.Name
+			break
+		}
+	}
+	if err := agent.SetFaults(agg, snmpagent.Faults{LLDPChurn: 2}); err != nil {
+		t.Fatal(err)
+	}
+	config := writeConfig(t, dir, inv)
+	port := freeport.TCP(t)
+	var logs logbuf.Buffer
+	vigie := startVigie(t, bin, "", simEnv(), &logs, &logs, logs.String,
+		"run", "--config", config, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+	client := &http.Client{Timeout: 10 * time.Second}
+	var text string
+	vigie.waitFor(60*time.Second, "the lost link in the proposal", func() bool {
+		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/api/v1/inventory/proposal", port))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		text = string(b)
+		return resp.StatusCode == 200 && strings.Contains(text, strconv.Quote(lost.A.Device)) &&
+			strings.Contains(text, strconv.Quote(lost.B.Device)) && strings.Contains(text, "seen from "+agg+":")
+	})
+	t.Logf("proposal:\n%s", text)
+	// The links: part, appended to the inventory as it is, loads and
+	// declares the lost link again.
+	i := strings.Index(text, "\nlinks:\n")
+	j := strings.Index(text, "\n# Neighbours")
+	if i < 0 || j < i {
+		t.Fatalf("no links: section before the neighbours:\n%s", text)
+	}
+	var buf bytes.Buffer
+	if err := inventory.Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	merged := strings.Replace(buf.String(), "\nlinks:\n", text[i:j]+"\n", 1)
+	back, err := inventory.Parse("merged.yml", []byte(merged), inventory.LoadOptions{})
+	if err != nil {
+		t.Fatalf("the proposal's links do not load: %v\n%s", err, text)
+	}
+	found := false
+	for _, l := range back.Links {
+		ends := []string{l.A.Device + ":" + l.A.Interface, l.B.Device + ":" + l.B.Interface}
+		want := []string{lost.A.Device + ":" + lost.A.Interface, lost.B.Device + ":" + lost.B.Interface}
+		slices.Sort(ends)
+		slices.Sort(want)
+		found = found || slices.Equal(ends, want)
+	}
+	if !found {
+		t.Errorf("the lost link %v -- %v is not among the proposed ones:\n%s", lost.A, lost.B, text)
+	}
+	if n := strings.Count(text, "#   - {name: "); n < 2 {
+		t.Errorf("%d unknown neighbours proposed, want the 2 the router reports:\n%s", n, text)
 	}
 }

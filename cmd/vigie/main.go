@@ -31,6 +31,7 @@ func commands() []command {
 		{"run", "run the daemon on an inventory file", cmdRun},
 		{"check-config", "validate an inventory file and report every problem", cmdCheckConfig},
 		{"whatif", "predict which sites a failure (e.g. an internet cut) would isolate", cmdWhatIf},
+		{"report", "availability report by site, region, department or ministry from the store", cmdReport},
 		{"inventory", "compare two inventories before a reload (inventory diff OLD NEW)", cmdInventory},
 		{"version", "print version information", cmdVersion},
 	}
@@ -66,6 +67,7 @@ Start here:
   vigie check-config configs/vigie.example.yml
   vigie run --config /etc/vigie/vigie.yml
   vigie whatif --config vigie.yml --fail internet
+  vigie report availability --db vigie.db --from 2026-11-01 --to 2026-12-01
   vigie inventory diff /etc/vigie/vigie.yml new.yml
 
 "vigie <command> --help" describes each command's flags.

@@ -1,6 +1,7 @@
 package sheet
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"net/netip"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vigie-rie/vigie/internal/atomicfile"
 	"github.com/vigie-rie/vigie/inventory"
 )
 
@@ -34,33 +36,15 @@ func Export(inv *inventory.Inventory, dir string) ([]string, error) {
 }
 
 func writeSheet(path string, kind Kind, rows [][]string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("cannot write in %s: %w", filepath.Dir(path), err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, a no-op
-	w := csv.NewWriter(tmp)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
 	header := make([]string, len(columns[kind]))
 	for i, c := range columns[kind] {
 		header[i] = c.name
 	}
 	_ = w.Write(header)
-	_ = w.WriteAll(rows) // flushes; the error is w.Error()
-	if err := w.Error(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	_ = w.WriteAll(rows) // flushes; into memory, it cannot fail
+	return atomicfile.Write(path, b.Bytes(), 0o644)
 }
 
 // rowsOf returns the cells of one sheet, in the columns' order.

@@ -275,7 +275,7 @@ func (im *importer) checkHeader(t *table) *table {
 			ok = false
 		case !slices.Contains(names, h):
 			hint := "the " + string(t.kind) + " sheet's columns are " + strings.Join(names, ", ")
-			if c := closest(h, names); c != "" {
+			if c := inventory.Closest(h, names); c != "" {
 				hint = fmt.Sprintf("did you mean %q?", c)
 			}
 			im.problem(inventory.Problem{File: t.file, Line: t.header, Field: h, Msg: "unknown column (" + hint + ")"})
@@ -712,36 +712,4 @@ func joinKinds() string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ".csv, ")
-}
-
-// closest returns the candidate within two edits of s, if one is.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if d := distance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// distance is the Levenshtein distance of two short words.
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

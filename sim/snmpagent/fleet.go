@@ -262,8 +262,15 @@ func newFleet(inv *inventory.Inventory, seed uint64, start time.Time) (*fleet, e
 			if aggIf == "" {
 				aggIf = fmt.Sprintf("ge-0/9/%d", len(agg.ifaces))
 			}
-			ci := port(ce, ceIf, fmt.Sprintf("%s access to %s %s", al.Technology, agg.name, aggIf), al.Technology, al.ViaInternet)
-			ai := port(agg, aggIf, fmt.Sprintf("site %s %s %s", s.ID, ce.name, ceIf), al.Technology, al.ViaInternet)
+			ceAlias := fmt.Sprintf("%s access to %s %s", al.Technology, agg.name, aggIf)
+			aggAlias := fmt.Sprintf("site %s %s %s", s.ID, ce.name, ceIf)
+			if al.Circuit != "" {
+				// What operators write in ifAlias: the carrier's circuit
+				// id, which vigie_interface_info then joins to the access.
+				ceAlias, aggAlias = al.Circuit, al.Circuit
+			}
+			ci := port(ce, ceIf, ceAlias, al.Technology, al.ViaInternet)
+			ai := port(agg, aggIf, aggAlias, al.Technology, al.ViaInternet)
 			connect(ce, ci, agg, ai, !al.ViaInternet)
 			aggAddr := addU32([4]byte{100, 64, 0, 0}, 2*p2p)
 			ceAddr := addU32([4]byte{100, 64, 0, 0}, 2*p2p+1)

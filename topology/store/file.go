@@ -97,7 +97,7 @@ func (s *Store) recreate() error {
 		_ = d.Sync() // the rename survives a power loss
 		_ = d.Close()
 	}
-	db, err := openBolt(s.path, s.opts.Timeout)
+	db, err := openBolt(s.path, s.opts.Timeout, false)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,7 @@ var (
 // SchemaVersion is the layout this vigie writes. Older files are migrated
 // on open, one step at a time, each step in its own transaction; newer ones
 // are refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migration moves a file from version from to from+1. It runs inside one
 // read-write transaction, so a crash mid-migration leaves the old version.
@@ -43,6 +43,8 @@ type migration struct {
 //	    events in the same nanosecond overwrote each other.
 //	v2: event keys are unix nanos + an 8-byte sequence (unique, still in time
 //	    order), and the schema key is always present.
+//	v3: availability bucket: site state intervals with their own retention
+//	    (avail.go), and the heartbeat key in meta.
 var migrations = []migration{
 	{from: 0, what: "add the events bucket", run: func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketDevices, bucketLinks, bucketEvents} {
@@ -86,6 +88,10 @@ var migrations = []migration{
 			}
 		}
 		return nil
+	}},
+	{from: 2, what: "add the availability bucket", run: func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketAvail)
+		return err
 	}},
 }
 

@@ -49,6 +49,10 @@ type Options struct {
 	History time.Duration
 	// MaxEvents bounds the events kept whatever their age (default 100,000).
 	MaxEvents int
+	// AvailabilityRetention is how long site state intervals are kept
+	// (default 396 days, 13 months; inventory agent.availability_retention).
+	// Neither History nor MaxEvents applies to them.
+	AvailabilityRetention time.Duration
 	// MaxPendingEvents bounds the events held in memory while commits fail
 	// (default 100,000); beyond it the oldest are dropped and counted.
 	MaxPendingEvents int
@@ -63,6 +67,10 @@ type Options struct {
 	Now func() time.Time
 }
 
+// DefaultAvailabilityRetention is 13 months (396 days): a year's report
+// with the month before it for comparison.
+const DefaultAvailabilityRetention = 396 * 24 * time.Hour
+
 // DefaultOptions returns the production defaults, which Open gives the
 // zero fields of its Options.
 func DefaultOptions() Options {
@@ -71,7 +79,9 @@ func DefaultOptions() Options {
 		History:          30 * 24 * time.Hour,
 		MaxEvents:        100_000,
 		MaxPendingEvents: 100_000,
-		Now:              time.Now,
+
+		AvailabilityRetention: DefaultAvailabilityRetention,
+		Now:                   time.Now,
 	}
 }
 
@@ -87,6 +97,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxEvents <= 0 {
 		o.MaxEvents = d.MaxEvents
+	}
+	if o.AvailabilityRetention <= 0 {
+		o.AvailabilityRetention = d.AvailabilityRetention
 	}
 	if o.MaxPendingEvents <= 0 {
 		o.MaxPendingEvents = d.MaxPendingEvents
@@ -126,6 +139,13 @@ type Store struct {
 	opened0        time.Time // opts.Now() at Open, with its monotonic reading
 	beforeCommit   func() error
 	droppedPending uint64
+
+	// Availability history staged for the next Flush (avail.go), keyed by
+	// the record key; the beat is zero when none is staged.
+	intervals   map[string]Interval
+	beat        time.Time
+	availPruned time.Time
+	readOnly    bool // OpenReadOnly: Close does not flush
 }
 
 // Open opens (or creates) the store at path. It refuses, with an error that
@@ -134,13 +154,14 @@ type Store struct {
 // older vigie file is migrated to SchemaVersion.
 func Open(path string, opts Options) (*Store, error) {
 	opts.setDefaults()
-	db, err := openBolt(path, opts.Timeout)
+	db, err := openBolt(path, opts.Timeout, false)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store{
 		db: db, path: path, opts: opts, m: newMetrics(opts.Registerer),
 		devices: map[string]Device{}, links: map[string]Link{}, deletedLinks: map[string]struct{}{},
+		intervals: map[string]Interval{},
 	}
 	s.opened0 = opts.Now()
 	s.elapsed = func() time.Duration { return s.opts.Now().Sub(s.opened0) }
@@ -173,7 +194,7 @@ func Open(path string, opts Options) (*Store, error) {
 // openBolt opens the file, turning bbolt's failures into errors an
 // operator can act on. bbolt may panic on a mangled file; that is a corrupt
 // file too, not a crash of vigie.
-func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
+func openBolt(path string, timeout time.Duration, readOnly bool) (db *bolt.DB, err error) {
 	if err := checkShape(path); err != nil {
 		return nil, err
 	}
@@ -188,7 +209,7 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 			db, err = nil, fmt.Errorf("%w: %s cannot be read as a bbolt file (%v); move it aside or use --db another file (vigie never rewrites it)", ErrCorrupt, path, r)
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout,
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
 			file = f
@@ -302,7 +323,7 @@ func (s *Store) prepare() error {
 			if err := meta.Put(keyMagic, magic); err != nil {
 				return err
 			}
-			for _, b := range [][]byte{bucketDevices, bucketLinks, bucketEvents} {
+			for _, b := range [][]byte{bucketDevices, bucketLinks, bucketEvents, bucketAvail} {
 				if _, err := tx.CreateBucket(b); err != nil {
 					return err
 				}
@@ -337,7 +358,10 @@ func (s *Store) Path() string { return s.path }
 // Close commits what is staged (best effort) and closes the file, which
 // releases the lock.
 func (s *Store) Close() error {
-	flushErr := s.Flush()
+	var flushErr error
+	if !s.readOnly {
+		flushErr = s.Flush()
+	}
 	s.dbMu.Lock()
 	defer s.dbMu.Unlock()
 	if err := s.db.Close(); err != nil {
@@ -423,7 +447,16 @@ func (s *Store) AddEvent(e Event) {
 func (s *Store) Pending() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.devices) + len(s.links) + len(s.deletedLinks) + len(s.events)
+	return s.staged()
+}
+
+// staged counts the staged changes; mu held.
+func (s *Store) staged() int {
+	n := len(s.devices) + len(s.links) + len(s.deletedLinks) + len(s.events) + len(s.intervals)
+	if !s.beat.IsZero() {
+		n++
+	}
+	return n
 }
 
 // Flush commits every staged change in one transaction, then prunes events
@@ -434,12 +467,12 @@ func (s *Store) Flush() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.checkFile(); err != nil {
-		n := len(s.devices) + len(s.links) + len(s.deletedLinks) + len(s.events)
+		n := s.staged()
 		s.m.writeErrors.Inc()
 		s.m.pending.Set(float64(n))
 		return fmt.Errorf("store %s: %d changes kept in memory, will retry: %w", s.path, n, err)
 	}
-	n := len(s.devices) + len(s.links) + len(s.deletedLinks) + len(s.events)
+	n := s.staged()
 	if n == 0 {
 		return nil
 	}
@@ -496,6 +529,9 @@ func (s *Store) Flush() error {
 		if err != nil {
 			return err
 		}
+		if err := s.writeAvail(tx); err != nil {
+			return err
+		}
 		if s.beforeCommit != nil {
 			return s.beforeCommit()
 		}
@@ -521,6 +557,8 @@ func (s *Store) Flush() error {
 	clear(s.devices)
 	clear(s.links)
 	clear(s.deletedLinks)
+	clear(s.intervals)
+	s.beat = time.Time{}
 	s.events = s.events[:0]
 	s.m.pending.Set(0)
 	return nil

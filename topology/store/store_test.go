@@ -296,6 +296,17 @@ func TestMigrations(t *testing.T) {
 			}
 			return nil
 		}, []string{"first", "second"}},
+		{"v2 without the availability bucket", func(tx *bolt.Tx) error {
+			m, _ := tx.CreateBucket(bucketMeta)
+			_ = m.Put(keyMagic, magic)
+			_ = putSchema(m, 2)
+			d, _ := tx.CreateBucket(bucketDevices)
+			_ = d.Put([]byte("agg-1"), devJSON)
+			l, _ := tx.CreateBucket(bucketLinks)
+			_ = l.Put([]byte("a:1--b:1"), linkJSON)
+			e, _ := tx.CreateBucket(bucketEvents)
+			return e.Put(eventKey(t0.UnixNano(), 1), fmt.Appendf(nil, `{"time":%q,"kind":"link_down","subject":"first"}`, t0.Format(time.RFC3339Nano)))
+		}, []string{"first"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "old.db")
@@ -308,6 +319,14 @@ func TestMigrations(t *testing.T) {
 			})
 			if version != SchemaVersion {
 				t.Errorf("schema after open = %d, want %d", version, SchemaVersion)
+			}
+			// The migrated file takes availability intervals.
+			s.PutInterval(Interval{Site: "s1", Start: t0, State: AvailNominal})
+			if err := s.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := s.AvailabilityCount(); n != 1 || err != nil {
+				t.Errorf("%d intervals after one put in the migrated file (%v)", n, err)
 			}
 			snap, err := s.Load()
 			if err != nil {
@@ -382,5 +401,87 @@ func TestWriteErrorKeepsBatchAndRetries(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(reg, "vigie_store_write_errors_total", "vigie_store_batch_duration_seconds"); err != nil || n != 2 {
 		t.Errorf("registered store metrics = %d (%v), want 2", n, err)
+	}
+}
+
+// TestReadOnlyOldAndHeld: a report opens a v2 file without migrating it
+// (no history: ErrNoAvailability) and is refused in one line while another
+// handle holds the file.
+func TestReadOnlyOldAndHeld(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.db")
+	rawBolt(t, path, func(tx *bolt.Tx) error {
+		m, _ := tx.CreateBucket(bucketMeta)
+		_ = m.Put(keyMagic, magic)
+		for _, b := range [][]byte{bucketDevices, bucketLinks, bucketEvents} {
+			_, _ = tx.CreateBucket(b)
+		}
+		return putSchema(m, 2)
+	})
+	ro, err := OpenReadOnly(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ro.Intervals(time.Unix(0, 0), time.Now(), func(Interval) error { return nil }); !errors.Is(err, ErrNoAvailability) {
+		t.Errorf("Intervals on a v2 file = %v, want ErrNoAvailability", err)
+	}
+	if err := ro.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var version int
+	rawBolt(t, path, func(tx *bolt.Tx) error { version, _ = readSchema(tx.Bucket(bucketMeta)); return nil })
+	if version != 2 {
+		t.Errorf("schema %d after a read-only open, want 2 (untouched)", version)
+	}
+	s := openT(t, path, Options{})
+	_, err = OpenReadOnly(path, 200*time.Millisecond)
+	if !errors.Is(err, ErrLocked) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("read-only open of a held file = %v, want one line wrapping ErrLocked", err)
+	}
+	_ = s
+}
+
+// TestIntervalsWindow: a window's read returns exactly the intervals that
+// overlap it, site by site, whatever the sites' names (one a prefix of
+// another) and whatever precedes the window.
+func TestIntervalsWindow(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "v.db"), Options{Now: func() time.Time { return t0 }})
+	var all []Interval
+	for i, site := range []string{"s1", "s10", "s2", "s3"} {
+		at := t0
+		for j := range 40 {
+			iv := Interval{Site: site, Start: at, End: at.Add(time.Duration(10+i+j) * time.Minute), State: availStates[1+j%3]}
+			if j == 39 && site != "s3" {
+				iv.End = time.Time{} // open
+			}
+			all = append(all, iv)
+			s.PutInterval(iv)
+			at = iv.End
+		}
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range [][2]time.Duration{{0, 48 * time.Hour}, {-time.Hour, 0}, {time.Hour, 2 * time.Hour},
+		{95 * time.Minute, 95*time.Minute + time.Second}, {10 * time.Hour, 11 * time.Hour}, {-time.Hour, time.Minute}} {
+		from, to := t0.Add(w[0]), t0.Add(w[1])
+		var want, got []Interval
+		for _, iv := range all {
+			if iv.Start.Before(to) && (iv.End.IsZero() || iv.End.After(from)) {
+				want = append(want, iv)
+			}
+		}
+		if err := s.Intervals(from, to, func(iv Interval) error { got = append(got, iv); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("window %v: %d intervals, want %d", w, len(got), len(want))
+			continue
+		}
+		for i := range want {
+			if got[i].Site != want[i].Site || !got[i].Start.Equal(want[i].Start) || !got[i].End.Equal(want[i].End) || got[i].State != want[i].State {
+				t.Errorf("window %v: interval %d = %+v, want %+v", w, i, got[i], want[i])
+				break
+			}
+		}
 	}
 }
