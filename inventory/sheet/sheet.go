@@ -94,6 +94,7 @@ var columns = map[Kind][]column{
 		{"id", "id", text, true}, {"name", "name", text, false}, {"kind", "kind", text, true},
 		{"device", "device", text, true}, {"interface", "interface", text, false}, {"vrf", "vrf", text, false},
 		{"srlgs", "srlgs", words, false}, {"prefixes", "prefixes", words, false},
+		{"bgp_peer", "bgp_peer", text, false},
 	},
 }
 
