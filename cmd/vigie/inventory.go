@@ -78,7 +78,7 @@ func cmdInventory(_ context.Context, args []string, stdout, stderr io.Writer) er
 	// them all; each subcommand refuses the flags that are not its own.
 	fs := newFlagSet("inventory", inventoryUsage, stderr)
 	format := fs.String("format", "text", "diff: text or json")
-	base := fs.String("base", "", "import: the inventory whose agent, polling, snmp_profiles and bgp the import keeps")
+	base := fs.String("base", "", "import: the inventory whose agent, polling, snmp_profiles, vrfs, bgp and maintenance the import keeps")
 	out := fs.String("out", "", "import: the inventory file to write (default: stdout); export: the directory of the sheets")
 	strict := fs.Bool("strict", false, "import: treat warnings as errors")
 	config := fs.String("config", "", "export: the inventory to export")
