@@ -74,6 +74,9 @@ type NetBoxMap struct {
 	// InterconnectPrefixesField is a circuit's custom field holding the
 	// prefixes expected from the partner.
 	InterconnectPrefixesField string `yaml:"interconnect_prefixes_field"`
+	// InterconnectBGPPeerField is a circuit's custom field holding the
+	// address of vigie's BGP session that sees the partner's routes.
+	InterconnectBGPPeerField string `yaml:"interconnect_bgp_peer_field"`
 }
 
 // DefaultNetBoxMap is the map used when --config-map does not say
@@ -114,6 +117,7 @@ func DefaultNetBoxMap() NetBoxMap {
 			"partner": "partner",
 		},
 		InterconnectPrefixesField: "prefixes",
+		InterconnectBGPPeerField:  "bgp_peer",
 	}
 }
 
@@ -156,6 +160,7 @@ func LoadNetBoxMap(path string) (NetBoxMap, error) {
 	set(&m.ViaInternetTag, over.ViaInternetTag)
 	set(&m.TechnologyField, over.TechnologyField)
 	set(&m.InterconnectPrefixesField, over.InterconnectPrefixesField)
+	set(&m.InterconnectBGPPeerField, over.InterconnectBGPPeerField)
 	if over.OverseasRegions != nil {
 		m.OverseasRegions = over.OverseasRegions
 	}
@@ -985,6 +990,11 @@ func (nb *netbox) mapCircuitEnds(accesses, links, icx *sheetRows) {
 			if col := nb.cf(t, nb.m.InterconnectPrefixesField); col != "" {
 				if p := nb.get(t, c.i, col); p.v != "" {
 					row["prefixes"] = p
+				}
+			}
+			if col := nb.cf(t, nb.m.InterconnectBGPPeerField); col != "" {
+				if p := nb.get(t, c.i, col); p.v != "" {
+					row["bgp_peer"] = p
 				}
 			}
 			icx.add(origin{t.file, t.lines[c.i], ""}, row)

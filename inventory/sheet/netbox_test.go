@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -118,7 +119,7 @@ func writeNetBoxExport(t testing.TB, inv *inventory.Inventory, dir string) {
 	cables := out("cables", "ID", "Label", "Termination A", "Termination B", "Device A", "Device B", "Site A", "Site B",
 		"Status", "Type", "Tags", "Technology")
 	circuits := out("circuits", "ID", "Circuit ID", "Provider", "Type", "Status", "Tenant", "Side A", "Side Z",
-		"Description", "Tags", "Technology", "Prefixes")
+		"Description", "Tags", "Technology", "Prefixes", "BGP peer")
 	terms := out("circuit terminations", "ID", "Circuit", "Provider", "Side", "Termination Type", "Termination Point", "Description")
 	providers := map[string]bool{}
 	iface := func(dev, name, vrf string) {
@@ -143,7 +144,7 @@ func writeNetBoxExport(t testing.TB, inv *inventory.Inventory, dir string) {
 				continue
 			}
 			providers[a.Operator] = true
-			_ = circuits.Write([]string{next(), a.Circuit, a.Operator, string(a.Technology), "Active", "", siteName[s.ID], "", "", tags(a.SRLGs, a.ViaInternet), "", ""})
+			_ = circuits.Write([]string{next(), a.Circuit, a.Operator, string(a.Technology), "Active", "", siteName[s.ID], "", "", tags(a.SRLGs, a.ViaInternet), "", "", ""})
 			cable(a.Router, a.RouterInterface, "", a.Circuit+": Termination A", "", "")
 			cable("", a.Circuit+": Termination Z", a.Device, a.Interface, "", "")
 			_ = terms.Write([]string{next(), a.Circuit, a.Operator, "A", "dcim.site", siteName[s.ID], ""})
@@ -154,7 +155,7 @@ func writeNetBoxExport(t testing.TB, inv *inventory.Inventory, dir string) {
 		iface(x.Device, x.Interface, x.VRF)
 		providers["RIE transit"] = true
 		_ = circuits.Write([]string{next(), x.ID, "RIE transit", string(x.Kind), "Active", "", "", string(x.Kind), x.Name,
-			tags(x.SRLGs, false), "", prefixes(x.Prefixes)})
+			tags(x.SRLGs, false), "", prefixes(x.Prefixes), addrCell(x.BGPPeer)})
 		cable(x.Device, x.Interface, "", x.ID+": Termination A", "", "")
 		_ = terms.Write([]string{next(), x.ID, "RIE transit", "A", "dcim.site", "", ""})
 		_ = terms.Write([]string{next(), x.ID, "RIE transit", "Z", "circuits.providernetwork", string(x.Kind), ""})
@@ -286,6 +287,13 @@ func TestNetBoxExports(t *testing.T) {
 			}
 		})
 	}
+}
+
+func addrCell(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 func isDir(p string) bool {
