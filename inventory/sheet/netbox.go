@@ -225,7 +225,8 @@ var nbHeaders = map[string]string{
 // nbKindOf recognises an export by its file name: NetBox names it
 // netbox_<objects>.csv ("netbox_circuit terminations.csv").
 func nbKindOf(base string) string {
-	name := strings.TrimSuffix(strings.ToLower(base), filepath.Ext(base))
+	lower := strings.ToLower(base)
+	name := strings.TrimSuffix(lower, filepath.Ext(lower))
 	name = strings.TrimPrefix(name, "netbox_")
 	name = strings.ReplaceAll(strings.TrimSpace(name), "_", " ")
 	if slices.Contains(nbKinds, name) {
@@ -244,8 +245,8 @@ type NetBoxResult struct {
 }
 
 // ImportNetBox reads the NetBox CSV exports in dir and assembles them,
-// through the map m, with the base inventory's own sections (agent,
-// polling, snmp_profiles, bgp), as Import does with sheets.
+// through the map m, with the base inventory's sections that sheets do not
+// hold (agent, polling, snmp_profiles, bgp...), as Import does with sheets.
 func ImportNetBox(dir, base string, m NetBoxMap, opts ImportOptions) (*NetBoxResult, error) {
 	im := &importer{refs: map[string][]rowRef{}, badCells: map[cellKey]bool{}, opts: opts}
 	root, err := im.readBase(base)
