@@ -237,7 +237,8 @@ func TestNetBoxRoundTripSimulatedRIE(t *testing.T) {
 }
 
 // TestNetBoxExports imports each testdata/netbox/CASE directory with
-// testdata/base.yml (and CASE.map.yml as --config-map when present) and
+// testdata/base.yml or CASE.base.yml (and CASE.map.yml as --config-map
+// when present) and
 // compares the outcome with CASE.golden: the imported YAML and report, or
 // the problems (go test -run TestNetBoxExports -update rewrites them).
 func TestNetBoxExports(t *testing.T) {
@@ -255,7 +256,11 @@ func TestNetBoxExports(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res, err := ImportNetBox(dir, filepath.Join("testdata", "base.yml"), m, ImportOptions{})
+			base := filepath.Join("testdata", "base.yml")
+			if _, err := os.Stat(dir + ".base.yml"); err == nil {
+				base = dir + ".base.yml"
+			}
+			res, err := ImportNetBox(dir, base, m, ImportOptions{})
 			var got string
 			var ce *inventory.ConfigError
 			switch {
