@@ -236,12 +236,11 @@ func nbKindOf(base string) string {
 }
 
 // NetBoxResult is an import from NetBox exports: the inventory, and the
-// report of what could not be mapped (each at its export's
-// FILE:LINE: COLUMN, as warnings), with the count of what was.
+// report of what could not be mapped and was left out (each at its
+// export's FILE:LINE: COLUMN, also among the warnings).
 type NetBoxResult struct {
 	*Result
 	Skipped []inventory.Problem
-	Files   map[string]int // export kind -> rows read
 }
 
 // ImportNetBox reads the NetBox CSV exports in dir and assembles them,
@@ -259,10 +258,6 @@ func ImportNetBox(dir, base string, m NetBoxMap, opts ImportOptions) (*NetBoxRes
 		return nil, &inventory.ConfigError{Problems: im.problems}
 	}
 	sheets := nb.mapAll()
-	counts := map[string]int{}
-	for k, t := range nb.files {
-		counts[k] = len(t.rows)
-	}
 	im.assemble(root, sheets)
 	res, err := im.check(base, root)
 	if err != nil {
@@ -274,7 +269,7 @@ func ImportNetBox(dir, base string, m NetBoxMap, opts ImportOptions) (*NetBoxRes
 			skipped = append(skipped, p)
 		}
 	}
-	return &NetBoxResult{Result: res, Skipped: skipped, Files: counts}, nil
+	return &NetBoxResult{Result: res, Skipped: skipped}, nil
 }
 
 type netbox struct {
