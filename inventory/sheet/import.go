@@ -102,7 +102,29 @@ type rowRef struct {
 	cols map[string]string // inventory key ("device", "a.device") -> column
 	// at, for a row assembled from other files (a NetBox export), says
 	// where each column's value came from.
-	at map[string]origin
+	at *rowOrigin
+}
+
+// rowOrigin locates a row assembled from other files: the row it stands
+// for, and each column's value (at[k] for the table's column cols[k]; an
+// empty file when the column has no value).
+type rowOrigin struct {
+	own  origin
+	cols []string // the table's, shared
+	at   []origin
+}
+
+// of is where column col's value came from: its cell, else the row's own
+// place under the column's name.
+func (r *rowOrigin) of(col string) origin {
+	for k, c := range r.cols {
+		if c == col && r.at[k].file != "" {
+			return r.at[k]
+		}
+	}
+	o := r.own
+	o.col = col
+	return o
 }
 
 // origin is where one value was read: a file, its line and column header.
@@ -166,7 +188,7 @@ type table struct {
 	header int   // the header's line
 	// origins, for a sheet assembled from other files, say where each
 	// row's cells came from (by column name).
-	origins []map[string]origin
+	origins []*rowOrigin
 }
 
 func (im *importer) readFile(path string) *table {
@@ -382,7 +404,8 @@ func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 		}
 		ref.cols[c.key] = c.name
 		where := inventory.Problem{File: t.file, Line: ref.line, Field: c.name}
-		if o, ok := ref.at[c.name]; ok {
+		if ref.at != nil {
+			o := ref.at.of(c.name)
 			where = inventory.Problem{File: o.file, Line: o.line, Field: o.col}
 		}
 		var node *yaml.Node
@@ -607,11 +630,7 @@ func (im *importer) locate(p inventory.Problem, byLine map[int]rowRef) inventory
 		}
 	}
 	if r.at != nil {
-		o, ok := r.at[col]
-		if !ok {
-			o = r.at[""]
-			o.col = col
-		}
+		o := r.at.of(col)
 		return inventory.Problem{File: o.file, Line: o.line, Field: o.col, Msg: p.Msg, Warning: p.Warning}
 	}
 	return inventory.Problem{File: r.file, Line: r.line, Field: col, Msg: p.Msg, Warning: p.Warning}

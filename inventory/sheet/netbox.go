@@ -455,13 +455,14 @@ func (s *sheetRows) table() *table {
 	}
 	for i, r := range s.rows {
 		rec := make([]string, len(t.cols))
-		or := map[string]origin{"": s.at[i]}
+		or := &rowOrigin{own: s.at[i], cols: t.cols, at: make([]origin, len(t.cols))}
 		for k, c := range t.cols {
 			if v, ok := r[c]; ok {
 				rec[k] = v.v
-				or[c] = v.o
+				or.at[k] = v.o
 			}
 		}
+		s.rows[i] = nil // read: let it go
 		t.rows = append(t.rows, rec)
 		t.lines = append(t.lines, s.at[i].line)
 		t.origins = append(t.origins, or)
