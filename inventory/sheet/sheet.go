@@ -181,8 +181,10 @@ func kindOfHeader(header []string) (Kind, bool) {
 // spaces and dashes as underscores ("Router interface" -> router_interface).
 func normalize(h string) string {
 	h = strings.ToLower(strings.TrimSpace(foldAccents(h)))
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(h)
+	return underscores.Replace(h)
 }
+
+var underscores = strings.NewReplacer(" ", "_", "-", "_")
 
 // foldAccents drops the accents of the letters French names use.
 func foldAccents(s string) string {
