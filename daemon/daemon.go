@@ -244,9 +244,15 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	}
 	if inv.BGP.LocalAS != 0 && len(inv.BGP.Peers) > 0 {
 		bopts := bgp.DefaultOptions()
+		if inv.BGP.RouteSettle > 0 {
+			bopts.RouteSettle = inv.BGP.RouteSettle
+		}
 		bopts.OnEvent = d.onBGPEvent
 		// Site routing verdicts correct the topology's reachability.
 		bopts.OnRouting = d.onRouting
+		// Interconnect verdicts (session, expected prefixes in the VRF)
+		// decide with the attachment whether an interconnect is up.
+		bopts.OnInterconnects = d.topo.RecordInterconnects
 		bopts.Logger, bopts.Registerer = d.log.With("component", "bgp"), reg
 		d.bgp, err = bgp.New(inv.BGP, inv, bopts)
 		if err != nil {

@@ -189,15 +189,17 @@ func platforms() *builder {
 		tableQ(`vigie_interconnect_survives_internet_cut{JI}`)).mapValues("1", "survives", "green", "0", "lost", "orange"))
 
 	b.row("PFAI: internet")
-	b.add(6, 6, panel("stat", "PFAI peers with a default route", "short",
-		"PFAI routers that announce a default route to vigie. 0 means the RIE has lost the internet.",
-		instantQ(`:vigie_bgp_default_route_present:sum{JI}`, "peers")).thresholds("red", 1, "orange", 2, "green"))
-	b.add(9, 6, panel("table", "Default route per PFAI peer", "none",
-		"Whether each PFAI peer sends 0.0.0.0/0 or ::/0.",
-		tableQ(`vigie_bgp_default_route_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "red"))
-	b.add(9, 6, panel("table", "Internet canaries per PFAI peer", "none",
-		"Whether each PFAI peer sends the canary prefixes (well-known internet prefixes).",
-		tableQ(`vigie_bgp_canary_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "orange"))
+	// Per PFAI router, not per session: vigie usually peers with the route
+	// reflectors only, and then has no session with a PFAI.
+	b.add(6, 6, panel("stat", "PFAIs with a default route", "short",
+		"PFAI routers whose default route is among the routes vigie receives, directly or reflected. 0 means the RIE has lost the internet.",
+		instantQ(`:vigie_bgp_pfai_default_route_present:sum{JI}`, "PFAIs")).thresholds("red", 1, "orange", 2, "green"))
+	b.add(9, 6, panel("table", "Default route per PFAI", "none",
+		"Whether each PFAI's 0.0.0.0/0 or ::/0 is among the routes vigie receives, directly or reflected (empty while unknown).",
+		tableQ(`vigie_bgp_pfai_default_route_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "red"))
+	b.add(9, 6, panel("table", "Internet canaries per PFAI", "none",
+		"Whether each PFAI's canary prefixes (well-known internet prefixes) are among the routes vigie receives (empty while unknown).",
+		tableQ(`vigie_bgp_pfai_canary_present{JI}`)).mapValues("1", "present", "green", "0", "MISSING", "orange"))
 	b.add(12, 8, panel("timeseries", "PFAI traffic", "Bps",
 		"Bytes per second received and sent on the PFAI routers.",
 		rangeQ(`sum by (device) (rate(vigie_interface_receive_bytes_total{JI,role="pfai"}[$__rate_interval]))`, "{{device}} in"),
@@ -212,7 +214,7 @@ func platforms() *builder {
 		rangeQ(`sum by (device) (rate(vigie_interface_receive_bytes_total{JI,role="pfs"}[$__rate_interval]))`, "{{device}} in"),
 		rangeQ(`sum by (device) (rate(vigie_interface_transmit_bytes_total{JI,role="pfs"}[$__rate_interval]))`, "{{device}} out")))
 	b.add(12, 8, panel("table", "Prefixes per peer, family and VRF", "short",
-		"Paths vigie holds from each BGP peer, by address family and VRF (route distinguisher): a ministry's VRF going to zero shows here.",
+		"Paths vigie holds from each BGP peer, by address family and VRF (its name from the inventory's vrfs:, else its route distinguisher): a ministry's VRF going to zero shows here.",
 		tableQ(`sum by (device, family, vrf) (vigie_bgp_received_prefixes{JI})`)))
 	b.add(24, 7, panel("table", "PFS routers' BGP peers", "none",
 		"BGP4-MIB state of each PFS router's peers (partners, route reflectors): 6 is established.",

@@ -93,6 +93,17 @@ func TestDemoBGP(t *testing.T) {
 		n, _ := demotest.Gauge(t, d, "vigie_bgp_sites_without_prefix", nil)
 		return v == 0 && n == 1
 	})
+	// VRFs by name; a partner's prefix withdrawn turns its interconnect
+	// down, with the reason, while its attachment stays up.
+	if v, ok := demotest.Gauge(t, d, "vigie_bgp_received_prefixes", map[string]string{"device": "pfs-1", "vrf": "testa"}); !ok || v != 1 {
+		t.Errorf(`vigie_bgp_received_prefixes{device="pfs-1",vrf="testa"} = %v (present %t), want 1`, v, ok)
+	}
+	post("/interconnect/partner-caisse?state=withdrawn")
+	demotest.Eventually(t, 20*time.Second, "partner-caisse down for its missing prefix", func() bool {
+		up, _ := demotest.Gauge(t, d, "vigie_interconnect_up", map[string]string{"interconnect": "partner-caisse"})
+		why, _ := demotest.Gauge(t, d, "vigie_interconnect_down_reason", map[string]string{"interconnect": "partner-caisse", "reason": "prefixes_missing"})
+		return up == 0 && why == 1
+	})
 	post("/default/" + edges[0] + "?state=announced")
 	demotest.Eventually(t, 10*time.Second, "the default route back", func() bool {
 		v, _ := demotest.Gauge(t, d, "vigie_bgp_default_route_present", map[string]string{"device": edges[0]})

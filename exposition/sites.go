@@ -50,13 +50,17 @@ var (
 	famDCConnected = newFamily("vigie_backbone_datacentres_connected", Gauge,
 		"1 when every datacentre reaches every other through the surviving backbone.")
 	famICUp = newFamily("vigie_interconnect_up", Gauge,
-		"1 when the partner or internet interconnect is up and attached to the surviving backbone.", "interconnect", "kind")
+		"1 when the interconnect is attached to the surviving backbone and, if BGP judges it (expected prefixes or bgp_peer), its session is established and its expected prefixes received in its VRF.", "interconnect", "kind")
+	famICDown = newFamily("vigie_interconnect_down_reason", Gauge,
+		"1 for a down interconnect, labelled with why: detached (attachment or backbone path down), bgp_session_down, prefixes_missing.", "interconnect", "kind", "reason")
+	famICMissing = newFamily("vigie_interconnect_prefixes_missing", Gauge,
+		"Expected prefixes of the interconnect that BGP vouches are not received in its VRF; absent while BGP cannot tell or the inventory expects none.", "interconnect", "kind", "vrf")
 	famICSurvives = newFamily("vigie_interconnect_survives_internet_cut", Gauge,
 		"1 when the interconnect would stay reachable from the datacentres after a total loss of internet.", "interconnect", "kind")
 
 	analysisFamilies = []*Family{famDesigned, famEffective, famPaths, famSPOFs, famIsolated, famIsolatedInternet,
 		famCause, famStateSince, famRegionSites, famSites, famBridges, famArticulations, famBridgeInfo, famDCConnected,
-		famICUp, famICSurvives}
+		famICUp, famICDown, famICMissing, famICSurvives}
 )
 
 // writeAnalysis writes the analysis families of a: HELP and TYPE once per
@@ -147,6 +151,26 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis, inv *inventory.Inventor
 		tw.header(famICUp)
 		for _, ic := range a.Interconnects {
 			tw.series(famICUp, b2i(ic.Up), ic.ID, ic.Kind)
+		}
+		first := true
+		for _, ic := range a.Interconnects {
+			if ic.Reason != "" {
+				if first {
+					tw.header(famICDown)
+					first = false
+				}
+				tw.series(famICDown, 1, ic.ID, ic.Kind, ic.Reason)
+			}
+		}
+		first = true
+		for _, ic := range a.Interconnects {
+			if ic.PrefixesJudged() {
+				if first {
+					tw.header(famICMissing)
+					first = false
+				}
+				tw.series(famICMissing, ic.PrefixesMissing, ic.ID, ic.Kind, ic.VRF)
+			}
 		}
 		tw.header(famICSurvives)
 		for _, ic := range a.Interconnects {

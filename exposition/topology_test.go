@@ -37,7 +37,12 @@ func TestWriteTopologyGolden(t *testing.T) {
 			`vigie_site_isolation_cause{cause="agg-lyon-1",cause_kind="device",overseas="false",region="ara",site="S1"} 1`,
 			`vigie_sites{state="isolated"} `, "# TYPE vigie_site_isolated gauge\n"}},
 		{golden: "metrics-agg-dark-routed.txt", routed: true, must: []string{
-			"# TYPE vigie_site_routed gauge\n", `vigie_site_route_next_hops{overseas="false",region="ara",site="S2"} 1`}},
+			"# TYPE vigie_site_routed gauge\n", `vigie_site_route_next_hops{overseas="false",region="ara",site="S2"} 1`,
+			// BGP misses one of testa's two expected prefixes: down, and why.
+			`vigie_interconnect_up{interconnect="testa",kind="testa"} 0`,
+			`vigie_interconnect_down_reason{interconnect="testa",kind="testa",reason="prefixes_missing"} 1`,
+			`vigie_interconnect_prefixes_missing{interconnect="testa",kind="testa",vrf="testa"} 1`,
+			`vigie_interconnect_up{interconnect="inet-1",kind="internet"} 1`}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			inv := loadInventory(t, "small.json")
@@ -58,6 +63,8 @@ func TestWriteTopologyGolden(t *testing.T) {
 						Missing: missing, Paths: 2 - 2*missing, NextHops: 1 - missing})
 				}
 				h.topo.RecordRouting(batch)
+				h.topo.RecordInterconnects([]bgp.InterconnectRouting{{Interconnect: "testa", VRF: "testa",
+					State: bgp.InterconnectPrefixesMissing, Prefixes: 2, Missing: 1}})
 			}
 			h.round("agg-lyon-1")
 			h.round("agg-lyon-1")

@@ -97,6 +97,11 @@ type decoder struct {
 	pops     map[string]int
 	profiles map[string]int
 	devices  map[string]int
+
+	// vrfs is nil without a vrfs: section; icPeerLines holds the line of
+	// each interconnect's bgp_peer, by index.
+	vrfs        map[string]int
+	icPeerLines map[int]int
 	// agents maps each management address and port to the device polled
 	// there, so that a second device on it is refused.
 	agents  map[netip.AddrPort]int

@@ -95,6 +95,7 @@ var sections = []struct {
 	{"site", siteThings},
 	{"access", accessThings},
 	{"link", linkThings},
+	{"vrf", vrfThings},
 	{"interconnect", interconnectThings},
 	{"bgp", bgpThings},
 	{"bgp_peer", peerThings},
@@ -347,6 +348,21 @@ func interconnectThings(inv *Inventory) []thing {
 		t.set("vrf", x.VRF)
 		t.set("srlgs", list(x.SRLGs))
 		t.set("prefixes", prefixList(x.Prefixes))
+		t.set("bgp_peer", addrText(x.BGPPeer))
+		out = append(out, t)
+	}
+	return out
+}
+
+func vrfThings(inv *Inventory) []thing {
+	out := make([]thing, 0, len(inv.VRFs))
+	for _, v := range inv.VRFs {
+		t := thing{id: v.Name, line: v.Line}
+		rds := make([]string, len(v.RDs))
+		for i, rd := range v.RDs {
+			rds[i] = rd.String()
+		}
+		t.set("rd", list(rds))
 		out = append(out, t)
 	}
 	return out
@@ -359,6 +375,7 @@ func bgpThings(inv *Inventory) []thing {
 	t.set("router_id", addrText(b.RouterID))
 	t.set("listen_port", strconv.Itoa(b.ListenPort))
 	t.set("canaries", prefixList(b.Canaries))
+	t.set("route_settle", b.RouteSettle.String())
 	return []thing{t}
 }
 

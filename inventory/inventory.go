@@ -27,6 +27,9 @@ type Inventory struct {
 	Sites         []Site
 	Links         []Link
 	Interconnects []Interconnect
+	// VRFs name the PFS virtual networks by their route distinguishers
+	// ("vrfs:" section, vrfs.go): BGP series carry the name.
+	VRFs []VRF
 	// BGP is the embedded listen-only route monitor ("bgp:" section).
 	BGP BGP
 	// Maintenance lists the declared planned-works windows (maintenance.go).
@@ -282,12 +285,17 @@ type Interconnect struct {
 	Device    string
 	Interface string
 	// VRF is the PFS virtual network the interconnect belongs to ("" = global).
-	VRF   string
-	SRLGs []string
-	// Prefixes are the routes the partner is expected to announce: the
-	// interconnect is up only when they are received.
+	// With a vrfs: section it must name one of its VRFs.
+	VRF string
+	// Prefixes are the prefixes the partner is expected to announce in
+	// that VRF: the interconnect is up only while BGP carries them all.
 	Prefixes []netip.Prefix
-	Line     int
+	// BGPPeer is vigie's BGP session (an address under bgp.peers) whose
+	// state the interconnect depends on; invalid = vigie's session with
+	// the interconnect's device, if any.
+	BGPPeer netip.Addr
+	SRLGs   []string
+	Line    int
 }
 
 // SNMPVersion is "2c" or "3".
@@ -339,7 +347,11 @@ type BGP struct {
 	// Canaries are internet prefixes whose presence from each PFAI shows
 	// that the internet is reachable (the default route is always checked).
 	Canaries []netip.Prefix
-	Line     int
+	// RouteSettle is how long an established session that sends no
+	// End-of-RIB must have been up before its silence about a prefix is
+	// trusted (0 = the monitor's default, 60s).
+	RouteSettle time.Duration
+	Line        int
 }
 
 // BGP address families a peer may carry.

@@ -163,7 +163,7 @@ func (d *decoder) result() error {
 	return nil
 }
 
-var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "bgp", "maintenance"}
+var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "vrfs", "bgp", "maintenance"}
 
 // document decodes the sections in dependency order, whatever their order
 // in the file, so that each reference is checked where it is written.
@@ -226,12 +226,16 @@ func (d *decoder) document(doc *yaml.Node) {
 	if v := sections["links"]; v != nil {
 		d.linkList(v, top.k("links"))
 	}
+	if v := sections["vrfs"]; v != nil {
+		d.vrfList(v, top.k("vrfs"))
+	}
 	if v := sections["interconnects"]; v != nil {
 		d.interconnectList(v, top.k("interconnects"))
 	}
 	if v := sections["bgp"]; v != nil {
 		d.bgp(v, top.k("bgp"))
 	}
+	d.interconnectPeers(top.k("interconnects"))
 	if v := sections["maintenance"]; v != nil {
 		d.maintenanceList(v, top.k("maintenance"))
 	}

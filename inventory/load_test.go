@@ -40,6 +40,9 @@ func clearLines(inv *Inventory) {
 			inv.Sites[i].Access[j].Line = 0
 		}
 	}
+	for i := range inv.VRFs {
+		inv.VRFs[i].Line = 0
+	}
 	for i := range inv.Links {
 		inv.Links[i].Line = 0
 	}
@@ -240,5 +243,39 @@ func TestBadConfigs(t *testing.T) {
 				t.Errorf("problems differ from %s\n--- got:\n%s--- want:\n%s", golden, got, want)
 			}
 		})
+	}
+}
+
+func TestParseRD(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		err      bool
+	}{
+		{in: "65000:100", want: "65000:100"},
+		{in: "192.0.2.1:7", want: "192.0.2.1:7"},
+		{in: "4200000000:1", want: "4200000000:1"},
+		{in: "65000L:1", want: "65000:1"}, // type 2 prints without the L, as routers do
+		{in: "65000:4294967295", want: "65000:4294967295"},
+		{in: "65000:4294967296", err: true},
+		{in: "4200000000:65536", err: true},
+		{in: ":1", err: true},
+		{in: "1:", err: true},
+		{in: "65000", err: true},
+		{in: "::1:1", err: true},
+	} {
+		rd, err := ParseRD(tc.in)
+		if (err != nil) != tc.err {
+			t.Errorf("ParseRD(%q) error = %v, want error %t", tc.in, err, tc.err)
+			continue
+		}
+		if err == nil && rd.String() != tc.want {
+			t.Errorf("ParseRD(%q).String() = %q, want %q", tc.in, rd.String(), tc.want)
+		}
+	}
+	// Types are told apart: the same digits are different RDs.
+	a, _ := ParseRD("65000:1")
+	b, _ := ParseRD("65000L:1")
+	if a == b || a>>48 != 0 || b>>48 != 2 {
+		t.Errorf("65000:1 = %#x and 65000L:1 = %#x, want types 0 and 2", a, b)
 	}
 }

@@ -56,6 +56,9 @@ func (d *decoder) department(v *yaml.Node, p fpath) (string, bool) {
 	return "", false
 }
 
+// phoneSeparators are what people write between a number's digits.
+var phoneSeparators = strings.NewReplacer(" ", "", ".", "", "-", "", "(", "", ")", "")
+
 // phoneLike matches what looks like a telephone number once spaces, dots
 // and dashes are gone.
 var phoneLike = regexp.MustCompile(`^\+?[0-9]{8,15}$`)
@@ -68,7 +71,7 @@ func (d *decoder) contact(v *yaml.Node, p fpath) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	bare := strings.NewReplacer(" ", "", ".", "", "-", "", "(", "", ")", "").Replace(c)
+	bare := phoneSeparators.Replace(c)
 	if phoneLike.MatchString(bare) {
 		d.errf(v.Line, p, "contact %q looks like a telephone number: it is exposed in metrics, so give a reference instead (a ticket queue, a directory id) and keep numbers in the directory", c)
 		return "", false

@@ -227,6 +227,20 @@ func (e *writer) inventory(inv *Inventory) {
 		e.link(&inv.Links[i])
 	}
 
+	e.section("vrfs", len(inv.VRFs))
+	for _, v := range inv.VRFs {
+		e.raw("  - {")
+		first := true
+		e.kv(&first, "name", v.Name)
+		rds := make([]string, len(v.RDs))
+		for i, rd := range v.RDs {
+			rds[i] = rd.String()
+		}
+		e.kvList(&first, "rd", rds)
+		e.raw("}")
+		e.line()
+	}
+
 	e.section("interconnects", len(inv.Interconnects))
 	for _, x := range inv.Interconnects {
 		e.raw("  - {")
@@ -239,6 +253,9 @@ func (e *writer) inventory(inv *Inventory) {
 		e.kvOpt(&first, "vrf", x.VRF)
 		e.kvList(&first, "srlgs", x.SRLGs)
 		e.kvPrefixes(&first, "prefixes", x.Prefixes)
+		if x.BGPPeer.IsValid() {
+			e.kv(&first, "bgp_peer", x.BGPPeer.String())
+		}
 		e.raw("}")
 		e.line()
 	}
@@ -443,7 +460,7 @@ func (e *writer) link(l *Link) {
 }
 
 func (e *writer) bgp(b *BGP) {
-	if b.LocalAS == 0 && !b.RouterID.IsValid() && b.ListenPort == 0 && len(b.Peers) == 0 && len(b.Canaries) == 0 {
+	if b.LocalAS == 0 && !b.RouterID.IsValid() && b.ListenPort == 0 && len(b.Peers) == 0 && len(b.Canaries) == 0 && b.RouteSettle == 0 {
 		return
 	}
 	e.raw("bgp:")
@@ -456,6 +473,9 @@ func (e *writer) bgp(b *BGP) {
 	}
 	if b.ListenPort != 0 {
 		e.field("  ", "listen_port", strconv.Itoa(b.ListenPort))
+	}
+	if b.RouteSettle != 0 {
+		e.field("  ", "route_settle", fmtDuration(b.RouteSettle))
 	}
 	if len(b.Canaries) > 0 {
 		e.raw("  canaries: [")

@@ -128,6 +128,7 @@ func generate(opts GenerateOptions, withPlaces bool) *inventory.Inventory {
 	b.regions()
 	b.backbone()
 	b.platforms()
+	b.vrfs()
 	b.sites()
 	if withPlaces {
 		b.places()
@@ -365,6 +366,45 @@ func (b *builder) platforms() {
 			})
 		}
 	}
+}
+
+// ministryVRFs are per-ministry VRFs of the PFS without an interconnect:
+// the PFS routers announce one service prefix in each (sim/bgpsim).
+var ministryVRFs = []string{"min-economie", "min-education", "min-interieur", "min-justice", "min-sante"}
+
+// vrfs declares the interconnects' VRFs and the ministries', numbered from 1 in name order
+// with route distinguishers RIEAS:n (what the simulated PFS routers
+// announce, sim/bgpsim), and gives each interconnect in a VRF the prefix
+// its partner announces there, so vigie names the VRFs and judges the
+// interconnects by BGP.
+func (b *builder) vrfs() {
+	names := slices.Clone(ministryVRFs)
+	for _, ic := range b.inv.Interconnects {
+		if ic.VRF != "" && !slices.Contains(names, ic.VRF) {
+			names = append(names, ic.VRF)
+		}
+	}
+	slices.Sort(names)
+	for i, n := range names {
+		b.inv.VRFs = append(b.inv.VRFs, inventory.VRF{Name: n, RDs: []inventory.RD{VRFRD(uint32(i + 1))}})
+	}
+	for i := range b.inv.Interconnects {
+		ic := &b.inv.Interconnects[i]
+		if j := slices.Index(names, ic.VRF); ic.VRF != "" && j >= 0 {
+			ic.Prefixes = []netip.Prefix{PartnerPrefix(uint32(j + 1))}
+		}
+	}
+}
+
+// VRFRD is the route distinguisher of the simulated VRF number n: RIEAS:n.
+func VRFRD(n uint32) inventory.RD { return inventory.RD(uint64(RIEAS)<<32 | uint64(n)) }
+
+// PartnerPrefix is the prefix the partner of the simulated VRF number n
+// (from 1) announces: one /24 each in 198.18.0.0/15 (RFC 2544, never
+// routed), for up to 512 VRFs.
+func PartnerPrefix(n uint32) netip.Prefix {
+	n--
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18 + byte(n>>8), byte(n), 0}), 24)
 }
 
 // regionSites splits the sites between regions by weight (largest

@@ -1,6 +1,10 @@
 package topology
 
-import "time"
+import (
+	"time"
+
+	"github.com/vigie-rie/vigie/collector/bgp"
+)
 
 // Analysis is one resilience analysis of the live failure set, as the
 // metrics and the API serve it. It is immutable once published.
@@ -53,10 +57,31 @@ type SiteResult struct {
 
 // InterconnectView is one partner interconnect's state.
 type InterconnectView struct {
-	ID                  string `json:"id"`
-	Kind                string `json:"kind"`
-	Up                  bool   `json:"up"`
+	ID   string `json:"id"`
+	Kind string `json:"kind"`
+	// Up: attached to the surviving backbone and, when BGP judges the
+	// interconnect (expected prefixes or a bgp_peer), its session
+	// established and its prefixes received (routes.go).
+	Up bool `json:"up"`
+	// Reason says why it is down (ReasonDetached, ReasonSessionDown,
+	// ReasonPrefixesMissing), "" when up.
+	Reason              string `json:"reason,omitempty"`
 	SurvivesInternetCut bool   `json:"survives_internet_cut"`
+	// VRF and BGP are the interconnect's VRF and BGP's verdict on it
+	// (bgp.InterconnectState; "" when BGP does not judge it).
+	VRF string `json:"vrf,omitempty"`
+	BGP string `json:"bgp,omitempty"`
+	// PrefixesExpected and PrefixesMissing count the prefixes the
+	// partner should announce and those BGP vouches are not received.
+	PrefixesExpected int `json:"prefixes_expected,omitempty"`
+	PrefixesMissing  int `json:"prefixes_missing,omitempty"`
+}
+
+// PrefixesJudged reports whether BGP could count the interconnect's
+// missing prefixes: it expects some, and a converged established session
+// judged them all.
+func (ic *InterconnectView) PrefixesJudged() bool {
+	return ic.PrefixesExpected > 0 && (ic.BGP == string(bgp.InterconnectBGPUp) || ic.BGP == string(bgp.InterconnectPrefixesMissing))
 }
 
 // Site returns the result of one site, or nil.

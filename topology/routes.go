@@ -75,10 +75,15 @@ type routes struct {
 	// must run even if the SNMP failure set did not change.
 	dirty bool
 	pub   atomic.Pointer[Routing]
+	// ics is BGP's last verdict per interconnect it judges, icKnown its
+	// last verdict other than unknown.
+	ics     map[string]bgp.InterconnectRouting
+	icKnown map[string]bgp.InterconnectState
 }
 
 func newRoutes(inv *inventory.Inventory) *routes {
-	r := &routes{sites: map[string]*siteRoute{}}
+	r := &routes{sites: map[string]*siteRoute{}, ics: map[string]bgp.InterconnectRouting{},
+		icKnown: map[string]bgp.InterconnectState{}}
 	for i := range inv.Sites {
 		s := &inv.Sites[i]
 		if len(s.Prefixes) == 0 {
@@ -154,6 +159,86 @@ func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
 	}
 }
 
+// EventInterconnectBGP is BGP's verdict on an interconnect changing
+// between known states (Subject: the interconnect; From, To:
+// bgp.InterconnectState values).
+const EventInterconnectBGP EventKind = "interconnect_bgp"
+
+// Why an interconnect is down, the reason label's values.
+const (
+	// ReasonDetached: its attachment (interface, device, the backbone
+	// path to a datacentre) is down, as SNMP sees it.
+	ReasonDetached = "detached"
+	// ReasonSessionDown: the BGP session it depends on is down.
+	ReasonSessionDown = "bgp_session_down"
+	// ReasonPrefixesMissing: expected prefixes are not received in its VRF.
+	ReasonPrefixesMissing = "prefixes_missing"
+)
+
+// RecordInterconnects queues BGP's interconnect verdicts (the monitor's
+// Options.OnInterconnects), like RecordRouting.
+func (t *Topology) RecordInterconnects(rs []bgp.InterconnectRouting) {
+	if len(rs) == 0 {
+		return
+	}
+	select {
+	case t.in <- message{ics: rs}:
+	case <-t.done:
+	}
+}
+
+// applyInterconnects folds interconnect verdicts into the model (writer
+// goroutine, t.mu held): a change between known states is an event, and
+// any change makes the next analysis run.
+func (t *Topology) applyInterconnects(rs []bgp.InterconnectRouting) {
+	now := t.opts.Now()
+	rt := t.rt
+	for _, r := range rs {
+		if prev, seen := rt.ics[r.Interconnect]; seen && prev == r {
+			continue
+		}
+		rt.ics[r.Interconnect] = r
+		rt.dirty, t.failDirty = true, true
+		if r.State == bgp.InterconnectBGPUnknown {
+			continue
+		}
+		// News between known states only: losing the sessions (unknown)
+		// and getting them back is one event at most, and the first
+		// verdict after start is news only when it is not "up".
+		from, seen := rt.icKnown[r.Interconnect]
+		rt.icKnown[r.Interconnect] = r.State
+		if r.State == from || !seen && r.State == bgp.InterconnectBGPUp {
+			continue
+		}
+		if !seen {
+			from = bgp.InterconnectBGPUnknown
+		}
+		t.emit(Event{Time: now, Kind: EventInterconnectBGP, Subject: r.Interconnect, From: string(from), To: string(r.State), Detail: r.Detail()})
+	}
+}
+
+// interconnectVerdicts sets each interconnect's BGP state and reason: it
+// is up when attached and BGP does not say its session is down or its
+// prefixes missing (unknown leaves the attachment's verdict).
+func (t *Topology) interconnectVerdicts(a *Analysis) {
+	for i := range a.Interconnects {
+		ic := &a.Interconnects[i]
+		r, judged := t.rt.ics[ic.ID]
+		if judged {
+			ic.VRF, ic.BGP = r.VRF, string(r.State)
+			ic.PrefixesExpected, ic.PrefixesMissing = r.Prefixes, r.Missing
+		}
+		switch {
+		case !ic.Up:
+			ic.Reason = ReasonDetached
+		case judged && r.State == bgp.InterconnectSessionDown:
+			ic.Up, ic.Reason = false, ReasonSessionDown
+		case judged && r.State == bgp.InterconnectPrefixesMissing:
+			ic.Up, ic.Reason = false, ReasonPrefixesMissing
+		}
+	}
+}
+
 // routingDetail says what BGP sees of a site, in a sentence.
 func routingDetail(r bgp.SiteRouting) string {
 	present := r.Prefixes - r.Missing - r.Unknown
@@ -183,6 +268,7 @@ func (t *Topology) routingVerdicts(a *Analysis) {
 	rt.dirty = false
 	now := t.opts.Now()
 	internetLost := slices.Contains(a.Failures, "internet")
+	t.interconnectVerdicts(a)
 	for i := range a.Sites {
 		s := &a.Sites[i]
 		sr := rt.sites[s.ID]

@@ -59,6 +59,7 @@ type message struct {
 	poll   *snmp.Poll
 	event  *Event
 	routes []bgp.SiteRouting // routes.go
+	ics    []bgp.InterconnectRouting
 	// internet is BGP's verdict on the internet (RecordInternetLoss).
 	internet *bool
 	barrier  chan struct{}
@@ -477,6 +478,8 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 			t.emit(*msg.event)
 		case msg.routes != nil:
 			t.applyRouting(msg.routes)
+		case msg.ics != nil:
+			t.applyInterconnects(msg.ics)
 		case msg.internet != nil:
 			if *msg.internet != t.internetLost {
 				t.internetLost = *msg.internet

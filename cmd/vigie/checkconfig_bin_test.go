@@ -48,6 +48,7 @@ devices:
 
 	const addresses = "../../inventory/testdata/bad/addresses.yml"
 	const typed = "../../inventory/testdata/bad/typed_secrets.yml"
+	const vrfs = "../../inventory/testdata/bad/vrfs.yml"
 	tests := []struct {
 		name string
 		args []string
@@ -62,6 +63,15 @@ devices:
 			addresses + ":13: devices[4].address: 224.0.0.5 cannot be polled: it is a multicast address",
 			addresses + ":14: devices[5].address: ff02::1 cannot be polled: it is a multicast address",
 		}, []string{"natted", "sim-1"}},
+		{"bad vrfs section", []string{vrfs}, []string{
+			vrfs + `:13: vrfs[1].rd[0]: route distinguisher 65000:100 is already VRF "testa"'s: an RD belongs to one VRF; remove it from one of them`,
+			vrfs + `:14: vrfs[2].name: duplicate VRF "testa" (first declared at line 12): merge their rd lists`,
+			vrfs + `:15: vrfs[3].rd[1]: invalid route distinguisher "192.0.2.1:70000": the number of an address RD is 0..65535`,
+			vrfs + `:17: vrfs[5].rd: missing rd: list the route distinguishers of VRF "nord"'s routes`,
+			vrfs + `:19: interconnects[0].vrf: interconnect in unknown VRF "tesla" (did you mean "testa"?)`,
+			vrfs + `:20: interconnects[1].bgp_peer: interconnect "partner-1" names bgp_peer 192.0.2.99, which is not one of vigie's sessions`,
+			vrfs + `:22: interconnects[2].prefixes: interconnect "partner-2" expects 2001:db8::/32, judged from vigie's session 192.0.2.51 with pfs-2, which does not carry l3vpn-ipv6-unicast`,
+		}, nil},
 		{"two devices on one agent", []string{addresses}, []string{
 			addresses + `:16: devices[7].address: device "agg-lyon-2" has the address 192.0.2.1:161 of device "agg-lyon-1" (line 15)`,
 			addresses + `:18: devices[9].address: device "agg-lyon-4" has the address 192.0.2.3:161 of device "agg-lyon-3" (line 17)`,

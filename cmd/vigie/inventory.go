@@ -17,6 +17,7 @@ import (
 const inventoryUsage = `Usage:
   vigie inventory diff [--format json] OLD NEW
   vigie inventory import csv --base FILE [--out FILE] [--strict] SHEET.csv...
+  vigie inventory import netbox-export --base FILE [--out FILE] [--config-map FILE] [--strict] DIR
   vigie inventory export csv --config FILE --out DIR
 
 diff shows what loading the inventory NEW instead of OLD would change, so that
@@ -40,6 +41,21 @@ Windows-1252. Every problem is printed as FILE:LINE: COLUMN: MESSAGE, all of
 them in one run; the inventory is written (to --out, atomically, or to stdout)
 only when there are none. Exit status: 0 imported, 1 problems, 2 usage.
 
+import netbox-export reads the CSV files that NetBox's own list views export
+(Export > All data (CSV), or Current view), saved in DIR as NetBox names them:
+netbox_regions.csv, netbox_sites.csv, netbox_devices.csv, netbox_cables.csv
+(needed), netbox_interfaces.csv, netbox_circuits.csv, "netbox_circuit
+terminations.csv", netbox_providers.csv, netbox_tenants.csv (read when there).
+Columns are NetBox v4.6.8's. PoPs and datacentres are NetBox sites with a tag
+(pop, datacentre); device roles map to vigie's; a cable from a site's CE is an
+access, other cables are links; a circuit cabled at both ends gives an access
+its operator and circuit id, one cabled at one end is an interconnect. Tags
+srlg:NAME put a cable or circuit in a shared-risk group. --config-map FILE
+(YAML) renames the tags, custom fields and roles (docs/netbox.md). What cannot
+be mapped is reported, each at its export's FILE:LINE: COLUMN with why, then
+counted; the import goes on without it. Problems of the inventory so made are
+errors at their export's FILE:LINE: COLUMN. Exit status as import csv.
+
 export csv writes an inventory's network as those sheets into DIR: to start a
 spreadsheet from vigie's view, or as a template.
 
@@ -47,6 +63,7 @@ Examples:
   vigie inventory diff /etc/vigie/vigie.yml imported.yml
   vigie inventory diff --format json old.yml new.yml
   vigie inventory import csv --base /etc/vigie/vigie.yml --out imported.yml sheets/*.csv
+  vigie inventory import netbox-export --base /etc/vigie/vigie.yml --out imported.yml ~/netbox-export
   vigie inventory export csv --config /etc/vigie/vigie.yml --out sheets
 `
 
@@ -61,10 +78,11 @@ func cmdInventory(_ context.Context, args []string, stdout, stderr io.Writer) er
 	// them all; each subcommand refuses the flags that are not its own.
 	fs := newFlagSet("inventory", inventoryUsage, stderr)
 	format := fs.String("format", "text", "diff: text or json")
-	base := fs.String("base", "", "import: the inventory whose agent, polling, snmp_profiles and bgp the import keeps")
+	base := fs.String("base", "", "import: the inventory whose agent, polling, snmp_profiles, vrfs, bgp and maintenance the import keeps")
 	out := fs.String("out", "", "import: the inventory file to write (default: stdout); export: the directory of the sheets")
 	strict := fs.Bool("strict", false, "import: treat warnings as errors")
 	config := fs.String("config", "", "export: the inventory to export")
+	configMap := fs.String("config-map", "", "import netbox-export: YAML naming the NetBox tags, custom fields and roles vigie reads (docs/netbox.md)")
 	sub := ""
 	if len(args) > 0 {
 		sub = args[0]
@@ -79,12 +97,19 @@ func cmdInventory(_ context.Context, args []string, stdout, stderr io.Writer) er
 		return errUsage
 	}
 	rest := args[1:]
+	format2 := ""
 	if sub != "diff" {
-		if len(rest) == 0 || rest[0] != "csv" {
+		switch {
+		case len(rest) > 0 && rest[0] == "csv":
+		case len(rest) > 0 && rest[0] == "netbox-export" && sub == "import":
+		case sub == "import":
+			fmt.Fprintln(stderr, "vigie inventory import: say the format: vigie inventory import csv ... or vigie inventory import netbox-export ...")
+			return errUsage
+		default:
 			fmt.Fprintf(stderr, "vigie inventory %s: say the format: vigie inventory %s csv ... (the only one so far)\n", sub, sub)
 			return errUsage
 		}
-		rest = rest[1:]
+		format2, rest = rest[0], rest[1:]
 	}
 	if err := parseFlags(fs, rest); err != nil {
 		return err
@@ -92,6 +117,9 @@ func cmdInventory(_ context.Context, args []string, stdout, stderr io.Writer) er
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	own := map[string][]string{"diff": {"format"}, "import": {"base", "out", "strict"}, "export": {"config", "out"}}
+	if format2 == "netbox-export" {
+		own["import"] = append(own["import"], "config-map")
+	}
 	for name := range set {
 		if !containsString(own[sub], name) {
 			fmt.Fprintf(stderr, "vigie inventory %s: --%s is not one of its flags (%s)\n", sub, name, "--"+strings.Join(own[sub], ", --"))
@@ -106,6 +134,13 @@ func cmdInventory(_ context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		return inventoryDiff(fs.Arg(0), fs.Arg(1), *format, stdout, stderr)
 	case "import":
+		if format2 == "netbox-export" {
+			if fs.NArg() != 1 {
+				fmt.Fprintln(stderr, "vigie inventory import netbox-export: name the one directory holding the NetBox CSV exports")
+				return errUsage
+			}
+			return inventoryImportNetBox(fs.Arg(0), *base, *out, *configMap, *strict, stdout, stderr)
+		}
 		if fs.NArg() == 0 {
 			fmt.Fprintln(stderr, "vigie inventory import csv: name the sheets to import (sites.csv accesses.csv devices.csv ...)")
 			return errUsage
@@ -172,6 +207,32 @@ func inventoryImport(files []string, base, out string, strict bool, stdout, stde
 		nErr, nWarn := inventory.CheckReport(err)
 		return fmt.Errorf("%d error(s), %d warning(s): nothing written; fix the sheets and import again", nErr, nWarn)
 	}
+	return writeImport(res, "", base, out, stdout, stderr)
+}
+
+// inventoryImportNetBox imports a directory of NetBox exports: what
+// cannot be mapped is reported and counted on stderr, the inventory written
+// as by import csv.
+func inventoryImportNetBox(dir, base, out, configMap string, strict bool, stdout, stderr io.Writer) error {
+	m, err := sheet.LoadNetBoxMap(configMap)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return fmt.Errorf("fix the config map and import again")
+	}
+	res, err := sheet.ImportNetBox(dir, base, m, sheet.ImportOptions{Strict: strict, OnSheet: func(file string, k sheet.Kind, rows int) {
+		fmt.Fprintf(stderr, "read %s: %d rows (%s)\n", file, rows, k)
+	}})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		nErr, nWarn := inventory.CheckReport(err)
+		return fmt.Errorf("%d error(s), %d warning(s): nothing written; fix the data in NetBox (or the config map), export again and import again", nErr, nWarn)
+	}
+	return writeImport(res.Result, fmt.Sprintf("%d left out (listed above)", len(res.Skipped)), base, out, stdout, stderr)
+}
+
+// writeImport reports the warnings and writes an import's inventory: to
+// out beside its final name then renamed (never half a file), or to stdout.
+func writeImport(res *sheet.Result, extra, base, out string, stdout, stderr io.Writer) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintln(stderr, w)
 	}
@@ -179,6 +240,9 @@ func inventoryImport(files []string, base, out string, strict bool, stdout, stde
 	summary := fmt.Sprintf("%d regions, %d datacentres, %d PoPs, %d devices, %d sites, %d links, %d interconnects; %d warning(s)",
 		len(inv.Regions), len(inv.Datacentres), len(inv.PoPs), len(inv.Devices), len(inv.Sites), len(inv.Links),
 		len(inv.Interconnects), len(res.Warnings))
+	if extra != "" {
+		summary += ", " + extra
+	}
 	if out == "" {
 		_, err := stdout.Write(res.YAML)
 		fmt.Fprintln(stderr, "imported: "+summary)

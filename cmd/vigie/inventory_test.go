@@ -197,6 +197,99 @@ func TestInventoryImportThroughBinary(t *testing.T) {
 	}
 }
 
+// TestInventoryImportNetBoxThroughBinary: an operator imports NetBox's CSV
+// exports: a clean set gives the inventory written by hand (diff empty),
+// also when the NetBox names its tags and roles its own way (--config-map);
+// what cannot be mapped is listed at its export's FILE:LINE: COLUMN with
+// why, and counted, without stopping the import (unless --strict); errors
+// stop it (exit 1) and leave the previous output as it was.
+func TestInventoryImportNetBoxThroughBinary(t *testing.T) {
+	bin := buildVigie(t)
+	dir := t.TempDir()
+	data := filepath.Join("..", "..", "inventory", "sheet", "testdata")
+	base := filepath.Join(data, "base.yml")
+	exports := func(c string) string { return filepath.Join(data, "netbox", c) }
+	expected := filepath.Join(data, "netbox", "good.expected.yml")
+	out := filepath.Join(dir, "imported.yml")
+	run := func(args ...string) (string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // against a hang only
+		defer cancel()
+		var b bytes.Buffer
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Stdout, cmd.Stderr = &b, &b
+		err := cmd.Run()
+		return b.String(), exitCode(err)
+	}
+	imp := func(extra ...string) []string {
+		return append([]string{"inventory", "import", "netbox-export", "--base", base, "--out", out}, extra...)
+	}
+	badMap := filepath.Join(dir, "map.yml")
+	if err := os.WriteFile(badMap, []byte("pop_site_tag: PoP\nsrlg_prefix: srlg-\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+		diff bool // the output is then the hand-written inventory
+	}{
+		{"good", imp(exports("good")), 0, []string{
+			"read " + exports("good") + "/netbox_circuit terminations.csv: 4 rows",
+			"imported to " + out + ": 2 regions, 1 datacentres, 2 PoPs, 9 devices, 3 sites, 4 links, 1 interconnects; 0 warning(s), 0 left out",
+		}, true},
+		{"config-map", imp("--config-map", exports("mapped")+".map.yml", exports("mapped")), 0, []string{"0 left out"}, true},
+		{"unmapped", imp(exports("unmapped")), 0, []string{
+			exports("unmapped") + "/netbox_devices.csv:12: IP Address: warning: left out: device agg-paris-3 has no primary IP",
+			exports("unmapped") + "/netbox_devices.csv:11: Role: warning: left out: device console-paris-1: role \"Console server\" is not in the role map",
+			exports("unmapped") + "/netbox_cables.csv:13: Device B: warning: left out: cable to device \"pp-bercy-01\", which is not in the devices export",
+			exports("unmapped") + "/netbox_circuits.csv:4: Circuit ID: warning: left out: circuit SPARE-1 is cabled to no device",
+			"5 left out (listed above)",
+		}, false},
+		{"strict", imp("--strict", exports("unmapped")), 1, []string{"nothing written"}, false},
+		{"broken", imp(exports("broken")), 1, []string{
+			exports("broken") + `/netbox_sites.csv:5: Protection: invalid protection "triple"`,
+			exports("broken") + `/netbox_cables.csv:9: Technology: invalid technology "laser"`,
+			exports("broken") + `/netbox_sites.csv:7: Region: region "Yvelines" is not in the regions export`,
+			"3 error(s)", "nothing written",
+		}, false},
+		{"missing", imp(exports("missing")), 1, []string{
+			exports("missing") + "/netbox_sites.csv:1: Region: missing column",
+			exports("missing") + ": no cables export (netbox_cables.csv)",
+		}, false},
+		{"bad-map", imp("--config-map", badMap, exports("good")), 1, []string{badMap + ": line 2: field srlg_prefix not found"}, false},
+		{"two-dirs", imp(exports("good"), exports("broken")), 2, []string{"name the one directory"}, false},
+		{"map-on-csv", []string{"inventory", "import", "csv", "--base", base, "--config-map", badMap, "x.csv"}, 2, []string{"--config-map is not one of its flags"}, false},
+	}
+	var last []byte
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, code := run(tc.args...)
+			if code != tc.code {
+				t.Fatalf("vigie %v: exit %d, want %d\n%s", tc.args, code, tc.code, got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, "panic") {
+				t.Errorf("output speaks of a panic:\n%s", got)
+			}
+			now, _ := os.ReadFile(out)
+			if code != 0 && !bytes.Equal(now, last) {
+				t.Error("a failed import changed the previous output file")
+			}
+			last = now
+			if tc.diff {
+				if d, code := run("inventory", "diff", expected, out); code != 0 || !strings.Contains(d, "no changes") {
+					t.Errorf("diff against %s: exit %d\n%s", expected, code, d)
+				}
+			}
+		})
+	}
+}
+
 // TestInventoryProposalThroughRun: vigie run on a simulated fleet whose
 // inventory lost one backbone link, with an aggregation router reporting
 // neighbours nobody declared. /api/v1/inventory/proposal gives the lost

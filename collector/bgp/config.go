@@ -46,6 +46,9 @@ type Options struct {
 	// changed, in batches, in order. It is called from the monitor's
 	// goroutines one at a time and must return quickly.
 	OnRouting func([]SiteRouting)
+	// OnInterconnects, when set, receives every interconnect verdict
+	// (interconnect.go) each time one changes, like OnRouting.
+	OnInterconnects func([]InterconnectRouting)
 	// Now is the clock (tests pin it); nil means time.Now.
 	Now func() time.Time
 	// Logger receives the monitor's and GoBGP's lines (nil: discard).

@@ -9,13 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	api "github.com/osrg/gobgp/v3/api"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/vigie-rie/vigie/inventory"
 )
 
 // errUnsupported marks a path of a family vigie does not account.
@@ -230,15 +231,5 @@ func rdString(rd uint64) string {
 	if rd == rdOverflow {
 		return "other"
 	}
-	switch rd >> 48 {
-	case 0:
-		return strconv.FormatUint(rd>>32&0xffff, 10) + ":" + strconv.FormatUint(rd&0xffffffff, 10)
-	case 1:
-		var b [4]byte
-		binary.BigEndian.PutUint32(b[:], uint32(rd>>16))
-		return netip.AddrFrom4(b).String() + ":" + strconv.FormatUint(rd&0xffff, 10)
-	case 2:
-		return strconv.FormatUint(rd>>16&0xffffffff, 10) + ":" + strconv.FormatUint(rd&0xffff, 10)
-	}
-	return strconv.FormatUint(rd, 16)
+	return inventory.RD(rd).String()
 }

@@ -18,8 +18,8 @@ var (
 	descFlaps = prometheus.NewDesc("vigie_bgp_session_flaps_total",
 		"Sessions that went down after being established.", peerLabels, nil)
 	descReceived = prometheus.NewDesc("vigie_bgp_received_prefixes",
-		"Paths held from the peer per family and VRF (route distinguisher; \"\" for unicast, \"other\" past the per-peer bound).",
-		[]string{"peer", "device", "family", "vrf"}, nil)
+		"Paths held from the peer per family and route distinguisher; vrf is the inventory VRF's name (the RD when no VRF names it, \"\" for unicast, \"other\" past the per-peer bound).",
+		[]string{"peer", "device", "family", "vrf", "rd"}, nil)
 	descTrips = prometheus.NewDesc("vigie_bgp_max_prefix_trips_total",
 		"Sessions torn down because the peer exceeded its max-prefix limit.", []string{"peer", "device"}, nil)
 	descDefault = prometheus.NewDesc("vigie_bgp_default_route_present",
@@ -83,12 +83,13 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			f := familyByName[name]
 			if f == famIPv4 || f == famIPv6 {
 				if _, ok := p.counts[famRD{f, 0}]; !ok {
-					ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, 0, p.addr, p.device, name, "")
+					ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, 0, p.addr, p.device, name, "", "")
 				}
 			}
 		}
 		for b, n := range p.counts {
-			ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, float64(n), p.addr, p.device, b.fam.String(), rdString(b.rd))
+			vrf, rd := st.vrfLabels(b.rd)
+			ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, float64(n), p.addr, p.device, b.fam.String(), vrf, rd)
 		}
 		if p.role == "pfai" {
 			ch <- prometheus.MustNewConstMetric(descDefault, prometheus.GaugeValue, b2f(p.defaultPaths > 0), p.addr, p.device)

@@ -279,9 +279,13 @@ func (m *Monitor) refreshRouting() {
 	now := m.opts.Now()
 	m.mu.Lock()
 	sites, evs := m.st.refresh(now, m.opts.RouteSettle)
+	ics := m.st.refreshInterconnects(now, m.opts.RouteSettle)
 	m.mu.Unlock()
 	if len(sites) > 0 && m.opts.OnRouting != nil {
 		m.opts.OnRouting(sites)
+	}
+	if ics != nil && m.opts.OnInterconnects != nil {
+		m.opts.OnInterconnects(ics)
 	}
 	for _, e := range evs {
 		level := slog.LevelWarn
@@ -537,7 +541,7 @@ func (m *Monitor) Peers() []PeerStatus {
 			State: p.state, Established: p.established, Since: p.since, Changed: p.changed,
 			LocalAddress: p.localAddr, RemoteID: p.remoteID,
 			Flaps: p.flaps, MaxPrefixTrips: p.trips, Updates: p.updates,
-			Prefixes: p.familyCounts(), DefaultRoute: p.defaultPaths > 0,
+			Prefixes: m.st.familyCounts(p), DefaultRoute: p.defaultPaths > 0,
 			LastError: m.connErr[i],
 		}
 		for _, n := range p.malformed {
@@ -573,6 +577,14 @@ func (m *Monitor) SiteRouting() []SiteRouting {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	return append([]SiteRouting(nil), m.st.rt.last...)
+}
+
+// Interconnects returns BGP's last verdict on every interconnect it
+// judges (those with expected prefixes or a bgp_peer), in inventory order.
+func (m *Monitor) Interconnects() []InterconnectRouting {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.st.interconnectVerdicts()
 }
 
 // PFAIRoutes returns, for every inventory PFAI router, whether its default

@@ -86,6 +86,7 @@ type tracked struct {
 	sites  []int // indexes into state.sites
 	canary int   // index into the canaries, -1 if not a canary
 	isDef  bool
+	ic     bool // an interconnect's expected prefix (interconnect.go)
 	paths  map[srcPath]netip.Addr
 	orig   map[srcPath]netip.Addr
 }
@@ -122,6 +123,10 @@ type peerState struct {
 	paths   pathSet
 	counts  map[famRD]int
 	maxVRFs int
+	// undeclared counts the buckets of counts whose RD no inventory VRF
+	// names: only they count against maxVRFs, so that a peer flooding
+	// RDs never pushes a declared VRF into "other".
+	undeclared int
 
 	defaultPaths int
 	canaryPaths  []int
@@ -160,6 +165,13 @@ type state struct {
 	tracked  map[netip.Prefix]*tracked
 	internet []*tracked // the default routes and canaries among them
 	held     int        // paths held across peers
+	// vrfNames maps the inventory's route distinguishers to their VRF's
+	// name: looked up per (peer, family, RD) bucket, never per path.
+	vrfNames map[uint64]string
+	// ics are the interconnects BGP judges (interconnect.go); started is
+	// when they were first judged, judged when last.
+	ics             []icState
+	started, judged time.Time
 
 	rt routing // per-site routing state and per-PFAI internet routes
 }
@@ -173,6 +185,14 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 		byAddr:   make(map[netip.Addr]int, len(cfg.Peers)),
 		canaries: cfg.Canaries,
 		tracked:  make(map[netip.Prefix]*tracked),
+		vrfNames: map[uint64]string{},
+	}
+	if inv != nil {
+		for _, v := range inv.VRFs {
+			for _, rd := range v.RDs {
+				s.vrfNames[uint64(rd)] = v.Name
+			}
+		}
 	}
 	track := func(p netip.Prefix) *tracked {
 		p = p.Masked()
@@ -222,6 +242,7 @@ func newState(cfg inventory.BGP, inv *inventory.Inventory, maxVRFs int) *state {
 		s.peers = append(s.peers, ps)
 		s.byAddr[pc.Address] = i
 	}
+	s.newInterconnects(inv, track)
 	s.rt = newRouting(s, inv)
 	return s
 }
@@ -242,6 +263,9 @@ func (s *state) apply(pi int, r route) EventKind {
 		}
 		if p.counts[b]--; p.counts[b] <= 0 {
 			delete(p.counts, b)
+			if s.undeclared(b.rd) {
+				p.undeclared--
+			}
 		}
 		s.held--
 		return s.untrack(pi, r)
@@ -259,8 +283,12 @@ func (s *state) apply(pi int, r route) EventKind {
 		return ""
 	}
 	b := famRD{r.fam, r.rd}
-	if _, ok := p.counts[b]; !ok && r.rd != 0 && len(p.counts) >= p.maxVRFs {
-		b.rd = rdOverflow
+	if _, ok := p.counts[b]; !ok && s.undeclared(r.rd) {
+		if p.undeclared >= p.maxVRFs {
+			b.rd = rdOverflow
+		} else {
+			p.undeclared++
+		}
 	}
 	p.paths.add(&r, b.rd != r.rd)
 	p.counts[b]++
@@ -319,6 +347,7 @@ func (s *state) sessionDown(pi int) (hadDefault bool) {
 	s.held -= p.paths.len()
 	p.paths = newPathSet()
 	p.counts = map[famRD]int{}
+	p.undeclared = 0
 	p.defaultPaths = 0
 	p.eor = 0
 	for i := range p.canaryPaths {
@@ -388,17 +417,43 @@ func (s *state) minPaths(i int) int {
 	return max(lowest, 0)
 }
 
+// undeclared reports whether rd is a VPN route distinguisher that no
+// inventory VRF names (the overflow bucket is not one).
+func (s *state) undeclared(rd uint64) bool {
+	if rd == 0 || rd == rdOverflow {
+		return false
+	}
+	_, ok := s.vrfNames[rd]
+	return !ok
+}
+
+// vrfLabels returns the vrf and rd label values of an RD bucket: the
+// inventory VRF's name and the RD as routers print it; an RD no VRF names
+// keeps its text as the vrf (as before VRFs had names), the overflow
+// bucket is "other" in both, unicast "" in both.
+func (s *state) vrfLabels(rd uint64) (vrf, rdText string) {
+	rdText = rdString(rd)
+	if name, ok := s.vrfNames[rd]; ok {
+		return name, rdText
+	}
+	return rdText, rdText
+}
+
 // familyCounts lists a peer's prefix counts, sorted for stable output.
-func (p *peerState) familyCounts() []FamilyCount {
+func (s *state) familyCounts(p *peerState) []FamilyCount {
 	out := make([]FamilyCount, 0, len(p.counts))
 	for b, n := range p.counts {
-		out = append(out, FamilyCount{Family: b.fam.String(), VRF: rdString(b.rd), Prefixes: n})
+		vrf, rd := s.vrfLabels(b.rd)
+		out = append(out, FamilyCount{Family: b.fam.String(), VRF: vrf, RD: rd, Prefixes: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Family != out[j].Family {
 			return out[i].Family < out[j].Family
 		}
-		return out[i].VRF < out[j].VRF
+		if out[i].VRF != out[j].VRF {
+			return out[i].VRF < out[j].VRF
+		}
+		return out[i].RD < out[j].RD
 	})
 	return out
 }

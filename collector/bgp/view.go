@@ -61,9 +61,13 @@ func (p PeerStatus) Uptime(now time.Time) time.Duration {
 // FamilyCount is a number of paths held for one family and VRF.
 type FamilyCount struct {
 	Family string // inventory.Family* name
-	// VRF is the route distinguisher as routers print it ("65000:100"),
-	// "" for unicast families, "other" past Options.MaxVRFsPerPeer.
-	VRF      string
+	// VRF is the name of the inventory VRF the route distinguisher belongs
+	// to, else the RD itself; "" for unicast families, "other" past
+	// Options.MaxVRFsPerPeer.
+	VRF string
+	// RD is the route distinguisher as routers print it ("65000:100"), ""
+	// for unicast families, "other" past Options.MaxVRFsPerPeer.
+	RD       string
 	Prefixes int
 }
 

@@ -103,8 +103,12 @@ func rowsOf(inv *inventory.Inventory, kind Kind) [][]string {
 		}
 	case Interconnects:
 		for _, x := range inv.Interconnects {
+			peer := ""
+			if x.BGPPeer.IsValid() {
+				peer = x.BGPPeer.String()
+			}
 			rows = append(rows, []string{x.ID, x.Name, string(x.Kind), x.Device, x.Interface, x.VRF,
-				strings.Join(x.SRLGs, " "), prefixes(x.Prefixes)})
+				strings.Join(x.SRLGs, " "), prefixes(x.Prefixes), peer})
 		}
 	}
 	return rows

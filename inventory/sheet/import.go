@@ -100,6 +100,38 @@ type rowRef struct {
 	file string
 	line int
 	cols map[string]string // inventory key ("device", "a.device") -> column
+	// at, for a row assembled from other files (a NetBox export), says
+	// where each column's value came from.
+	at *rowOrigin
+}
+
+// rowOrigin locates a row assembled from other files: the row it stands
+// for, and each column's value (at[k] for the table's column cols[k]; an
+// empty file when the column has no value).
+type rowOrigin struct {
+	own  origin
+	cols []string // the table's, shared
+	at   []origin
+}
+
+// of is where column col's value came from: its cell, else the row's own
+// place under the column's name.
+func (r *rowOrigin) of(col string) origin {
+	for k, c := range r.cols {
+		if c == col && r.at[k].file != "" {
+			return r.at[k]
+		}
+	}
+	o := r.own
+	o.col = col
+	return o
+}
+
+// origin is where one value was read: a file, its line and column header.
+type origin struct {
+	file string
+	line int
+	col  string
 }
 
 func (im *importer) problem(p inventory.Problem) { im.problems = append(im.problems, p) }
@@ -150,9 +182,13 @@ type table struct {
 	file   string
 	kind   Kind
 	cols   []string // normalised header
+	names  []string // the header as written
 	rows   [][]string
 	lines  []int // each row's line in the file
 	header int   // the header's line
+	// origins, for a sheet assembled from other files, say where each
+	// row's cells came from (by column name).
+	origins []*rowOrigin
 }
 
 func (im *importer) readFile(path string) *table {
@@ -180,6 +216,36 @@ func (im *importer) readFile(path string) *table {
 	r.Comma = delimiter(data)
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = false
+	t := im.readCSV(path, data)
+	if t == nil {
+		return nil
+	}
+	if t.cols == nil {
+		return fail(0, "the file is empty: a sheet starts with a header row naming its columns")
+	}
+	kind, ok := kindOfName(filepath.Base(path))
+	if !ok {
+		kind, ok = kindOfHeader(t.cols)
+	}
+	if !ok {
+		return fail(t.header, "cannot tell which sheet this is: name the file after it (%s.csv)", joinKinds())
+	}
+	t.kind = kind
+	return im.checkHeader(t)
+}
+
+// readCSV reads the rows of a CSV file, its header first (blank rows
+// skipped), each with its line; nil when the file is not valid CSV (the
+// problem is recorded). A file with no header has no cols.
+func (im *importer) readCSV(path string, data []byte) *table {
+	fail := func(line int, format string, args ...any) *table {
+		im.problem(inventory.Problem{File: path, Line: line, Msg: fmt.Sprintf(format, args...)})
+		return nil
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = delimiter(data)
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = false
 	t := &table{file: path}
 	for {
 		rec, err := r.Read()
@@ -201,24 +267,14 @@ func (im *importer) readFile(path string) *table {
 			t.header = line
 			for _, h := range rec {
 				t.cols = append(t.cols, normalize(h))
+				t.names = append(t.names, strings.TrimSpace(h))
 			}
 			continue
 		}
 		t.rows = append(t.rows, rec)
 		t.lines = append(t.lines, line)
 	}
-	if t.cols == nil {
-		return fail(0, "the file is empty: a sheet starts with a header row naming its columns")
-	}
-	kind, ok := kindOfName(filepath.Base(path))
-	if !ok {
-		kind, ok = kindOfHeader(t.cols)
-	}
-	if !ok {
-		return fail(t.header, "cannot tell which sheet this is: name the file after it (%s.csv)", joinKinds())
-	}
-	t.kind = kind
-	return im.checkHeader(t)
+	return t
 }
 
 // checkHeader refuses unknown, repeated and missing columns, each with
@@ -324,6 +380,9 @@ func (im *importer) assemble(root *yaml.Node, sheets map[Kind][]*table) {
 // when a cell cannot be read (the problem is recorded).
 func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 	ref := rowRef{file: t.file, line: t.lines[i], cols: map[string]string{}}
+	if t.origins != nil {
+		ref.at = t.origins[i]
+	}
 	if len(rec) > len(t.cols) {
 		extra := strings.Join(rec[len(t.cols):], "")
 		if strings.TrimSpace(extra) != "" {
@@ -335,7 +394,7 @@ func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 	item := &yaml.Node{Kind: yaml.MappingNode}
 	bad := func(p inventory.Problem) {
 		im.problem(p)
-		im.badCells[cellKey{t.file, ref.line, p.Field}] = true
+		im.badCells[cellKey{p.File, p.Line, p.Field}] = true
 	}
 	for _, c := range columns[t.kind] {
 		raw := cell(t, rec, c.name)
@@ -345,6 +404,10 @@ func (im *importer) row(t *table, i int, rec []string) (*yaml.Node, rowRef) {
 		}
 		ref.cols[c.key] = c.name
 		where := inventory.Problem{File: t.file, Line: ref.line, Field: c.name}
+		if ref.at != nil {
+			o := ref.at.of(c.name)
+			where = inventory.Problem{File: o.file, Line: o.line, Field: o.col}
+		}
 		var node *yaml.Node
 		switch c.typ {
 		case text:
@@ -565,6 +628,10 @@ func (im *importer) locate(p inventory.Problem, byLine map[int]rowRef) inventory
 		if col == "" {
 			col = key
 		}
+	}
+	if r.at != nil {
+		o := r.at.of(col)
+		return inventory.Problem{File: o.file, Line: o.line, Field: o.col, Msg: p.Msg, Warning: p.Warning}
 	}
 	return inventory.Problem{File: r.file, Line: r.line, Field: col, Msg: p.Msg, Warning: p.Warning}
 }

@@ -7,9 +7,10 @@
 //
 // The sheets hold the network: regions, datacentres, PoPs, devices, sites,
 // their accesses, links and interconnects. What is vigie's own business
-// (agent, polling, SNMP profiles with their secrets, BGP) comes from a base
-// inventory file. Every value is checked by the inventory's own decoder, and
-// each problem is reported at the sheet's FILE:LINE: COLUMN.
+// (agent, polling, SNMP profiles with their secrets, VRFs, BGP, planned works)
+// comes from a base inventory file. Every value is checked by the
+// inventory's own decoder, and each problem is reported at the sheet's
+// FILE:LINE: COLUMN.
 package sheet
 
 import "strings"
@@ -94,6 +95,7 @@ var columns = map[Kind][]column{
 		{"id", "id", text, true}, {"name", "name", text, false}, {"kind", "kind", text, true},
 		{"device", "device", text, true}, {"interface", "interface", text, false}, {"vrf", "vrf", text, false},
 		{"srlgs", "srlgs", words, false}, {"prefixes", "prefixes", words, false},
+		{"bgp_peer", "bgp_peer", text, false},
 	},
 }
 
@@ -179,8 +181,10 @@ func kindOfHeader(header []string) (Kind, bool) {
 // spaces and dashes as underscores ("Router interface" -> router_interface).
 func normalize(h string) string {
 	h = strings.ToLower(strings.TrimSpace(foldAccents(h)))
-	return strings.NewReplacer(" ", "_", "-", "_").Replace(h)
+	return underscores.Replace(h)
 }
+
+var underscores = strings.NewReplacer(" ", "_", "-", "_")
 
 // foldAccents drops the accents of the letters French names use.
 func foldAccents(s string) string {

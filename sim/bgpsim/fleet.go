@@ -104,6 +104,9 @@ type speaker struct {
 	ln               net.Listener
 	sessions         map[*session]struct{}
 	defaultWithdrawn bool
+	// vrfWithdrawn: PFS router, the VRFs (by number) whose partner
+	// prefix WithdrawInterconnect withdrew.
+	vrfWithdrawn map[uint32]bool
 	// Set by Follow from the simulated network's state (follow.go), apart
 	// from the controls above so that each undoes only its own.
 	internetLost bool         // internet edge: its default route and canaries are gone
@@ -151,6 +154,10 @@ type Fleet struct {
 	runCtx         context.Context // set by Run: Start needs it to serve again
 	wg             sync.WaitGroup
 	sessionsClosed bool
+
+	// interconnects maps an interconnect in a VRF to its PFS router and
+	// VRF number (WithdrawInterconnect).
+	interconnects map[string]icRoute
 }
 
 // New builds the speakers of inv's route reflectors, internet edges and PFS
@@ -189,6 +196,7 @@ func build(inv *inventory.Inventory, opts Options) (*Fleet, error) {
 		byDevice:      map[string]*speaker{},
 		siteWithdrawn: map[int]bool{},
 		sites:         make(map[string]int, len(inv.Sites)),
+		interconnects: map[string]icRoute{},
 	}
 	for i := range inv.Sites {
 		f.sites[inv.Sites[i].ID] = i
@@ -200,6 +208,11 @@ func build(inv *inventory.Inventory, opts Options) (*Fleet, error) {
 		}
 	}
 	vrfs := vrfNumbers(inv)
+	for _, ic := range inv.Interconnects {
+		if v, ok := vrfs[ic.VRF]; ok && ic.VRF != "" {
+			f.interconnects[ic.ID] = icRoute{device: ic.Device, vrf: v}
+		}
+	}
 	edges := 0
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
@@ -212,7 +225,8 @@ func build(inv *inventory.Inventory, opts Options) (*Fleet, error) {
 			return nil, fmt.Errorf("bgpsim: device %q: address %s is not a 127.x.y.z address; the simulator only listens on loopback", d.Name, a)
 		}
 		sp := &speaker{device: d.Name, kind: kind, addr: a, sessions: map[*session]struct{}{}, rows: map[*session]Session{},
-			routes: routesFor(inv, d, kind, edges, vrfs)}
+			vrfWithdrawn: map[uint32]bool{},
+			routes:       routesFor(inv, d, kind, edges, vrfs)}
 		if kind == KindInternetEdge {
 			edges++
 		}
@@ -499,7 +513,7 @@ func (f *Fleet) session(ctx context.Context, sp *speaker, c net.Conn) {
 
 // activeLocked is what sp announces now; f.mu is held.
 func (f *Fleet) activeLocked(sp *speaker) []route {
-	if !sp.defaultWithdrawn && len(f.siteWithdrawn) == 0 && !sp.internetLost && len(sp.unreached) == 0 {
+	if !sp.defaultWithdrawn && len(f.siteWithdrawn) == 0 && !sp.internetLost && len(sp.unreached) == 0 && len(sp.vrfWithdrawn) == 0 {
 		return sp.routes
 	}
 	out := make([]route, 0, len(sp.routes))
@@ -589,6 +603,44 @@ func (f *Fleet) WithdrawSite(siteID string, withdrawn bool) error {
 		f.broadcastLocked(sp, rs, withdrawn)
 	}
 	f.log.Info("BGP site prefixes changed", "site", siteID, "withdrawn", withdrawn)
+	return nil
+}
+
+// icRoute is where an interconnect's partner prefix is announced.
+type icRoute struct {
+	device string
+	vrf    uint32
+}
+
+// WithdrawInterconnect withdraws (or announces again) the partner prefix
+// of an interconnect in a VRF from its PFS router, as when the partner
+// stops announcing it: vigie then calls the interconnect down with
+// reason prefixes_missing while its attachment stays up.
+func (f *Fleet) WithdrawInterconnect(id string, withdrawn bool) error {
+	ic, ok := f.interconnects[id]
+	if !ok {
+		return fmt.Errorf("bgpsim: %q is not an interconnect in a VRF (testa-1, renater-1, partner-... are)", id)
+	}
+	sp, err := f.speaker(ic.device)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if sp.vrfWithdrawn[ic.vrf] == withdrawn {
+		return nil
+	}
+	if withdrawn {
+		sp.vrfWithdrawn[ic.vrf] = true
+	} else {
+		delete(sp.vrfWithdrawn, ic.vrf)
+	}
+	for _, r := range sp.routes {
+		if r.vrf == ic.vrf {
+			f.broadcastLocked(sp, []route{r}, withdrawn)
+		}
+	}
+	f.log.Info("BGP partner prefix changed", "interconnect", id, "device", ic.device, "withdrawn", withdrawn)
 	return nil
 }
 

@@ -178,16 +178,31 @@ func TestFleetWithMonitor(t *testing.T) {
 							}
 						}
 					case string(inventory.RolePFS):
-						// testa, renater and one partner VRF, each under its own RD.
+						// testa, renater, one partner VRF and five ministries', each
+						// under its own RD, named by the generated inventory's vrfs:.
 						n := 0
 						for _, fc := range p.Prefixes {
-							if fc.Family == inventory.FamilyVPNv4 && strings.HasPrefix(fc.VRF, "64600:") && fc.Prefixes == 1 {
+							if fc.Family == inventory.FamilyVPNv4 && strings.HasPrefix(fc.RD, "64600:") && fc.Prefixes == 1 &&
+								inv.VRF(fc.VRF) != nil {
 								n++
 							}
 						}
-						if n != 3 {
-							return fmt.Sprintf("%s: %d VRFs with one VPNv4 path, want 3 (%+v)", p.Device, n, p.Prefixes)
+						if n != 3+5 {
+							return fmt.Sprintf("%s: %d VRFs with one VPNv4 path, want 3 + 5 ministries' (%+v)", p.Device, n, p.Prefixes)
 						}
+					}
+				}
+				return ""
+			})
+			// Every partner's expected prefix is in its VRF from its PFS.
+			eventually(t, "interconnects up for BGP", func() string {
+				ics := m.Interconnects()
+				if len(ics) != 6 {
+					return fmt.Sprintf("%d interconnects judged, want 6 (testa, renater, partner on two PFS): %+v", len(ics), ics)
+				}
+				for _, r := range ics {
+					if r.State != bgp.InterconnectBGPUp {
+						return fmt.Sprintf("%s: %s", r.Interconnect, r.Detail())
 					}
 				}
 				return ""
@@ -237,6 +252,34 @@ func TestFleetWithMonitor(t *testing.T) {
 				t.Fatal(err)
 			}
 			eventually(t, "site back", func() string { return sitePaths(m, inv, 2, nil) })
+
+			// The partner withdraws its prefix: its interconnect alone is
+			// missing it; announced again, it is up.
+			if err := f.WithdrawInterconnect("partner-caisse", true); err != nil {
+				t.Fatal(err)
+			}
+			icState := func(want map[string]bgp.InterconnectState) func() string {
+				return func() string {
+					for _, r := range m.Interconnects() {
+						st, ok := want[r.Interconnect]
+						if !ok {
+							st = bgp.InterconnectBGPUp
+						}
+						if r.State != st {
+							return fmt.Sprintf("%s is %s, want %s", r.Interconnect, r.State, st)
+						}
+					}
+					return ""
+				}
+			}
+			eventually(t, "partner-caisse's prefix missing", icState(map[string]bgp.InterconnectState{"partner-caisse": bgp.InterconnectPrefixesMissing}))
+			if err := f.WithdrawInterconnect("partner-caisse", false); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "partner-caisse's prefix back", icState(nil))
+			if err := f.WithdrawInterconnect("internet-1", true); err == nil {
+				t.Error("WithdrawInterconnect(internet-1) succeeded: an internet interconnect has no VRF prefix")
+			}
 
 			// A stopped reflector leaves one path per site; started again,
 			// vigie reconnects by itself and sees two.
@@ -321,6 +364,8 @@ func TestHandler(t *testing.T) {
 		{"POST", "/default/pfai-1?state=down", http.StatusBadRequest},
 		{"POST", "/default/rr-1?state=withdrawn", http.StatusNotFound},
 		{"POST", "/site/" + inv.Sites[0].ID + "?state=withdrawn", http.StatusNoContent},
+		{"POST", "/interconnect/testa-1?state=withdrawn", http.StatusNoContent},
+		{"POST", "/interconnect/internet-1?state=withdrawn", http.StatusNotFound},
 		{"POST", "/reset/pfs-1", http.StatusNoContent},
 		{"POST", "/stop/pfs-1", http.StatusNoContent},
 		{"POST", "/start/pfs-1", http.StatusNoContent},

@@ -24,6 +24,9 @@ func (f *Fleet) visibleLocked(sp *speaker, r route) bool {
 	if len(r.asPath) > 0 && sp.internetLost {
 		return false // the default route and canaries come from the internet
 	}
+	if r.vrf != 0 && sp.vrfWithdrawn[r.vrf] {
+		return false
+	}
 	return r.site < 0 || (!f.siteWithdrawn[r.site] && !sp.unreached[r.site])
 }
 

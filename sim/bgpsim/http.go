@@ -15,6 +15,7 @@ import (
 //	GET  /                                   the speakers, as JSON
 //	POST /default/{device}?state=withdrawn   withdraw (state=announced: restore) an edge's default route
 //	POST /site/{site}?state=withdrawn        withdraw (or restore) a site's prefixes
+//	POST /interconnect/{id}?state=withdrawn  withdraw (or restore) a partner's prefix in its VRF
 //	POST /reset/{device}                     reset a speaker's sessions
 //	POST /stop/{device}, /start/{device}     shut a speaker down, bring it back
 //
@@ -42,6 +43,7 @@ func (f *Fleet) Handler() http.Handler {
 	}
 	mux.HandleFunc("POST /default/{name}", withState(f.WithdrawDefault))
 	mux.HandleFunc("POST /site/{name}", withState(f.WithdrawSite))
+	mux.HandleFunc("POST /interconnect/{name}", withState(f.WithdrawInterconnect))
 	for path, act := range map[string]func(string) error{"reset": f.ResetSession, "stop": f.Stop, "start": f.Start} {
 		mux.HandleFunc("POST /"+path+"/{name}", func(w http.ResponseWriter, r *http.Request) {
 			reply(w, act(r.PathValue("name")))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim"
 )
 
 // Kind says which part of the RIE a speaker stands in for, and so what it
@@ -36,8 +37,6 @@ var (
 		netip.MustParsePrefix("192.0.2.0/24"),
 		netip.MustParsePrefix("198.51.100.0/24"),
 	}
-	// partnerBase is where VRF prefixes are numbered from (198.18.0.0/15).
-	partnerBase = [2]byte{198, 18}
 )
 
 const (
@@ -89,31 +88,46 @@ func derivedAddr(a netip.Addr) netip.Addr {
 	return netip.AddrFrom4([4]byte{100, 64 | b[1]&63, b[2], b[3]})
 }
 
-// vrfNumbers numbers the inventory's VRFs from 1 in name order, so that
-// one VRF has one route distinguisher on every PFS router.
+// vrfNumbers numbers the inventory's VRFs: by their route distinguisher
+// RIEAS:n when the inventory declares them (vrfs:, as sim.Generate does),
+// else from 1 in name order, so that one VRF has one route distinguisher
+// on every PFS router.
 func vrfNumbers(inv *inventory.Inventory) map[string]uint32 {
+	out := map[string]uint32{}
+	for _, v := range inv.VRFs {
+		for _, rd := range v.RDs {
+			if n := rd & 0xffffffff; rd>>32 == rieAS && n >= 1 && n <= maxVRFs {
+				out[v.Name] = uint32(n)
+				break
+			}
+		}
+	}
 	var names []string
 	for _, ic := range inv.Interconnects {
-		if ic.VRF != "" && !slices.Contains(names, ic.VRF) {
+		if _, numbered := out[ic.VRF]; ic.VRF != "" && !numbered && !slices.Contains(names, ic.VRF) {
 			names = append(names, ic.VRF)
 		}
 	}
 	slices.Sort(names)
-	out := make(map[string]uint32, len(names))
-	for i, n := range names {
-		if i >= maxVRFs {
+	used := map[uint32]bool{}
+	for _, n := range out {
+		used[n] = true
+	}
+	next := uint32(1)
+	for _, n := range names {
+		for used[next] {
+			next++
+		}
+		if next > maxVRFs {
 			break
 		}
-		out[n] = uint32(i + 1)
+		out[n], used[next] = next, true
 	}
 	return out
 }
 
 // vrfPrefix is the prefix a VRF's partner network is simulated with.
-func vrfPrefix(vrf uint32) netip.Prefix {
-	n := vrf - 1
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{partnerBase[0], partnerBase[1] + byte(n>>8), byte(n), 0}), 24)
-}
+func vrfPrefix(vrf uint32) netip.Prefix { return sim.PartnerPrefix(vrf) }
 
 // routesFor computes what the speaker for device d announces.
 func routesFor(inv *inventory.Inventory, d *inventory.Device, kind Kind, edge int, vrfs map[string]uint32) []route {
@@ -151,6 +165,15 @@ func routesFor(inv *inventory.Inventory, d *inventory.Device, kind Kind, edge in
 			}
 			v, ok := vrfs[ic.VRF]
 			if !ok || slices.ContainsFunc(out, func(r route) bool { return r.vrf == v }) {
+				continue
+			}
+			out = append(out, route{prefix: vrfPrefix(v), nextHop: self, vrf: v, site: -1})
+		}
+		// The VRFs no interconnect uses (a ministry's) have their service
+		// prefix on every PFS router.
+		for _, vr := range inv.VRFs {
+			v, ok := vrfs[vr.Name]
+			if !ok || slices.ContainsFunc(inv.Interconnects, func(ic inventory.Interconnect) bool { return ic.VRF == vr.Name }) {
 				continue
 			}
 			out = append(out, route{prefix: vrfPrefix(v), nextHop: self, vrf: v, site: -1})

@@ -31,8 +31,8 @@ func TestRoutes(t *testing.T) {
 		{"rr-2", KindReflector, 50},
 		{"pfai-1", KindInternetEdge, 1 + len(DefaultCanaries)},
 		{"pfai-2", KindInternetEdge, 1 + len(DefaultCanaries)},
-		{"pfs-1", KindServices, 3}, // testa, renater, one partner
-		{"pfs-2", KindServices, 3},
+		{"pfs-1", KindServices, 3 + 5}, // testa, renater, one partner, five ministries
+		{"pfs-2", KindServices, 3 + 5},
 	} {
 		sp := f.byDevice[tc.device]
 		if sp == nil {
