@@ -355,7 +355,7 @@ func health() *builder {
 	b.row("Topology and store")
 	b.add(6, 5, panel("stat", "Topology nodes", "short", "Devices in the live topology.",
 		instantQ(`vigie_topology_nodes{JI}`, "nodes")).thresholds("blue"))
-	b.add(9, 5, panel("stat", "Links by source", "short", "Links of the live topology vouched for by each source (declared, lldp, ifmib, bgp).",
+	b.add(9, 5, panel("stat", "Links by source", "short", "Links of the live topology vouched for by each source (declared, lldp, cdp, ifmib, bgp).",
 		instantQ(`vigie_topology_links{JI}`, "{{source}}")).thresholds("blue"))
 	b.add(9, 5, panel("stat", "Topology disagreements", "short", "Links on which the inventory and the network disagree, by kind (VigieTopologyDisagreement).",
 		instantQ(`vigie_topology_disagreements{JI}`, "{{kind}}")).thresholds("green", 1, "orange"))
