@@ -214,26 +214,7 @@ func TestNetBoxRoundTripSimulatedRIE(t *testing.T) {
 			t.Errorf("warning on the exports: %v", w)
 		}
 	}
-	if c := inventory.Diff(inv, res.Inventory); len(c) != 0 {
-		t.Fatalf("%d differences after a round trip, first %+v", len(c), c[0])
-	}
-	back, err := inventory.Parse("imported.yml", res.YAML, inventory.LoadOptions{})
-	if err != nil {
-		t.Fatalf("the written YAML does not load: %v", err)
-	}
-	if c := inventory.Diff(inv, back); len(c) != 0 {
-		t.Fatalf("the written YAML differs: %d, first %+v", len(c), c[0])
-	}
-	cut := func(inv *inventory.Inventory) []string {
-		g, err := resilience.Build(inv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g.WhatIf(resilience.Failures{}, resilience.Failures{Internet: true}).Isolated
-	}
-	if want, got := cut(inv), cut(back); len(want) == 0 || !slices.Equal(want, got) {
-		t.Errorf("internet cut isolates %d sites in the original, %d after the round trip", len(want), len(got))
-	}
+	sameAfterRoundTrip(t, inv, res.Result)
 }
 
 // TestNetBoxExports imports each testdata/netbox/CASE directory with
