@@ -14,7 +14,6 @@ import (
 
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/sim"
-	"github.com/vigie-rie/vigie/topology/resilience"
 )
 
 // writeNetBoxExport writes inv as the CSV files NetBox v4.6.8's list views
