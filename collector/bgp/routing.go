@@ -80,7 +80,7 @@ type routing struct {
 	dirty    []bool // per site: its tracked paths changed since the last refresh
 	anyDirty bool
 	pfaiDirt bool
-	icDirty  bool // an interconnect's expected prefix changed
+	icDirty  bool          // an interconnect's expected prefix changed
 	last     []SiteRouting // per site: the last published verdict
 	trusted  [numAFIs]bool // per AFI: a converged carrier exists (last refresh)
 	trustPF  [numAFIs]bool // the same for internet prefixes (any peer)
