@@ -238,8 +238,15 @@ func (e *Exposition) WriteText(w io.Writer) error {
 			if !around[f] {
 				prefix, suffix = "", ""
 			}
-			for _, smp := range h.s.family(f) {
-				tw.sample(fam, prefix, smp.l.mid, suffix, smp.v)
+			if f == famIfInfo {
+				// Written from the interface's label: see label.
+				for _, smp := range h.s.family(f) {
+					tw.series(fam, 1, h.d.inv.Name, smp.l.key, smp.l.info.alias, smp.l.info.descr)
+				}
+			} else {
+				for _, smp := range h.s.family(f) {
+					tw.sample(fam, prefix, smp.l.mid, suffix, smp.v)
+				}
 			}
 			if tw.err != nil {
 				return tw.err
