@@ -1008,16 +1008,6 @@ func (m e2eMetrics) value(name string, kv ...string) float64 {
 	return s[0].v
 }
 
-func (m e2eMetrics) sum(name string, kv ...string) float64 {
-	var t float64
-	for _, s := range m.match(name, kv...) {
-		t += s.v
-	}
-	return t
-}
-
-func (m e2eMetrics) count(name string, kv ...string) int { return len(m.match(name, kv...)) }
-
 // isolatedSites lists the sites whose vigie_site_isolated is 1, sorted.
 func (m e2eMetrics) isolatedSites() []string {
 	var out []string

@@ -84,10 +84,6 @@ func (f *fixture) dev(t testing.TB, pred func(d *inventory.Device) bool) *invent
 	return nil
 }
 
-func byName(name string) func(d *inventory.Device) bool {
-	return func(d *inventory.Device) bool { return d.Name == name }
-}
-
 func v2client(t testing.TB, f *fixture, addr netip.Addr) *gosnmp.GoSNMP {
 	t.Helper()
 	g := &gosnmp.GoSNMP{Target: addr.String(), Port: uint16(f.port), Community: sim.DefaultCommunity,
