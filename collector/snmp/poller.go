@@ -364,26 +364,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.lldpd.bad)})
 			}
-			ifs := res.Interfaces
-			res.LLDP = s.lldpd.finish(func(idx int32) string {
-				if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
-					return ifs[i].Name
-				}
-				return ""
-			}, st.prevLLDP)
+			res.LLDP = s.lldpd.finish(ifNameOf(res.Interfaces), st.prevLLDP)
 			st.prevLLDP = res.LLDP
 		case tableSlotCDP:
 			if s.cdpd.bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "cdp", Reason: ReasonMalformed,
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.cdpd.bad)})
 			}
-			ifs := res.Interfaces
-			res.CDP = s.cdpd.finish(func(idx int32) string {
-				if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
-					return ifs[i].Name
-				}
-				return ""
-			})
+			res.CDP = s.cdpd.finish(ifNameOf(res.Interfaces))
 			switch {
 			case len(res.CDP) > 0:
 				st.cdpSeen = true
@@ -430,4 +418,15 @@ func (p *Poller) decodeSystem(vars []varbind, sys *System, next bool, prev *Syst
 		return fmt.Errorf("%w: system group: %d values of the wrong type", ErrMalformed, bad)
 	}
 	return nil
+}
+
+// ifNameOf returns the ifName of an ifIndex among ifs (sorted by index), ""
+// if the poll did not see it: how LLDP and CDP name their local ports.
+func ifNameOf(ifs []Interface) func(idx int32) string {
+	return func(idx int32) string {
+		if i, ok := slices.BinarySearchFunc(ifs, idx, func(a Interface, b int32) int { return int(a.Index) - int(b) }); ok {
+			return ifs[i].Name
+		}
+		return ""
+	}
 }

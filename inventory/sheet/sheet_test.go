@@ -223,20 +223,27 @@ func FuzzImport(f *testing.F) {
 			files = append(files, p)
 		}
 		res, err := Import(files, base, ImportOptions{})
-		var ce *inventory.ConfigError
-		switch {
-		case err == nil:
-			if _, perr := inventory.Parse("again.yml", res.YAML, inventory.LoadOptions{}); perr != nil {
-				t.Fatalf("imported YAML does not load: %v", perr)
-			}
-		case errors.As(err, &ce):
-			for _, p := range ce.Problems {
-				if p.File == "" || p.Msg == "" {
-					t.Fatalf("problem without a place or a message: %+v", p)
-				}
-			}
-		default:
-			t.Fatalf("error that is not a list of problems: %v", err)
-		}
+		checkImported(t, res, err)
 	})
+}
+
+// checkImported is what any input may give an import: an inventory whose
+// YAML loads again, or problems each with a place and a message.
+func checkImported(t *testing.T, res *Result, err error) {
+	t.Helper()
+	var ce *inventory.ConfigError
+	switch {
+	case err == nil:
+		if _, perr := inventory.Parse("again.yml", res.YAML, inventory.LoadOptions{}); perr != nil {
+			t.Fatalf("imported YAML does not load: %v", perr)
+		}
+	case errors.As(err, &ce):
+		for _, p := range ce.Problems {
+			if p.File == "" || p.Msg == "" {
+				t.Fatalf("problem without a place or a message: %+v", p)
+			}
+		}
+	default:
+		t.Fatalf("error that is not a list of problems: %v", err)
+	}
 }
