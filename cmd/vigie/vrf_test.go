@@ -49,26 +49,7 @@ func TestRunNamesVRFsAndJudgesInterconnectsByBGP(t *testing.T) {
 	const routerAddr = "127.0.0.61"
 	const as = 64600
 	port := freeport.TCP(t)
-	d := gobgpdtest.Start(t, gobgpdtest.Config{TOML: fmt.Sprintf(`[global.config]
-  as = %d
-  router-id = %q
-  port = %d
-  local-address-list = [%q]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "127.0.0.1"
-    peer-as = %d
-  [neighbors.transport.config]
-    passive-mode = true
-    local-address = %q
-  [neighbors.timers.config]
-    connect-retry = 1
-    hold-time = 9
-    keepalive-interval = 3
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "l3vpn-ipv4-unicast"
-`, as, routerAddr, port, routerAddr, as, routerAddr)})
+	d := gobgpdtest.Start(t, gobgpdtest.Passive(as, routerAddr, port, "127.0.0.1", as, "l3vpn-ipv4-unicast"))
 	announce := func(verb string, ic inventory.Interconnect) {
 		rd := rdOf(ic)
 		d.MustCLI("global", "rib", verb, "-a", "vpnv4", ic.Prefixes[0].String(), "label", "10", "rd", rd, "rt", rd)

@@ -19,27 +19,7 @@ import (
 func gobgpdPeer(t *testing.T, addr, vigieAddr string, as uint32, families ...string) (*gobgpdtest.Daemon, int) {
 	t.Helper()
 	port := freeport.TCP(t)
-	toml := fmt.Sprintf(`[global.config]
-  as = %d
-  router-id = %q
-  port = %d
-  local-address-list = [%q]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = %q
-    peer-as = %d
-  [neighbors.transport.config]
-    passive-mode = true
-    local-address = %q
-  [neighbors.timers.config]
-    connect-retry = 1
-    hold-time = 9
-    keepalive-interval = 3
-`, as, addr, port, addr, vigieAddr, vigieAS, addr)
-	for _, f := range families {
-		toml += fmt.Sprintf("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", f)
-	}
-	return gobgpdtest.Start(t, gobgpdtest.Config{TOML: toml}), port
+	return gobgpdtest.Start(t, gobgpdtest.Passive(as, addr, port, vigieAddr, vigieAS, families...)), port
 }
 
 func TestGobgpdCounts(t *testing.T) {

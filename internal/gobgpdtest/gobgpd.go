@@ -137,3 +137,32 @@ func (d *Daemon) AdjInCount(addr, family string) (int, error) {
 	}
 	return len(m), nil
 }
+
+// Passive is the configuration of a gobgpd at addr:port in AS as with one
+// neighbour, vigie at vigieAddr in AS vigieAS, which gobgpd waits for
+// (vigie connects out), over the given address families (gobgpd's names:
+// "ipv4-unicast", "l3vpn-ipv4-unicast"...). Short timers: a test sees a
+// session come and go in seconds.
+func Passive(as uint32, addr string, port int, vigieAddr string, vigieAS uint32, families ...string) Config {
+	toml := fmt.Sprintf(`[global.config]
+  as = %d
+  router-id = %q
+  port = %d
+  local-address-list = [%q]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = %q
+    peer-as = %d
+  [neighbors.transport.config]
+    passive-mode = true
+    local-address = %q
+  [neighbors.timers.config]
+    connect-retry = 1
+    hold-time = 9
+    keepalive-interval = 3
+`, as, addr, port, addr, vigieAddr, vigieAS, addr)
+	for _, f := range families {
+		toml += fmt.Sprintf("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", f)
+	}
+	return Config{TOML: toml}
+}
