@@ -59,6 +59,17 @@ type Options struct {
 	// a negative value sets none. The GOMEMLIMIT environment variable, when
 	// set, wins. See docs/daemon-performance.md.
 	MemoryLimit int64
+	// Source, when set, replaces the SNMP collector: the central of a
+	// distributed vigie receives its polls from regional collectors
+	// (observe.Consumer, docs/distributed.md). Nothing is polled then.
+	Source Source
+}
+
+// Source hands polls to onPoll as the collector would: one device's in
+// order, with the device's state after each. Run returns when ctx ends
+// and may be called again (by the daemon of a reloaded inventory).
+type Source interface {
+	Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState)) error
 }
 
 // DefaultMemoryLimit is the soft memory limit of a daemon. The full
@@ -229,10 +240,12 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll,
-		Logger: d.log.With("component", "collector"), Registerer: reg})
-	if err != nil {
-		return nil, fmt.Errorf("collector: %w", err)
+	if opts.Source == nil {
+		d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll,
+			Logger: d.log.With("component", "collector"), Registerer: reg})
+		if err != nil {
+			return nil, fmt.Errorf("collector: %w", err)
+		}
 	}
 	// Per-device series are kept from each poll and written as text by
 	// /metrics after the registry's families (a million series:
@@ -353,7 +366,7 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.registry }
 // Topology returns the live topology.
 func (d *Daemon) Topology() *topology.Topology { return d.topo }
 
-// Collector returns the SNMP collector.
+// Collector returns the SNMP collector (nil for a central fed by a Source).
 func (d *Daemon) Collector() *collector.Collector { return d.coll }
 
 // Handler returns the HTTP routes, for tests.
@@ -391,7 +404,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.log.Info("Go memory limit set", "bytes", limit, "why", why)
 	}
 	start("topology", d.topo.Run)
-	start("collector", d.coll.Run)
+	if d.coll != nil {
+		start("collector", d.coll.Run)
+	} else {
+		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll) })
+	}
 	if d.bgp != nil {
 		start("bgp", d.bgp.Run)
 	}

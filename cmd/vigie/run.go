@@ -113,6 +113,9 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	config := fs.String("config", "", "inventory file (required)")
 	var sf serveFlags
 	sf.register(fs, ":9742")
+	var of observationFlags
+	of.register(fs, "NATS server to read regional collectors' observations from, instead of polling (docs/distributed.md)")
+	consumer := fs.String("observations.consumer", "central", "this central's durable consumer name: each central of an HA pair needs its own")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -140,6 +143,11 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	opts, err := sf.options(logger)
 	if err != nil {
 		return err
+	}
+	if of.url != "" {
+		if err := of.central(&opts, *consumer, logger); err != nil {
+			return err
+		}
 	}
 	return runReloading(ctx, inv, load, hup, opts, logger)
 }
