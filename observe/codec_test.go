@@ -25,12 +25,12 @@ func samplePolls() map[string]*snmp.Poll {
 				DiscontinuityTime: 5 * time.Second},
 			{Index: 2147483647, Has: snmp.ColSpeed | snmp.ColInOctets32, Name: "Tu0", OperStatus: 7, Speed: 100e6, InOctets: 1<<32 - 1},
 		},
-		LLDP:     []snmp.LLDPNeighbor{{LocalPortNum: 3, LocalPort: "Gi0/0", ChassisID: "aa:bb:cc:dd:ee:ff", PortID: "Gi1/0/3", PortDescr: "to ce", SysName: "agg-lyon-1"}},
-		CDP:      []snmp.CDPNeighbor{{IfIndex: 1, LocalPort: "Gi0/0", DeviceID: "agg-lyon-1(FOC123)", Port: "Gi1/0/3", Address: netip.MustParseAddr("2001:db8::1"), Platform: "C9300"}, {IfIndex: 2}},
-		BGPPeers: []snmp.BGPPeer{{Remote: netip.MustParseAddr("10.0.0.1"), Local: netip.MustParseAddr("10.0.0.2"), State: 6, AdminUp: true, RemoteAS: 4200000000, RemoteID: netip.MustParseAddr("1.1.1.1"), FSMEstablishedTransitions: 3, FSMEstablishedTime: time.Hour}},
-		Problems: []snmp.Problem{{Table: "lldp", Reason: snmp.ReasonLoop, Detail: "OID went backwards"}},
+		LLDP:            []snmp.LLDPNeighbor{{LocalPortNum: 3, LocalPort: "Gi0/0", ChassisID: "aa:bb:cc:dd:ee:ff", PortID: "Gi1/0/3", PortDescr: "to ce", SysName: "agg-lyon-1"}},
+		CDP:             []snmp.CDPNeighbor{{IfIndex: 1, LocalPort: "Gi0/0", DeviceID: "agg-lyon-1(FOC123)", Port: "Gi1/0/3", Address: netip.MustParseAddr("2001:db8::1"), Platform: "C9300"}, {IfIndex: 2}},
+		BGPPeers:        []snmp.BGPPeer{{Remote: netip.MustParseAddr("10.0.0.1"), Local: netip.MustParseAddr("10.0.0.2"), State: 6, AdminUp: true, RemoteAS: 4200000000, RemoteID: netip.MustParseAddr("1.1.1.1"), FSMEstablishedTransitions: 3, FSMEstablishedTime: time.Hour}},
+		Problems:        []snmp.Problem{{Table: "lldp", Reason: snmp.ReasonLoop, Detail: "OID went backwards"}},
 		Discontinuities: []snmp.CounterDiscontinuity{{IfIndex: 1, Interface: "Gi0/0", Reason: snmp.DiscontinuityDecrease, Counter: "ifHCInOctets"}},
-		Varbinds: 321, Requests: 4,
+		Varbinds:        321, Requests: 4,
 	}
 	empty := &snmp.Poll{Device: "agg-1", Start: start, End: start, Interfaces: []snmp.Interface{}, LLDP: []snmp.LLDPNeighbor{}}
 	failed := &snmp.Poll{Device: "pfai-1", Start: start, End: start.Add(900 * time.Millisecond),

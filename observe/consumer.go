@@ -38,7 +38,7 @@ type Consumer struct {
 	states map[string]*snmp.DeviceState
 	last   map[string]time.Time // device -> Start of the last poll applied
 
-	badLogged  time.Time
+	badLogged time.Time
 
 	mu         sync.Mutex
 	heartbeats map[string]Heartbeat

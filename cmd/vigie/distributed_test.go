@@ -1,0 +1,199 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-rie/vigie/internal/freeport"
+	"github.com/vigie-rie/vigie/internal/logbuf"
+	"github.com/vigie-rie/vigie/internal/natstest"
+	"github.com/vigie-rie/vigie/internal/simtest"
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/sim/snmpagent"
+)
+
+// distFleet is a simulated RIE split between three regional collectors:
+// the overseas regions to "overseas", the mainland ones alternately to
+// "mainland-a" and "mainland-b".
+type distFleet struct {
+	inv    *inventory.Inventory
+	agent  *snmpagent.Agent
+	config string
+	nats   *natstest.Server
+	bin    string
+}
+
+var distCollectors = []string{"mainland-a", "mainland-b", "overseas"}
+
+func newDistFleet(t *testing.T, sites int, seed uint64, natsOpts natstest.Options) *distFleet {
+	t.Helper()
+	f := &distFleet{bin: buildVigie(t), nats: natstest.Start(t, natsOpts)}
+	f.inv = fastInventory(sites, seed)
+	f.agent = simtest.Serve(t, f.inv, snmpagent.Options{Seed: seed})
+	shares := map[string]*inventory.CollectorShare{}
+	for _, n := range distCollectors {
+		shares[n] = &inventory.CollectorShare{Name: n}
+	}
+	mainland := 0
+	for _, r := range f.inv.Regions {
+		c := "overseas"
+		if !r.Overseas {
+			c = distCollectors[mainland%2]
+			mainland++
+		}
+		shares[c].Regions = append(shares[c].Regions, r.ID)
+	}
+	for _, n := range distCollectors {
+		f.inv.Collectors = append(f.inv.Collectors, *shares[n])
+	}
+	f.config = writeConfig(t, t.TempDir(), f.inv)
+	return f
+}
+
+// run starts `vigie run` (a central when consumer is not "") and returns
+// it with its /metrics URL.
+func (f *distFleet) run(t *testing.T, consumer string) (*vigieProc, string) {
+	t.Helper()
+	port := freeport.TCP(t)
+	args := []string{"run", "--config", f.config, "--db", "-", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port)}
+	if consumer != "" {
+		args = append(args, "--observations", f.nats.URL(), "--observations.consumer", consumer)
+	}
+	var logs logbuf.Buffer
+	p := startVigie(t, f.bin, "", simEnv(), &logs, &logs, logs.String, args...)
+	return p, fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+}
+
+// collect starts `vigie collect --collector name` and returns it with
+// its /metrics URL.
+func (f *distFleet) collect(t *testing.T, name string, extra ...string) (*vigieProc, string) {
+	t.Helper()
+	port := freeport.TCP(t)
+	var logs logbuf.Buffer
+	args := append([]string{"collect", "--config", f.config, "--collector", name, "--observations", f.nats.URL(),
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port)}, extra...)
+	p := startVigie(t, f.bin, "", simEnv(), &logs, &logs, logs.String, args...)
+	return p, fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+}
+
+// siteView is what the NOC reads of every site and device: the families
+// that must not depend on where the polling happens. Times (since,
+// timestamps) and poll durations do.
+func siteView(m map[string]map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for fam, series := range m {
+		keep := strings.HasPrefix(fam, "vigie_site_") || fam == "vigie_sites" || fam == "vigie_region_sites" ||
+			fam == "vigie_device_up" || fam == "vigie_device_info" || fam == "vigie_device_lldp_neighbors" ||
+			fam == "vigie_device_reboots_total" || fam == "vigie_interface_up" || fam == "vigie_transoceanic_link_up"
+		if !keep || strings.HasSuffix(fam, "_since_seconds") || strings.HasSuffix(fam, "_timestamp_seconds") {
+			continue
+		}
+		for labels, v := range series {
+			out[fam+"{"+labels+"}"] = v
+		}
+	}
+	return out
+}
+
+// viewDiff lists up to 10 differences between two views.
+func viewDiff(want, got map[string]float64) []string {
+	var d []string
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if g, ok := got[k]; !ok {
+			d = append(d, "missing "+k)
+		} else if g != want[k] {
+			d = append(d, fmt.Sprintf("%s = %v, want %v", k, g, want[k]))
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			d = append(d, "extra "+k)
+		}
+	}
+	sort.Strings(d)
+	return d[:min(len(d), 10)]
+}
+
+// TestDistributedMatchesSingleBox: three `vigie collect` publish the
+// simulated RIE's polls to a real nats-server and a central `vigie run
+// --observations` builds its topology from them: its site and device
+// series equal those of a single-box `vigie run` polling the same fleet,
+// with a site cut off, and each collector shows its publishing on its own
+// /metrics.
+func TestDistributedMatchesSingleBox(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, runs nats-server and five vigie processes")
+	}
+	f := newDistFleet(t, 60, 15, natstest.Options{})
+	var site *inventory.Site
+	for i := range f.inv.Sites {
+		if s := &f.inv.Sites[i]; len(s.Access) == 1 && s.Access[0].Router != "" {
+			site = s
+			break
+		}
+	}
+	if site == nil {
+		t.Fatal("the simulated RIE has no single-homed site")
+	}
+	central, centralURL := f.run(t, "central-a")
+	single, singleURL := f.run(t, "")
+	collURLs := map[string]string{}
+	for _, n := range distCollectors {
+		_, collURLs[n] = f.collect(t, n)
+	}
+	same := func(what string) {
+		t.Helper()
+		var diff []string
+		var n int
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			want, got := siteView(scrape(singleURL)), siteView(scrape(centralURL))
+			diff, n = viewDiff(want, got), len(want)
+			// Every site has its series once the topology is analysed.
+			if n > len(f.inv.Sites)*5 && len(diff) == 0 {
+				t.Logf("%s: %d site and device series equal", what, n)
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the central's site and device series differ from the single box's (%d series) after 90s:\n%s\ncentral's logs:\n%s",
+					what, n, strings.Join(diff, "\n"), central.logs())
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	same("nominal")
+	// Every collector published and is connected; the central heard each.
+	m := scrape(centralURL)
+	for _, n := range distCollectors {
+		cm := scrape(collURLs[n])
+		if v, ok := seriesWith(cm, "vigie_observations_published_total"); !ok || v == 0 {
+			t.Errorf("collector %s: vigie_observations_published_total = %v", n, v)
+		}
+		if v, _ := seriesWith(cm, "vigie_observations_nats_connected"); v != 1 {
+			t.Errorf("collector %s: vigie_observations_nats_connected = %v, want 1", n, v)
+		}
+		if v, ok := seriesWith(m, "vigie_observations_received_total", fmt.Sprintf("collector=%q", n), `kind="heartbeat"`); !ok || v == 0 {
+			t.Errorf("central: no heartbeat from %s", n)
+		}
+	}
+	if _, ok := m["vigie_collector_devices"]; ok {
+		t.Errorf("the central polls (vigie_collector_devices is exposed): it must only consume")
+	}
+	if _, ok := scrape(collURLs["overseas"])["vigie_collector_devices"]; !ok {
+		t.Errorf("collector overseas: no vigie_collector_devices on its /metrics")
+	}
+
+	if _, err := f.agent.Cut("link:" + site.Access[0].Router + "--" + site.Access[0].Device); err != nil {
+		t.Fatal(err)
+	}
+	single.waitFor(60*time.Second, site.ID+" isolated on the single box", func() bool {
+		v, ok := seriesWith(scrape(singleURL), "vigie_site_isolated", fmt.Sprintf("site=%q", site.ID))
+		return ok && v == 1
+	})
+	same(site.ID + " cut")
+}
