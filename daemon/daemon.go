@@ -68,8 +68,12 @@ type Options struct {
 // Source hands polls to onPoll as the collector would: one device's in
 // order, with the device's state after each. Run returns when ctx ends
 // and may be called again (by the daemon of a reloaded inventory).
+//
+// onCollector says when a collector is lost (no heartbeat for two of its
+// periods) and when it is back: the devices it polls become unobserved
+// meanwhile, neither up nor down (docs/distributed.md).
 type Source interface {
-	Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState)) error
+	Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState), onCollector func(name string, up bool)) error
 }
 
 // DefaultMemoryLimit is the soft memory limit of a daemon. The full
@@ -234,6 +238,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		topts.Store = d.store.Store
 	}
 
+	topts.Distributed = opts.Source != nil
 	topts.MaxNeighbors, topts.MaxDeviceEvents = inv.Agent.MaxLLDPNeighbors, inv.Agent.MaxDeviceEvents
 	topts.Logger, topts.Registerer = d.log.With("component", "topology"), reg
 	d.topo, err = topology.New(inv, topts)
@@ -326,6 +331,23 @@ func (d *Daemon) onPoll(p *snmp.Poll, st *snmp.DeviceState) {
 	}
 }
 
+// onCollector makes the devices of a lost collector unobserved; they are
+// observed again with their next poll.
+func (d *Daemon) onCollector(name string, up bool) {
+	if up {
+		d.log.Info("collector heard again: its devices are observed again with their next poll", "collector", name)
+		return
+	}
+	var devs []string
+	for i := range d.inv.Devices {
+		if d.inv.CollectorOf(&d.inv.Devices[i]) == name {
+			devs = append(devs, d.inv.Devices[i].Name)
+		}
+	}
+	d.log.Warn("collector lost: no heartbeat for two periods; its devices are unobserved", "collector", name, "devices", len(devs))
+	d.topo.Unobserve("collector:"+name, devs, time.Now())
+}
+
 // onBGPEvent records the monitor's events (sessions, default route,
 // max-prefix trips, discrepancies) in the topology's change log.
 func (d *Daemon) onBGPEvent(e bgp.Event) {
@@ -407,7 +429,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.coll != nil {
 		start("collector", d.coll.Run)
 	} else {
-		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll) })
+		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll, d.onCollector) })
 	}
 	if d.bgp != nil {
 		start("bgp", d.bgp.Run)

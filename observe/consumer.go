@@ -42,6 +42,15 @@ type Consumer struct {
 
 	mu         sync.Mutex
 	heartbeats map[string]Heartbeat
+	seen       map[string]*seenCollector
+}
+
+// seenCollector is when a collector was last heard from, and whether it
+// is counted lost.
+type seenCollector struct {
+	at       time.Time
+	interval time.Duration
+	lost     bool
 }
 
 // NewConsumer checks opts; Run connects.
@@ -53,7 +62,7 @@ func NewConsumer(opts ConsumerOptions) (*Consumer, error) {
 		return nil, fmt.Errorf("--observations.consumer %q: name this central with lower-case letters, digits, '-' and '_' (each central needs its own, e.g. central-a)", opts.Durable)
 	}
 	return &Consumer{opts: opts, log: opts.Logger, m: newConMetrics(), states: map[string]*snmp.DeviceState{},
-		last: map[string]time.Time{}, heartbeats: map[string]Heartbeat{}}, nil
+		last: map[string]time.Time{}, heartbeats: map[string]Heartbeat{}, seen: map[string]*seenCollector{}}, nil
 }
 
 // ackEvery is how many messages are handled before they are acknowledged
@@ -63,7 +72,16 @@ const ackEvery = 256
 // Run consumes until ctx ends, handing polls to onPoll (one at a time).
 // It may be called again after it returns (a reload): the durable
 // consumer resumes after the last acknowledged observation.
-func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState)) error {
+func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState), onCollector func(string, bool)) error {
+	// A daemon that replaces another (a reload) learns which collectors
+	// are lost.
+	c.mu.Lock()
+	for name, s := range c.seen {
+		if s.lost {
+			onCollector(name, false)
+		}
+	}
+	c.mu.Unlock()
 	conn := c.opts.Connection
 	if conn.Name == "" {
 		conn.Name = "vigie run " + c.opts.Durable
@@ -110,7 +128,7 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 		}
 	}
 	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		c.handle(msg, onPoll)
+		c.handle(msg, onPoll, onCollector)
 		mu.Lock()
 		pending = msg
 		if n++; n >= ackEvery {
@@ -140,10 +158,11 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 			ack()
 			mu.Unlock()
 			return nil
-		case <-t.C:
+		case now := <-t.C:
 			mu.Lock()
 			ack()
 			mu.Unlock()
+			c.watch(now, onCollector)
 		}
 	}
 }
@@ -167,12 +186,13 @@ func (c *Consumer) consumer(ctx context.Context, js jetstream.JetStream) (jetstr
 
 // handle applies one message. A collector is known by its subject, which
 // the server's permissions tie to its credentials, never by the payload.
-func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.DeviceState)) {
+func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.DeviceState), onCollector func(string, bool)) {
 	collector, kind, ok := collectorOf(msg.Subject())
 	if !ok {
 		c.m.invalid.Inc()
 		return
 	}
+	c.heard(collector, time.Now(), onCollector)
 	data := msg.Data()
 	switch kind {
 	case "poll":
@@ -203,6 +223,9 @@ func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.Devic
 		}
 		c.m.received.WithLabelValues(collector, "heartbeat").Inc()
 		c.mu.Lock()
+		if h.Interval > 0 {
+			c.seen[collector].interval = h.Interval
+		}
 		if prev, ok := c.heartbeats[collector]; !ok || h.Time.After(prev.Time) {
 			c.heartbeats[collector] = h
 			c.m.heartbeat.WithLabelValues(collector).Set(float64(h.Time.UnixNano()) / 1e9)
@@ -232,4 +255,48 @@ func (c *Consumer) Heartbeats() map[string]Heartbeat {
 		out[k] = v
 	}
 	return out
+}
+
+// lostAfter is how many heartbeat periods without a word from a collector
+// make it lost.
+const lostAfter = 2
+
+// heard notes a message from collector at now (its arrival: replayed
+// observations say the collector is alive again, whatever their age).
+func (c *Consumer) heard(collector string, now time.Time, onCollector func(string, bool)) {
+	c.mu.Lock()
+	s := c.seen[collector]
+	if s == nil {
+		s = &seenCollector{}
+		c.seen[collector] = s
+	}
+	s.at = now
+	back := s.lost
+	s.lost = false
+	c.m.up.WithLabelValues(collector).Set(1)
+	c.mu.Unlock()
+	if back {
+		c.log.Info("collector heard again", "collector", collector)
+		onCollector(collector, true)
+	}
+}
+
+// watch counts lost the collectors not heard from for lostAfter periods.
+// Only a collector whose heartbeat period is known (one heartbeat seen)
+// can be lost.
+func (c *Consumer) watch(now time.Time, onCollector func(string, bool)) {
+	var lost []string
+	c.mu.Lock()
+	for name, s := range c.seen {
+		if !s.lost && s.interval > 0 && now.Sub(s.at) > lostAfter*s.interval {
+			s.lost = true
+			c.m.up.WithLabelValues(name).Set(0)
+			lost = append(lost, name)
+		}
+	}
+	c.mu.Unlock()
+	for _, name := range lost {
+		c.log.Warn("collector lost: no word from it for two heartbeat periods", "collector", name)
+		onCollector(name, false)
+	}
 }

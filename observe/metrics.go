@@ -53,6 +53,7 @@ type conMetrics struct {
 	invalid    prometheus.Counter
 	heartbeat  *prometheus.GaugeVec
 	devices    *prometheus.GaugeVec
+	up         *prometheus.GaugeVec
 }
 
 func newConMetrics() *conMetrics {
@@ -69,6 +70,8 @@ func newConMetrics() *conMetrics {
 			Help: "When each collector's last heartbeat was sent (Unix time)."}, []string{"collector"}),
 		devices: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_collector_devices",
 			Help: "How many devices each collector says it polls (from its last heartbeat)."}, []string{"collector"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_collector_up",
+			Help: "1 while a collector is heard from, 0 once it is lost (no word for two heartbeat periods: its devices are unobserved)."}, []string{"collector"}),
 	}
 }
 
@@ -76,7 +79,7 @@ func newConMetrics() *conMetrics {
 // (built again at each reload).
 func (c *Consumer) Collectors() []prometheus.Collector {
 	m := c.m
-	return []prometheus.Collector{m.connected, m.received, m.duplicates, m.invalid, m.heartbeat, m.devices}
+	return []prometheus.Collector{m.connected, m.received, m.duplicates, m.invalid, m.heartbeat, m.devices, m.up}
 }
 
 // redact returns u without its password, for logs.
@@ -86,4 +89,14 @@ func redact(u string) string {
 		return "(unparsable URL)"
 	}
 	return x.Redacted()
+}
+
+// Described returns unregistered copies of every vigie_observations_*
+// family a collector or a central exports, once each: for the catalogue the
+// alerting rules are checked against (alerting/metrics.txt), which a demo
+// (one box, no NATS) would not show.
+func Described() []prometheus.Collector {
+	p, c := newPubMetrics(), newConMetrics()
+	return []prometheus.Collector{p.connected, p.queued, p.queueBytes, p.published, p.bytes, p.dropped, p.errors,
+		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up}
 }

@@ -66,7 +66,7 @@ func TestThroughNATS(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); _ = pub.Run(ctx) }()
-	go func() { defer wg.Done(); _ = con.Run(ctx, got.onPoll) }()
+	go func() { defer wg.Done(); _ = con.Run(ctx, got.onPoll, func(string, bool) {}) }()
 	defer func() { cancel(); wg.Wait() }()
 
 	start := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)

@@ -313,3 +313,81 @@ func TestCentralHA(t *testing.T) {
 	}
 	sameViews(t, site.ID+" cut", len(f.inv.Sites), aURL, bURL)
 }
+
+// TestLostCollector: the overseas collector killed (SIGKILL), the central
+// hears nothing from it for two heartbeat periods and counts it lost:
+// every device it polls is unobserved (not unreachable), every overseas
+// site unobserved (not isolated, so no site pages), the others as they
+// were. Restarted, its devices and sites are observed again.
+func TestLostCollector(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, runs nats-server and four vigie processes")
+	}
+	f := newDistFleet(t, 30, 17, natstest.Options{})
+	_, url := f.run(t, "central-a")
+	procs := map[string]*vigieProc{}
+	for _, n := range distCollectors {
+		procs[n], _ = f.collect(t, n, "--observations.heartbeat", "1s")
+	}
+	share := f.inv.Share("overseas")
+	overseasSites := 0
+	for _, s := range f.inv.Sites {
+		if s.Overseas {
+			overseasSites++
+		}
+	}
+	if overseasSites == 0 || len(share.Devices) == 0 {
+		t.Fatalf("the simulated RIE has %d overseas sites, %d overseas devices", overseasSites, len(share.Devices))
+	}
+	var m map[string]map[string]float64
+	gauge := func(family string, labels ...string) float64 {
+		v, ok := seriesWith(m, family, labels...)
+		if !ok {
+			return -1
+		}
+		return v
+	}
+	central := procs["overseas"] // any process: waitFor needs one alive
+	central.waitFor(60*time.Second, "every site nominal, every collector up", func() bool {
+		m = scrape(url)
+		return gauge("vigie_sites", `state="nominal"`) == float64(len(f.inv.Sites)) &&
+			gauge("vigie_sites", `state="unobserved"`) == 0 &&
+			gauge("vigie_observations_collector_up", `collector="overseas"`) == 1
+	})
+
+	if err := procs["overseas"].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-procs["overseas"].exited
+	mainland := procs["mainland-a"]
+	mainland.waitFor(30*time.Second, "the overseas collector lost, its devices and sites unobserved", func() bool {
+		m = scrape(url)
+		return gauge("vigie_observations_collector_up", `collector="overseas"`) == 0 &&
+			gauge("vigie_topology_devices", `state="unobserved"`) == float64(len(share.Devices)) &&
+			gauge("vigie_sites", `state="unobserved"`) == float64(overseasSites)
+	})
+	if v := gauge("vigie_topology_devices", `state="unreachable"`); v != 0 {
+		t.Errorf("%v devices unreachable: a lost collector's devices are unobserved, not down", v)
+	}
+	for labels, v := range m["vigie_site_isolated"] {
+		if v != 0 {
+			t.Errorf("vigie_site_isolated{%s} = 1: a lost collector must not page for sites", labels)
+		}
+	}
+	if v := gauge("vigie_sites", `state="nominal"`); v != float64(len(f.inv.Sites)-overseasSites) {
+		t.Errorf("%v sites nominal, want the %d mainland ones", v, len(f.inv.Sites)-overseasSites)
+	}
+	for _, n := range []string{"mainland-a", "mainland-b"} {
+		if v := gauge("vigie_observations_collector_up", fmt.Sprintf("collector=%q", n)); v != 1 {
+			t.Errorf("collector %s up = %v, want 1", n, v)
+		}
+	}
+
+	f.collect(t, "overseas", "--observations.heartbeat", "1s")
+	mainland.waitFor(60*time.Second, "the overseas collector back, every site nominal again", func() bool {
+		m = scrape(url)
+		return gauge("vigie_observations_collector_up", `collector="overseas"`) == 1 &&
+			gauge("vigie_topology_devices", `state="unobserved"`) == 0 &&
+			gauge("vigie_sites", `state="nominal"`) == float64(len(f.inv.Sites))
+	})
+}
