@@ -93,7 +93,7 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 		} else {
 			c.log.Warn("disconnected from NATS: observations wait in JetStream until it comes back", "server", redact(conn.URL))
 		}
-	})
+	}, c.log)
 	if err != nil {
 		return err
 	}

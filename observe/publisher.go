@@ -173,7 +173,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		} else {
 			p.log.Warn("disconnected from NATS: observations are queued until it comes back", "server", redact(conn.URL))
 		}
-	})
+	}, p.log)
 	if err != nil {
 		return err
 	}
@@ -184,15 +184,18 @@ func (p *Publisher) Run(ctx context.Context) error {
 	}
 	// The central normally creates the stream; a collector started first
 	// does, if its credentials allow it.
-	ensured := false
+	ensured, tried := false, time.Time{}
 	tick := time.NewTicker(p.opts.Heartbeat)
 	defer tick.Stop()
 	p.heartbeat(time.Now())
 	var buf []outMsg
 	var logged time.Time
 	for {
-		if !ensured && nc.IsConnected() {
-			sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		// A collector's credentials may not allow it (permissions give it
+		// its own subjects only): try once a minute, never in the way.
+		if !ensured && nc.IsConnected() && time.Since(tried) > time.Minute {
+			tried = time.Now()
+			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			_, err := ensureStream(sctx, js)
 			cancel()
 			ensured = err == nil || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)

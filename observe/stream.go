@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -92,7 +93,7 @@ type Connection struct {
 
 // connect opens a connection that keeps trying to reconnect for ever: a
 // collector cut from NATS goes on polling and buffers.
-func (c Connection) connect(onChange func(connected bool)) (*nats.Conn, error) {
+func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*nats.Conn, error) {
 	// The handlers may repeat a state (connected at once, and the connect
 	// handler): report changes only.
 	var mu sync.Mutex
@@ -113,6 +114,11 @@ func (c Connection) connect(onChange func(connected bool)) (*nats.Conn, error) {
 		nats.ConnectHandler(func(*nats.Conn) { change(true) }),
 		nats.ReconnectHandler(func(*nats.Conn) { change(true) }),
 		nats.DisconnectErrHandler(func(*nats.Conn, error) { change(false) }),
+		// The server's asynchronous errors (a permission refused) go to
+		// the log, not to stderr as nats.go would print them.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			log.Warn("NATS server error", "err", err)
+		}),
 	}, c.Options...)
 	nc, err := nats.Connect(c.URL, opts...)
 	if err != nil {

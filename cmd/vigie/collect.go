@@ -8,8 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -35,20 +38,99 @@ Examples:
 
 // observationFlags are the NATS flags of collect and run.
 type observationFlags struct {
-	url string
+	url                    string
+	user, password         string
+	tlsCA, tlsCert, tlsKey string
 }
 
 func (o *observationFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&o.url, "observations", "", what)
+	fs.StringVar(&o.user, "observations.user", "", "NATS user name (each collector its own: the server's permissions give it its own subjects only)")
+	fs.StringVar(&o.password, "observations.password", "", "NATS password, as {env:NAME} or {file:PATH} (a file readable by its owner only); never the password itself")
+	fs.StringVar(&o.tlsCA, "observations.tls.ca", "", "PEM file of the CA that signed the NATS server's certificate (enables TLS)")
+	fs.StringVar(&o.tlsCert, "observations.tls.cert", "", "PEM client certificate, for a server that verifies clients (with --observations.tls.key)")
+	fs.StringVar(&o.tlsKey, "observations.tls.key", "", "PEM key of --observations.tls.cert")
 }
 
-// connection checks the URL and returns how to connect.
+// connection checks the flags and returns how to connect.
 func (o *observationFlags) connection() (observe.Connection, error) {
 	u, err := url.Parse(o.url)
 	if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
 		return observe.Connection{}, fmt.Errorf("--observations=%q: want a NATS URL such as nats://127.0.0.1:4222 (or tls://...)", redactURL(o.url))
 	}
-	return observe.Connection{URL: o.url}, nil
+	if _, has := u.User.Password(); has {
+		return observe.Connection{}, fmt.Errorf("--observations=%q: a password in the URL shows in ps and in logs; give --observations.user and --observations.password {env:NAME} or {file:PATH}", redactURL(o.url))
+	}
+	c := observe.Connection{URL: o.url}
+	if o.password != "" && o.user == "" {
+		return c, errors.New("--observations.password needs --observations.user")
+	}
+	if o.user != "" {
+		pw, err := resolveSecretFlag("--observations.password", o.password)
+		if err != nil {
+			return c, err
+		}
+		c.Options = append(c.Options, nats.UserInfo(o.user, pw))
+	}
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return c, errors.New("--observations.tls.cert and --observations.tls.key go together: give both or neither")
+	}
+	for _, f := range []struct{ flag, path string }{{"--observations.tls.ca", o.tlsCA}, {"--observations.tls.cert", o.tlsCert}, {"--observations.tls.key", o.tlsKey}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return c, fmt.Errorf("%s %s: %w", f.flag, f.path, err)
+		}
+	}
+	if o.tlsCA != "" {
+		c.Options = append(c.Options, nats.RootCAs(o.tlsCA))
+	}
+	if o.tlsCert != "" {
+		c.Options = append(c.Options, nats.ClientCert(o.tlsCert, o.tlsKey))
+	}
+	return c, nil
+}
+
+// resolveSecretFlag reads a secret given as {env:NAME} or {file:PATH},
+// the forms the inventory's secrets take. The value itself is refused: it
+// would show in ps and in the shell's history.
+func resolveSecretFlag(flag, ref string) (string, error) {
+	inner, ok := strings.CutPrefix(ref, "{")
+	if inner, ok = strings.CutSuffix(inner, "}"); !ok {
+		return "", fmt.Errorf("%s: give {env:NAME} or {file:PATH}, not the secret itself (it would show in ps)", flag)
+	}
+	kind, val, _ := strings.Cut(inner, ":")
+	val = strings.TrimSpace(val)
+	switch strings.TrimSpace(kind) {
+	case "env":
+		v, set := os.LookupEnv(val)
+		if !set || v == "" {
+			return "", fmt.Errorf("%s: the environment variable %s is not set or empty: export it in vigie's environment", flag, val)
+		}
+		return v, nil
+	case "file":
+		st, err := os.Stat(val)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", flag, err)
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			return "", fmt.Errorf("%s: secret file %s is readable by group or others (mode %04o): chmod 600 %s", flag, val, st.Mode().Perm(), val)
+		}
+		if st.Size() > 64<<10 {
+			return "", fmt.Errorf("%s: secret file %s is larger than 64 KiB: point at the file that holds only the secret", flag, val)
+		}
+		b, err := os.ReadFile(val)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", flag, err)
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		if v == "" {
+			return "", fmt.Errorf("%s: secret file %s is empty", flag, val)
+		}
+		return v, nil
+	}
+	return "", fmt.Errorf("%s: give {env:NAME} or {file:PATH}", flag)
 }
 
 // central makes opts those of a central: its polls come from the

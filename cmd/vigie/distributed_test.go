@@ -1,8 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"maps"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -10,11 +13,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/logbuf"
 	"github.com/vigie-rie/vigie/internal/natstest"
 	"github.com/vigie-rie/vigie/internal/simtest"
 	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/observe"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
 )
 
@@ -58,18 +65,19 @@ func newDistFleet(t *testing.T, sites int, seed uint64, natsOpts natstest.Option
 
 // run starts `vigie run` (a central when consumer is not "") and returns
 // it with its /metrics URL.
-func (f *distFleet) run(t *testing.T, consumer string) (*vigieProc, string) {
+func (f *distFleet) run(t *testing.T, consumer string, extra ...string) (*vigieProc, string) {
 	t.Helper()
-	return f.runOn(t, consumer, freeport.TCP(t), "-")
+	return f.runOn(t, consumer, freeport.TCP(t), "-", extra...)
 }
 
 // runOn starts `vigie run` on port with store db.
-func (f *distFleet) runOn(t *testing.T, consumer string, port int, db string) (*vigieProc, string) {
+func (f *distFleet) runOn(t *testing.T, consumer string, port int, db string, extra ...string) (*vigieProc, string) {
 	t.Helper()
 	args := []string{"run", "--config", f.config, "--db", db, "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port)}
 	if consumer != "" {
 		args = append(args, "--observations", f.nats.URL(), "--observations.consumer", consumer)
 	}
+	args = append(args, extra...)
 	var logs logbuf.Buffer
 	p := startVigie(t, f.bin, "", simEnv(), &logs, &logs, logs.String, args...)
 	return p, fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
@@ -390,4 +398,84 @@ func TestLostCollector(t *testing.T) {
 			gauge("vigie_topology_devices", `state="unobserved"`) == 0 &&
 			gauge("vigie_sites", `state="nominal"`) == float64(len(f.inv.Sites))
 	})
+}
+
+// TestSecureCollectors: NATS over TLS with a user and password per
+// collector, read from {file:} and {env:} as every secret of vigie is; the
+// server's permissions give each collector its own subjects only. The
+// central hears all three. A collector's credentials cannot publish on
+// another's subjects (the server refuses, the central never sees it),
+// while the same message on its own subject reaches the central (and is
+// refused there as undecodable). A password given on the command line is
+// refused before anything starts.
+func TestSecureCollectors(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, runs nats-server and four vigie processes")
+	}
+	ca, cert, key := natstest.TLSFiles(t)
+	users := fmt.Sprintf(`  {user: central, password: %q, permissions: {publish: [">"], subscribe: [">"]}}`+"\n", "T-central-Pw3x")
+	for _, n := range distCollectors {
+		users += fmt.Sprintf(`  {user: %q, password: %q, permissions: {publish: {allow: ["vigie.obs.%s.>"]}, subscribe: {allow: ["_INBOX.>"]}}}`+"\n", n, "T-"+n+"-Pw", n)
+	}
+	f := newDistFleet(t, 24, 18, natstest.Options{Config: fmt.Sprintf("tls {\n  cert_file: %q\n  key_file: %q\n}\nauthorization {\n users = [\n%s ]\n}\n", cert, key, users)})
+	dir := t.TempDir()
+	t.Setenv("VIGIE_NATS_PASSWORD", "T-central-Pw3x")
+	central, url := f.run(t, "central-a", "--observations.user", "central", "--observations.password", "{env:VIGIE_NATS_PASSWORD}",
+		"--observations.tls.ca", ca)
+	var coll *vigieProc
+	for _, n := range distCollectors {
+		pw := filepath.Join(dir, n+".pw")
+		if err := os.WriteFile(pw, []byte("T-"+n+"-Pw\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		coll, _ = f.collect(t, n, "--observations.user", n, "--observations.password", "{file:"+pw+"}", "--observations.tls.ca", ca)
+	}
+	coll.waitFor(60*time.Second, "every device reachable at the central, over TLS with each collector's credentials", func() bool {
+		m := scrape(url)
+		v, _ := seriesWith(m, "vigie_topology_devices", `state="reachable"`)
+		for _, n := range distCollectors {
+			if up, _ := seriesWith(m, "vigie_observations_collector_up", fmt.Sprintf("collector=%q", n)); up != 1 {
+				return false
+			}
+		}
+		return v == float64(len(f.inv.Devices))
+	})
+	_ = central
+
+	// The overseas collector's credentials, on mainland-a's subject.
+	nc, err := nats.Connect(f.nats.URL(), nats.UserInfo("overseas", "T-overseas-Pw"), nats.RootCAs(ca),
+		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})) // the refusal is asserted below
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.Publish(ctx, observe.PollSubject("mainland-a"), []byte("forged")); err == nil {
+		t.Fatal("the overseas collector's credentials published on mainland-a's subject")
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	if _, err := js.Publish(ctx2, observe.PollSubject("overseas"), []byte("garbage")); err != nil {
+		t.Fatalf("the overseas collector's credentials cannot publish on its own subject: %v", err)
+	}
+	coll.waitFor(20*time.Second, "the message on the collector's own subject at the central", func() bool {
+		v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total")
+		return v == 1 // the forged one never arrived: it would make 2
+	})
+	time.Sleep(time.Second)
+	if v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total"); v != 1 {
+		t.Errorf("vigie_observations_invalid_total = %v, want 1: the forged message reached the central", v)
+	}
+
+	// A password on the command line is refused, and not echoed.
+	out, err := exec.Command(f.bin, "collect", "--config", f.config, "--collector", "overseas", "--observations", f.nats.URL(),
+		"--observations.user", "overseas", "--observations.password", "T-overseas-Pw").CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "{env:NAME} or {file:PATH}") || strings.Contains(string(out), "T-overseas-Pw") {
+		t.Errorf("a password on the command line: exit %d, output:\n%s", exitCode(err), out)
+	}
 }
