@@ -111,7 +111,6 @@ func BenchmarkObservations(b *testing.B) {
 	polls := map[string]int{}
 	var encoded []byte
 	var obsBytes, snmpBytes, counted int64
-	var lastSNMP int64
 	var sample []*snmp.Poll
 	var states []*snmp.DeviceState
 	c, err := collector.New(inv, collector.Options{OnPoll: func(p *snmp.Poll, st *snmp.DeviceState) {
@@ -145,7 +144,6 @@ func BenchmarkObservations(b *testing.B) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	cancel()
-	_ = lastSNMP
 	// The SNMP bytes of the second round: half the total of two rounds
 	// is a fair estimate (the first round discovers, as the second does).
 	snmpBytes = relay.bytes.Load() / 2

@@ -26,7 +26,7 @@ type PublisherOptions struct {
 	// counts the collector lost after two missed.
 	Heartbeat time.Duration
 	// QueueBytes bounds the observations kept while NATS does not
-	// acknowledge them (default 64 MiB, about 20 minutes of 2,000 devices
+	// acknowledge them (default 64 MiB, about 45 minutes of 2,000 devices
 	// at the default intervals): past it the oldest are dropped, counted
 	// in vigie_observations_dropped_total.
 	QueueBytes int
