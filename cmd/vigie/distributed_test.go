@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/observe"
 	"github.com/vigie-rie/vigie/sim/snmpagent"
+	"github.com/vigie-rie/vigie/topology"
 )
 
 // distFleet is a simulated RIE split between three regional collectors:
@@ -477,5 +479,75 @@ func TestSecureCollectors(t *testing.T) {
 		"--observations.user", "overseas", "--observations.password", "T-overseas-Pw").CombinedOutput()
 	if exitCode(err) != 1 || !strings.Contains(string(out), "{env:NAME} or {file:PATH}") || strings.Contains(string(out), "T-overseas-Pw") {
 		t.Errorf("a password on the command line: exit %d, output:\n%s", exitCode(err), out)
+	}
+}
+
+// TestNATSRestartNothingLost: nats-server stopped while a site is cut
+// off; the collectors go on polling and queue their observations; once
+// NATS is back they replay them in order, and the central records the
+// cut at the time of the poll that saw it, during the outage, with
+// nothing dropped.
+func TestNATSRestartNothingLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, runs nats-server and four vigie processes")
+	}
+	f := newDistFleet(t, 24, 19, natstest.Options{})
+	site := singleHomedSite(t, f.inv)
+	central, url := f.run(t, "central-a")
+	collURLs := map[string]string{}
+	for _, n := range distCollectors {
+		_, collURLs[n] = f.collect(t, n, "--observations.heartbeat", "1s")
+	}
+	central.waitFor(60*time.Second, "every device reachable at the central", func() bool {
+		v, _ := seriesWith(scrape(url), "vigie_topology_devices", `state="reachable"`)
+		return v == float64(len(f.inv.Devices))
+	})
+
+	f.nats.Stop()
+	stopped := time.Now()
+	link := "link:" + site.Access[0].Router + "--" + site.Access[0].Device
+	if _, err := f.agent.Cut(link); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() float64 {
+		var q float64
+		for _, u := range collURLs {
+			v, _ := seriesWith(scrape(u), "vigie_observations_queued")
+			q += v
+		}
+		return q
+	}
+	central.waitFor(30*time.Second, "the collectors queue while NATS is down", func() bool { return queued() > 50 })
+	f.nats.Start()
+	restarted := time.Now()
+
+	central.waitFor(60*time.Second, site.ID+" isolated at the central once NATS is back", func() bool {
+		v, ok := seriesWith(scrape(url), "vigie_site_isolated", fmt.Sprintf("site=%q", site.ID))
+		return ok && v == 1
+	})
+	central.waitFor(30*time.Second, "every queue emptied", func() bool { return queued() == 0 })
+	body, ok := httpGet(strings.TrimSuffix(url, "/metrics") + "/api/v1/events?limit=1000")
+	if !ok {
+		t.Fatal("no events from the central")
+	}
+	var evs struct{ Events []topology.Event }
+	if err := json.Unmarshal([]byte(body), &evs); err != nil {
+		t.Fatal(err)
+	}
+	var during bool
+	for _, e := range evs.Events {
+		if e.Kind == topology.EventLinkDown && strings.Contains(e.Subject, site.Access[0].Router) &&
+			e.Time.After(stopped) && e.Time.Before(restarted) {
+			during = true
+		}
+	}
+	if !during {
+		t.Errorf("no link_down event of %s dated during the NATS outage (%s to %s): the buffered polls were not replayed with their time\n%s",
+			link, stopped.Format(time.RFC3339Nano), restarted.Format(time.RFC3339Nano), body)
+	}
+	for n, u := range collURLs {
+		if v, _ := seriesWith(scrape(u), "vigie_observations_dropped_total"); v != 0 {
+			t.Errorf("collector %s dropped %v observations", n, v)
+		}
 	}
 }
