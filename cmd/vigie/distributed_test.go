@@ -110,6 +110,11 @@ func siteView(m map[string]map[string]float64) map[string]float64 {
 			continue
 		}
 		for labels, v := range series {
+			// A central counts unobserved sites, which a single box never
+			// has: a zero there says nothing the single box does not.
+			if v == 0 && strings.Contains(labels, `state="unobserved"`) {
+				continue
+			}
 			out[fam+"{"+labels+"}"] = v
 		}
 	}
