@@ -120,6 +120,14 @@ type bgpVendorProbe struct {
 	probing bool
 }
 
+// vendorBGPTable names the peer table of a vendor slot, for problems.
+func vendorBGPTable(slot int) string {
+	if slot == tableSlotJuniperBGP {
+		return "BGP4-V2-MIB-JUNIPER jnxBgpM2PeerTable"
+	}
+	return "CISCO-BGP4-MIB cbgpPeer2Table"
+}
+
 // isVendorBGPSlot reports whether slot is one of the vendor peer tables.
 func isVendorBGPSlot(slot int) bool { return slot == tableSlotCiscoBGP || slot == tableSlotJuniperBGP }
 

@@ -420,3 +420,71 @@ func TestVendorBGPPeers(t *testing.T) {
 		onlyBGP4(t, i, res, 0)
 	})
 }
+
+// TestVendorBGPBounded: the vendor tables are contained like the others: a
+// Cisco whose cbgpPeer2State column loops has that column stopped
+// (ReasonLoop), a Juniper whose prefix counters never end has the table
+// cut at max_rows (ReasonTooBig); each poll ends, and BGP4-MIB's peer and
+// the other columns are still read.
+func TestVendorBGPBounded(t *testing.T) {
+	p := newTestPoller(t, 1)
+	for _, tc := range []struct {
+		name, objectID string
+		vars           []gosnmp.SnmpPDU
+		column         string
+		next           func(oid string) (gosnmp.SnmpPDU, bool)
+		reason         Reason
+	}{
+		{
+			name: "cisco loop", objectID: ".1.3.6.1.4.1.9.1.2595", vars: ciscoPEVars(), column: oidCbgpPeer2State,
+			next: func(oid string) (gosnmp.SnmpPDU, bool) {
+				// Every next of the column is its first row again.
+				return integer(oidCbgpPeer2State+inetIndex(netip.MustParseAddr("10.255.0.1"), true), 6), true
+			},
+			reason: ReasonLoop,
+		},
+		{
+			name: "juniper flood", objectID: ".1.3.6.1.4.1.2636.1.1.1.4.1", vars: juniperPEVars(), column: oidJnxBgpM2PrefixInPrefixesAccepted,
+			next: func(oid string) (gosnmp.SnmpPDU, bool) {
+				n := 0
+				if rest, ok := indexUnderText(oid, oidJnxBgpM2PrefixInPrefixesAccepted); ok {
+					n, _ = strconv.Atoi(strings.Split(rest, ".")[0])
+				}
+				return gauge(oidJnxBgpM2PrefixInPrefixesAccepted+"."+strconv.Itoa(n+1)+".1.1", 1), true
+			},
+			reason: ReasonTooBig,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := newStaticMIB(append(withObjectID(healthyMIB(), tc.objectID), tc.vars...)...)
+			f := startFakeAgent(t, mibFunc{base: base, nextFn: func(oid string) (gosnmp.SnmpPDU, bool) {
+				if oid == tc.column || strings.HasPrefix(oid, tc.column+".") {
+					return tc.next(oid)
+				}
+				return gosnmp.SnmpPDU{}, false
+			}})
+			tg, st := fakeTarget(f), NewDeviceState()
+			var res *Poll
+			for range 3 {
+				res = p.Poll(context.Background(), tg, st)
+				if res.Err != nil {
+					t.Fatal(res.Err)
+				}
+			}
+			found := false
+			for _, pr := range res.Problems {
+				found = found || (pr.Table == "bgp" && pr.Reason == tc.reason)
+			}
+			if !found || res.Reason != tc.reason {
+				t.Errorf("problems %+v (reason %q), want a bgp problem %q", res.Problems, res.Reason, tc.reason)
+			}
+			if !slices.ContainsFunc(res.BGPPeers, func(b BGPPeer) bool { return b.Remote == netip.MustParseAddr("192.0.2.1") }) ||
+				len(res.BGPPeers) < 3 || len(res.Interfaces) != 3 {
+				t.Errorf("peers %+v, %d interfaces: want BGP4-MIB's peer, the vendor's and the 3 interfaces", res.BGPPeers, len(res.Interfaces))
+			}
+			if tc.reason == ReasonTooBig && res.Requests > 4*tg.MaxRows/tg.MaxRepetitions+20 {
+				t.Errorf("%d requests for a table cut at %d rows", res.Requests, tg.MaxRows)
+			}
+		})
+	}
+}

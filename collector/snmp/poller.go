@@ -397,7 +397,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			peers, pfx, bad := s.finishVendorBGP(w, st)
 			if bad > 0 {
 				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
-					Detail: fmt.Sprintf("%s: %d values of the wrong type or index skipped", oidText(w.cols[0][:len(w.cols[0])-2]), bad)})
+					Detail: fmt.Sprintf("%s: %d values of the wrong type or index skipped", vendorBGPTable(w.slot), bad)})
 			}
 			vendorPeers = append(vendorPeers, peers...)
 			res.BGPPrefixes = append(res.BGPPrefixes, pfx...)
