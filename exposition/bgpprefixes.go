@@ -8,6 +8,10 @@ import (
 	"github.com/vigie-rie/vigie/collector/snmp"
 )
 
+// bgpPrefixLabelNames are the labels of vigie_device_bgp_peer_accepted_prefixes:
+// a peer's, and family as in vigie_bgp_received_prefixes.
+var bgpPrefixLabelNames = []string{"device", "role", "region", "peer", "peer_as", "family"}
+
 // walkPrefixes puts the accepted prefixes of the device's BGP peers, per
 // address family, in out: what the vendor peer tables (CISCO-BGP4-MIB,
 // BGP4-V2-MIB-JUNIPER) count. A count whose peer is not among the poll's

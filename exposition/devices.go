@@ -18,8 +18,6 @@ var (
 	errLabelNames  = []string{"device", "role", "region", "reason"}
 	ifLabelNames   = []string{"device", "role", "region", "interface"}
 	bgpLabelNames  = []string{"device", "role", "region", "peer", "peer_as"}
-	// bgpPrefixLabelNames: family as in vigie_bgp_received_prefixes.
-	bgpPrefixLabelNames = []string{"device", "role", "region", "peer", "peer_as", "family"}
 	infoLabelNames = []string{"device", "role", "region", "site", "pop", "datacentre", "sys_name"}
 	// vigie_interface_info has no role or region: it is joined on device
 	// and interface, and its values may change (an ifAlias edited) without

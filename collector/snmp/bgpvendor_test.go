@@ -300,8 +300,8 @@ func juniperPEVars() []gosnmp.SnmpPDU {
 // only after bgpVendorRetryPolls polls.
 func TestVendorBGPPeers(t *testing.T) {
 	const (
-		ciscoOID   = ".1.3.6.1.4.1.9.1.2595"      // an ASR 1001-HX
-		juniperOID = ".1.3.6.1.4.1.2636.1.1.1.4.1" // an MX
+		ciscoOID   = ".1.3.6.1.4.1.9.1.2595"       // an ASR 1001-HX
+		juniperOID = ".1.3.6.1.4.1.2636.1.1.1.4.1" // jnxProductName
 		otherOID   = ".1.3.6.1.4.1.32473.1.1"
 	)
 	base := healthyMIB()

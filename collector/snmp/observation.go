@@ -211,18 +211,18 @@ type BGPPeer struct {
 	Local                     netip.Addr    // bgpPeerLocalAddr
 	State                     int           // bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6)
 	AdminUp                   bool          // bgpPeerAdminStatus == start(2)
+	Missing                   BGPColumns    // the columns the device did not answer for this row (see BGPColumns)
 	RemoteAS                  uint32        // bgpPeerRemoteAs
 	RemoteID                  netip.Addr    // bgpPeerIdentifier
 	FSMEstablishedTransitions uint32        // bgpPeerFsmEstablishedTransitions
 	FSMEstablishedTime        time.Duration // bgpPeerFsmEstablishedTime
-	// Missing lists the columns the device did not answer for this row,
-	// whose values above are 0 and must not be reported as measured. It
-	// is a set of what is missing rather than of what is there so that a
-	// row written by hand (tests, the simulator) is complete.
-	Missing BGPColumns
 }
 
-// BGPColumns is a set of the value columns of a BGPPeer.
+// BGPColumns is a set of the value columns of a BGPPeer. BGPPeer.Missing
+// lists those the device did not answer for a row, whose values are 0 and
+// must not be reported as measured: a set of what is missing rather than
+// of what is there, so that a row written by hand (tests, the simulator)
+// is complete. (It sits in AdminUp's padding: a BGPPeer stays 104 bytes.)
 type BGPColumns uint8
 
 // The value columns of a BGPPeer.
