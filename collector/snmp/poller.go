@@ -240,8 +240,11 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		st.maxRep = t.MaxRepetitions
 	}
 	s.walking = s.walking[:0]
-	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP} {
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP, TableBGP, TableBGP} {
 		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 != if32Needed) {
+			continue
+		}
+		if isVendorBGPSlot(slot) && !s.planVendorBGP(slot, st) {
 			continue
 		}
 		if slot == tableSlotCDP && (st.cdpSkip > 0 || !st.cdpAsked) {
@@ -272,6 +275,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.lldpd.reset()
 	s.bgpd.reset()
 	s.cdpd.reset()
+	s.cbgpd.reset()
+	s.jbgpd.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -289,6 +294,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.lldpd.reset()
 			s.bgpd.reset()
 			s.cdpd.reset()
+			s.cbgpd.reset()
+			s.jbgpd.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)
@@ -332,6 +339,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			ifComplete = ifComplete && len(w.problems) == 0 && !w.failed
 		}
 	}
+	var vendorPeers []BGPPeer
 	for _, w := range s.walking {
 		res.Problems = append(res.Problems, w.problems...)
 		if w.failed && len(w.problems) == 0 {
@@ -385,7 +393,19 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
 			}
 			res.BGPPeers = s.bgpd.finish()
+		case tableSlotCiscoBGP, tableSlotJuniperBGP:
+			peers, pfx, bad := s.finishVendorBGP(w, st)
+			if bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%s: %d values of the wrong type or index skipped", vendorBGPTable(w.slot), bad)})
+			}
+			vendorPeers = append(vendorPeers, peers...)
+			res.BGPPrefixes = append(res.BGPPrefixes, pfx...)
 		}
+	}
+	if len(vendorPeers) > 0 {
+		res.BGPPeers = mergeBGPPeers(res.BGPPeers, vendorPeers)
+		slices.SortStableFunc(res.BGPPrefixes, comparePrefixes)
 	}
 	// Grow back towards the profile's size after a run of clean polls, so
 	// that one bad minute does not slow a device down forever.

@@ -54,6 +54,8 @@ type session struct {
 	lldpCols [][]uint32
 	bgpCols  [][]uint32
 	cdpCols  [][]uint32
+	cbgpCols [][]uint32
+	jbgpCols [][]uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
@@ -75,6 +77,8 @@ type session struct {
 	lldpd lldpDecoder
 	bgpd  bgpDecoder
 	cdpd  cdpDecoder
+	cbgpd ciscoBGPDecoder
+	jbgpd juniperBGPDecoder
 }
 
 func newSession() (*session, error) {
@@ -85,6 +89,8 @@ func newSession() (*session, error) {
 		lldpCols: oids(lldpColumnOIDs()...),
 		bgpCols:  oids(bgpColumnOIDs()...),
 		cdpCols:  oids(cdpColumnOIDs()...),
+		cbgpCols: oids(ciscoBGPColumnOIDs()...),
+		jbgpCols: oids(juniperBGPColumnOIDs()...),
 		rx:       make([]byte, 65536), // the largest UDP datagram
 		reqID:    rand.Uint32N(1 << 31),
 		dec:      &gosnmp.GoSNMP{Version: gosnmp.Version2c, Context: context.Background()},
@@ -101,6 +107,9 @@ func newSession() (*session, error) {
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
 	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
 	s.tables[tableSlotCDP] = tableWalk{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add}
+	// The vendor peer tables' problems count as BGP4-MIB's (one label).
+	s.tables[tableSlotCiscoBGP] = tableWalk{name: "bgp", cols: s.cbgpCols, visit: s.cbgpd.add}
+	s.tables[tableSlotJuniperBGP] = tableWalk{name: "bgp", cols: s.jbgpCols, visit: s.jbgpd.add}
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)

@@ -17,7 +17,7 @@ type Tables uint8
 const (
 	TableInterfaces Tables = 1 << iota // IF-MIB ifTable + ifXTable
 	TableLLDP                          // LLDP-MIB lldpRemTable + lldpLocPortTable, and CISCO-CDP-MIB cdpCacheTable
-	TableBGP                           // BGP4-MIB bgpPeerTable
+	TableBGP                           // BGP4-MIB bgpPeerTable, and the vendor peer tables (bgpvendor.go)
 )
 
 // ParseTables turns inventory Polling.Tables into a set. "system" is
