@@ -244,7 +244,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 != if32Needed) {
 			continue
 		}
-		if slot == tableSlotCDP && (st.cdpSkip > 0 || !st.cdpAsked) {
+		if slot == tableSlotCDP && t.Tables&TableNeighborAddrs == 0 && (st.cdpSkip > 0 || !st.cdpAsked) {
 			// The first poll goes without: the second knows every
 			// table's rows, so the probe costs its columns a few
 			// repetitions rather than max-repetitions each.
@@ -263,6 +263,11 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		w.hint = &st.rowHint[slot]
 		s.walking = append(s.walking, w)
 	}
+	if t.Tables&(TableLLDP|TableNeighborAddrs) == TableLLDP|TableNeighborAddrs {
+		s.manHint = 0
+		s.manWalk.hint = &s.manHint
+		s.walking = append(s.walking, &s.manWalk)
+	}
 	defer func() {
 		for _, w := range s.walking {
 			w.hint = nil // the session outlives this device's state
@@ -272,6 +277,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.lldpd.reset()
 	s.bgpd.reset()
 	s.cdpd.reset()
+	s.mand.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -289,6 +295,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.lldpd.reset()
 			s.bgpd.reset()
 			s.cdpd.reset()
+			s.mand.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)
@@ -385,6 +392,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
 			}
 			res.BGPPeers = s.bgpd.finish()
+		case tableSlotLLDPManAddr:
+			if s.mand.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d lldpRemManAddrTable indexes of the wrong shape skipped", s.mand.bad)})
+			}
+			// The LLDP table comes first in s.walking: its decoder still
+			// holds the neighbours' indexes.
+			res.LLDPManAddrs = s.mand.finish(&s.lldpd, res.LLDP != nil)
 		}
 	}
 	// Grow back towards the profile's size after a run of clean polls, so

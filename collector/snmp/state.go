@@ -154,4 +154,8 @@ const (
 	tableSlotBGP
 	tableSlotCDP
 	tableSlots
+	// tableSlotLLDPManAddr is lldpRemManAddrTable (TableNeighborAddrs). It
+	// has no row hint in DeviceState: a crawl polls a device once, and the
+	// daemon never reads it.
+	tableSlotLLDPManAddr = tableSlots
 )
