@@ -256,16 +256,17 @@ func (m *mib) next(v *view, oid []uint32, dst []uint32, out *value, buf []uint32
 
 // OID prefixes, with their MIB object names.
 var (
-	oidLLDPLoc     = []uint32{1, 0, 8802, 1, 1, 2, 1, 3}       // LLDP-MIB lldpLocalSystemData
-	oidLLDPLocPort = []uint32{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1} // lldpLocPortEntry
-	oidLLDPRem     = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 1, 1} // lldpRemEntry
-	oidSystem      = []uint32{1, 3, 6, 1, 2, 1, 1}             // SNMPv2-MIB system
-	oidInterfaces  = []uint32{1, 3, 6, 1, 2, 1, 2}             // IF-MIB interfaces
-	oidIfEntry     = []uint32{1, 3, 6, 1, 2, 1, 2, 2, 1}       // ifEntry
-	oidBGP         = []uint32{1, 3, 6, 1, 2, 1, 15}            // BGP4-MIB bgp
-	oidBGPPeer     = []uint32{1, 3, 6, 1, 2, 1, 15, 3, 1}      // bgpPeerEntry
-	oidIfXEntry    = []uint32{1, 3, 6, 1, 2, 1, 31, 1, 1, 1}   // ifXEntry
-	oidUSMStats    = []uint32{1, 3, 6, 1, 6, 3, 15, 1, 1}      // SNMP-USER-BASED-SM-MIB usmStats
+	oidLLDPLoc        = []uint32{1, 0, 8802, 1, 1, 2, 1, 3}       // LLDP-MIB lldpLocalSystemData
+	oidLLDPLocPort    = []uint32{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1} // lldpLocPortEntry
+	oidLLDPRem        = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 1, 1} // lldpRemEntry
+	oidLLDPRemManAddr = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 2, 1} // lldpRemManAddrEntry
+	oidSystem         = []uint32{1, 3, 6, 1, 2, 1, 1}             // SNMPv2-MIB system
+	oidInterfaces     = []uint32{1, 3, 6, 1, 2, 1, 2}             // IF-MIB interfaces
+	oidIfEntry        = []uint32{1, 3, 6, 1, 2, 1, 2, 2, 1}       // ifEntry
+	oidBGP            = []uint32{1, 3, 6, 1, 2, 1, 15}            // BGP4-MIB bgp
+	oidBGPPeer        = []uint32{1, 3, 6, 1, 2, 1, 15, 3, 1}      // bgpPeerEntry
+	oidIfXEntry       = []uint32{1, 3, 6, 1, 2, 1, 31, 1, 1, 1}   // ifXEntry
+	oidUSMStats       = []uint32{1, 3, 6, 1, 6, 3, 15, 1, 1}      // SNMP-USER-BASED-SM-MIB usmStats
 )
 
 func sub(prefix []uint32, arcs ...uint32) []uint32 {
@@ -406,6 +407,21 @@ func newMIB(f *fleet) *mib {
 				col.get(v, p, pi, out)
 			}})
 	}
+
+	// lldpRemManAddrTable: each neighbour's management address (the one it
+	// is polled at), in the index after the neighbour's:
+	// 0.LocalPortNum.1.ipv4(1).4.A.B.C.D; lldpRemManAddrIfSubtype
+	// ifIndex(2). What vigie discover follows from device to device.
+	manIndex := func(v *view, row int, dst []uint32) []uint32 {
+		p, _ := peer(&v.d.ifaces[v.lldp()[row]])
+		dst = append(dst, 0, uint32(v.lldp()[row]+1), 1, 1, 4)
+		for _, o := range p.addr {
+			dst = append(dst, uint32(o))
+		}
+		return dst
+	}
+	m.cols = append(m.cols, column{oid: sub(oidLLDPRemManAddr, 3), rows: func(v *view) int { return len(v.lldp()) },
+		index: manIndex, get: intValue(2)})
 
 	// SNMPv2-MIB system group.
 	m.scalar(sub(oidSystem, 1), func(v *view, out *value) { *out = value{tag: tagOctetString, s: v.d.descr} })
