@@ -111,8 +111,10 @@ type Device struct {
 	Aliases []netip.AddrPort
 	Depth   int
 	// Via says how the crawl learnt its address: "seed", or the device and
-	// port whose neighbour table named it.
-	Via string
+	// port whose neighbour table named it; AddressFrom where in that table
+	// the address was (AddrFrom*), "" for a seed.
+	Via         string
+	AddressFrom string
 	// Problems are the contained faults of its poll (a table cut, an OID
 	// loop, values of the wrong type).
 	Problems []string
@@ -126,7 +128,15 @@ type neighbor struct {
 	port, remote, remotePort string
 	via                      string // "lldp" or "cdp"
 	addrs                    []netip.Addr
+	addrFrom                 string // AddrFrom*
 }
+
+// Where a neighbour's address comes from.
+const (
+	AddrFromLLDP      = "LLDP management address"
+	AddrFromChassisID = "LLDP chassis id"
+	AddrFromCDP       = "CDP cache address"
+)
 
 // Failure is an address that was contacted and did not answer usefully.
 type Failure struct {
@@ -193,6 +203,7 @@ type candidate struct {
 	depth int
 	via   string
 	name  string // the name its neighbour table gave, "" for a seed
+	from  string // AddrFrom*
 }
 
 // Crawl crawls from opts.Seeds and returns what it found. It fails only
@@ -363,7 +374,7 @@ func (c *crawl) apply(k candidate, p *snmp.Poll, depth int, next []candidate) []
 		return next
 	}
 	d := &Device{Name: name, Address: k.addr, SysName: p.System.Name, ObjectID: p.System.ObjectID,
-		Descr: p.System.Descr, Depth: depth, Via: k.via}
+		Descr: p.System.Descr, Depth: depth, Via: k.via, AddressFrom: k.from}
 	for _, pr := range p.Problems {
 		d.Problems = append(d.Problems, pr.Table+": "+pr.Detail)
 	}
@@ -377,7 +388,7 @@ func (c *crawl) apply(k candidate, p *snmp.Poll, depth int, next []candidate) []
 		if n.remote != "" && (c.byName[key] != nil || c.planned[key]) {
 			continue
 		}
-		from := candidate{depth: depth + 1, via: d.Name + ":" + n.port, name: n.remote}
+		from := candidate{depth: depth + 1, via: d.Name + ":" + n.port, name: n.remote, from: n.addrFrom}
 		a, why := c.pick(n.addrs)
 		switch {
 		case why != "":
@@ -488,6 +499,7 @@ func neighbors(p *snmp.Poll) []neighbor {
 		if m.Neighbor >= 0 && m.Neighbor < len(p.LLDP) {
 			nb := &out[m.Neighbor]
 			nb.addrs = append(nb.addrs, m.Addr.Unmap())
+			nb.addrFrom = AddrFromLLDP
 		}
 	}
 	// Without lldpRemManAddrTable, a chassis id of subtype networkAddress
@@ -496,6 +508,7 @@ func neighbors(p *snmp.Poll) []neighbor {
 		if len(out[i].addrs) == 0 {
 			if a, err := netip.ParseAddr(n.ChassisID); err == nil {
 				out[i].addrs = append(out[i].addrs, a.Unmap())
+				out[i].addrFrom = AddrFromChassisID
 			}
 		}
 	}
@@ -507,6 +520,7 @@ func neighbors(p *snmp.Poll) []neighbor {
 		nb := neighbor{port: port, remote: snmp.CDPHostname(n.DeviceID), remotePort: n.Port, via: "cdp"}
 		if n.Address.IsValid() {
 			nb.addrs = []netip.Addr{n.Address.Unmap()}
+			nb.addrFrom = AddrFromCDP
 		}
 		out = append(out, nb)
 	}

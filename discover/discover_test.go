@@ -132,6 +132,9 @@ func TestCrawlSimulatedFleet(t *testing.T) {
 			t.Errorf("%s reached at depth %d, its shortest path is %d", d.Name, d.Depth, want[d.Name])
 		}
 		dev := inv.Device(d.Name)
+		if d.Depth > 0 && d.AddressFrom != AddrFromLLDP {
+			t.Errorf("%s: address learnt from %q, want the neighbour's lldpRemManAddrTable", d.Name, d.AddressFrom)
+		}
 		if d.Address != dev.Address || Vendor(d.ObjectID) == "" {
 			t.Errorf("%s: address %s objectID %s, want %s and a known maker", d.Name, d.Address, d.ObjectID, dev.Address)
 		}

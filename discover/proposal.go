@@ -114,7 +114,11 @@ func Proposal(res *Result, o ProposalOptions) []byte {
 		}
 		l = append(l, "}  # "...)
 		if n != "" {
-			l = append(l, "in the inventory; "...)
+			l = append(l, "in the inventory"...)
+			if at := known.addrOf[n]; at.IsValid() && at.Addr() != d.Address.Addr() {
+				l = fmt.Appendf(l, " at %s", formatAddrPort(at))
+			}
+			l = append(l, "; "...)
 		}
 		l = append(l, deviceNote(d)...)
 		devLines = append(devLines, string(l))
@@ -242,7 +246,7 @@ func deviceNote(d *Device) string {
 	if d.Via == "seed" {
 		parts = append(parts, "seed")
 	} else {
-		parts = append(parts, fmt.Sprintf("via %s, depth %d", d.Via, d.Depth))
+		parts = append(parts, fmt.Sprintf("via %s (%s), depth %d", d.Via, d.AddressFrom, d.Depth))
 	}
 	if len(d.Aliases) > 0 {
 		parts = append(parts, "also answers at "+joinAddrs(d.Aliases))
@@ -303,12 +307,13 @@ func appendEnd(b []byte, dev, iface string) []byte {
 // name of an FQDN.
 type resolver struct {
 	byAddr map[netip.Addr]string
+	addrOf map[string]netip.AddrPort
 	exact  map[string]bool
 	lower  map[string]string
 }
 
 func newResolver(inv *inventory.Inventory) *resolver {
-	r := &resolver{byAddr: map[netip.Addr]string{}, exact: map[string]bool{}, lower: map[string]string{}}
+	r := &resolver{byAddr: map[netip.Addr]string{}, addrOf: map[string]netip.AddrPort{}, exact: map[string]bool{}, lower: map[string]string{}}
 	if inv == nil {
 		return r
 	}
@@ -316,6 +321,7 @@ func newResolver(inv *inventory.Inventory) *resolver {
 		if d.Address.IsValid() {
 			r.byAddr[d.Address.Addr()] = d.Name
 		}
+		r.addrOf[d.Name] = d.Address
 		r.exact[d.Name] = true
 		r.lower[strings.ToLower(d.Name)] = d.Name
 	}
