@@ -19,7 +19,7 @@ import (
 )
 
 // fleet serves a small simulated RIE and returns it with its v2c profile.
-func fleet(t *testing.T, sites int, seed uint64) (*inventory.Inventory, *snmpagent.Agent, *inventory.SNMPProfile) {
+func fleet(t testing.TB, sites int, seed uint64) (*inventory.Inventory, *snmpagent.Agent, *inventory.SNMPProfile) {
 	t.Helper()
 	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: seed})
 	agent := simtest.Serve(t, inv, snmpagent.Options{Seed: seed})
