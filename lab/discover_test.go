@@ -60,7 +60,7 @@ func e2eDiscover(t *testing.T, l *Lab, bin, config, dir, seed string) {
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("vigie %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
 		}
-		t.Logf("vigie discover: %s", lastLine(stderr.String()))
+		t.Log(lastLine(stderr.String()))
 		b, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)
