@@ -217,6 +217,7 @@ func Crawl(ctx context.Context, opts Options) (*Result, error) {
 	if opts.Profile == nil {
 		return nil, fmt.Errorf("discover: no SNMP profile")
 	}
+	opts.Seeds = slices.Clone(opts.Seeds) // the caller's are left as given
 	loopSeeds := false
 	for i, s := range opts.Seeds {
 		if why := refused(s.Addr()); why != "" {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -145,6 +147,12 @@ func cmdDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			names = append(names, strconv.Quote(x.Name))
 		}
 		return fmt.Errorf("%s: no SNMP profile %q: give --profile one of %s", *config, *profile, strings.Join(names, ", "))
+	}
+	if *out != "" {
+		// Before the crawl, not after minutes of it.
+		if st, err := os.Stat(filepath.Dir(*out)); err != nil || !st.IsDir() {
+			return fmt.Errorf("--out %s: its directory %s does not exist: create it, or give another path", *out, filepath.Dir(*out))
+		}
 	}
 	if len(allow) == 0 {
 		fmt.Fprintln(stderr, "vigie discover: warning: no --allow: every address a neighbour advertises may be contacted with the profile's credentials")

@@ -198,7 +198,9 @@ func TestDiscoverErrorsThroughBinary(t *testing.T) {
 		{"nothing answers", []string{"--inventory", config, "--profile", sim.ProfileV2, "--seed", "127.1.0.1:9", "--timeout", "3s",
 			"--out", filepath.Join(dir, "none.yml")}, 1, "no device reached"},
 		{"unwritable out", []string{"--inventory", config, "--profile", sim.ProfileV2, "--seed", "127.1.0.1:9", "--timeout", "3s",
-			"--out", filepath.Join(dir, "missing", "found.yml")}, 1, "nothing was written"},
+			"--out", filepath.Join(dir, "missing", "found.yml")}, 1, "does not exist: create it"},
+		{"out is a directory", []string{"--inventory", config, "--profile", sim.ProfileV2, "--seed", "127.1.0.1:9", "--timeout", "2s",
+			"--out", dir}, 1, "nothing was written"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(bin, append([]string{"discover"}, tc.args...)...)
