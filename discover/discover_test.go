@@ -226,7 +226,8 @@ func countSkips(res *Result, why string) int {
 // TestCrawlFaultyNeighbours: a neighbour that does not answer and one that
 // answers garbage are reported as failures (timeout, malformed) and the
 // crawl goes on to every other device; the ones reachable only through
-// them are the only ones missed.
+// them are the only ones missed. A neighbour whose agent loops its OIDs is
+// reached, with the table problem noted.
 func TestCrawlFaultyNeighbours(t *testing.T) {
 	inv, agent, p := fleet(t, 8, 43)
 	seed := deviceNamed(inv, "agg-")
@@ -241,6 +242,17 @@ func TestCrawlFaultyNeighbours(t *testing.T) {
 		t.Fatalf("the seed %s has %d CEs over LLDP, want 2", seed.Name, len(ces))
 	}
 	silent, garbage := ces[0], ces[1]
+	// A CE elsewhere: a leaf, whose neighbours the crawl reaches anyway.
+	loop := ""
+	for _, l := range lldpLinks(inv) {
+		if strings.HasPrefix(l.a, "ce-") && !slices.Contains(ces, l.a) {
+			loop = l.a
+			break
+		}
+	}
+	if err := agent.SetFaults(loop, snmpagent.Faults{OIDLoop: true}); err != nil {
+		t.Fatal(err)
+	}
 	if err := agent.SetFaults(silent, snmpagent.Faults{Timeout: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -270,6 +282,14 @@ func TestCrawlFaultyNeighbours(t *testing.T) {
 	delete(want, garbage)
 	if got := names(res.Devices); !slices.Equal(got, keys(want)) {
 		t.Errorf("reached %v\nwant %v", got, keys(want))
+	}
+	if !slices.Contains(names(res.Devices), loop) {
+		t.Errorf("the looping agent %s was not reached", loop)
+	}
+	for _, d := range res.Devices {
+		if (d.Name == loop) != (len(d.Problems) > 0) {
+			t.Errorf("%s: table problems %v; want some for the looping agent %s only", d.Name, d.Problems, loop)
+		}
 	}
 	out := string(Proposal(res, ProposalOptions{Inventory: inv}))
 	if !strings.Contains(out, "# Addresses that did not answer") || !strings.Contains(out, inv.Device(silent).Address.String()) {
