@@ -51,12 +51,21 @@ func TestLLDPManAddr(t *testing.T) {
 		}
 		return normal
 	})
+	askedNow := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for k := range asked {
+			out = append(out, k)
+		}
+		return out
+	}
 	p := newTestPoller(t, 1)
 
 	daemon := fakeTarget(f)
 	res := p.Poll(context.Background(), daemon, NewDeviceState())
-	if res.Err != nil || len(res.Problems) > 0 || res.LLDPManAddrs != nil || len(asked) > 0 {
-		t.Fatalf("daemon poll: err %v problems %v addresses %v asked %v; want neither table asked", res.Err, res.Problems, res.LLDPManAddrs, asked)
+	if a := askedNow(); res.Err != nil || len(res.Problems) > 0 || res.LLDPManAddrs != nil || len(a) > 0 {
+		t.Fatalf("daemon poll: err %v problems %v addresses %v asked %v; want neither table asked", res.Err, res.Problems, res.LLDPManAddrs, a)
 	}
 
 	crawl := fakeTarget(f)
