@@ -266,6 +266,9 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	if t.Tables&(TableLLDP|TableNeighborAddrs) == TableLLDP|TableNeighborAddrs {
 		s.manHint = 0
 		s.manWalk.hint = &s.manHint
+		// Its decoder is reset here only: a refused first GetBulk (the
+		// errSystemRefused path below) decodes nothing.
+		s.mand.reset()
 		s.walking = append(s.walking, &s.manWalk)
 	}
 	defer func() {
@@ -277,7 +280,6 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.lldpd.reset()
 	s.bgpd.reset()
 	s.cdpd.reset()
-	s.mand.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -295,7 +297,6 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.lldpd.reset()
 			s.bgpd.reset()
 			s.cdpd.reset()
-			s.mand.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)

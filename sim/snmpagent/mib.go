@@ -256,18 +256,20 @@ func (m *mib) next(v *view, oid []uint32, dst []uint32, out *value, buf []uint32
 
 // OID prefixes, with their MIB object names.
 var (
-	oidLLDPLoc        = []uint32{1, 0, 8802, 1, 1, 2, 1, 3}       // LLDP-MIB lldpLocalSystemData
-	oidLLDPLocPort    = []uint32{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1} // lldpLocPortEntry
-	oidLLDPRem        = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 1, 1} // lldpRemEntry
-	oidLLDPRemManAddr = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 2, 1} // lldpRemManAddrEntry
-	oidSystem         = []uint32{1, 3, 6, 1, 2, 1, 1}             // SNMPv2-MIB system
-	oidInterfaces     = []uint32{1, 3, 6, 1, 2, 1, 2}             // IF-MIB interfaces
-	oidIfEntry        = []uint32{1, 3, 6, 1, 2, 1, 2, 2, 1}       // ifEntry
-	oidBGP            = []uint32{1, 3, 6, 1, 2, 1, 15}            // BGP4-MIB bgp
-	oidBGPPeer        = []uint32{1, 3, 6, 1, 2, 1, 15, 3, 1}      // bgpPeerEntry
-	oidIfXEntry       = []uint32{1, 3, 6, 1, 2, 1, 31, 1, 1, 1}   // ifXEntry
-	oidUSMStats       = []uint32{1, 3, 6, 1, 6, 3, 15, 1, 1}      // SNMP-USER-BASED-SM-MIB usmStats
+	oidLLDPLoc     = []uint32{1, 0, 8802, 1, 1, 2, 1, 3}       // LLDP-MIB lldpLocalSystemData
+	oidLLDPLocPort = []uint32{1, 0, 8802, 1, 1, 2, 1, 3, 7, 1} // lldpLocPortEntry
+	oidLLDPRem     = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 1, 1} // lldpRemEntry
+	oidSystem      = []uint32{1, 3, 6, 1, 2, 1, 1}             // SNMPv2-MIB system
+	oidInterfaces  = []uint32{1, 3, 6, 1, 2, 1, 2}             // IF-MIB interfaces
+	oidIfEntry     = []uint32{1, 3, 6, 1, 2, 1, 2, 2, 1}       // ifEntry
+	oidBGP         = []uint32{1, 3, 6, 1, 2, 1, 15}            // BGP4-MIB bgp
+	oidBGPPeer     = []uint32{1, 3, 6, 1, 2, 1, 15, 3, 1}      // bgpPeerEntry
+	oidIfXEntry    = []uint32{1, 3, 6, 1, 2, 1, 31, 1, 1, 1}   // ifXEntry
+	oidUSMStats    = []uint32{1, 3, 6, 1, 6, 3, 15, 1, 1}      // SNMP-USER-BASED-SM-MIB usmStats
 )
+
+// oidLLDPRemManAddr is LLDP-MIB lldpRemManAddrEntry.
+var oidLLDPRemManAddr = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 2, 1}
 
 func sub(prefix []uint32, arcs ...uint32) []uint32 {
 	return append(slices.Clip(prefix), arcs...)
