@@ -26,6 +26,10 @@ type Poll struct {
 	System     System
 	Interfaces []Interface
 	LLDP       []LLDPNeighbor
+	// LLDPManAddrs is lldpRemManAddrTable, the neighbours' management
+	// addresses, read only with TableNeighborAddrs (discovery); nil
+	// otherwise.
+	LLDPManAddrs []LLDPManAddr
 	// CDP is the CISCO-CDP-MIB neighbour cache, read with the LLDP table
 	// (tables: lldp means the neighbours); nil when not read this poll,
 	// as for a device that never showed CDP (cdpRetryPolls).

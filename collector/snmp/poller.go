@@ -247,7 +247,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		if isVendorBGPSlot(slot) && !s.planVendorBGP(slot, st) {
 			continue
 		}
-		if slot == tableSlotCDP && (st.cdpSkip > 0 || !st.cdpAsked) {
+		if slot == tableSlotCDP && t.Tables&TableNeighborAddrs == 0 && (st.cdpSkip > 0 || !st.cdpAsked) {
 			// The first poll goes without: the second knows every
 			// table's rows, so the probe costs its columns a few
 			// repetitions rather than max-repetitions each.
@@ -265,6 +265,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		w.slot = slot
 		w.hint = &st.rowHint[slot]
 		s.walking = append(s.walking, w)
+	}
+	if t.Tables&(TableLLDP|TableNeighborAddrs) == TableLLDP|TableNeighborAddrs {
+		s.manHint = 0
+		s.manWalk.hint = &s.manHint
+		// Its decoder is reset here only: a refused first GetBulk (the
+		// errSystemRefused path below) decodes nothing.
+		s.mand.reset()
+		s.walking = append(s.walking, &s.manWalk)
 	}
 	defer func() {
 		for _, w := range s.walking {
@@ -401,6 +409,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			}
 			vendorPeers = append(vendorPeers, peers...)
 			res.BGPPrefixes = append(res.BGPPrefixes, pfx...)
+		case tableSlotLLDPManAddr:
+			if s.mand.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d lldpRemManAddrTable indexes of the wrong shape skipped", s.mand.bad)})
+			}
+			// The LLDP table comes first in s.walking: its decoder still
+			// holds the neighbours' indexes.
+			res.LLDPManAddrs = s.mand.finish(&s.lldpd, res.LLDP != nil)
 		}
 	}
 	if len(vendorPeers) > 0 {

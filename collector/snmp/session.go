@@ -56,6 +56,7 @@ type session struct {
 	cdpCols  [][]uint32
 	cbgpCols [][]uint32
 	jbgpCols [][]uint32
+	manCols  [][]uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
@@ -72,6 +73,10 @@ type session struct {
 	oids     [][]uint32
 	tables   [tableSlots]tableWalk
 	walking  []*tableWalk
+	// manWalk is lldpRemManAddrTable's walk (TableNeighborAddrs), with a
+	// row hint of its own that every poll resets.
+	manWalk tableWalk
+	manHint int
 
 	ifd   ifDecoder
 	lldpd lldpDecoder
@@ -79,6 +84,7 @@ type session struct {
 	cdpd  cdpDecoder
 	cbgpd ciscoBGPDecoder
 	jbgpd juniperBGPDecoder
+	mand  lldpManAddrDecoder
 }
 
 func newSession() (*session, error) {
@@ -91,6 +97,7 @@ func newSession() (*session, error) {
 		cdpCols:  oids(cdpColumnOIDs()...),
 		cbgpCols: oids(ciscoBGPColumnOIDs()...),
 		jbgpCols: oids(juniperBGPColumnOIDs()...),
+		manCols:  oids(lldpManAddrColumnOIDs()...),
 		rx:       make([]byte, 65536), // the largest UDP datagram
 		reqID:    rand.Uint32N(1 << 31),
 		dec:      &gosnmp.GoSNMP{Version: gosnmp.Version2c, Context: context.Background()},
@@ -110,6 +117,7 @@ func newSession() (*session, error) {
 	// The vendor peer tables' problems count as BGP4-MIB's (one label).
 	s.tables[tableSlotCiscoBGP] = tableWalk{name: "bgp", cols: s.cbgpCols, visit: s.cbgpd.add}
 	s.tables[tableSlotJuniperBGP] = tableWalk{name: "bgp", cols: s.jbgpCols, visit: s.jbgpd.add}
+	s.manWalk = tableWalk{name: "lldp", slot: tableSlotLLDPManAddr, cols: s.manCols, visit: s.mand.add}
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)

@@ -162,4 +162,8 @@ const (
 	tableSlotCiscoBGP
 	tableSlotJuniperBGP
 	tableSlots
+	// tableSlotLLDPManAddr is lldpRemManAddrTable (TableNeighborAddrs). It
+	// has no row hint in DeviceState: a crawl polls a device once, and the
+	// daemon never reads it.
+	tableSlotLLDPManAddr = tableSlots
 )
