@@ -30,6 +30,10 @@ type Poll struct {
 	// as for a device that never showed CDP (cdpRetryPolls).
 	CDP      []CDPNeighbor
 	BGPPeers []BGPPeer
+	// Health is the device's CPU, memory and sensors (tables: health);
+	// nil when not read this poll. A device that has none of its MIBs
+	// gives an empty Health at each probe and nil between.
+	Health   *Health
 	Problems []Problem
 	// Discontinuities lists the interfaces whose counters jumped in this
 	// poll in a way neither traffic nor a reboot explains (cleared by an
@@ -59,7 +63,7 @@ const (
 
 // Problem is a contained fault in one table of a poll.
 type Problem struct {
-	Table  string // "interfaces", "lldp", "cdp", "bgp"
+	Table  string // "interfaces", "lldp", "cdp", "bgp", "health"
 	Reason Reason
 	Detail string
 }

@@ -240,7 +240,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		st.maxRep = t.MaxRepetitions
 	}
 	s.walking = s.walking[:0]
-	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP} {
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP, TableHealth} {
 		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 != if32Needed) {
 			continue
 		}
@@ -258,6 +258,9 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			// with rows costs one more request, as a table that grew.
 			st.rowHint[slot] = 1
 		}
+		if slot == tableSlotHealth && !s.planHealth(st) {
+			continue
+		}
 		w := &s.tables[slot]
 		w.slot = slot
 		w.hint = &st.rowHint[slot]
@@ -272,6 +275,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.lldpd.reset()
 	s.bgpd.reset()
 	s.cdpd.reset()
+	s.hd.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -289,6 +293,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.lldpd.reset()
 			s.bgpd.reset()
 			s.cdpd.reset()
+			s.hd.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)
@@ -385,6 +390,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
 			}
 			res.BGPPeers = s.bgpd.finish()
+		case tableSlotHealth:
+			res.Health = p.finishHealth(ctx, s, t, st, w, res)
 		}
 	}
 	// Grow back towards the profile's size after a run of clean polls, so

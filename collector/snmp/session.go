@@ -54,6 +54,11 @@ type session struct {
 	lldpCols [][]uint32
 	bgpCols  [][]uint32
 	cdpCols  [][]uint32
+	// healthCols is every health column (hc* order), healthWalk those of
+	// the groups a poll reads.
+	healthCols [][]uint32
+	healthWalk [][]uint32
+	entIdx     []uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
@@ -75,6 +80,7 @@ type session struct {
 	lldpd lldpDecoder
 	bgpd  bgpDecoder
 	cdpd  cdpDecoder
+	hd    healthDecoder
 }
 
 func newSession() (*session, error) {
@@ -101,6 +107,10 @@ func newSession() (*session, error) {
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
 	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
 	s.tables[tableSlotCDP] = tableWalk{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add}
+	for _, c := range healthColumns {
+		s.healthCols = append(s.healthCols, mustOID(c.oid))
+	}
+	s.tables[tableSlotHealth] = tableWalk{name: "health", visit: s.hd.add}
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)

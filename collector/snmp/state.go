@@ -50,7 +50,9 @@ type DeviceState struct {
 	// (see cdpRetryPolls).
 	cdpSeen, cdpAsked bool
 	cdpSkip           uint8
-	prevUptime        time.Duration
+	// health is what the poller knows of the device's health tables.
+	health     healthState
+	prevUptime time.Duration
 	prevAt            time.Time
 	reboots           uint64
 
@@ -153,5 +155,7 @@ const (
 	tableSlotLLDP
 	tableSlotBGP
 	tableSlotCDP
+	// tableSlotHealth is the health tables the device has (health.go).
+	tableSlotHealth
 	tableSlots
 )
