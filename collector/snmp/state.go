@@ -53,8 +53,8 @@ type DeviceState struct {
 	// health is what the poller knows of the device's health tables.
 	health     healthState
 	prevUptime time.Duration
-	prevAt            time.Time
-	reboots           uint64
+	prevAt     time.Time
+	reboots    uint64
 
 	// ifs is the interfaces' counters, sorted by ifIndex.
 	ifs []ifCounters
