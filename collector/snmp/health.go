@@ -22,7 +22,7 @@ type Health struct {
 // (cpmCPUTotal5minRev where the device lacks it).
 type CPU struct {
 	// Name is the entPhysicalName of cpmCPUTotalPhysicalIndex, else
-	// "cpm <cpmCPUTotalIndex>", or "hr <hrDeviceIndex>".
+	// "cpmCPUTotal <cpmCPUTotalIndex>", or "hrDevice <hrDeviceIndex>".
 	Name string
 	// Usage is the busy fraction over the last minute, 0 to 1.
 	Usage float64
@@ -308,7 +308,7 @@ func (d *healthDecoder) finish(name func(uint32) string) *Health {
 		switch r.group {
 		case hgProcessor:
 			if r.has&1 != 0 && r.n[0] >= 0 && r.n[0] <= 100 {
-				h.CPUs = append(h.CPUs, CPU{Name: "hr " + strconv.FormatUint(uint64(r.index), 10), Usage: float64(r.n[0]) / 100})
+				h.CPUs = append(h.CPUs, CPU{Name: "hrDevice " + strconv.FormatUint(uint64(r.index), 10), Usage: float64(r.n[0]) / 100})
 			}
 		case hgStorage:
 			// Units, size and used are all needed, and make sense.
@@ -336,7 +336,7 @@ func (d *healthDecoder) finish(name func(uint32) string) *Health {
 				n = name(uint32(r.n[0]))
 			}
 			if n == "" {
-				n = "cpm " + strconv.FormatUint(uint64(r.index), 10)
+				n = "cpmCPUTotal " + strconv.FormatUint(uint64(r.index), 10)
 			}
 			h.CPUs = append(h.CPUs, CPU{Name: n, Usage: float64(pct) / 100})
 		case hgMemPool:

@@ -169,9 +169,9 @@ func (p *Poller) readNames(ctx context.Context, s *session, t *Target, h *health
 					n = txt
 				}
 			}
-			if n != "" {
-				names = append(names, entName{index: x, name: bounded(n)})
-			}
+			// An entity without a name is remembered too, so that it is
+			// not asked again at every poll.
+			names = append(names, entName{index: x, name: bounded(n)})
 		}
 	}
 	h.names = names
