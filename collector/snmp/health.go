@@ -314,7 +314,7 @@ func (d *healthDecoder) finish(name func(uint32) string) *Health {
 			// Units, size and used are all needed, and make sense.
 			if r.typ != 0 && r.has&7 == 7 && r.n[0] > 0 && r.n[1] >= 0 && r.n[2] >= 0 && r.n[2] <= r.n[1] {
 				u := uint64(r.n[0])
-				name := r.text
+				name := bounded(r.text)
 				if name == "" {
 					name = "hrStorage " + strconv.FormatUint(uint64(r.index), 10)
 				}
@@ -341,7 +341,7 @@ func (d *healthDecoder) finish(name func(uint32) string) *Health {
 			h.CPUs = append(h.CPUs, CPU{Name: n, Usage: float64(pct) / 100})
 		case hgMemPool:
 			if r.has&3 == 3 {
-				name := r.text
+				name := bounded(r.text)
 				if name == "" {
 					name = "pool " + strconv.FormatUint(uint64(r.index), 10)
 				}
