@@ -6,8 +6,8 @@ package dashboards
 // worst first, then one device in detail. Devices without these MIBs have
 // no series, so they appear nowhere here.
 func devices() *builder {
-	device := queryVar("device", "Device", `label_values(vigie_device_cpu_usage_ratio{job=~"$job",instance=~"$instance"}, device)`, false,
-		"The device shown in detail (devices that report their CPU).")
+	device := queryVar("device", "Device", `label_values(vigie_device_up{job=~"$job",instance=~"$instance"}, device)`, false,
+		"The device shown in detail: its panels are empty if it implements none of the health MIBs.")
 	b := newDashboard("vigie-devices", "vigie / Device health",
 		"Device health as the devices report it: CPU, memory pools, temperatures, fans, power and optical levels. The fleet's worst first, then one device in detail. Only devices that implement HOST-RESOURCES-MIB, CISCO-PROCESS-MIB, CISCO-MEMORY-POOL-MIB or ENTITY-SENSOR-MIB appear.",
 		device)
