@@ -261,3 +261,38 @@ func procMemTotal(t *testing.T) uint64 {
 	t.Fatal("no MemTotal in /proc/meminfo")
 	return 0
 }
+
+// TestHealthBounded: a device that floods its sensor table is cut at
+// polling.max_rows (a contained problem of the health table, the rest of
+// the poll intact), and asks entPhysicalName for no more than that.
+func TestHealthBounded(t *testing.T) {
+	v := slices.Clone([]gosnmp.SnmpPDU(healthyMIB()))
+	for i := range 300 {
+		idx := "." + strconv.Itoa(5000+i)
+		v = append(v, integer(oidEntPhySensorType+idx, 8), integer(oidEntPhySensorScale+idx, 9),
+			integer(oidEntPhySensorPrecision+idx, 0), integer(oidEntPhySensorValue+idx, 40), integer(oidEntPhySensorOperStatus+idx, 1))
+	}
+	f := startFakeAgent(t, newStaticMIB(v...))
+	p := newTestPoller(t, 1)
+	tg := fakeTarget(f)
+	tg.Tables |= TableHealth
+	st := NewDeviceState()
+	_ = p.Poll(context.Background(), tg, st)
+	res := p.Poll(context.Background(), tg, st)
+	if res.Err != nil || len(res.Interfaces) != 3 {
+		t.Fatalf("err %v, %d interfaces: want the rest of the poll intact", res.Err, len(res.Interfaces))
+	}
+	cut := false
+	for _, pr := range res.Problems {
+		cut = cut || (pr.Table == "health" && pr.Reason == ReasonTooBig)
+	}
+	if !cut || res.Health == nil {
+		t.Fatalf("problems %v, health %v: want the health table cut at %d rows", res.Problems, res.Health, tg.MaxRows)
+	}
+	if n := len(res.Health.Sensors); n > tg.MaxRows {
+		t.Fatalf("%d sensors, want at most %d", n, tg.MaxRows)
+	}
+	if len(st.health.names) > tg.MaxRows {
+		t.Errorf("%d entity names kept, want at most %d", len(st.health.names), tg.MaxRows)
+	}
+}
