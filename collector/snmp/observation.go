@@ -39,7 +39,11 @@ type Poll struct {
 	// family, sorted by peer, AFI and SAFI: only from the vendor peer
 	// tables (BGP4-MIB has no such column).
 	BGPPrefixes []BGPPrefixes
-	Problems    []Problem
+	// Health is the device's CPU, memory and sensors (tables: health);
+	// nil when not read this poll. A device that has none of its MIBs
+	// gives an empty Health at each probe and nil between.
+	Health   *Health
+	Problems []Problem
 	// Discontinuities lists the interfaces whose counters jumped in this
 	// poll in a way neither traffic nor a reboot explains (cleared by an
 	// operator, a line card swapped): nothing was added to their totals.
@@ -68,7 +72,7 @@ const (
 
 // Problem is a contained fault in one table of a poll.
 type Problem struct {
-	Table  string // "interfaces", "lldp", "cdp", "bgp"
+	Table  string // "interfaces", "lldp", "cdp", "bgp", "health"
 	Reason Reason
 	Detail string
 }

@@ -240,7 +240,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		st.maxRep = t.MaxRepetitions
 	}
 	s.walking = s.walking[:0]
-	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP, TableBGP, TableBGP} {
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP, TableBGP, TableBGP, TableHealth} {
 		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 != if32Needed) {
 			continue
 		}
@@ -260,6 +260,9 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			// the probe rides along at the other tables' sizes; a cache
 			// with rows costs one more request, as a table that grew.
 			st.rowHint[slot] = 1
+		}
+		if slot == tableSlotHealth && !s.planHealth(st) {
+			continue
 		}
 		w := &s.tables[slot]
 		w.slot = slot
@@ -285,6 +288,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.cdpd.reset()
 	s.cbgpd.reset()
 	s.jbgpd.reset()
+	s.hd.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -304,6 +308,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.cdpd.reset()
 			s.cbgpd.reset()
 			s.jbgpd.reset()
+			s.hd.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)
@@ -417,6 +422,8 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			// The LLDP table comes first in s.walking: its decoder still
 			// holds the neighbours' indexes.
 			res.LLDPManAddrs = s.mand.finish(&s.lldpd, res.LLDP != nil)
+		case tableSlotHealth:
+			res.Health = p.finishHealth(ctx, s, t, st, w, res)
 		}
 	}
 	if len(vendorPeers) > 0 {

@@ -57,6 +57,11 @@ type session struct {
 	cbgpCols [][]uint32
 	jbgpCols [][]uint32
 	manCols  [][]uint32
+	// healthCols is every health column (hc* order), healthWalk those of
+	// the groups a poll reads.
+	healthCols [][]uint32
+	healthWalk [][]uint32
+	entIdx     []uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
@@ -85,6 +90,7 @@ type session struct {
 	cbgpd ciscoBGPDecoder
 	jbgpd juniperBGPDecoder
 	mand  lldpManAddrDecoder
+	hd    healthDecoder
 }
 
 func newSession() (*session, error) {
@@ -118,6 +124,10 @@ func newSession() (*session, error) {
 	s.tables[tableSlotCiscoBGP] = tableWalk{name: "bgp", cols: s.cbgpCols, visit: s.cbgpd.add}
 	s.tables[tableSlotJuniperBGP] = tableWalk{name: "bgp", cols: s.jbgpCols, visit: s.jbgpd.add}
 	s.manWalk = tableWalk{name: "lldp", slot: tableSlotLLDPManAddr, cols: s.manCols, visit: s.mand.add}
+	for _, c := range healthColumns {
+		s.healthCols = append(s.healthCols, mustOID(c.oid))
+	}
+	s.tables[tableSlotHealth] = tableWalk{name: "health", visit: s.hd.add}
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)
