@@ -11,8 +11,9 @@ package exposition
 //	GET /api/v1/console/sites/{id}  a site's designed paths to the datacentres and the risks they share
 //
 // The inventory gives sites their coordinates but not PoPs and
-// datacentres: a PoP is drawn where the sites it serves are on average, a
-// datacentre at the average of its region's sites.
+// datacentres: a PoP is drawn where the sites of its region that it serves
+// are on average, a datacentre (and a PoP serving none) at the average of
+// its region's sites.
 
 import (
 	"fmt"
@@ -186,6 +187,10 @@ func buildPlaces(t *topology.Topology) *ConsolePlaces {
 			popOf[d.Name] = "dc:" + d.Datacentre
 		}
 	}
+	placeRegion := map[string]string{}
+	for _, x := range inv.PoPs {
+		placeRegion["pop:"+x.ID] = x.Region
+	}
 	popMean := map[string]*mean{}
 	regionMean := map[string]*mean{}
 	siteDevices := map[string][]string{}
@@ -202,7 +207,10 @@ func buildPlaces(t *topology.Topology) *ConsolePlaces {
 			for j, a := range s.Access {
 				key := popOf[a.Device]
 				// Each site counts once per PoP, however many accesses land there.
-				if key == "" || slices.ContainsFunc(s.Access[:j], func(b inventory.AccessLink) bool { return popOf[b.Device] == key }) {
+				// Only the sites of the PoP's own region: a VPN concentrator
+				// serving the whole RIE stands where it stands, not at its
+				// sites' barycentre.
+				if key == "" || placeRegion[key] != s.Region || slices.ContainsFunc(s.Access[:j], func(b inventory.AccessLink) bool { return popOf[b.Device] == key }) {
 					continue
 				}
 				{
