@@ -379,3 +379,76 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkConsoleFullRIE measures the console on the full simulated RIE
+// (14,000 sites; VIGIE_CONSOLE_SITES to change) in headless chromium with
+// software rendering: the time from the navigation's start to the first
+// full draw (base map, every site in its state), and the frame time while
+// panning. Run it alone on the machine:
+//
+//	flock /work/brief/bench.lock go test -tags gosnmp_nodebug -run '^$' -bench ConsoleFullRIE -benchtime 1x ./cmd/vigie
+func BenchmarkConsoleFullRIE(b *testing.B) {
+	sites := 14000
+	if s := os.Getenv("VIGIE_CONSOLE_SITES"); s != "" {
+		if _, err := fmt.Sscan(s, &sites); err != nil {
+			b.Fatalf("VIGIE_CONSOLE_SITES=%q: %v", s, err)
+		}
+	}
+	bin := buildVigie(b)
+	port := freeport.TCP(b)
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	var stdout, stderr logbuf.Buffer
+	// The scheduler spreads the first polls over the interval: 30 s
+	// observes every site soon, at a small cost in CPU.
+	cmd := exec.Command(bin, "demo", "--sites", fmt.Sprint(sites), "--interval", "30s", "--bgp=false",
+		"--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		var st struct{ Counts map[string]int }
+		if resp, err := client.Get(base + "/api/v1/console/state"); err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if st.Counts != nil && st.Counts["unobserved"] == 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("the demo of %d sites did not observe every site within 5 min\n%s", sites, stderr.String())
+		}
+		time.Sleep(time.Second)
+	}
+	out := artefacts(b)
+	for i := 0; i < b.N; i++ {
+		br := newBrowser(b, 1400, 900, map[string]any{})
+		br.do(b, "loading the console", chromedp.Navigate(base+"/"))
+		br.wait(b, "the first full draw", `window.vigieConsole && window.vigieConsole.ready`)
+		p := br.pub(b)
+		if p.Placed != sites || p.Drawn["nominal"]+p.Drawn["degraded"]+p.Drawn["isolated"]+p.Drawn["unobserved"] != sites {
+			b.Fatalf("%d sites placed, %v drawn; want %d", p.Placed, p.Drawn, sites)
+		}
+		br.screenshot(b, out, "full-rie")
+		raw, err := chromedp.Run(br.ctx, chromedp.Evaluate[string](`window.vigieConsole.benchPan(240).then((r) => JSON.stringify(r))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var pan struct{ Intervals, Draws []float64 }
+		if err := json.Unmarshal([]byte(raw), &pan); err != nil {
+			b.Fatal(err)
+		}
+		slices.Sort(pan.Intervals)
+		slices.Sort(pan.Draws)
+		med := pan.Intervals[len(pan.Intervals)/2]
+		p95 := pan.Intervals[len(pan.Intervals)*95/100]
+		b.ReportMetric(p.FirstDrawMs, "first-draw-ms")
+		b.ReportMetric(med, "pan-frame-ms-median")
+		b.ReportMetric(p95, "pan-frame-ms-p95")
+		b.ReportMetric(1000/med, "pan-fps")
+		b.ReportMetric(pan.Draws[len(pan.Draws)/2], "draw-ms-median")
+	}
+}
