@@ -16,11 +16,15 @@ package exposition
 // its region's sites.
 
 import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,9 +33,15 @@ import (
 	"github.com/vigie-rie/vigie/topology"
 )
 
-// consoleStateTTL bounds how often the state answer is rebuilt from a
-// topology snapshot, however many consoles poll it.
-const consoleStateTTL = time.Second
+// The state answer is rebuilt from a topology snapshot (about 0.1 s and
+// 13 MB allocated on the full RIE) at most every consoleStateTTL however
+// many consoles poll it, and, while the topology has published no new
+// analysis, at most every consoleStateIdle: only the unobserved sites
+// (routers polled for the first time) change without a new analysis.
+const (
+	consoleStateTTL  = time.Second
+	consoleStateIdle = 10 * time.Second
+)
 
 // Site states as the console's state string spells them.
 const (
@@ -49,10 +59,15 @@ type console struct {
 
 	placesOnce sync.Once
 	places     *ConsolePlaces
+	// placesJSON and placesGzip are the places' answer, encoded once:
+	// 2.5 MB of JSON for the full RIE, 0.4 MB gzipped.
+	placesJSON, placesGzip []byte
+	placesErr              error
 
 	mu      sync.Mutex
 	state   *ConsoleState
 	stateAt time.Time
+	stateOf *topology.Analysis // the analysis state was built from
 }
 
 func (a api) registerConsole(mux *http.ServeMux) {
@@ -124,17 +139,53 @@ type ConsoleState struct {
 	Problems [][]any `json:"problems"`
 }
 
-func (c *console) servePlaces(w http.ResponseWriter, _ *http.Request) {
-	c.placesOnce.Do(func() { c.places = buildPlaces(c.t) })
-	writeJSON(w, http.StatusOK, c.places)
+// loadPlaces builds the places and their encoded answer, once.
+func (c *console) loadPlaces() {
+	c.placesOnce.Do(func() {
+		c.places = buildPlaces(c.t)
+		b, err := json.Marshal(c.places)
+		if err != nil { // plain strings, numbers and slices: not expected
+			c.placesErr = err
+			return
+		}
+		c.placesJSON = append(b, '\n')
+		var z bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&z, gzip.BestSpeed)
+		_, _ = zw.Write(c.placesJSON)
+		_ = zw.Close()
+		c.placesGzip = z.Bytes()
+	})
+}
+
+func (c *console) servePlaces(w http.ResponseWriter, r *http.Request) {
+	c.loadPlaces()
+	if c.placesErr != nil {
+		writeError(w, http.StatusInternalServerError, "encoding the console's places: "+c.placesErr.Error())
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Add("Vary", "Accept-Encoding")
+	body := c.placesJSON
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		body = c.placesGzip
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 }
 
 func (c *console) serveState(w http.ResponseWriter, _ *http.Request) {
-	c.placesOnce.Do(func() { c.places = buildPlaces(c.t) })
+	c.loadPlaces()
 	c.mu.Lock()
-	if c.state == nil || time.Since(c.stateAt) >= consoleStateTTL {
+	an, age := c.t.Analysis(), time.Since(c.stateAt)
+	if c.state == nil || (an != c.stateOf && age >= consoleStateTTL) || age >= consoleStateIdle {
 		c.state = buildState(c.t, c.places.Generation)
-		c.stateAt = time.Now()
+		c.stateAt, c.stateOf = time.Now(), an
 	}
 	s := c.state
 	c.mu.Unlock()

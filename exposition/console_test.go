@@ -1,6 +1,7 @@
 package exposition
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"net/http/httptest"
 	"slices"
@@ -54,6 +55,18 @@ func TestConsolePlaces(t *testing.T) {
 	if !slices.Equal(p.Backbone, want) {
 		t.Errorf("backbone = %+v\nwant %+v", p.Backbone, want)
 	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/api/v1/console/places", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	newAPI(h.topo).ServeHTTP(rec, req)
+	zr, err := gzip.NewReader(rec.Body)
+	if rec.Header().Get("Content-Encoding") != "gzip" || err != nil {
+		t.Fatalf("places with Accept-Encoding gzip: encoding %q, %v", rec.Header().Get("Content-Encoding"), err)
+	}
+	var pz ConsolePlaces
+	if err := json.NewDecoder(zr).Decode(&pz); err != nil || pz.Generation != p.Generation || len(pz.Sites) != len(p.Sites) {
+		t.Errorf("gzipped places differ: %v", err)
+	}
 	if !slices.Contains(p.Failures["device"], "device:agg-lyon-1") || slices.Contains(p.Failures["device"], "device:ce-s1") ||
 		!slices.Equal(p.Failures["internet"], []string{"internet"}) || !slices.Contains(p.Failures["pop"], "pop:pop-lyon") {
 		t.Errorf("failures = %v", p.Failures)
@@ -102,5 +115,29 @@ func TestConsoleSite(t *testing.T) {
 	}
 	if code := getJSON(t, h, "/api/v1/console/sites/NOPE", &s); code != 404 {
 		t.Errorf("unknown site: status %d, want 404", code)
+	}
+}
+
+// BenchmarkConsole measures the console's answers on the full fleet: the
+// places (built once per inventory, then served) and the state (rebuilt
+// at most once a second from a snapshot, whatever the number of consoles).
+func BenchmarkConsole(b *testing.B) {
+	h := routedFleet(b)
+	b.Run("places", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			buildPlaces(h.topo)
+		}
+	})
+	b.Run("state", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			buildState(h.topo, "g")
+		}
+	})
+	for _, path := range []string{"/api/v1/console/places", "/api/v1/console/state"} {
+		rec := httptest.NewRecorder()
+		newAPI(h.topo).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		b.Logf("%s: %d bytes", path, rec.Body.Len())
 	}
 }

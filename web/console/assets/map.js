@@ -118,6 +118,8 @@ export class MapView {
     this.selected = -1;
     this.drawn = { n: 0, d: 0, i: 0, u: 0 };
     this.pending = false;
+    this.version = 0;
+    this.cache = null;
     this.onDraw = null;
     new ResizeObserver(() => this.resize()).observe(canvas);
   }
@@ -154,9 +156,13 @@ export class MapView {
     this.redraw();
   }
 
-  pan(dx, dy) { this.tx += dx; this.ty += dy; this.redraw(); }
+  // pan moves the view: the cached layer is moved, not repainted.
+  pan(dx, dy) { this.tx += dx; this.ty += dy; this.redraw(true); }
 
-  redraw() {
+  // redraw schedules a draw; keep says nothing drawn has changed but the
+  // offset, so that the cached layer can be reused.
+  redraw(keep) {
+    if (!keep) this.version++;
     if (this.pending) return;
     this.pending = true;
     requestAnimationFrame(() => { this.pending = false; this.draw(); });
@@ -185,12 +191,36 @@ export class MapView {
     return best;
   }
 
+  // draw paints the view. Everything is painted into a cached layer a
+  // half screen larger than the view on each side; panning within that
+  // margin only copies the layer, so that a frame costs one image copy
+  // rather than a repaint of 14,000 sites and the base map (software
+  // rendering).
   draw() {
     const t0 = performance.now();
     const { ctx, dpr, s, tx, ty } = this;
+    const M = Math.round(Math.max(this.w, this.h) / 2);
+    let c = this.cache;
+    if (!c || c.s !== s || c.version !== this.version || c.w !== this.w || c.h !== this.h || c.dpr !== dpr ||
+        Math.abs(tx - c.tx) > M || Math.abs(ty - c.ty) > M) {
+      const canvas = (c && c.canvas) || document.createElement('canvas');
+      canvas.width = Math.round((this.w + 2 * M) * dpr);
+      canvas.height = Math.round((this.h + 2 * M) * dpr);
+      c = this.cache = { canvas, s, tx, ty, w: this.w, h: this.h, dpr, version: this.version };
+      this.paint(canvas.getContext('2d', { alpha: false }), this.w + 2 * M, this.h + 2 * M, tx + M, ty + M);
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(c.canvas, Math.round((tx - c.tx - M) * dpr), Math.round((ty - c.ty - M) * dpr));
+    if (this.onDraw) this.onDraw(performance.now() - t0);
+  }
+
+  // paint draws everything on ctx, a W x H (CSS pixels) canvas, with the
+  // plane's origin at (tx, ty).
+  paint(ctx, Wc, Hc, tx, ty) {
+    const { dpr, s } = this;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.fillStyle = '#e9eef3';
-    ctx.fillRect(0, 0, this.w, this.h);
+    ctx.fillRect(0, 0, Wc, Hc);
     // Inset boxes and their names.
     ctx.font = '11px system-ui, sans-serif';
     for (const f of INSETS) {
@@ -232,7 +262,7 @@ export class MapView {
     const r0 = Math.min(5, Math.max(1.6, 1.2 + Math.log2(s / 40)));
     const r = r0 * 1.6;
     const drawn = { n: 0, d: 0, i: 0, u: 0 };
-    const W = this.w + r, H = this.h + r;
+    const W = Wc + r, H = Hc + r;
     for (const c of ORDER) {
       // Sites in trouble are drawn larger, so that a few stand out among
       // thousands of nominal ones.
@@ -265,7 +295,7 @@ export class MapView {
     // PoPs and datacentres.
     for (const p of this.places) {
       const sx = p.x * s + tx, sy = p.y * s + ty;
-      if (sx < -8 || sy < -8 || sx > this.w + 8 || sy > this.h + 8) continue;
+      if (sx < -8 || sy < -8 || sx > Wc + 8 || sy > Hc + 8) continue;
       const q = p.kind === 'dc' ? 5 : 3.5;
       ctx.fillStyle = p.kind === 'dc' ? '#000' : (p.failed ? '#7b2cbf' : '#2b4c7e');
       ctx.fillRect(sx - q, sy - q, 2 * q, 2 * q);
@@ -282,6 +312,5 @@ export class MapView {
       ctx.stroke();
     }
     this.drawn = drawn;
-    if (this.onDraw) this.onDraw(performance.now() - t0);
   }
 }
