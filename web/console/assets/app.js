@@ -523,7 +523,8 @@ async function start() {
 // benchPan pans the map by dx pixels on each of frames animation frames
 // and resolves with the time between frames and the time each draw took
 // (ms), for the benchmark.
-pub.benchPan = (frames, dx = 7) => new Promise((resolve) => {
+// With repaint, every frame repaints the layer, as a zoom does.
+pub.benchPan = (frames, dx = 7, repaint = false) => new Promise((resolve) => {
   const intervals = [], draws = [];
   let last = performance.now(), k = 0;
   const step = () => {
@@ -532,6 +533,7 @@ pub.benchPan = (frames, dx = 7) => new Promise((resolve) => {
     last = now;
     if (++k > frames) { resolve({ intervals, draws }); return; }
     view.tx += (k % 40 < 20 ? dx : -dx);
+    if (repaint) view.version++;
     const d0 = performance.now();
     view.draw();
     draws.push(performance.now() - d0);
