@@ -450,7 +450,10 @@ type ConsolePath struct {
 }
 
 // ConsoleShared is one risk on more than one of the site's paths: the
-// indexes of those paths.
+// indexes of those paths. A path's risks are its site router, access
+// SRLGs, landing device and PoP, carrier, the internet for a tunnelled
+// access, and its landing device's uplink with that uplink's SRLGs when
+// the device has a single one.
 type ConsoleShared struct {
 	Risk  string `json:"risk"`
 	Paths []int  `json:"paths"`
@@ -494,6 +497,7 @@ func (c *console) serveSite(w http.ResponseWriter, r *http.Request) {
 		if d := inv.Device(a.Device); d != nil {
 			p.PoP = d.PoP
 		}
+		var upSRLGs []string
 		for _, l := range inv.Links {
 			var far string
 			switch a.Device {
@@ -505,12 +509,18 @@ func (c *console) serveSite(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			p.Uplinks = append(p.Uplinks, far)
-			for _, g := range l.SRLGs {
-				risk("srlg:"+g, j)
-			}
+			upSRLGs = append(upSRLGs, l.SRLGs...)
 		}
 		slices.Sort(p.Uplinks)
 		p.Uplinks = slices.Compact(p.Uplinks)
+		// Uplinks are alternatives: they and their risks are on the path
+		// only when the landing device has one.
+		if len(p.Uplinks) == 1 {
+			risk("device:"+p.Uplinks[0], j)
+			for _, g := range upSRLGs {
+				risk("srlg:"+g, j)
+			}
+		}
 		v.Paths = append(v.Paths, p)
 		risk("device:"+a.Router, j)
 		risk("device:"+a.Device, j)
@@ -525,9 +535,6 @@ func (c *console) serveSite(w http.ResponseWriter, r *http.Request) {
 		}
 		if a.Operator != "" {
 			risk("operator:"+a.Operator, j)
-		}
-		for _, u := range p.Uplinks {
-			risk("device:"+u, j)
 		}
 	}
 	if len(s.Access) > 1 {

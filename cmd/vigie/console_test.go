@@ -180,7 +180,8 @@ type consolePub struct {
 
 // TestConsoleInBrowser drives the console in headless chromium against
 // `vigie demo` behind basic auth, as an operator would: the page draws
-// every site of the demo in its state; an internet-cut what-if, shared as
+// every site of the demo in its state; a search by circuit reference opens
+// the site's story; an internet-cut what-if, shared as
 // a URL, lists the sites `vigie whatif --fail internet` lists; an
 // aggregation router that stops answering (the demo's /sim/) turns its single-homed
 // sites red within one poll of the page; the site panel names the router
@@ -251,11 +252,32 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Logf("first full draw %.0f ms after the script started", p.FirstDrawMs)
 	b.screenshot(t, out, "1-loaded")
 
+	// Search by a circuit reference; Enter opens the site's story.
+	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: seed})
+	found := inv.Sites[sites/2]
+	circuit := found.Access[0].Circuit
+	if circuit == "" {
+		t.Fatalf("site %s has no circuit reference to search", found.ID)
+	}
+	b.do(t, "searching "+circuit, chromedp.SendKeys(chromedp.CSS("#search"), circuit))
+	b.wait(t, "a search result", `document.querySelector('#results li')`)
+	if first := b.text(t, "#results li"); !strings.Contains(first, found.ID) {
+		t.Errorf("searching %s first finds %q, want site %s", circuit, first, found.ID)
+	}
+	b.do(t, "opening the result", chromedp.SendKeys(chromedp.CSS("#search"), "\r"))
+	b.wait(t, "the found site's panel", fmt.Sprintf(`window.vigieConsole.site && window.vigieConsole.site.id === %q`, found.ID))
+	if p := b.pub(t); p.Site.State != "nominal" {
+		t.Errorf("site %s's panel says %q, want nominal", found.ID, p.Site.State)
+	}
+	if paths := b.text(t, "#tab-site table"); !strings.Contains(paths, found.Access[0].Device) {
+		t.Errorf("site %s's paths %q do not name its landing device %s", found.ID, paths, found.Access[0].Device)
+	}
+	b.screenshot(t, out, "1b-search")
+
 	// The what-if of an internet cut, opened from a shared URL.
 	var cli struct {
 		Isolated []string `json:"isolated_sites"`
 	}
-	inv := sim.Generate(sim.GenerateOptions{Sites: sites, Seed: seed})
 	config := writeConfig(t, dir, inv)
 	cmd := exec.Command(bin, "whatif", "--config", config, "--fail", "internet", "--format", "json")
 	cmd.Env = simEnv()
@@ -437,11 +459,11 @@ func BenchmarkConsoleFullRIE(b *testing.B) {
 		b.ReportMetric(p.FirstDrawMs, "first-draw-ms")
 		// Panning copies the cached layer; a zoom repaints it every frame.
 		for _, mode := range []struct {
-			name    string
-			repaint bool
-		}{{"pan", false}, {"repaint", true}} {
+			name string
+			zoom bool
+		}{{"pan", false}, {"zoom", true}} {
 			raw, err := chromedp.Run(br.ctx, chromedp.Evaluate[string](
-				fmt.Sprintf(`window.vigieConsole.benchPan(240, 7, %t).then((r) => JSON.stringify(r))`, mode.repaint),
+				fmt.Sprintf(`window.vigieConsole.benchPan(240, 7, %t).then((r) => JSON.stringify(r))`, mode.zoom),
 				chromedp.EvalAwaitPromise))
 			if err != nil {
 				b.Fatal(err)

@@ -196,19 +196,26 @@ export class MapView {
   // margin only copies the layer, so that a frame costs one image copy
   // rather than a repaint of 14,000 sites and the base map (software
   // rendering).
+  //
+  // While the scale changes (a zoom), the layer is painted without margin,
+  // a quarter of the pixels, and painted whole once the zoom has rested.
   draw() {
     const t0 = performance.now();
     const { ctx, dpr, s, tx, ty } = this;
-    const M = Math.round(Math.max(this.w, this.h) / 2);
     let c = this.cache;
+    const zooming = c && c.s !== s;
     if (!c || c.s !== s || c.version !== this.version || c.w !== this.w || c.h !== this.h || c.dpr !== dpr ||
-        Math.abs(tx - c.tx) > M || Math.abs(ty - c.ty) > M) {
+        Math.abs(tx - c.tx) > c.M || Math.abs(ty - c.ty) > c.M) {
+      const M = zooming ? 0 : Math.round(Math.max(this.w, this.h) / 2);
       const canvas = (c && c.canvas) || document.createElement('canvas');
       canvas.width = Math.round((this.w + 2 * M) * dpr);
       canvas.height = Math.round((this.h + 2 * M) * dpr);
-      c = this.cache = { canvas, s, tx, ty, w: this.w, h: this.h, dpr, version: this.version };
+      c = this.cache = { canvas, s, tx, ty, M, w: this.w, h: this.h, dpr, version: this.version };
       this.paint(canvas.getContext('2d', { alpha: false }), this.w + 2 * M, this.h + 2 * M, tx + M, ty + M);
+      clearTimeout(this.rest);
+      if (M === 0) this.rest = setTimeout(() => { this.cache.M = -1; this.redraw(true); }, 250);
     }
+    const M = c.M;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.drawImage(c.canvas, Math.round((tx - c.tx - M) * dpr), Math.round((ty - c.ty - M) * dpr));
     if (this.onDraw) this.onDraw(performance.now() - t0);
