@@ -195,25 +195,34 @@ export class MapView {
   // half screen larger than the view on each side; panning within that
   // margin only copies the layer, so that a frame costs one image copy
   // rather than a repaint of 14,000 sites and the base map (software
-  // rendering).
-  //
-  // While the scale changes (a zoom), the layer is painted without margin,
-  // a quarter of the pixels, and painted whole once the zoom has rested.
+  // rendering). While the scale changes (a zoom), the layer is copied
+  // scaled, and painted anew once the zoom has rested for a quarter of a
+  // second, as map applications do.
   draw() {
     const t0 = performance.now();
     const { ctx, dpr, s, tx, ty } = this;
     let c = this.cache;
-    const zooming = c && c.s !== s;
-    if (!c || c.s !== s || c.version !== this.version || c.w !== this.w || c.h !== this.h || c.dpr !== dpr ||
-        Math.abs(tx - c.tx) > c.M || Math.abs(ty - c.ty) > c.M) {
-      const M = zooming ? 0 : Math.round(Math.max(this.w, this.h) / 2);
+    const fresh = c && c.version === this.version && c.w === this.w && c.h === this.h && c.dpr === dpr;
+    const k = c ? s / c.s : 1;
+    if (fresh && k !== 1 && !this.force && k > 0.25 && k < 4) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = '#e9eef3';
+      ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
+      ctx.drawImage(c.canvas, dpr * (tx - (c.tx + c.M) * k), dpr * (ty - (c.ty + c.M) * k),
+        c.canvas.width * k, c.canvas.height * k);
+      clearTimeout(this.rest);
+      this.rest = setTimeout(() => { this.force = true; this.redraw(true); }, 250);
+      if (this.onDraw) this.onDraw(performance.now() - t0);
+      return;
+    }
+    if (!fresh || k !== 1 || this.force || Math.abs(tx - c.tx) > c.M || Math.abs(ty - c.ty) > c.M) {
+      const M = Math.round(Math.max(this.w, this.h) / 2);
       const canvas = (c && c.canvas) || document.createElement('canvas');
       canvas.width = Math.round((this.w + 2 * M) * dpr);
       canvas.height = Math.round((this.h + 2 * M) * dpr);
       c = this.cache = { canvas, s, tx, ty, M, w: this.w, h: this.h, dpr, version: this.version };
+      this.force = false;
       this.paint(canvas.getContext('2d', { alpha: false }), this.w + 2 * M, this.h + 2 * M, tx + M, ty + M);
-      clearTimeout(this.rest);
-      if (M === 0) this.rest = setTimeout(() => { this.cache.M = -1; this.redraw(true); }, 250);
     }
     const M = c.M;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
