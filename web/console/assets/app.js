@@ -435,7 +435,7 @@ async function runWhatIf() {
     view.highlight = hl;
     view.redraw();
     pub.whatif = { fail: [...chosen], isolated: r.isolated_sites, newly: r.newly_isolated_sites, degraded: r.degraded_sites };
-    out.replaceChildren(el('p', { id: 'wi-summary' }, el('strong', {}, `${r.isolated_sites.length} sites cut off`), ` (${r.newly_isolated_sites.length} newly, on top of what has failed now; ${r.degraded_sites.length} more degraded)`));
+    out.replaceChildren(el('p', { id: 'wi-summary' }, el('strong', {}, `${r.isolated_sites.length} sites cut off`), ` (${r.newly_isolated_sites.length} newly, on top of what had failed at ${when(Date.now()).slice(11)}; ${r.degraded_sites.length} more degraded)`));
     const byRegion = new Map();
     for (const id of r.newly_isolated_sites) {
       const i = siteIndex.get(id);
