@@ -72,6 +72,18 @@ func TestREADMEMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *updateREADME {
+		// Keep the rows of families the demo does not serve (a bound's drops,
+		// the health tables of real devices): absent is not removed.
+		served := map[string]bool{}
+		for _, n := range names {
+			served[n] = true
+		}
+		for _, row := range existingRows(string(readme)) {
+			if m := rowName.FindStringSubmatch(row); m != nil && !served[m[1]] {
+				rows = append(rows, row)
+			}
+		}
+		slices.Sort(rows)
 		table := tableStart + "\n\n| metric | type | labels | meaning |\n| --- | --- | --- | --- |\n" +
 			strings.Join(rows, "\n") + "\n\n" + tableEnd
 		text := string(readme)
@@ -94,6 +106,23 @@ func TestREADMEMetrics(t *testing.T) {
 			t.Errorf("README.md's metric table lacks %s (go test ./daemon -run TestREADMEMetrics -update-readme)", name)
 		}
 	}
+}
+
+var rowName = regexp.MustCompile("^\\| `(vigie_[a-z0-9_]+)` \\|")
+
+// existingRows returns the metric rows between the table markers.
+func existingRows(text string) []string {
+	i, j := strings.Index(text, tableStart), strings.Index(text, tableEnd)
+	if i < 0 || j < i {
+		return nil
+	}
+	var rows []string
+	for _, line := range strings.Split(text[i:j], "\n") {
+		if rowName.MatchString(line) {
+			rows = append(rows, line)
+		}
+	}
+	return rows
 }
 
 // labelsOf lists the label names of a family's first series, minus le/quantile.

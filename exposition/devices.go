@@ -55,6 +55,7 @@ var deviceFamilies = [...]*Family{
 	newFamily("vigie_device_bgp_peer_state", Gauge, "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgpLabelNames...),
 	newFamily("vigie_device_bgp_peer_up", Gauge, "1 if the session is established.", bgpLabelNames...),
 	newFamily("vigie_device_bgp_peer_established_transitions_total", Counter, "bgpPeerFsmEstablishedTransitions as the device reports it.", bgpLabelNames...),
+	newFamily("vigie_device_bgp_peer_accepted_prefixes", Gauge, "Prefixes accepted from the peer in one address family (CISCO-BGP4-MIB cbgpPeer2AcceptedPrefixes, BGP4-V2-MIB-JUNIPER jnxBgpM2PrefixInPrefixesAccepted; BGP4-MIB has none).", bgpPrefixLabelNames...),
 }
 
 // Indexes in deviceFamilies.
@@ -81,6 +82,7 @@ const (
 	famBGPState
 	famBGPUp
 	famBGPTransitions
+	famBGPAccepted
 	numDeviceFamilies
 )
 
@@ -193,6 +195,12 @@ type bgpKey struct {
 	as   uint32
 }
 
+// bgpPrefixKey is the label of a peer's accepted prefixes in one family.
+type bgpPrefixKey struct {
+	bgpKey
+	family string
+}
+
 // device is what the exposition keeps of one device. Everything but mu and
 // cur is owned by the goroutine of the device's running poll (Poll is
 // called in order for one device, never concurrently).
@@ -209,6 +217,9 @@ type device struct {
 	lastOK    float64
 	ifLabels  map[int32]*label // key: ifName; made at the first interface
 	bgpLabels map[bgpKey]*label
+	// bgpPrefixLabels: made at the first peer with prefix counts (those of
+	// Cisco and Juniper PE routers).
+	bgpPrefixLabels map[bgpPrefixKey]*label
 
 	mu  sync.Mutex
 	cur *snapshot
@@ -392,10 +403,16 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 			}
 			d.bgpLabels[k] = l
 		}
-		out.add(famBGPState, float64(p.State), l)
-		out.add(famBGPUp, b2f(p.Established()), l)
-		out.add(famBGPTransitions, float64(p.FSMEstablishedTransitions), l)
+		// A column the device did not answer has no series.
+		if p.Has(snmp.BGPColState) {
+			out.add(famBGPState, float64(p.State), l)
+			out.add(famBGPUp, b2f(p.Established()), l)
+		}
+		if p.Has(snmp.BGPColTransitions) {
+			out.add(famBGPTransitions, float64(p.FSMEstablishedTransitions), l)
+		}
 	}
+	d.walkPrefixes(res, out)
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
 	if len(d.ifLabels) > 2*len(res.Interfaces)+16 {
@@ -412,6 +429,9 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 	}
 	if len(d.bgpLabels) > 2*len(res.BGPPeers)+16 {
 		clear(d.bgpLabels)
+	}
+	if len(d.bgpPrefixLabels) > 2*len(res.BGPPrefixes)+16 {
+		clear(d.bgpPrefixLabels)
 	}
 }
 

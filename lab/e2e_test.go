@@ -115,6 +115,11 @@ func TestInternetCutEndToEnd(t *testing.T) {
 	}
 	done()
 
+	// Issue 21: from one seed, vigie discover finds the whole slice.
+	done = e2ePhase(t, "vigie discover")
+	e2eDiscover(t, l, bin, config, dir, "bb-paris-1")
+	done()
+
 	done = e2ePhase(t, "vigie start")
 	v := e2eStartVigie(t, l, bin, config, dir)
 	done()

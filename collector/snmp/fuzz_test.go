@@ -85,12 +85,18 @@ func FuzzDecoders(f *testing.F) {
 		s.lldpd.reset()
 		s.bgpd.reset()
 		s.cdpd.reset()
+		s.cbgpd.reset()
+		s.jbgpd.reset()
+		s.mand.reset()
 		for _, tw := range []*tableWalk{
 			{name: "interfaces", cols: s.ifCols, visit: s.ifd.add, hint: new(int)},
 			{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add, hint: new(int)},
 			{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add, hint: new(int)},
 			{name: "interfaces", cols: s.if32Cols, visit: s.ifd.add32, hint: new(int)},
 			{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add, hint: new(int)},
+			{name: "bgp", cols: s.cbgpCols, visit: s.cbgpd.add, hint: new(int)},
+			{name: "bgp", cols: s.jbgpCols, visit: s.jbgpd.add, hint: new(int)},
+			{name: "lldp", cols: s.manCols, visit: s.mand.add, hint: new(int)},
 		} {
 			for i := range vars {
 				for c, col := range tw.cols {
@@ -117,6 +123,13 @@ func FuzzDecoders(f *testing.F) {
 		_ = s.lldpd.finish(func(int32) string { return "" }, nil)
 		_ = s.bgpd.finish()
 		_ = s.cdpd.finish(func(int32) string { return "" })
+		_, _ = s.cbgpd.finish()
+		_, _ = s.jbgpd.finish()
+		for _, m := range s.mand.finish(&s.lldpd, true) {
+			if !m.Addr.IsValid() || m.Neighbor >= len(s.lldpd.rows) {
+				t.Fatalf("management address %+v: invalid, or joined to a neighbour the table does not have", m)
+			}
+		}
 		// Decoded again with the first decoding as the previous poll's rows
 		// (whose strings are then reused), the rows must be the same.
 		ifs, lldp := decodeRows(s, vars, nil, nil)

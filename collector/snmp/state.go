@@ -54,6 +54,10 @@ type DeviceState struct {
 	prevAt            time.Time
 	reboots           uint64
 
+	// bgpCisco and bgpJuniper say whether the device has CISCO-BGP4-MIB's
+	// and BGP4-V2-MIB-JUNIPER's peer tables (bgpvendor.go).
+	bgpCisco, bgpJuniper bgpVendorProbe
+
 	// ifs is the interfaces' counters, sorted by ifIndex.
 	ifs []ifCounters
 	// epoch is the first poll's time: interfaces keep when they were last
@@ -153,5 +157,13 @@ const (
 	tableSlotLLDP
 	tableSlotBGP
 	tableSlotCDP
+	// The vendor peer tables (bgpvendor.go), read with BGP4-MIB on the
+	// devices that have them.
+	tableSlotCiscoBGP
+	tableSlotJuniperBGP
 	tableSlots
+	// tableSlotLLDPManAddr is lldpRemManAddrTable (TableNeighborAddrs). It
+	// has no row hint in DeviceState: a crawl polls a device once, and the
+	// daemon never reads it.
+	tableSlotLLDPManAddr = tableSlots
 )

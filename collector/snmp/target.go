@@ -17,7 +17,12 @@ type Tables uint8
 const (
 	TableInterfaces Tables = 1 << iota // IF-MIB ifTable + ifXTable
 	TableLLDP                          // LLDP-MIB lldpRemTable + lldpLocPortTable, and CISCO-CDP-MIB cdpCacheTable
-	TableBGP                           // BGP4-MIB bgpPeerTable
+	TableBGP                           // BGP4-MIB bgpPeerTable, and the vendor peer tables (bgpvendor.go)
+	// TableNeighborAddrs adds the neighbours' management addresses to
+	// TableLLDP: LLDP-MIB lldpRemManAddrTable, and the CDP cache from the
+	// first poll rather than the second. For a crawl (vigie discover),
+	// which polls each device once; not a polling.tables word.
+	TableNeighborAddrs
 )
 
 // ParseTables turns inventory Polling.Tables into a set. "system" is

@@ -35,6 +35,8 @@ var flowText = strings.Join(flow, " -> ")
 var forbidden = []struct{ from, to, why string }{
 	{"collector/bgp", "collector/snmp", "the BGP monitor and the SNMP poller are independent sources; what joins them (Reconcile's input) is built by the daemon"},
 	{"daemon", "sim", "the daemon runs against real devices; the simulator is wired in by package demo"},
+	{"discover", "topology", "a crawl reads devices with the SNMP poller and compares them with the inventory; it needs no live model"},
+	{"discover", "sim", "discover runs against real devices; tests serve it the simulator through internal/simtest"},
 }
 
 // Violation is one broken rule, at a place in the source.
