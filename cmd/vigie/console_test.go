@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
@@ -60,9 +61,10 @@ func artefacts(t testing.TB) string {
 // browser is a headless chromium tab that records every URL its pages
 // request.
 type browser struct {
-	ctx  context.Context
-	mu   sync.Mutex
-	urls []string
+	ctx        context.Context
+	mu         sync.Mutex
+	urls       []string
+	exceptions []string // uncaught JavaScript exceptions
 }
 
 // newBrowser starts chromium with a blank tab whose every request carries
@@ -85,8 +87,24 @@ func newBrowser(t testing.TB, width, height int, headers map[string]any) *browse
 		b.urls = append(b.urls, u)
 		b.mu.Unlock()
 	}
+	exception := func(d *cdpruntime.ExceptionDetails) {
+		if d == nil {
+			return
+		}
+		msg := fmt.Sprintf("%s at %s:%d:%d", d.Text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
+		if d.Exception != nil {
+			msg += ": " + d.Exception.Description
+		}
+		b.mu.Lock()
+		b.exceptions = append(b.exceptions, msg)
+		b.mu.Unlock()
+	}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch e := ev.(type) {
+		case *cdpruntime.EventExceptionThrown:
+			exception(e.ExceptionDetails)
+		case cdpruntime.EventExceptionThrown:
+			exception(e.ExceptionDetails)
 		case *network.EventRequestWillBeSent:
 			record(e.Request.URL)
 		case network.EventRequestWillBeSent:
@@ -185,7 +203,8 @@ type consolePub struct {
 // a URL, lists the sites `vigie whatif --fail internet` lists; an
 // aggregation router that stops answering (the demo's /sim/) turns its single-homed
 // sites red within one poll of the page; the site panel names the router
-// as the cause. Every request the page makes goes to vigie's own origin.
+// as the cause. Every request the page makes goes to vigie's own origin,
+// and no script throws.
 // Screenshots of each step are test artefacts.
 func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() {
@@ -392,6 +411,9 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	for _, e := range b.exceptions {
+		t.Errorf("the page threw: %s", e)
+	}
 	if len(b.urls) < 5 {
 		t.Errorf("only %d requests recorded: %v", len(b.urls), b.urls)
 	}
