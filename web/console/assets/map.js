@@ -308,15 +308,16 @@ export class MapView {
       }
       ctx.stroke();
     }
-    // PoPs and datacentres.
+    // PoPs and datacentres, hollow so that the sites around them show.
     for (const p of this.places) {
       const sx = p.x * s + tx, sy = p.y * s + ty;
       if (sx < -8 || sy < -8 || sx > Wc + 8 || sy > Hc + 8) continue;
-      const q = p.kind === 'dc' ? 5 : 3.5;
-      ctx.fillStyle = p.kind === 'dc' ? '#000' : (p.failed ? '#7b2cbf' : '#2b4c7e');
-      ctx.fillRect(sx - q, sy - q, 2 * q, 2 * q);
+      const q = p.kind === 'dc' ? 6 : 4.5;
+      ctx.lineWidth = 3.5;
       ctx.strokeStyle = '#fff';
-      ctx.lineWidth = 1;
+      ctx.strokeRect(sx - q, sy - q, 2 * q, 2 * q);
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = p.kind === 'dc' ? '#000' : (p.failed ? '#7b2cbf' : '#2b4c7e');
       ctx.strokeRect(sx - q, sy - q, 2 * q, 2 * q);
     }
     if (this.selected >= 0 && x[this.selected] === x[this.selected]) {
