@@ -2,7 +2,7 @@
 # Installs the real peers vigie's tests talk to, from Debian's packages, when
 # they are missing: net-snmp (snmpd, snmpbulkwalk), snmpsim (recorded devices), FRR with its SNMP module,
 # lldpd, gobgpd, Prometheus (promtool), Alertmanager (amtool), NetworkX and
-# igraph, Chromium (headless, for the printable HTML report). Idempotent: does
+# igraph, Chromium (headless: the printable HTML report, the web console). Idempotent: does
 # nothing when everything is there.
 set -euo pipefail
 
