@@ -135,7 +135,7 @@ type source struct {
 
 // New binds the listen address now (so that a taken or privileged port is
 // reported at start, clearly) and returns a receiver that drops everything
-// until Use gives it an inventory.
+// until Use gives it a View.
 func New(opts Options) (*Receiver, error) {
 	opts.setDefaults()
 	if opts.Listen == "" {
@@ -184,17 +184,21 @@ func (r *Receiver) Addr() netip.AddrPort {
 // none of them (each daemon's, on reload).
 func (r *Receiver) Collectors() []prometheus.Collector { return r.m.collectors() }
 
-// Use makes the receiver accept notifications from inv's devices, with
-// their profiles' credentials, and hand them to poll. It is called at
-// start and after each reload; the previous view keeps working until it
-// returns. Per-source rate state starts afresh.
-func (r *Receiver) Use(inv *inventory.Inventory, poll func(device string) collector.Trigger) error {
+// View is what the receiver needs of one configuration: the devices by
+// source address, with their credentials, and the poll entry point of its
+// collector. Build it with View while the configuration is being checked,
+// make it current with Use when it runs.
+type View struct{ cfg *config }
+
+// View prepares the receiver's view of inv's devices, with their
+// profiles' credentials, handing accepted notifications to poll.
+func (r *Receiver) View(inv *inventory.Inventory, poll func(device string) collector.Trigger) (*View, error) {
 	cfg := &config{sources: make(map[netip.Addr]*source, len(inv.Devices)), poll: poll}
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
 		t, err := snmp.NewTarget(d, inv.Profile(d.Profile), inv.Polling)
 		if err != nil {
-			return fmt.Errorf("snmp notifications: %w", err)
+			return nil, fmt.Errorf("snmp notifications: %w", err)
 		}
 		a := d.Address.Addr().Unmap()
 		if prev, dup := cfg.sources[a]; dup {
@@ -218,9 +222,14 @@ func (r *Receiver) Use(inv *inventory.Inventory, poll func(device string) collec
 		}
 		cfg.sources[a] = s
 	}
-	r.cfg.Store(cfg)
-	return nil
+	return &View{cfg: cfg}, nil
 }
+
+// Use makes v the receiver's view: from now on notifications are checked
+// against its devices and credentials and polls asked of its collector
+// (at start, and when a reloaded configuration takes over). Per-source
+// rate state starts afresh.
+func (r *Receiver) Use(v *View) { r.cfg.Store(v.cfg) }
 
 // Run receives until ctx is cancelled, then closes the socket. Nothing a
 // packet holds stops it: every outcome is counted.

@@ -78,9 +78,11 @@ func startReceiver(t *testing.T, opts Options) (*Receiver, *polls, *logbuf.Buffe
 		t.Fatal(err)
 	}
 	p := &polls{}
-	if err := r.Use(testInventory(), p.poll); err != nil {
+	v, err := r.View(testInventory(), p.poll)
+	if err != nil {
 		t.Fatal(err)
 	}
+	r.Use(v)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
