@@ -5,8 +5,10 @@ import (
 	"hash/fnv"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -278,4 +280,79 @@ func floodPacket(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestNotificationCredentialsReload: SIGHUP reloads the communities the
+// receiver checks, on the same socket: after the file's community
+// changes, the old one is refused and the new one accepted.
+func TestNotificationCredentialsReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs the daemon")
+	}
+	traptest.Require(t)
+	bin := buildVigie(t)
+	dir := t.TempDir()
+	inv := sim.Generate(sim.GenerateOptions{Sites: 3, Seed: 9})
+	for r := range inv.Polling.Intervals {
+		inv.Polling.Intervals[r] = trapInterval
+	}
+	simtest.Serve(t, inv, snmpagent.Options{Seed: 9})
+	var dev *inventory.Device
+	for i := range inv.Profiles {
+		if inv.Profiles[i].Version == inventory.SNMPv2c {
+			inv.Profiles[i].Community = inventory.NewSecret("", "file:community")
+		}
+	}
+	for i := range inv.Devices {
+		if inv.Profile(inv.Devices[i].Profile).Version == inventory.SNMPv2c {
+			dev = &inv.Devices[i]
+			break
+		}
+	}
+	if dev == nil {
+		t.Fatal("no v2c device in the simulated fleet")
+	}
+	const oldComm, newComm = "community-before", "community-after"
+	writeFile := func(v string) {
+		if err := os.WriteFile(filepath.Join(dir, "community"), []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(oldComm)
+	config := writeConfig(t, dir, inv)
+	port, trapPort := freeport.TCP(t), freeUDP(t)
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	var stderr logbuf.Buffer
+	vigie := startVigie(t, bin, "", simEnv(), &stderr, &stderr, stderr.String,
+		"run", "--config", config, "--db", "-", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--snmp.trap-listen-address", fmt.Sprintf("127.0.0.1:%d", trapPort))
+	send := traptest.New(t, fmt.Sprintf("127.0.0.1:%d", trapPort))
+	trapWith := func(comm string) {
+		t.Helper()
+		if out, err := send.Send(traptest.Notification{From: dev.Address.Addr().String(), Auth: []string{"-v", "2c", "-c", comm},
+			TrapOID: "1.3.6.1.6.3.1.1.5.2"}); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	count := func(result string) float64 {
+		return scrape(metricsURL)["vigie_snmp_notifications_total"][fmt.Sprintf("result=%q", result)]
+	}
+	vigie.waitFor(30*time.Second, "vigie started", func() bool { return strings.Contains(stderr.String(), "vigie started") })
+	trapWith(oldComm)
+	vigie.waitFor(20*time.Second, "the first community accepted", func() bool { return count("accepted") == 1 })
+
+	writeFile(newComm)
+	if err := vigie.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	vigie.waitFor(30*time.Second, "the reloaded configuration running", func() bool {
+		return strings.Count(stderr.String(), "vigie started") == 2
+	})
+	trapWith(oldComm)
+	vigie.waitFor(20*time.Second, "the old community refused after the reload", func() bool { return count("bad_community") == 1 })
+	trapWith(newComm)
+	vigie.waitFor(20*time.Second, "the new community accepted after the reload", func() bool { return count("accepted") == 2 })
+	if _, err := vigie.stop(stopBound); err != nil {
+		t.Errorf("vigie run exited with %v after SIGTERM\n%s", err, stderr.String())
+	}
 }
