@@ -63,7 +63,7 @@ type Options struct {
 	// Notifications, if set, is the SNMP notification receiver: it lives
 	// as long as the process (its socket survives reloads) and each
 	// daemon points it at its own devices, credentials and collector when
-	// it runs. Register its Collectors through ExtraCollectors.
+	// it runs. Each daemon registers its metrics.
 	Notifications *trap.Receiver
 }
 
@@ -245,6 +245,12 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	if opts.Notifications != nil {
 		if d.notify, err = opts.Notifications.View(inv, d.coll.PollNow); err != nil {
 			return nil, err
+		}
+		// The receiver's counters outlive this daemon: each registers them.
+		for _, c := range opts.Notifications.Collectors() {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("registering the notification receiver's metrics: %w", err)
+			}
 		}
 	}
 	// Per-device series are kept from each poll and written as text by

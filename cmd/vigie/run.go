@@ -156,7 +156,6 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 			return err
 		}
 		opts.Notifications = recv
-		opts.ExtraCollectors = append(opts.ExtraCollectors, recv.Collectors()...)
 		rctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- recv.Run(rctx) }()
