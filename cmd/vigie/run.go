@@ -33,9 +33,14 @@ cannot take effect is reported and the running configuration kept
 (vigie_config_last_reload_successful 0). SIGTERM or Ctrl-C stops after
 in-flight polls and store writes.
 
+With --snmp.trap-listen-address, SNMP traps and informs from inventory
+devices (their profiles' credentials) make vigie poll the sender at once
+(docs/traps.md); port 162 needs CAP_NET_BIND_SERVICE.
+
 Examples:
   vigie check-config --secrets /etc/vigie/vigie.yml && vigie run --config /etc/vigie/vigie.yml
   vigie run --config vigie.yml --web.config.file web.yml   # TLS and basic auth, exporter-toolkit format
+  vigie run --config vigie.yml --snmp.trap-listen-address :9162   # traps and informs poll their device at once
 `
 
 // listFlag is a repeatable string flag.
