@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -354,5 +356,46 @@ func TestNotificationCredentialsReload(t *testing.T) {
 	vigie.waitFor(20*time.Second, "the new community accepted after the reload", func() bool { return count("accepted") == 2 })
 	if _, err := vigie.stop(stopBound); err != nil {
 		t.Errorf("vigie run exited with %v after SIGTERM\n%s", err, stderr.String())
+	}
+}
+
+// TestNotificationListenRefused: a taken notification port or a bad
+// engine ID stops `vigie run` at start with one line saying what to do.
+func TestNotificationListenRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildVigie(t)
+	dir := t.TempDir()
+	inv := sim.Generate(sim.GenerateOptions{Sites: 2, Seed: 1})
+	config := writeConfig(t, dir, inv)
+	taken, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--snmp.trap-listen-address", taken.LocalAddr().String()}, "snmp notifications: listen on " + taken.LocalAddr().String()},
+		{[]string{"--snmp.trap-listen-address", "127.0.0.1:0", "--snmp.trap-engine-id", "vigie"}, `--snmp.trap-engine-id="vigie": want hexadecimal octets`},
+		{[]string{"--snmp.trap-listen-address", "127.0.0.1:0", "--snmp.trap-engine-id", "8000"}, "engine ID of 2 octets: want 5 to 32"},
+	} {
+		var stderr logbuf.Buffer
+		args := append([]string{"run", "--config", config, "--db", "-", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t))}, tc.flags...)
+		p := startVigie(t, bin, "", simEnv(), &stderr, &stderr, stderr.String, args...)
+		select {
+		case err := <-p.exited:
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+				t.Errorf("%v: exit %v, want status 1", tc.flags, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v: vigie run still running after 20 s", tc.flags)
+		}
+		if !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("%v: stderr lacks %q:\n%s", tc.flags, tc.want, stderr.String())
+		}
 	}
 }
