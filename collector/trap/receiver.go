@@ -102,7 +102,7 @@ type Receiver struct {
 
 	// Owned by the read loop.
 	logged map[logKey]time.Time
-	// lastPanic keeps the last recovered panic, for the log line.
+
 	running atomic.Bool
 }
 
