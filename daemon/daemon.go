@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-rie/vigie/collector"
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/collector/trap"
 	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
@@ -59,6 +60,11 @@ type Options struct {
 	// a negative value sets none. The GOMEMLIMIT environment variable, when
 	// set, wins. See docs/daemon-performance.md.
 	MemoryLimit int64
+	// Notifications, if set, is the SNMP notification receiver: it lives
+	// as long as the process (its socket survives reloads) and each
+	// daemon points it at its own devices, credentials and collector when
+	// it runs. Each daemon registers its metrics.
+	Notifications *trap.Receiver
 }
 
 // DefaultMemoryLimit is the soft memory limit of a daemon. The full
@@ -102,6 +108,8 @@ type Daemon struct {
 	// bgpDevices are the routers vigie peers with: their BGP4-MIB table is
 	// reconciled with the monitor's own view at each poll.
 	bgpDevices map[string]bool
+	// notify is this configuration's view for Options.Notifications.
+	notify *trap.View
 	// internetLost is the last internet verdict told the topology
 	// (0 none yet, 1 not lost, 2 lost).
 	internetLost atomic.Int32
@@ -233,6 +241,17 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		Logger: d.log.With("component", "collector"), Registerer: reg})
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
+	}
+	if opts.Notifications != nil {
+		if d.notify, err = opts.Notifications.View(inv, d.coll.PollNow); err != nil {
+			return nil, err
+		}
+		// The receiver's counters outlive this daemon: each registers them.
+		for _, c := range opts.Notifications.Collectors() {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("registering the notification receiver's metrics: %w", err)
+			}
+		}
 	}
 	// Per-device series are kept from each poll and written as text by
 	// /metrics after the registry's families (a million series:
@@ -389,6 +408,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		prev := debug.SetMemoryLimit(limit)
 		defer debug.SetMemoryLimit(prev)
 		d.log.Info("Go memory limit set", "bytes", limit, "why", why)
+	}
+	if d.notify != nil {
+		d.opts.Notifications.Use(d.notify)
 	}
 	start("topology", d.topo.Run)
 	start("collector", d.coll.Run)

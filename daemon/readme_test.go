@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vigie-rie/vigie/collector/trap"
 	"github.com/vigie-rie/vigie/daemon"
 	"github.com/vigie-rie/vigie/demo"
 	"github.com/vigie-rie/vigie/internal/demotest"
@@ -32,7 +33,7 @@ const (
 // family a running demo exports is listed there, with its type.
 func TestREADMEMetrics(t *testing.T) {
 	d, _ := demotest.Start(t, demo.Options{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
-		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db")}})
+		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db"), Notifications: notificationReceiver(t)}})
 	demotest.Eventually(t, 30*time.Second, "every device polled once", func() bool {
 		v, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
 		return v == 0
@@ -135,4 +136,16 @@ func labelsOf(mf *dto.MetricFamily) string {
 		ls = append(ls, l.GetName())
 	}
 	return strings.Join(ls, ", ")
+}
+
+// notificationReceiver is an SNMP notification receiver on a free
+// loopback port, so that its families are in what the demo serves.
+func notificationReceiver(t *testing.T) *trap.Receiver {
+	t.Helper()
+	r, err := trap.New(trap.Options{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
 }

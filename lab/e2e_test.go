@@ -65,6 +65,7 @@ type e2eVigie struct {
 	base   string // http://127.0.0.1:PORT inside the mgmt namespace
 	client *http.Client
 	log    string
+	proc   *os.Process
 }
 
 // e2ePhase logs one phase's duration when it ends.
@@ -453,7 +454,7 @@ func e2eWhatIfCLI(t *testing.T, bin, config string, fail ...string) e2eWhatIf {
 
 // e2eStartVigie starts vigie in the mgmt namespace, listening on that
 // namespace's loopback, and registers its kill.
-func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string) *e2eVigie {
+func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string, extra ...string) *e2eVigie {
 	t.Helper()
 	var port int
 	if err := l.MgmtDo(func() error {
@@ -472,7 +473,7 @@ func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string) *e2eVigie {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", addr)
+	cmd := exec.Command(bin, append([]string{"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", addr}, extra...)...)
 	cmd.Env = append(os.Environ(), "VIGIE_LAB_AUTH=vigie-lab-auth", "VIGIE_LAB_PRIV=vigie-lab-priv")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := l.MgmtStart(cmd); err != nil {
@@ -481,7 +482,7 @@ func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string) *e2eVigie {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	v := &e2eVigie{t: t, bin: bin, config: config, base: "http://" + addr, log: logPath}
+	v := &e2eVigie{t: t, bin: bin, config: config, base: "http://" + addr, log: logPath, proc: cmd.Process}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {

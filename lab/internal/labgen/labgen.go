@@ -287,7 +287,27 @@ sysServices 72
 rocommunity vigie-lab %[3]s
 createUser vigie SHA "vigie-lab-auth" AES "vigie-lab-priv"
 rouser vigie priv
-`, n.Name, d.Name, d.MgmtSubnet)
+`, n.Name, d.Name, d.MgmtSubnet) + d.snmpdNotifications()
+}
+
+// snmpdNotifications makes a node's snmpd tell vigie, in the mgmt
+// namespace, when one of its links goes down or up (docs/traps.md): the
+// DisMan monitor reads ifOperStatus every second (internal queries as a
+// user of their own, as `rouser vigie priv` refuses the authNoPriv they
+// make) and sends IF-MIB linkDown/linkUp as SNMPv3 authPriv traps, with
+// the user vigie polls with, from the node's mgmt address. With no vigie
+// listening on port 162 they are dropped at the namespace's door.
+func (d *Design) snmpdNotifications() string {
+	return fmt.Sprintf(`# SNMP notifications to vigie in the mgmt namespace (vigie run --snmp.trap-listen-address %[1]s:162).
+createUser vigie-iquery SHA "vigie-lab-iquery"
+rouser vigie-iquery auth
+iquerySecName vigie-iquery
+trapsess -v 3 -u vigie -l authPriv -a SHA -A vigie-lab-auth -x AES -X vigie-lab-priv %[1]s:162
+notificationEvent vigieLinkDown .1.3.6.1.6.3.1.1.5.3 .1.3.6.1.2.1.2.2.1.1 .1.3.6.1.2.1.2.2.1.7 .1.3.6.1.2.1.2.2.1.8
+notificationEvent vigieLinkUp .1.3.6.1.6.3.1.1.5.4 .1.3.6.1.2.1.2.2.1.1 .1.3.6.1.2.1.2.2.1.7 .1.3.6.1.2.1.2.2.1.8
+monitor -r 1 -e vigieLinkDown "linkDown" .1.3.6.1.2.1.2.2.1.8 == 2
+monitor -r 1 -e vigieLinkUp "linkUp" .1.3.6.1.2.1.2.2.1.8 == 1
+`, d.mgmtGateway())
 }
 
 func (d *Design) frr(n *Node) string {
