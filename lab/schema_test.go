@@ -126,10 +126,12 @@ func labFiles(t *testing.T) []string {
 	}
 	more, _ := filepath.Glob("testdata/*.clab.yml")
 	kernel, _ := filepath.Glob("testdata/kernel/*.clab.yml")
-	if len(more) == 0 || len(kernel) == 0 {
-		t.Fatalf("lab test topologies: %v %v", more, kernel)
+	// containerlab's own FRR example, which a planner runs unchanged.
+	frr01, _ := filepath.Glob("testdata/frr01/*.clab.yml")
+	if len(more) == 0 || len(kernel) == 0 || len(frr01) == 0 {
+		t.Fatalf("lab test topologies: %v %v %v", more, kernel, frr01)
 	}
-	return append(append(files, more...), kernel...)
+	return append(append(append(files, more...), kernel...), frr01...)
 }
 
 // TestTopologiesMatchClabSchema proves the lab files deploy with

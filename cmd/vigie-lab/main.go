@@ -73,8 +73,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	// Warnings reach the user once, from Up's result; the log says failures.
-	level := slog.LevelError
+	// Warnings reach the user once, from Up's result, and errors once, from
+	// the command's: the log is for -v only.
+	level := slog.LevelError + 1
 	if *verbose {
 		level = slog.LevelInfo
 	}
@@ -145,7 +146,7 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		for _, p := range l.Phases {
 			phases = append(phases, fmt.Sprintf("%s %.1fs", p.Name, p.Duration.Seconds()))
 		}
-		fmt.Fprintf(stdout, "lab %s up in %.1fs (%s); mgmt namespace %s, agent address %s\n",
+		fmt.Fprintf(stdout, "lab %s up and converged in %.1fs (%s); mgmt namespace %s, agent address %s\n",
 			l.Topo.Name, time.Since(start).Seconds(), strings.Join(phases, ", "), l.MgmtNetns(), l.MgmtGateway())
 		return nil
 	case "down":
