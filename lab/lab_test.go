@@ -289,7 +289,7 @@ func TestDownAfterFailedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Up(context.Background(), "mini/mini.clab.yml", opts)
-	if err == nil || !strings.Contains(err.Error(), "not ready after 1s") {
+	if err == nil || !strings.Contains(err.Error(), "mini did not converge within 1s") {
 		t.Fatalf("Up with a 1 s readiness timeout: %v", err)
 	}
 	nss, _ := labNamespaces(name)
