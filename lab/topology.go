@@ -100,6 +100,10 @@ type Link struct {
 	Internet bool
 	// Netem is the impairment declared on the link (link var "netem").
 	Netem Impairment
+	// Technology is the link's medium for vigie's inventory (link var
+	// "technology": fibre, ftth, adsl, 4g, satellite, transoceanic; "" =
+	// fibre).
+	Technology string
 	// Index is the link's position in the file, used to name things.
 	Index int
 }
@@ -153,9 +157,10 @@ type fileNode struct {
 type fileLink struct {
 	Endpoints []string `yaml:"endpoints"`
 	Vars      struct {
-		SRLG     []string `yaml:"srlg"`
-		Internet bool     `yaml:"internet"`
-		Netem    struct {
+		SRLG       []string `yaml:"srlg"`
+		Internet   bool     `yaml:"internet"`
+		Technology string   `yaml:"technology"`
+		Netem      struct {
 			Delay  string  `yaml:"delay"`
 			Jitter string  `yaml:"jitter"`
 			Loss   float64 `yaml:"loss"`
@@ -377,7 +382,7 @@ func (t *Topology) link(i int, fl fileLink) (*Link, error) {
 	if len(fl.Endpoints) != 2 {
 		return nil, fmt.Errorf("give exactly two endpoints, e.g. [\"r1:eth1\", \"r2:eth1\"]")
 	}
-	l := &Link{Index: i, SRLGs: fl.Vars.SRLG, Internet: fl.Vars.Internet}
+	l := &Link{Index: i, SRLGs: fl.Vars.SRLG, Internet: fl.Vars.Internet, Technology: fl.Vars.Technology}
 	for j, s := range fl.Endpoints {
 		node, ifname, ok := strings.Cut(s, ":")
 		if !ok || t.byName[node] == nil {

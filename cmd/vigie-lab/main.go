@@ -8,6 +8,7 @@
 //	vigie-lab restore FILE [WHAT]     undo one cut, or every cut
 //	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
 //	vigie-lab reach   FILE NODE SRC DST  packets from NODE (address SRC) to DST, and back?
+//	vigie-lab inventory FILE [-o OUT] the vigie inventory of the lab, from its labels and link vars
 //	vigie-lab kernel                  which optional kernel features (netem, VRF) this machine has
 //
 // The logic lives in package lab; this file is flags, wiring and signals.
@@ -44,6 +45,7 @@ const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also co
   restore FILE [WHAT]      undo one cut, or every cut
   exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
   reach FILE NODE SRC DST  does NODE, sending from its address SRC, reach DST (TCP, both ways)?
+  inventory FILE [-o OUT]  write the lab's vigie inventory (from node labels and link vars)
   kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
 flags:
 `
@@ -59,6 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	mode := fs.String("mode", "down", "cut: down (interfaces down) or loss (netem 100% loss)")
 	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE)")
 	verbose := fs.Bool("v", false, "log every phase")
+	output := fs.String("o", "", "inventory: write to this file instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -72,6 +75,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(rest) < 2 {
 		fs.Usage()
 		return 2
+	}
+	if rest[0] == "inventory" {
+		if err := writeInventory(rest[1], *output, stdout); err != nil {
+			fmt.Fprintln(stderr, "vigie-lab:", err)
+			return 1
+		}
+		return 0
 	}
 	// Warnings reach the user once, from Up's result, and errors once, from
 	// the command's: the log is for -v only.
@@ -130,7 +140,7 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 	switch cmd {
 	case "up", "down", "status", "cut", "restore", "exec", "reach":
 	default:
-		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore, exec, reach or kernel", cmd)
+		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore, exec, reach, inventory or kernel", cmd)
 	}
 	switch cmd {
 	case "up":
@@ -240,6 +250,32 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		return c.Wait()
 	}
 	return nil
+}
+
+// writeInventory writes the lab's inventory to out ("" = stdout); it needs
+// no root and no running lab.
+func writeInventory(file, out string, stdout io.Writer) error {
+	t, err := lab.LoadTopology(file)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err := t.WriteInventory(stdout)
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(out), ".inventory-*")
+	if err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := t.WriteInventory(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), out)
 }
 
 // kernel prints what ProbeKernel finds; exit status 1 when a feature is
