@@ -137,11 +137,18 @@ func TestFRR01Converges(t *testing.T) {
 	if err := Down(context.Background(), "frr01", opts); err != nil {
 		t.Fatal(err)
 	}
+	flock, err := exec.LookPath("flock")
+	if err != nil {
+		needed(t, "flock (util-linux) is needed: %v", err)
+	}
+	lock := filepath.Join(t.TempDir(), "lab.lock")
 	up := func(timeout string) (string, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		var out bytes.Buffer
-		cmd := exec.CommandContext(ctx, bin, "up", file, "-state", opts.StateRoot, "-timeout", timeout)
+		// As the project's machines run labs: under a lock, which the lab's
+		// daemons must not inherit (they kept it as long as the lab ran).
+		cmd := exec.CommandContext(ctx, flock, lock, bin, "up", file, "-state", opts.StateRoot, "-timeout", timeout)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
 		t.Logf("vigie-lab up -timeout %s:\n%s", timeout, out.String())
@@ -161,6 +168,9 @@ func TestFRR01Converges(t *testing.T) {
 	if err != nil || !strings.Contains(out, "converged after") || !strings.Contains(out, "6 OSPF adjacencies") ||
 		!strings.Contains(out, "lab frr01 up and converged in") {
 		t.Fatalf("up: %v; want it converged with 6 OSPF adjacencies", err)
+	}
+	if out, err := exec.Command(flock, "-n", lock, "true").CombinedOutput(); err != nil {
+		t.Errorf("the lock vigie-lab up ran under is still held while the lab runs (its daemons inherited it): %v %s", err, out)
 	}
 	l, err := Open(file, opts)
 	if err != nil {
