@@ -9,6 +9,8 @@
 //	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
 //	vigie-lab reach   FILE NODE SRC DST  packets from NODE (address SRC) to DST, and back?
 //	vigie-lab inventory FILE [-o OUT] the vigie inventory of the lab, from its labels and link vars
+//	vigie-lab rehearse FILE [--scenario S]... [--scenarios F] [--format text|json|markdown]
+//	                                  vigie's prediction of failures against the lab's routers
 //	vigie-lab kernel                  which optional kernel features (netem, VRF) this machine has
 //
 // The logic lives in package lab; this file is flags, wiring and signals.
@@ -26,6 +28,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +49,11 @@ const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also co
   exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
   reach FILE NODE SRC DST  does NODE, sending from its address SRC, reach DST (TCP, both ways)?
   inventory FILE [-o OUT]  write the lab's vigie inventory (from node labels and link vars)
+  rehearse FILE [--scenario internet|srlg:X|device:Y|link:NODE:IF|link:A--B]... [--scenarios FILE]
+           [--format text|json|markdown]
+                           up (or use the running lab), run vigie in it, and per failure compare
+                           vigie's what-if with vigie's live view and the routers' packets;
+                           exit 0 only when prediction == observation
   kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
 flags:
 `
@@ -62,6 +70,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE)")
 	verbose := fs.Bool("v", false, "log every phase")
 	output := fs.String("o", "", "inventory: write to this file instead of stdout")
+	var rehearseScenarios multiFlag
+	fs.Var(&rehearseScenarios, "scenario", "rehearse: a failure (internet, srlg:ID, device:NODE, link:NODE:IF, link:A--B); repeat for several (default internet)")
+	format := fs.String("format", "text", "rehearse: report format, text, json or markdown")
+	vigieBin := fs.String("vigie", "", "rehearse: the vigie binary (default: beside vigie-lab, else on PATH)")
+	dir := fs.String("dir", "", "rehearse: where the inventory, vigie's database and log go (default: a directory under $TMPDIR named after the lab)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -75,6 +88,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(rest) < 2 {
 		fs.Usage()
 		return 2
+	}
+	if rest[0] == "rehearse" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		ro := rehearseOpts{file: rest[1], scenarios: rehearseScenarios, scenarioFile: *scenarios, format: *format, vigie: *vigieBin, dir: *dir, keep: *keep, timeout: *timeout}
+		ok, err := rehearse(ctx, ro, lab.Options{StateRoot: *state, Progress: stderr, ReadyTimeout: *timeout, Parallel: *parallel}, stdout, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "vigie-lab:", err)
+			return 1
+		}
+		if !ok {
+			return 1
+		}
+		return 0
 	}
 	if rest[0] == "inventory" {
 		if err := writeInventory(rest[1], *output, stdout); err != nil {
@@ -250,6 +277,130 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		return c.Wait()
 	}
 	return nil
+}
+
+// multiFlag is a flag that may be repeated.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type rehearseOpts struct {
+	file, scenarioFile, format, vigie, dir string
+	scenarios                              []string
+	keep                                   bool
+	timeout                                time.Duration
+}
+
+// rehearse brings the lab up unless it runs, rehearses, prints the report
+// on stdout (progress on stderr) and takes the lab down again if it
+// brought it up (unless -keep). ok is whether prediction == observation.
+func rehearse(ctx context.Context, o rehearseOpts, opts lab.Options, stdout, stderr io.Writer) (bool, error) {
+	if o.format != "text" && o.format != "json" && o.format != "markdown" {
+		return false, fmt.Errorf("rehearse: -format %q: use text, json or markdown", o.format)
+	}
+	topo, err := lab.LoadTopology(o.file)
+	if err != nil {
+		return false, err
+	}
+	var rs []lab.Rehearsal
+	for _, s := range o.scenarios {
+		r, err := topo.ParseRehearsal(s)
+		if err != nil {
+			return false, err
+		}
+		rs = append(rs, r)
+	}
+	if o.scenarioFile != "" {
+		all, err := lab.LoadScenarios(o.scenarioFile)
+		if err != nil {
+			return false, err
+		}
+		names := make([]string, 0, len(all))
+		for n := range all {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			r, err := topo.RehearsalFromScenario(all[n])
+			if err != nil {
+				return false, err
+			}
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		r, err := topo.ParseRehearsal("internet")
+		if err != nil {
+			return false, err
+		}
+		rs = append(rs, r)
+	}
+	if _, _, err := topo.Inventory(); err != nil {
+		return false, err // before anything is brought up
+	}
+	bin, err := findVigie(o.vigie)
+	if err != nil {
+		return false, err
+	}
+	if o.dir == "" {
+		o.dir = filepath.Join(os.TempDir(), "vigie-lab-rehearse-"+topo.Name)
+	}
+	var l *lab.Lab
+	if lab.Running(topo.Name) {
+		if l, err = lab.Open(o.file, opts); err != nil {
+			return false, err
+		}
+		fmt.Fprintf(stderr, "lab %s is running: rehearsing on it (it stays up)\n", topo.Name)
+	} else {
+		start := time.Now()
+		if l, err = lab.Up(ctx, o.file, opts); err != nil {
+			return false, err
+		}
+		fmt.Fprintf(stderr, "lab %s up and converged in %.1fs\n", topo.Name, time.Since(start).Seconds())
+		if !o.keep {
+			defer func() {
+				if err := l.Down(context.Background()); err != nil {
+					fmt.Fprintln(stderr, "vigie-lab: down:", err)
+				}
+			}()
+		}
+	}
+	rep, err := l.Rehearse(ctx, rs, lab.RehearseOptions{Vigie: bin, Dir: o.dir, Timeout: o.timeout, Progress: stderr})
+	if rep != nil && len(rep.Scenarios) > 0 {
+		if werr := rep.WriteReport(stdout, o.format); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	return rep.Agree, nil
+}
+
+// findVigie returns the vigie binary: the one given, else the one beside
+// vigie-lab, else the one on PATH.
+func findVigie(given string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("rehearse: -vigie %s: %w", given, err)
+		}
+		return filepath.Abs(given)
+	}
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "vigie"); fileExists(p) {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("vigie"); err == nil {
+		return filepath.Abs(p)
+	}
+	return "", errors.New("rehearse needs the vigie binary: build it beside vigie-lab (go build -o bin/ ./cmd/vigie ./cmd/vigie-lab) or give -vigie PATH")
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
 }
 
 // writeInventory writes the lab's inventory to out ("" = stdout); it needs

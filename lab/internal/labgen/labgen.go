@@ -317,6 +317,11 @@ func (d *Design) labels(n *Node) [][2]string {
 		}
 	case n.DC != "":
 		place("datacentre", n.DC, d.DCs)
+		if n.Kind == KDC && len(n.Announce) > 0 {
+			// What rehearse reaches from each site (its first address
+			// sits on the node's loopback).
+			add("vigie.prefixes", strings.Join(n.Announce, ","))
+		}
 	case n.PoP != "":
 		place("pop", n.PoP, d.PoPs)
 	case !n.runsAgents():
