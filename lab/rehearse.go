@@ -149,10 +149,10 @@ type ScenarioReport struct {
 	// Seconds from the cut until the routers' packets, and vigie's view,
 	// agreed with the prediction (-1: never within the timeout); and from
 	// the restore until both were back to nominal.
-	RoutingSeconds        float64 `json:"routing_seconds"`
-	VigieSeconds          float64 `json:"vigie_seconds"`
-	RestoreRoutingSeconds float64 `json:"restore_routing_seconds"`
-	RestoreVigieSeconds   float64 `json:"restore_vigie_seconds"`
+	RoutingSeconds        float64  `json:"routing_seconds"`
+	VigieSeconds          float64  `json:"vigie_seconds"`
+	RestoreRoutingSeconds float64  `json:"restore_routing_seconds"`
+	RestoreVigieSeconds   float64  `json:"restore_vigie_seconds"`
 	Disagreements         []string `json:"disagreements"`
 	Agree                 bool     `json:"agree"`
 }
