@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -213,13 +214,16 @@ func (l *Lab) Cut(ctx context.Context, c Target) error {
 		return err
 	}
 	if c.Mode == ModeLoss {
-		// Ask the kernel first, so that a cut is never half applied.
+		// Ask the kernel first, so that a cut is never half applied:
+		// netem where the kernel has it, else a drop rule of nftables.
 		k, err := ProbeKernel()
 		if err == nil {
 			err = k.Netem
 		}
 		if err != nil {
-			return fmt.Errorf("lab: cut %s: %w: cut with mode down (-mode down), or run the lab on a kernel with netem", c, err)
+			if _, nerr := exec.LookPath("nft"); nerr != nil {
+				return fmt.Errorf("lab: cut %s: %w, and %w: install nftables, cut with mode down (-mode down), or run the lab on a kernel with netem", c, err, ErrNoNft)
+			}
 		}
 	}
 	if _, err := os.Stat(l.dir); err != nil {
@@ -310,9 +314,9 @@ func (l *Lab) Restore(ctx context.Context, c *Target) error {
 func modeSet(m CutMode, restore bool) string {
 	switch {
 	case m == ModeLoss && restore:
-		return "netem 100% loss removed (declared impairments put back)"
+		return "100% loss removed (declared impairments kept)"
 	case m == ModeLoss:
-		return "netem 100% loss set, links left up (management interfaces set down)"
+		return "100% loss set (netem, or nftables without it), links left up (management interfaces set down)"
 	case restore:
 		return "set administratively up"
 	}
@@ -377,13 +381,14 @@ func (l *Lab) setEndpoint(e Endpoint, mode CutMode, restore bool) error {
 		err = h.LinkSetDown(lk)
 	case mode == ModeDown:
 		err = h.LinkSetUp(lk)
+	case !hasNetem() && !restore:
+		err = l.nftDrop(e.Node, e.Interface, "cut", 100)
+	case !hasNetem():
+		err = l.nftDelete(e.Node, nftChain("cut", e.Interface))
 	case !restore:
-		err = setNetem(h, e.Interface, Impairment{Loss: 100})
+		err = netemError(setNetem(h, e.Interface, Impairment{Loss: 100}))
 	default:
-		err = clearNetem(h, e.Interface, l.declaredNetem(e))
-	}
-	if mode == ModeLoss {
-		err = netemError(err)
+		err = netemError(clearNetem(h, e.Interface, l.declaredNetem(e)))
 	}
 	if err != nil {
 		return fmt.Errorf("lab: %s: %w", e, err)

@@ -197,7 +197,12 @@ func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
 		if len(moved) > 0 {
 			moving = moved
 		}
+		routing := slices.ContainsFunc(all, func(s NodeStatus) bool { return s.RoutesTotal >= 0 })
 		switch {
+		case len(pending) == 0 && !routing:
+			// No node routes (bare nodes): nothing to settle.
+			l.progress("converged after %.1fs: every node ready, no router", now.Sub(start).Seconds())
+			return nil
 		case len(pending) > 0 || len(moved) > 0:
 			settled = time.Time{}
 		case settled.IsZero():

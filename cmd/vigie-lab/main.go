@@ -54,6 +54,7 @@ const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also co
                            up (or use the running lab), run vigie in it, and per failure compare
                            vigie's what-if with vigie's live view and the routers' packets;
                            exit 0 only when prediction == observation
+  -substitute KIND=linux   with any command: run nodes of vendor kinds (nokia_srlinux, ceos...) as linux nodes
   kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
 flags:
 `
@@ -70,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE)")
 	verbose := fs.Bool("v", false, "log every phase")
 	output := fs.String("o", "", "inventory: write to this file instead of stdout")
+	substitute := fs.String("substitute", "", "run nodes of vendor kinds as linux nodes (FRR stand-ins): KIND=linux[,KIND=linux]")
 	var rehearseScenarios multiFlag
 	fs.Var(&rehearseScenarios, "scenario", "rehearse: a failure (internet, srlg:ID, device:NODE, link:NODE:IF, link:A--B); repeat for several (default internet)")
 	format := fs.String("format", "text", "rehearse: report format, text, json or markdown")
@@ -89,11 +91,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	sub, err := parseSubstitute(*substitute)
+	if err != nil {
+		fmt.Fprintln(stderr, "vigie-lab:", err)
+		return 2
+	}
 	if rest[0] == "rehearse" {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		ro := rehearseOpts{file: rest[1], scenarios: rehearseScenarios, scenarioFile: *scenarios, format: *format, vigie: *vigieBin, dir: *dir, keep: *keep, timeout: *timeout}
-		ok, err := rehearse(ctx, ro, lab.Options{StateRoot: *state, Progress: stderr, ReadyTimeout: *timeout, Parallel: *parallel}, stdout, stderr)
+		ok, err := rehearse(ctx, ro, lab.Options{StateRoot: *state, Progress: stderr, ReadyTimeout: *timeout, Parallel: *parallel, Substitute: sub}, stdout, stderr)
 		if err != nil {
 			fmt.Fprintln(stderr, "vigie-lab:", err)
 			return 1
@@ -104,7 +111,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if rest[0] == "inventory" {
-		if err := writeInventory(rest[1], *output, stdout); err != nil {
+		if err := writeInventory(rest[1], *output, sub, stdout); err != nil {
 			fmt.Fprintln(stderr, "vigie-lab:", err)
 			return 1
 		}
@@ -123,11 +130,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ReadyTimeout:  *timeout,
 		Parallel:      *parallel,
 		KeepOnFailure: *keep,
+		Substitute:    sub,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd, file := rest[0], rest[1]
-	err := dispatch(ctx, cmd, file, rest[2:], opts, *mode, *scenarios, stdout, stderr)
+	err = dispatch(ctx, cmd, file, rest[2:], opts, *mode, *scenarios, stdout, stderr)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode()
@@ -189,7 +197,7 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 	case "down":
 		name := file
 		if strings.HasSuffix(file, ".yml") || strings.HasSuffix(file, ".yaml") {
-			t, err := lab.LoadTopology(file)
+			t, err := lab.LoadTopologySubstituting(file, opts.Substitute)
 			if err != nil {
 				return fmt.Errorf("%w (if the file is gone, give the lab's name instead)", err)
 			}
@@ -279,6 +287,22 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 	return nil
 }
 
+// parseSubstitute reads -substitute KIND=linux[,KIND=linux].
+func parseSubstitute(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" || v != "linux" {
+			return nil, fmt.Errorf("-substitute %q: write KIND=linux (e.g. nokia_srlinux=linux,ceos=linux)", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
 // multiFlag is a flag that may be repeated.
 type multiFlag []string
 
@@ -299,7 +323,7 @@ func rehearse(ctx context.Context, o rehearseOpts, opts lab.Options, stdout, std
 	if o.format != "text" && o.format != "json" && o.format != "markdown" {
 		return false, fmt.Errorf("rehearse: -format %q: use text, json or markdown", o.format)
 	}
-	topo, err := lab.LoadTopology(o.file)
+	topo, err := lab.LoadTopologySubstituting(o.file, opts.Substitute)
 	if err != nil {
 		return false, err
 	}
@@ -405,8 +429,8 @@ func fileExists(p string) bool {
 
 // writeInventory writes the lab's inventory to out ("" = stdout); it needs
 // no root and no running lab.
-func writeInventory(file, out string, stdout io.Writer) error {
-	t, err := lab.LoadTopology(file)
+func writeInventory(file, out string, sub map[string]string, stdout io.Writer) error {
+	t, err := lab.LoadTopologySubstituting(file, sub)
 	if err != nil {
 		return err
 	}
@@ -442,7 +466,7 @@ func kernel(stdout, stderr io.Writer) int {
 		name, use string
 		err       error
 	}{
-		{"netem", "link impairments (vars.netem), cut -mode loss", k.Netem},
+		{"netem", "delay and jitter (vars.netem); loss and rate and cut -mode loss fall back to nftables and tbf", k.Netem},
 		{"vrf", "kernel VRFs on nodes (labels vigie.vrf.NAME)", k.VRF},
 	} {
 		if f.err != nil {
