@@ -41,7 +41,8 @@ func main() {
 }
 
 const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also come first)
-  up FILE                  wire the lab, start FRR, snmpd and lldpd, wait for BGP and LLDP
+  up FILE                  wire the lab, start FRR, snmpd and lldpd, wait until converged (OSPF, IS-IS,
+                           BGP, LLDP as FRR and lldpd say, routes settled) or say what did not
   down FILE|NAME           remove the lab's namespaces, processes and state (idempotent)
   status FILE              daemons, BGP sessions and LLDP neighbours per node, and the cuts
   cut FILE WHAT            internet | link NODE:IF | node NODE | srlg ID | scenario NAME
@@ -55,7 +56,7 @@ const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also co
                            vigie's what-if with vigie's live view and the routers' packets;
                            exit 0 only when prediction == observation
   -substitute KIND=linux   with any command: run nodes of vendor kinds (nokia_srlinux, ceos...) as linux nodes
-  kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
+  kernel                   probe the kernel for netem (delay, jitter; else nftables and tbf) and VRF devices
 flags:
 `
 
@@ -64,11 +65,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	state := fs.String("state", lab.DefaultStateRoot, "directory of the labs' state (pid files, logs, cuts)")
-	timeout := fs.Duration("timeout", 90*time.Second, "up: how long to wait for BGP and LLDP")
+	timeout := fs.Duration("timeout", 90*time.Second, "up: how long to wait for convergence; rehearse: also each wait of the rehearsal")
 	parallel := fs.Int("parallel", 4, "up: nodes started at once")
-	keep := fs.Bool("keep", false, "up: leave a lab that failed to converge in place, for inspection")
-	mode := fs.String("mode", "down", "cut: down (interfaces down) or loss (netem 100% loss)")
-	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE)")
+	keep := fs.Bool("keep", false, "up: leave a lab that failed to converge in place, for inspection; rehearse: leave the lab up afterwards")
+	mode := fs.String("mode", "down", "cut: down (interfaces down) or loss (100% loss, links up: netem, else nftables)")
+	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE); rehearse: rehearse every scenario of this file")
 	verbose := fs.Bool("v", false, "log every phase")
 	output := fs.String("o", "", "inventory: write to this file instead of stdout")
 	substitute := fs.String("substitute", "", "run nodes of vendor kinds as linux nodes (FRR stand-ins): KIND=linux[,KIND=linux]")
