@@ -238,3 +238,31 @@ func TestDescribeCut(t *testing.T) {
 		t.Errorf("nothing: %q", got)
 	}
 }
+
+// TestSplitJSON: one vtysh call answers every command in turn; the
+// answers split back into what each parser reads (captured outputs of
+// bgp, OSPF and routes, then IS-IS's text).
+func TestSplitJSON(t *testing.T) {
+	isis := "Area 1:\n  System Id           Interface   L  State        Holdtime SNPA\n  r2                  eth1        2  Up            28       2020.2020.2020\n"
+	files := []string{"bb1-bgp-summary.json", "frr01-router1-ospf-full-neighbor.json", "frr01-router1-ospf-full-interface.json", "frr01-router1-route-summary.json"}
+	var all []byte
+	for _, f := range files {
+		all = append(all, readStatus(t, f)...)
+	}
+	all = append(all, isis...)
+	parts, rest, err := splitJSON(all, len(files))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range files {
+		if !bytes.Equal(bytes.TrimSpace(parts[i]), bytes.TrimSpace(readStatus(t, f))) {
+			t.Errorf("part %d is not %s", i, f)
+		}
+	}
+	if strings.TrimSpace(string(rest)) != strings.TrimSpace(isis) {
+		t.Errorf("rest %q", rest)
+	}
+	if _, _, err := splitJSON([]byte(`{"a":1}% Unknown command`), 2); err == nil || !strings.Contains(err.Error(), "answer 2 of 2 is no JSON") {
+		t.Errorf("text for the second answer: %v", err)
+	}
+}

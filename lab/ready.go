@@ -6,6 +6,7 @@
 package lab
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -286,13 +287,7 @@ func (r *nodeRun) status(ctx context.Context) NodeStatus {
 		for _, d := range ds {
 			s.Daemons[d] = pidAlive(filepath.Join(frrRun, r.pathspace(), d+".pid"))
 		}
-		if s.Daemons["bgpd"] {
-			if err := r.bgpStatus(ctx, &s); err != nil {
-				s.Err = err.Error()
-				return s
-			}
-		}
-		if err := r.igpStatus(ctx, &s); err != nil {
+		if err := r.frrStatus(ctx, &s); err != nil {
 			s.Err = err.Error()
 			return s
 		}
@@ -322,9 +317,11 @@ func pidAlive(path string) bool {
 	return err == nil && pid > 1 && alive(pid)
 }
 
-// igpStatus asks FRR for the node's OSPF and IS-IS adjacencies, where it
-// runs them, and for the routes it has installed.
-func (r *nodeRun) igpStatus(ctx context.Context, s *NodeStatus) error {
+// frrStatus asks FRR, in one vtysh call (a large lab polls every node
+// every second: one process per node and round, not one per command), for
+// the node's BGP sessions, OSPF and IS-IS adjacencies where it runs them,
+// and the routes it has installed.
+func (r *nodeRun) frrStatus(ctx context.Context, s *NodeStatus) error {
 	igp, err := readIGP(r.node.Binds[bindFRRConf])
 	if err != nil {
 		return err
@@ -333,32 +330,64 @@ func (r *nodeRun) igpStatus(ctx context.Context, s *NodeStatus) error {
 	if err != nil {
 		return err
 	}
-	if s.Daemons["ospfd"] && igp.OSPF {
-		nb, err := r.lab.Vtysh(ctx, r.node.Name, "show ip ospf neighbor json")
-		if err != nil {
-			return err
-		}
-		ifs, err := r.lab.Vtysh(ctx, r.node.Name, "show ip ospf interface json")
-		if err != nil {
-			return err
-		}
-		if err := parseOSPF(nb, ifs, ospfExpect, s); err != nil {
-			return err
-		}
+	bgp := s.Daemons["bgpd"]
+	ospf := s.Daemons["ospfd"] && igp.OSPF
+	isis := s.Daemons["isisd"] && igp.ISIS
+	// JSON answers first, in this order; IS-IS's text last.
+	var cmds []string
+	if bgp {
+		cmds = append(cmds, "show bgp vrf all summary json")
 	}
-	if s.Daemons["isisd"] && igp.ISIS {
-		out, err := r.lab.Vtysh(ctx, r.node.Name, "show isis neighbor")
-		if err != nil {
-			return err
-		}
-		parseISISNeighbors(out, isisExpect, s)
+	if ospf {
+		cmds = append(cmds, "show ip ospf neighbor json", "show ip ospf interface json")
 	}
-	out, err := r.lab.Vtysh(ctx, r.node.Name, "show ip route summary json")
+	cmds = append(cmds, "show ip route summary json")
+	njson := len(cmds)
+	if isis {
+		cmds = append(cmds, "show isis neighbor")
+	}
+	out, err := r.lab.Vtysh(ctx, r.node.Name, cmds...)
 	if err != nil {
 		return err
 	}
-	s.Routes, s.RoutesTotal, err = parseRouteSummary(out)
-	return err
+	parts, rest, err := splitJSON(out, njson)
+	if err != nil {
+		return fmt.Errorf("vtysh %s: %w", strings.Join(cmds, "; "), err)
+	}
+	if bgp {
+		if err := parseBGPSummary(parts[0], r.lab.Topo.MgmtSubnet, s.BGPPeers); err != nil {
+			return err
+		}
+		parts = parts[1:]
+	}
+	if ospf {
+		if err := parseOSPF(parts[0], parts[1], ospfExpect, s); err != nil {
+			return err
+		}
+		parts = parts[2:]
+	}
+	if s.Routes, s.RoutesTotal, err = parseRouteSummary(parts[0]); err != nil {
+		return err
+	}
+	if isis {
+		parseISISNeighbors(rest, isisExpect, s)
+	}
+	return nil
+}
+
+// splitJSON reads n JSON values one after the other (vtysh prints each
+// command's answer in turn) and returns them and what follows.
+func splitJSON(out []byte, n int) ([][]byte, []byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(out))
+	parts := make([][]byte, 0, n)
+	for range n {
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, fmt.Errorf("answer %d of %d is no JSON: %w: %.200s", len(parts)+1, n, err, out)
+		}
+		parts = append(parts, v)
+	}
+	return parts, out[dec.InputOffset():], nil
 }
 
 // expectedAdjacencies returns the node's interfaces where an OSPF
@@ -394,14 +423,6 @@ func (r *nodeRun) expectedAdjacencies(mine frrIGP) (ospf, isis []string, err err
 	sort.Strings(ospf)
 	sort.Strings(isis)
 	return ospf, isis, nil
-}
-
-func (r *nodeRun) bgpStatus(ctx context.Context, s *NodeStatus) error {
-	out, err := r.lab.Vtysh(ctx, r.node.Name, "show bgp vrf all summary json")
-	if err != nil {
-		return err
-	}
-	return parseBGPSummary(out, r.lab.Topo.MgmtSubnet, s.BGPPeers)
 }
 
 // parseBGPSummary reads FRR's `show bgp vrf all summary json` into peers,
