@@ -20,6 +20,7 @@ declare -A need=(
   [/usr/share/doc/python3-networkx]=python3-networkx
   [/usr/share/doc/python3-igraph]=python3-igraph
   [/usr/sbin/ip]=iproute2
+  [/usr/sbin/nft]=nftables
   [/usr/bin/chromium]=chromium
 )
 missing=()
