@@ -13,6 +13,7 @@ import (
 	pmodel "github.com/prometheus/common/model"
 
 	"github.com/vigie-rie/vigie/alerting/catalog"
+	"github.com/vigie-rie/vigie/collector/trap"
 	"github.com/vigie-rie/vigie/daemon"
 	"github.com/vigie-rie/vigie/demo"
 	"github.com/vigie-rie/vigie/exposition"
@@ -34,7 +35,8 @@ var prometheusNames = []string{"up"}
 func TestMetricsListMatchesCode(t *testing.T) {
 	d, _ := demotest.Start(t, demo.Options{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
 		// A distributed vigie's families, which one box does not export.
-		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db"), ExtraCollectors: observe.Described()}})
+		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db"), Notifications: notificationReceiver(t),
+			ExtraCollectors: observe.Described()}})
 	demotest.Eventually(t, 30*time.Second, "every device polled once, the BGP sessions up, a store commit", func() bool {
 		pending, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
 		_, bgp := demotest.Gauge(t, d, "vigie_bgp_session_up", nil)
@@ -105,4 +107,16 @@ func TestMetricsListMatchesCode(t *testing.T) {
 	for _, err := range list.Check("alerting/metrics.txt", code, prometheusNames...) {
 		t.Error(err)
 	}
+}
+
+// notificationReceiver is an SNMP notification receiver on a free
+// loopback port, so that its families are in what the demo serves.
+func notificationReceiver(t *testing.T) *trap.Receiver {
+	t.Helper()
+	r, err := trap.New(trap.Options{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
 }

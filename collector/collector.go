@@ -50,6 +50,9 @@ type Options struct {
 	// (docs/collector-performance.md). Default 100ms, and never more than
 	// 1% of the shortest interval; negative starts each poll when due.
 	DispatchTick time.Duration
+	// MaxTriggered bounds the polls asked by PollNow running at once
+	// (default DefaultMaxTriggered, never more than the workers).
+	MaxTriggered int
 	// Logger receives one line per distinct failure per device, and the
 	// poller's rare events (nil: discard).
 	Logger *slog.Logger
@@ -67,6 +70,7 @@ func DefaultOptions() Options {
 		// A poll starts at most 0.1 s after its slot, 0.17% of the
 		// shortest default interval (capped at 1% of the shortest one).
 		DispatchTick: 100 * time.Millisecond,
+		MaxTriggered: DefaultMaxTriggered,
 	}
 }
 
@@ -80,6 +84,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.DispatchTick == 0 {
 		o.DispatchTick = d.DispatchTick
+	}
+	if o.MaxTriggered <= 0 {
+		o.MaxTriggered = d.MaxTriggered
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -98,6 +105,10 @@ type Collector struct {
 	m       *metrics
 	// pollFn polls one device; tests replace it.
 	pollFn func(ctx context.Context, t *snmp.Target, st *snmp.DeviceState) *snmp.Poll
+	// trigger carries PollNow's requests to the scheduler loop, which
+	// keeps them in triggered until they start (trigger.go).
+	trigger   chan *device
+	triggered []*device
 
 	running atomic.Bool
 }
@@ -130,6 +141,11 @@ type device struct {
 	lastPass   uint64
 	stateLabel string
 	skipLogged time.Time
+	// triggeredRun says the running poll is one PollNow asked for.
+	triggeredRun bool
+
+	// Shared with PollNow's callers.
+	trig triggerState
 
 	// Owned by the poll goroutine.
 	state  *snmp.DeviceState
@@ -161,6 +177,7 @@ func New(inv *inventory.Inventory, opts Options) (*Collector, error) {
 	c := &Collector{opts: opts, log: logger, pol: pol, byName: make(map[string]*device, len(inv.Devices)),
 		roles: make(map[inventory.Role]*roleState)}
 	c.m = newMetrics(c)
+	c.trigger = make(chan *device, len(inv.Devices))
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
 		t, err := snmp.NewTarget(d, inv.Profile(d.Profile), pol)
@@ -223,6 +240,8 @@ type completion struct {
 	end time.Time
 	// cut says shutdown ended the poll: it says nothing about the device.
 	cut bool
+	// triggered says PollNow asked for the poll.
+	triggered bool
 }
 
 // Run polls the fleet until ctx is cancelled, then waits for the polls in
@@ -254,13 +273,35 @@ func (c *Collector) Run(ctx context.Context) error {
 
 	var wg sync.WaitGroup
 	done := make(chan completion, c.pol.Workers)
-	inFlight := 0
+	inFlight, trigInFlight := 0, 0
+	maxTriggered := min(c.opts.MaxTriggered, c.pol.Workers)
+	launch := func(d *device, triggered bool) {
+		d.running, d.triggeredRun = true, triggered
+		inFlight++
+		c.m.inFlight.Set(float64(inFlight))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok, cut := c.pollOne(ctx, d)
+			done <- completion{d: d, ok: ok, end: time.Now(), cut: cut, triggered: triggered}
+		}()
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	c.log.Info("collector started", "devices", len(c.devices), "workers", c.pol.Workers, "dispatch_tick", tick)
 
 	for {
 		now := time.Now()
+		// Polls asked by PollNow first, bounded: they are few and urgent.
+		for inFlight < c.pol.Workers && trigInFlight < maxTriggered {
+			d := c.nextTriggered()
+			if d == nil {
+				break
+			}
+			d.trig.wanted.Store(false)
+			trigInFlight++
+			launch(d, true)
+		}
 		// Dispatch every device due by the last tick while a worker is free.
 		cutoff := tickAtOrBefore(start, now, tick)
 		for h.Len() > 0 && inFlight < c.pol.Workers {
@@ -271,24 +312,19 @@ func (c *Collector) Run(ctx context.Context) error {
 			heap.Pop(&h)
 			c.visit(d, now)
 			if d.running {
-				c.skip(d, now)
+				// A triggered poll is a fresh poll: the slot is not lost.
+				if !d.triggeredRun {
+					c.skip(d, now)
+				}
 				d.due = nextSlot(d.due, now, d.interval)
 				heap.Push(&h, d)
 				continue
 			}
 			scheduled := d.due
-			d.running = true
 			d.due = nextSlot(d.due.Add(d.interval), now, d.interval)
 			heap.Push(&h, d)
-			inFlight++
-			c.m.inFlight.Set(float64(inFlight))
 			c.m.lag.Observe(now.Sub(scheduled).Seconds())
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				ok, cut := c.pollOne(ctx, d)
-				done <- completion{d: d, ok: ok, end: time.Now(), cut: cut}
-			}()
+			launch(d, false)
 		}
 		wait := time.Hour
 		if h.Len() > 0 && inFlight < c.pol.Workers {
@@ -305,8 +341,13 @@ func (c *Collector) Run(ctx context.Context) error {
 			c.m.inFlight.Set(0)
 			c.log.Info("collector stopped")
 			return nil
+		case d := <-c.trigger:
+			c.triggered = append(c.triggered, d)
 		case cm := <-done:
 			inFlight--
+			if cm.triggered {
+				trigInFlight--
+			}
 			c.m.inFlight.Set(float64(inFlight))
 			c.complete(cm)
 			// Back-off moves the next poll later than the grid slot.
@@ -357,7 +398,7 @@ func (c *Collector) skip(d *device, now time.Time) {
 // complete updates the scheduler's view of a device after its poll.
 func (c *Collector) complete(cm completion) {
 	d := cm.d
-	d.running = false
+	d.running, d.triggeredRun = false, false
 	if cm.cut {
 		return
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-rie/vigie/collector"
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/collector/trap"
 	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
@@ -59,6 +60,11 @@ type Options struct {
 	// a negative value sets none. The GOMEMLIMIT environment variable, when
 	// set, wins. See docs/daemon-performance.md.
 	MemoryLimit int64
+	// Notifications, if set, is the SNMP notification receiver: it lives
+	// as long as the process (its socket survives reloads) and each
+	// daemon points it at its own devices, credentials and collector when
+	// it runs. Each daemon registers its metrics.
+	Notifications *trap.Receiver
 	// Source, when set, replaces the SNMP collector: the central of a
 	// distributed vigie receives its polls from regional collectors
 	// (observe.Consumer, docs/distributed.md). Nothing is polled then.
@@ -117,6 +123,8 @@ type Daemon struct {
 	// bgpDevices are the routers vigie peers with: their BGP4-MIB table is
 	// reconciled with the monitor's own view at each poll.
 	bgpDevices map[string]bool
+	// notify is this configuration's view for Options.Notifications.
+	notify *trap.View
 	// internetLost is the last internet verdict told the topology
 	// (0 none yet, 1 not lost, 2 lost).
 	internetLost atomic.Int32
@@ -250,6 +258,21 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 			Logger: d.log.With("component", "collector"), Registerer: reg})
 		if err != nil {
 			return nil, fmt.Errorf("collector: %w", err)
+		}
+	}
+	if opts.Notifications != nil && d.coll == nil {
+		// A notification triggers a poll, and a central polls nothing.
+		return nil, errors.New("--snmp.trap-listen and --observations do not go together: a central polls nothing, so a notification cannot trigger a poll; point the devices' notifications at nothing central for now (docs/distributed.md)")
+	}
+	if opts.Notifications != nil {
+		if d.notify, err = opts.Notifications.View(inv, d.coll.PollNow); err != nil {
+			return nil, err
+		}
+		// The receiver's counters outlive this daemon: each registers them.
+		for _, c := range opts.Notifications.Collectors() {
+			if err := reg.Register(c); err != nil {
+				return nil, fmt.Errorf("registering the notification receiver's metrics: %w", err)
+			}
 		}
 	}
 	// Per-device series are kept from each poll and written as text by
@@ -424,6 +447,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		prev := debug.SetMemoryLimit(limit)
 		defer debug.SetMemoryLimit(prev)
 		d.log.Info("Go memory limit set", "bytes", limit, "why", why)
+	}
+	if d.notify != nil {
+		d.opts.Notifications.Use(d.notify)
 	}
 	start("topology", d.topo.Run)
 	if d.coll != nil {

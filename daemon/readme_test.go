@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/vigie-rie/vigie/collector/trap"
 	"github.com/vigie-rie/vigie/daemon"
 	"github.com/vigie-rie/vigie/demo"
 	"github.com/vigie-rie/vigie/internal/demotest"
@@ -32,7 +33,7 @@ const (
 // family a running demo exports is listed there, with its type.
 func TestREADMEMetrics(t *testing.T) {
 	d, _ := demotest.Start(t, demo.Options{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
-		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db")}})
+		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db"), Notifications: notificationReceiver(t)}})
 	demotest.Eventually(t, 30*time.Second, "every device polled once", func() bool {
 		v, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
 		return v == 0
@@ -72,6 +73,18 @@ func TestREADMEMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *updateREADME {
+		// Keep the rows of families the demo does not serve (a bound's drops,
+		// the health tables of real devices): absent is not removed.
+		served := map[string]bool{}
+		for _, n := range names {
+			served[n] = true
+		}
+		for _, row := range existingRows(string(readme)) {
+			if m := rowName.FindStringSubmatch(row); m != nil && !served[m[1]] {
+				rows = append(rows, row)
+			}
+		}
+		slices.Sort(rows)
 		table := tableStart + "\n\n| metric | type | labels | meaning |\n| --- | --- | --- | --- |\n" +
 			strings.Join(rows, "\n") + "\n\n" + tableEnd
 		text := string(readme)
@@ -96,6 +109,23 @@ func TestREADMEMetrics(t *testing.T) {
 	}
 }
 
+var rowName = regexp.MustCompile("^\\| `(vigie_[a-z0-9_]+)` \\|")
+
+// existingRows returns the metric rows between the table markers.
+func existingRows(text string) []string {
+	i, j := strings.Index(text, tableStart), strings.Index(text, tableEnd)
+	if i < 0 || j < i {
+		return nil
+	}
+	var rows []string
+	for _, line := range strings.Split(text[i:j], "\n") {
+		if rowName.MatchString(line) {
+			rows = append(rows, line)
+		}
+	}
+	return rows
+}
+
 // labelsOf lists the label names of a family's first series, minus le/quantile.
 func labelsOf(mf *dto.MetricFamily) string {
 	if len(mf.GetMetric()) == 0 {
@@ -106,4 +136,16 @@ func labelsOf(mf *dto.MetricFamily) string {
 		ls = append(ls, l.GetName())
 	}
 	return strings.Join(ls, ", ")
+}
+
+// notificationReceiver is an SNMP notification receiver on a free
+// loopback port, so that its families are in what the demo serves.
+func notificationReceiver(t *testing.T) *trap.Receiver {
+	t.Helper()
+	r, err := trap.New(trap.Options{Listen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	return r
 }

@@ -14,6 +14,7 @@ func All() map[string]*builder {
 		"vigie-site.json":      site(),
 		"vigie-bgp.json":       bgp(),
 		"vigie-health.json":    health(),
+		"vigie-devices.json":   devices(),
 	}
 }
 

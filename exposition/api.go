@@ -44,6 +44,7 @@ func newAPI(t *topology.Topology) http.Handler {
 	mux.HandleFunc("/api/v1/whatif", method(http.MethodPost, a.serveWhatIf))
 	mux.HandleFunc("/api/v1/inventory/proposal", method(http.MethodGet, a.serveProposal))
 	mux.HandleFunc("/api/v1/reports/availability", method(http.MethodGet, a.serveAvailability))
+	a.registerConsole(mux) // console.go: /api/v1/console/...
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such API endpoint %q; see /api/v1/topology, /api/v1/sites/{id}, /api/v1/events, /api/v1/whatif, /api/v1/inventory/proposal, /api/v1/reports/availability", r.URL.Path))
 	})

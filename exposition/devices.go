@@ -55,6 +55,20 @@ var deviceFamilies = [...]*Family{
 	newFamily("vigie_device_bgp_peer_state", Gauge, "bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6).", bgpLabelNames...),
 	newFamily("vigie_device_bgp_peer_up", Gauge, "1 if the session is established.", bgpLabelNames...),
 	newFamily("vigie_device_bgp_peer_established_transitions_total", Counter, "bgpPeerFsmEstablishedTransitions as the device reports it.", bgpLabelNames...),
+	newFamily("vigie_device_bgp_peer_accepted_prefixes", Gauge, "Prefixes accepted from the peer in one address family (CISCO-BGP4-MIB cbgpPeer2AcceptedPrefixes, BGP4-V2-MIB-JUNIPER jnxBgpM2PrefixInPrefixesAccepted; BGP4-MIB has none).", bgpPrefixLabelNames...),
+
+	// Device health (health.go): absent where the device lacks the MIB.
+	newFamily("vigie_device_cpu_usage_ratio", Gauge, "Busy fraction of the processor over the last minute (hrProcessorLoad, or CISCO-PROCESS-MIB cpmCPUTotal1minRev), 0 to 1.", cpuLabelNames...),
+	newFamily("vigie_device_memory_used_bytes", Gauge, "Memory in use in the pool (hrStorageUsed times its allocation units for ram and virtual memory, or ciscoMemoryPoolUsed).", poolLabelNames...),
+	newFamily("vigie_device_memory_size_bytes", Gauge, "Size of the memory pool (hrStorageSize times its allocation units, or ciscoMemoryPoolUsed + ciscoMemoryPoolFree).", poolLabelNames...),
+	newFamily("vigie_device_sensor_status", Gauge, "entPhySensorOperStatus: ok(1) unavailable(2) nonoperational(3).", sensorLabelNames...),
+	newFamily("vigie_device_sensor_celsius", Gauge, "Temperature sensor reading (ENTITY-SENSOR-MIB celsius, scale and precision applied).", sensorLabelNames...),
+	newFamily("vigie_device_sensor_volts", Gauge, "Voltage sensor reading (ENTITY-SENSOR-MIB voltsAC or voltsDC, scale and precision applied).", sensorLabelNames...),
+	newFamily("vigie_device_sensor_amperes", Gauge, "Current sensor reading (ENTITY-SENSOR-MIB amperes, scale and precision applied).", sensorLabelNames...),
+	newFamily("vigie_device_sensor_watts", Gauge, "Power sensor reading other than an optic's (ENTITY-SENSOR-MIB watts, scale and precision applied).", sensorLabelNames...),
+	newFamily("vigie_device_sensor_rpm", Gauge, "Fan speed in revolutions per minute (ENTITY-SENSOR-MIB rpm).", sensorLabelNames...),
+	newFamily("vigie_device_optic_receive_dbm", Gauge, "Optical receive power in dBm (an ENTITY-SENSOR-MIB watts sensor named as a receive power), -40 for no light.", sensorLabelNames...),
+	newFamily("vigie_device_optic_transmit_dbm", Gauge, "Optical transmit power in dBm (an ENTITY-SENSOR-MIB watts sensor named as a transmit power), -40 for no light.", sensorLabelNames...),
 }
 
 // Indexes in deviceFamilies.
@@ -81,6 +95,18 @@ const (
 	famBGPState
 	famBGPUp
 	famBGPTransitions
+	famBGPAccepted
+	famCPU
+	famMemUsed
+	famMemSize
+	famSensorStatus
+	famSensorCelsius
+	famSensorVolts
+	famSensorAmperes
+	famSensorWatts
+	famSensorRPM
+	famOpticReceive
+	famOpticTransmit
 	numDeviceFamilies
 )
 
@@ -193,6 +219,12 @@ type bgpKey struct {
 	as   uint32
 }
 
+// bgpPrefixKey is the label of a peer's accepted prefixes in one family.
+type bgpPrefixKey struct {
+	bgpKey
+	family string
+}
+
 // device is what the exposition keeps of one device. Everything but mu and
 // cur is owned by the goroutine of the device's running poll (Poll is
 // called in order for one device, never concurrently).
@@ -209,6 +241,10 @@ type device struct {
 	lastOK    float64
 	ifLabels  map[int32]*label // key: ifName; made at the first interface
 	bgpLabels map[bgpKey]*label
+	// bgpPrefixLabels: made at the first peer with prefix counts (those of
+	// Cisco and Juniper PE routers).
+	bgpPrefixLabels map[bgpPrefixKey]*label
+	health          *healthLabels // nil until the device shows health tables
 
 	mu  sync.Mutex
 	cur *snapshot
@@ -392,10 +428,17 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 			}
 			d.bgpLabels[k] = l
 		}
-		out.add(famBGPState, float64(p.State), l)
-		out.add(famBGPUp, b2f(p.Established()), l)
-		out.add(famBGPTransitions, float64(p.FSMEstablishedTransitions), l)
+		// A column the device did not answer has no series.
+		if p.Has(snmp.BGPColState) {
+			out.add(famBGPState, float64(p.State), l)
+			out.add(famBGPUp, b2f(p.Established()), l)
+		}
+		if p.Has(snmp.BGPColTransitions) {
+			out.add(famBGPTransitions, float64(p.FSMEstablishedTransitions), l)
+		}
 	}
+	d.walkPrefixes(res, out)
+	d.walkHealth(res.Health, out)
 	// Forget labels of interfaces and peers gone for good, so that churn
 	// does not grow the maps.
 	if len(d.ifLabels) > 2*len(res.Interfaces)+16 {
@@ -412,6 +455,9 @@ func (d *device) walk(res *snmp.Poll, st *snmp.DeviceState, out *scratch) {
 	}
 	if len(d.bgpLabels) > 2*len(res.BGPPeers)+16 {
 		clear(d.bgpLabels)
+	}
+	if len(d.bgpPrefixLabels) > 2*len(res.BGPPrefixes)+16 {
+		clear(d.bgpPrefixLabels)
 	}
 }
 

@@ -70,6 +70,32 @@ func trickyPoll(name string, at time.Time) *snmp.Poll {
 	}
 }
 
+// vendorBGPPoll is a PE router's poll with the peers and prefix counts of
+// a vendor peer table; poll 1 has lost the VPNv6 family of its IPv6 peer.
+func vendorBGPPoll(name string, poll int) *snmp.Poll {
+	p := benchPoll(name)
+	u := netip.MustParseAddr
+	p.BGPPeers = []snmp.BGPPeer{
+		{Remote: u("10.255.0.1"), State: 6, AdminUp: true, RemoteAS: 65000, FSMEstablishedTransitions: 1},
+		{Remote: u("10.255.0.2"), State: 3, AdminUp: true, RemoteAS: 65000, Missing: snmp.BGPColTransitions},
+		{Remote: u("2001:db8:ff::1"), State: 6, AdminUp: true, RemoteAS: 65000, FSMEstablishedTransitions: 2},
+		{Remote: u("fe80::1%7"), State: 6, AdminUp: true, RemoteAS: 4200000001, FSMEstablishedTransitions: 1},
+	}
+	p.BGPPrefixes = []snmp.BGPPrefixes{
+		{Remote: u("10.255.0.1"), Family: "ipv4-unicast", AFI: 1, SAFI: 1, Accepted: 12},
+		{Remote: u("10.255.0.1"), Family: "l3vpn-ipv4-unicast", AFI: 1, SAFI: 128, Accepted: 2500},
+		{Remote: u("10.255.0.9"), Family: "ipv4-unicast", AFI: 1, SAFI: 1, Accepted: 5},
+		{Remote: u("2001:db8:ff::1"), Family: "ipv6-unicast", AFI: 2, SAFI: 1, Accepted: 850},
+		{Remote: u("2001:db8:ff::1"), Family: "l3vpn-ipv6-unicast", AFI: 2, SAFI: 128, Accepted: 300},
+		{Remote: u("fe80::1%7"), Family: "ipv6-unicast", AFI: 2, SAFI: 1, Accepted: 3},
+	}
+	if poll == 1 {
+		p.BGPPrefixes = slices.Delete(p.BGPPrefixes, 4, 5)
+		p.BGPPrefixes[1].Accepted = 2501
+	}
+	return p
+}
+
 func failedPoll(name string, at time.Time, r snmp.Reason) *snmp.Poll {
 	return &snmp.Poll{Device: name, Start: at, End: at.Add(2 * time.Second), Reason: r,
 		Err: fmt.Errorf("device %s: %w", name, errors.New("no answer"))}
@@ -109,6 +135,11 @@ func TestDeviceText(t *testing.T) {
 			p.Interfaces[4].OperStatus = 2
 			return p
 		}()}}},
+		// A PE router read through its vendor peer table: IPv6 and zoned
+		// peers, prefix counts per family (one for a peer the poll does
+		// not have: no series), a peer without its transitions column
+		// (no series for it), and a second poll where a family is gone.
+		{file: "vendor-bgp", polls: [][]*snmp.Poll{{vendorBGPPoll("d000", 0), vendorBGPPoll("d000", 1)}}},
 		{file: "utf8", polls: [][]*snmp.Poll{{func() *snmp.Poll {
 			p := benchPoll("d000")
 			p.System.Name = "bad\xff\xfename"

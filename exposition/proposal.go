@@ -64,7 +64,7 @@ func proposal(s *topology.Snapshot) []byte {
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		b = append(b, "\n# Neighbours no inventory device is named after: a device to declare (with its role, place and\n# management address), or a device declared under another name than its sysName.\n# devices:\n"...)
+		b = append(b, "\n# Neighbours no inventory device is named after: a device to declare (with its role, place and\n# management address), or a device declared under another name than its sysName.\n# vigie discover --seed ADDRESS (docs/discovery.md) finds their addresses and sysObjectID from a declared device.\n# devices:\n"...)
 		for _, n := range names {
 			from := seenFrom[n]
 			slices.Sort(from)

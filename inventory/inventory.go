@@ -79,7 +79,8 @@ type Polling struct {
 	// a device that floods a table is cut there and counted.
 	MaxRows int
 	// Tables lists what is polled per device: any of "system", "interfaces",
-	// "lldp", "bgp". The system group is always polled.
+	// "lldp", "bgp", "health" (CPU, memory, sensors). The system group is
+	// always polled.
 	Tables []string
 }
 
@@ -95,7 +96,7 @@ func DefaultPolling() Polling {
 		Workers:    256,
 		MaxBackoff: 10 * time.Minute,
 		MaxRows:    10000,
-		Tables:     []string{"system", "interfaces", "lldp", "bgp"},
+		Tables:     []string{"system", "interfaces", "lldp", "bgp", "health"},
 	}
 }
 

@@ -293,7 +293,7 @@ func (d *decoder) agent(n *yaml.Node, p fpath) {
 var (
 	pollingKeys = []string{"intervals", "workers", "max_backoff", "max_rows", "tables"}
 	// PollTables lists the tables a device may be polled for.
-	PollTables = []string{"system", "interfaces", "lldp", "bgp"}
+	PollTables = []string{"system", "interfaces", "lldp", "bgp", "health"}
 )
 
 func (d *decoder) polling(n *yaml.Node, p fpath) {

@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"gopkg.in/yaml.v3"
@@ -212,13 +214,16 @@ func (l *Lab) Cut(ctx context.Context, c Target) error {
 		return err
 	}
 	if c.Mode == ModeLoss {
-		// Ask the kernel first, so that a cut is never half applied.
+		// Ask the kernel first, so that a cut is never half applied:
+		// netem where the kernel has it, else a drop rule of nftables.
 		k, err := ProbeKernel()
 		if err == nil {
 			err = k.Netem
 		}
 		if err != nil {
-			return fmt.Errorf("lab: cut %s: %w: cut with mode down (-mode down), or run the lab on a kernel with netem", c, err)
+			if _, nerr := exec.LookPath("nft"); nerr != nil {
+				return fmt.Errorf("lab: cut %s: %w, and %w: install nftables, cut with mode down (-mode down), or run the lab on a kernel with netem", c, err, ErrNoNft)
+			}
 		}
 	}
 	if _, err := os.Stat(l.dir); err != nil {
@@ -228,6 +233,7 @@ func (l *Lab) Cut(ctx context.Context, c Target) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	for _, e := range eps {
 		mode := c.Mode
 		if e.Interface == mgmtIface {
@@ -239,7 +245,11 @@ func (l *Lab) Cut(ctx context.Context, c Target) error {
 	}
 	recs = append(recs, cutRecord{Target: c.String(), Kind: c.Kind, Name: c.Name, Mode: c.Mode, Endpoints: eps})
 	l.opts.Logger.Info("lab cut", "lab", l.Topo.Name, "target", c.String(), "interfaces", len(eps))
-	return l.writeCuts(recs)
+	if err := l.writeCuts(recs); err != nil {
+		return err
+	}
+	l.progress("cut %s: %s, %s, in %s", c, l.Topo.describeEndpoints(eps), modeSet(c.Mode, false), time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // Restore undoes cuts: the one given, or every cut when c is nil. An
@@ -268,10 +278,14 @@ func (l *Lab) Restore(ctx context.Context, c *Target) error {
 	}
 	var errs []error
 	for _, r := range undo {
+		start := time.Now()
+		var done, kept []Endpoint
 		for _, e := range r.Endpoints {
 			if still[e] {
+				kept = append(kept, e)
 				continue
 			}
+			done = append(done, e)
 			mode := r.Mode
 			if e.Interface == mgmtIface {
 				mode = ModeDown
@@ -281,11 +295,73 @@ func (l *Lab) Restore(ctx context.Context, c *Target) error {
 			}
 		}
 		l.opts.Logger.Info("lab restore", "lab", l.Topo.Name, "target", r.Target)
+		line := fmt.Sprintf("restored %s: %s, %s, in %s", r.Target, l.Topo.describeEndpoints(done), modeSet(r.Mode, true), time.Since(start).Round(time.Millisecond))
+		if len(kept) > 0 {
+			line += fmt.Sprintf("; still cut by another cut: %s", l.Topo.describeEndpoints(kept))
+		}
+		l.progress("%s", line)
+	}
+	if len(undo) == 0 {
+		l.progress("nothing to restore: no cut in force")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	return l.writeCuts(keep)
+}
+
+// modeSet says what a cut (or its restore) set on the interfaces.
+func modeSet(m CutMode, restore bool) string {
+	switch {
+	case m == ModeLoss && restore:
+		return "100% loss removed (declared impairments kept)"
+	case m == ModeLoss:
+		return "100% loss set (netem, or nftables without it), links left up (management interfaces set down)"
+	case restore:
+		return "set administratively up"
+	}
+	return "set administratively down"
+}
+
+// describeEndpoints names interfaces as links ("a:eth1 <-> b:eth2") where
+// both ends are listed, else one by one: "2 links (a:eth1 <-> b:eth2,
+// ...), 1 interface (c:eth0)".
+func (t *Topology) describeEndpoints(eps []Endpoint) string {
+	in := map[Endpoint]bool{}
+	for _, e := range eps {
+		in[e] = true
+	}
+	var links, single []string
+	used := map[Endpoint]bool{}
+	for _, lk := range t.Links {
+		if in[lk.A] && in[lk.B] {
+			links = append(links, lk.String())
+			used[lk.A], used[lk.B] = true, true
+		}
+	}
+	for _, e := range eps {
+		if !used[e] {
+			single = append(single, e.String())
+		}
+	}
+	var parts []string
+	if len(links) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", len(links), plural(len(links), "link", "links"), strings.Join(links, ", ")))
+	}
+	if len(single) > 0 {
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", len(single), plural(len(single), "interface", "interfaces"), strings.Join(single, ", ")))
+	}
+	if len(parts) == 0 {
+		return "no interface"
+	}
+	return strings.Join(parts, " and ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // setEndpoint takes one interface down (or brings it back) in a mode.
@@ -305,13 +381,14 @@ func (l *Lab) setEndpoint(e Endpoint, mode CutMode, restore bool) error {
 		err = h.LinkSetDown(lk)
 	case mode == ModeDown:
 		err = h.LinkSetUp(lk)
+	case !hasNetem() && !restore:
+		err = l.nftDrop(e.Node, e.Interface, "cut", 100)
+	case !hasNetem():
+		err = l.nftDelete(e.Node, nftChain("cut", e.Interface))
 	case !restore:
-		err = setNetem(h, e.Interface, Impairment{Loss: 100})
+		err = netemError(setNetem(h, e.Interface, Impairment{Loss: 100}))
 	default:
-		err = clearNetem(h, e.Interface, l.declaredNetem(e))
-	}
-	if mode == ModeLoss {
-		err = netemError(err)
+		err = netemError(clearNetem(h, e.Interface, l.declaredNetem(e)))
 	}
 	if err != nil {
 		return fmt.Errorf("lab: %s: %w", e, err)

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -22,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -65,6 +63,7 @@ type e2eVigie struct {
 	base   string // http://127.0.0.1:PORT inside the mgmt namespace
 	client *http.Client
 	log    string
+	proc   *os.Process
 }
 
 // e2ePhase logs one phase's duration when it ends.
@@ -113,6 +112,11 @@ func TestInternetCutEndToEnd(t *testing.T) {
 	for _, p := range l.Phases {
 		t.Logf("  lab phase %-9s %5.1fs", p.Name, p.Duration.Seconds())
 	}
+	done()
+
+	// Issue 21: from one seed, vigie discover finds the whole slice.
+	done = e2ePhase(t, "vigie discover")
+	e2eDiscover(t, l, bin, config, dir, "bb-paris-1")
 	done()
 
 	done = e2ePhase(t, "vigie start")
@@ -446,48 +450,19 @@ func e2eWhatIfCLI(t *testing.T, bin, config string, fail ...string) e2eWhatIf {
 	return w
 }
 
-// e2eStartVigie starts vigie in the mgmt namespace, listening on that
-// namespace's loopback, and registers its kill.
-func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string) *e2eVigie {
+// e2eStartVigie starts vigie in the mgmt namespace with the runner
+// `vigie-lab rehearse` uses, and registers its stop; extra are more
+// flags for `vigie run`.
+func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string, extra ...string) *e2eVigie {
 	t.Helper()
-	var port int
-	if err := l.MgmtDo(func() error {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		return ln.Close()
-	}); err != nil {
-		t.Fatal(err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	logPath := filepath.Join(dir, "vigie.log")
-	logf, err := os.Create(logPath)
+	run, err := l.startVigie(bin, config, dir, LabSecrets{Auth: "vigie-lab-auth", Priv: "vigie-lab-priv"}, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", addr)
-	cmd.Env = append(os.Environ(), "VIGIE_LAB_AUTH=vigie-lab-auth", "VIGIE_LAB_PRIV=vigie-lab-priv")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := l.MgmtStart(cmd); err != nil {
-		logf.Close()
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	v := &e2eVigie{t: t, bin: bin, config: config, base: "http://" + addr, log: logPath}
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		logf.Close()
+		run.stop()
 		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
+			if b, err := os.ReadFile(run.log); err == nil {
 				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
 				if len(lines) > 60 {
 					lines = lines[len(lines)-60:]
@@ -496,22 +471,11 @@ func e2eStartVigie(t *testing.T, l *Lab, bin, config, dir string) *e2eVigie {
 			}
 		}
 	})
-	dialer := &net.Dialer{Timeout: 2 * time.Second}
-	v.client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, network, address string) (net.Conn, error) {
-			var c net.Conn
-			err := l.MgmtDo(func() error {
-				var err error
-				c, err = dialer.DialContext(ctx, network, address)
-				return err
-			})
-			return c, err
-		},
-	}}
+	v := &e2eVigie{t: t, bin: bin, config: config, base: run.base, log: run.log, client: run.client, proc: run.cmd.Process}
 	eventually(t, 20*time.Second, "vigie serving its API", func() (bool, string) {
 		select {
-		case <-exited:
-			t.Fatalf("vigie exited; see its log %s", logPath)
+		case <-run.exited:
+			t.Fatalf("vigie exited; see its log %s", run.log)
 		default:
 		}
 		_, err := v.get("/api/v1/topology")

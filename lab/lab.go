@@ -59,6 +59,9 @@ type Options struct {
 	// KeepOnFailure leaves a lab that failed to come up in place for
 	// inspection, instead of taking it down.
 	KeepOnFailure bool
+	// Substitute runs the nodes of some kinds (vendor NOS images) as
+	// linux nodes: "nokia_srlinux" -> "linux" (see LoadTopologySubstituting).
+	Substitute map[string]string
 }
 
 // DefaultOptions returns the defaults that Open, Up and Down give the zero
@@ -135,7 +138,7 @@ func (l *Lab) nodeRun(n *Node) *nodeRun {
 // Open returns the lab of a topology file without starting anything: for
 // Status, Cut, Restore, Exec and Down on a lab that is already up.
 func Open(file string, opts Options) (*Lab, error) {
-	t, err := LoadTopology(file)
+	t, err := LoadTopologySubstituting(file, opts.Substitute)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +167,16 @@ func Up(ctx context.Context, file string, opts Options) (*Lab, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("lab: %s asks for kernel VRFs (node labels %sNAME): %w: use a kernel with VRFs, or a design without them", l.Topo.Name, vrfLabel, err)
+		}
+	}
+	for _, n := range l.Topo.Nodes {
+		if n.SubstitutedFrom == "" {
+			continue
+		}
+		if n.Binds[bindFRRDaemons] != "" && n.Binds[bindFRRConf] != "" {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("node %s (kind %s) runs as an FRR stand-in (-substitute)", n.Name, n.SubstitutedFrom))
+		} else {
+			l.Warnings = append(l.Warnings, fmt.Sprintf("node %s (kind %s) runs as a bare linux node: interfaces, no routing; bind an FRR daemons file and frr.conf to it for an FRR stand-in", n.Name, n.SubstitutedFrom))
 		}
 	}
 	if left, _ := labNamespaces(l.Topo.Name); len(left) > 0 {
@@ -413,25 +426,50 @@ func (l *Lab) wireLink(lk *Link) error {
 	if err := ha.LinkAdd(veth); err != nil {
 		return fmt.Errorf("lab: link %s: %w", lk, err)
 	}
-	for _, side := range []struct {
-		h   *netlink.Handle
-		if_ string
-	}{{ha, lk.A.Interface}, {hb, lk.B.Interface}} {
+	sides := []struct {
+		h         *netlink.Handle
+		node, if_ string
+	}{{ha, lk.A.Node, lk.A.Interface}, {hb, lk.B.Node, lk.B.Interface}}
+	for _, side := range sides {
 		if err := linkUp(side.h, side.if_); err != nil {
 			return fmt.Errorf("lab: link %s: up %s: %w", lk, side.if_, err)
 		}
-		if !lk.Netem.IsZero() {
+	}
+	if lk.Netem.IsZero() {
+		return nil
+	}
+	for i, side := range sides {
+		if hasNetem() {
 			if err := setNetem(side.h, side.if_, lk.Netem); err != nil {
-				// A kernel without netem still runs the lab, unimpaired:
-				// say so once per link rather than refuse to start.
-				w := fmt.Sprintf("link %s: impairment not applied: %v", lk, netemError(err))
-				l.Warnings = append(l.Warnings, w)
-				l.opts.Logger.Warn("lab netem", "lab", l.Topo.Name, "link", lk.String(), "err", err)
-				break
+				l.warn(lk, fmt.Sprintf("link %s: impairment not applied: %v", lk, netemError(err)), err)
+				return nil
 			}
+			continue
+		}
+		// No netem: loss with nftables, rate with tbf; delay and jitter
+		// cannot be had, said once per link.
+		skipped, err := l.impairWithoutNetem(side.h, side.node, side.if_, lk.Netem)
+		if err != nil {
+			l.warn(lk, fmt.Sprintf("link %s: impairment not applied on %s:%s: %v", lk, side.node, side.if_, err), err)
+			return nil
+		}
+		if len(skipped) > 0 && i == 0 {
+			l.warn(lk, fmt.Sprintf("link %s: %s not applied: %v; loss and rate are applied with nftables and tbf", lk, strings.Join(skipped, ", "), ErrNoNetem), nil)
 		}
 	}
 	return nil
+}
+
+// warn records a warning of Up, said once to the user from Lab.Warnings.
+func (l *Lab) warn(lk *Link, w string, err error) {
+	l.Warnings = append(l.Warnings, w)
+	l.opts.Logger.Warn("lab impairment", "lab", l.Topo.Name, "link", lk.String(), "warning", w, "err", err)
+}
+
+// hasNetem reports whether the kernel has the netem qdisc (probed once).
+func hasNetem() bool {
+	k, err := ProbeKernel()
+	return err == nil && k.Netem == nil
 }
 
 // setNetem replaces the root qdisc of an interface with netem, as

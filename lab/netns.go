@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vishvananda/netns"
@@ -138,7 +140,29 @@ func inNetns(name string, fn func() error) error {
 // startIn starts cmd with its process inside the named namespace: the child
 // is forked from a thread that has entered it, and inherits it.
 func startIn(name string, cmd *exec.Cmd) error {
+	closeInheritedOnce.Do(closeInheritedOnExec)
 	return inNetns(name, cmd.Start)
+}
+
+var closeInheritedOnce sync.Once
+
+// closeInheritedOnExec marks every descriptor above stderr close-on-exec.
+// Go opens its own that way, but not those it inherited: under
+// `flock LOCK vigie-lab up` (or go test), the lock's descriptor passed to
+// every FRR, snmpd and lldpd daemon of the lab, which then held the lock
+// as long as the lab ran, and blocked every other user of it. Files a
+// command should get go through exec.Cmd.ExtraFiles, which are dup'ed
+// without the flag.
+func closeInheritedOnExec() {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // runIn runs cmd inside the named namespace and waits for it; the error

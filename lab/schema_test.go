@@ -52,10 +52,10 @@ type clabCheck struct {
 // its lab files use: always present, so a clone alone runs real checks.
 const subsetSchemaPath = "testdata/clab-subset.schema.json"
 
-// publishedSchemaPath is containerlab's published schema, outside the
-// repository; authoritative when it is there.
+// publishedSchemaPath is containerlab's published schema, vendored with
+// its source and version (testdata/containerlab/SOURCE.md).
 func publishedSchemaPath(t *testing.T) string {
-	return filepath.Join(moduleRoot(t), "..", "shared", "containerlab", "clab.schema.json")
+	return filepath.Join(moduleRoot(t), "lab", "testdata", "containerlab", "clab.schema.json")
 }
 
 func compileSchema(t *testing.T, path string) *jsonschema.Schema {
@@ -80,17 +80,13 @@ func compileSchema(t *testing.T, path string) *jsonschema.Schema {
 	return sch
 }
 
-// clabSchemas returns the project's subset and, when ../shared has it,
-// containerlab's published schema, and logs which ones the test uses.
+// clabSchemas returns the project's subset and containerlab's published
+// schema, and logs which ones the test uses.
 func clabSchemas(t *testing.T) []clabCheck {
 	t.Helper()
 	checks := []clabCheck{{"subset " + subsetSchemaPath, compileSchema(t, subsetSchemaPath)}}
 	pub := publishedSchemaPath(t)
-	if _, err := os.Stat(pub); err == nil {
-		checks = append(checks, clabCheck{"published " + pub, compileSchema(t, pub)})
-	} else {
-		t.Logf("containerlab's published schema is not at %s: checking against the project's subset only", pub)
-	}
+	checks = append(checks, clabCheck{"published " + pub, compileSchema(t, pub)})
 	for _, c := range checks {
 		t.Logf("checking against containerlab's schema: %s", c.name)
 	}
@@ -126,10 +122,12 @@ func labFiles(t *testing.T) []string {
 	}
 	more, _ := filepath.Glob("testdata/*.clab.yml")
 	kernel, _ := filepath.Glob("testdata/kernel/*.clab.yml")
-	if len(more) == 0 || len(kernel) == 0 {
-		t.Fatalf("lab test topologies: %v %v", more, kernel)
+	// containerlab's own FRR example, which a planner runs unchanged.
+	frr01, _ := filepath.Glob("testdata/frr01/*.clab.yml")
+	if len(more) == 0 || len(kernel) == 0 || len(frr01) == 0 {
+		t.Fatalf("lab test topologies: %v %v %v", more, kernel, frr01)
 	}
-	return append(append(files, more...), kernel...)
+	return append(append(append(files, more...), kernel...), frr01...)
 }
 
 // TestTopologiesMatchClabSchema proves the lab files deploy with

@@ -8,6 +8,7 @@
 package lab
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -60,8 +61,15 @@ type Node struct {
 	// Index is the node's position in Topology.Nodes.
 	Index int
 
+	// SubstitutedFrom is the node's kind in the file when -substitute
+	// runs it as a linux node ("" otherwise).
+	SubstitutedFrom string
+
 	vrfs []VRF // from the vigie.vrf.NAME labels (kernel.go)
 }
+
+// errKind marks a node of a kind vigie-lab cannot run itself.
+var errKind = errors.New("not a kind vigie-lab runs")
 
 // Role returns the node's "vigie.role" label ("" if none): "internet" marks
 // an upstream stand-in whose links the internet-cut scenario removes.
@@ -100,6 +108,10 @@ type Link struct {
 	Internet bool
 	// Netem is the impairment declared on the link (link var "netem").
 	Netem Impairment
+	// Technology is the link's medium for vigie's inventory (link var
+	// "technology": fibre, ftth, adsl, 4g, satellite, transoceanic; "" =
+	// fibre).
+	Technology string
 	// Index is the link's position in the file, used to name things.
 	Index int
 }
@@ -153,9 +165,10 @@ type fileNode struct {
 type fileLink struct {
 	Endpoints []string `yaml:"endpoints"`
 	Vars      struct {
-		SRLG     []string `yaml:"srlg"`
-		Internet bool     `yaml:"internet"`
-		Netem    struct {
+		SRLG       []string `yaml:"srlg"`
+		Internet   bool     `yaml:"internet"`
+		Technology string   `yaml:"technology"`
+		Netem      struct {
 			Delay  string  `yaml:"delay"`
 			Jitter string  `yaml:"jitter"`
 			Loss   float64 `yaml:"loss"`
@@ -195,6 +208,31 @@ func LoadTopology(path string) (*Topology, error) {
 // ParseTopology is LoadTopology on bytes already read; path is the file's
 // absolute path, the base of relative binds.
 func ParseTopology(path string, data []byte) (*Topology, error) {
+	return parseTopology(path, data, nil)
+}
+
+// LoadTopologySubstituting is LoadTopology where the nodes of the kinds
+// in sub ("nokia_srlinux" -> "linux") run as linux nodes: FRR stand-ins
+// when FRR's daemons and frr.conf are bound to them, bare nodes otherwise.
+// Only "linux" may stand in.
+func LoadTopologySubstituting(path string, sub map[string]string) (*Topology, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("lab: %s: %w", path, err)
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, fmt.Errorf("lab: cannot read the topology (check the path): %w", err)
+	}
+	for k, v := range sub {
+		if v != "linux" {
+			return nil, fmt.Errorf("lab: -substitute %s=%s: only linux stands in for another kind (%s=linux)", k, v, k)
+		}
+	}
+	return parseTopology(abs, data, sub)
+}
+
+func parseTopology(path string, data []byte, sub map[string]string) (*Topology, error) {
 	var f fileTopo
 	if err := yaml.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("lab: %s: not a containerlab topology: %w", path, err)
@@ -225,6 +263,7 @@ func ParseTopology(path string, data []byte) (*Topology, error) {
 	// The gateway (.1) belongs to the mgmt namespace's bridge.
 	next := t.MgmtSubnet.Addr().Next().Next()
 	used := map[netip.Addr]string{t.MgmtSubnet.Addr().Next(): "the mgmt bridge"}
+	vendor := map[string][]string{} // kind -> nodes vigie-lab cannot run
 	for i, name := range names {
 		if !nameRE.MatchString(name) || len(name) > maxNameLen || name == "mgmt" {
 			return nil, fmt.Errorf("lab: %s: node name %q: use letters, digits, - and _ (at most %d, not \"mgmt\")", path, name, maxNameLen)
@@ -234,7 +273,13 @@ func ParseTopology(path string, data []byte) (*Topology, error) {
 			fn = &fileNode{}
 		}
 		n, err := t.resolve(&f, name, fn)
-		if err != nil {
+		if errors.Is(err, errKind) {
+			if sub[n.Kind] != "linux" {
+				vendor[n.Kind] = append(vendor[n.Kind], name)
+				continue
+			}
+			n.SubstitutedFrom, n.Kind = n.Kind, "linux"
+		} else if err != nil {
 			return nil, err
 		}
 		n.Index = i
@@ -247,6 +292,16 @@ func ParseTopology(path string, data []byte) (*Topology, error) {
 		}
 		t.Nodes = append(t.Nodes, n)
 		t.byName[name] = n
+	}
+	if len(vendor) > 0 {
+		var parts, subs []string
+		for _, k := range sortedKeys(vendor) {
+			parts = append(parts, fmt.Sprintf("%s (kind %s)", strings.Join(vendor[k], ", "), k))
+			subs = append(subs, k+"=linux")
+		}
+		return nil, fmt.Errorf("lab: %s: vigie-lab runs kind: linux nodes only (FRR, snmpd and lldpd from the host's packages), not vendor NOS images: %s. "+
+			"Suggested FRR stand-in: bind an FRR daemons file and frr.conf to each (as containerlab's own FRR example does, lab/testdata/frr01) and run with -substitute %s; "+
+			"without them they run as bare linux nodes (interfaces, no routing)", path, strings.Join(parts, "; "), strings.Join(subs, ","))
 	}
 	// Explicit addresses first, then the others in name order, skipping them.
 	for _, n := range t.Nodes {
@@ -363,7 +418,8 @@ func (t *Topology) resolve(f *fileTopo, name string, fn *fileNode) (*Node, error
 	n.Kind = kind
 	n.Group = group
 	if n.Kind != "linux" {
-		return nil, fmt.Errorf("lab: %s: node %s: kind %q: vigie-lab runs kind: linux nodes only (FRR, snmpd and lldpd from the host's packages)", t.File, name, n.Kind)
+		// The caller lists every such node at once, or substitutes it.
+		return n, fmt.Errorf("lab: %s: node %s: kind %q: %w", t.File, name, n.Kind, errKind)
 	}
 	for dst, src := range n.Binds {
 		if _, err := os.Stat(src); err != nil {
@@ -377,7 +433,7 @@ func (t *Topology) link(i int, fl fileLink) (*Link, error) {
 	if len(fl.Endpoints) != 2 {
 		return nil, fmt.Errorf("give exactly two endpoints, e.g. [\"r1:eth1\", \"r2:eth1\"]")
 	}
-	l := &Link{Index: i, SRLGs: fl.Vars.SRLG, Internet: fl.Vars.Internet}
+	l := &Link{Index: i, SRLGs: fl.Vars.SRLG, Internet: fl.Vars.Internet, Technology: fl.Vars.Technology}
 	for j, s := range fl.Endpoints {
 		node, ifname, ok := strings.Cut(s, ":")
 		if !ok || t.byName[node] == nil {

@@ -13,7 +13,7 @@ func TestLoadTopologyRejects(t *testing.T) {
 		"unknown-node.clab.yml":  "write NODE:INTERFACE with a declared node",
 		"reused-iface.clab.yml":  "r1:eth1 is already used by links[0]",
 		"mgmt-iface.clab.yml":    "eth0 and lo are the lab's",
-		"kind.clab.yml":          `kind "nokia_srlinux"`,
+		"kind.clab.yml":          `r1 (kind nokia_srlinux). Suggested FRR stand-in`,
 		"public-mgmt.clab.yml":   "not a private range",
 		"missing-bind.clab.yml":  "bind of /etc/frr/frr.conf",
 		"unknown-group.clab.yml": `unknown group "routers"`,

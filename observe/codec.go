@@ -61,10 +61,11 @@ func MsgID(collector, device string, start time.Time) string {
 
 type enc struct{ b []byte }
 
-func (e *enc) u(v uint64)  { e.b = binary.AppendUvarint(e.b, v) }
-func (e *enc) i(v int64)   { e.b = binary.AppendVarint(e.b, v) }
-func (e *enc) s(v string)  { e.u(uint64(len(v))); e.b = append(e.b, v...) }
-func (e *enc) bool(v bool) { e.b = append(e.b, b2u(v)) }
+func (e *enc) u(v uint64)    { e.b = binary.AppendUvarint(e.b, v) }
+func (e *enc) i(v int64)     { e.b = binary.AppendVarint(e.b, v) }
+func (e *enc) s(v string)    { e.u(uint64(len(v))); e.b = append(e.b, v...) }
+func (e *enc) bool(v bool)   { e.b = append(e.b, b2u(v)) }
+func (e *enc) f64(v float64) { e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(v)) }
 func (e *enc) addr(a netip.Addr) {
 	if !a.IsValid() {
 		e.b = append(e.b, 0)
@@ -144,6 +145,13 @@ func AppendPoll(dst []byte, p *snmp.Poll, st *snmp.DeviceState, scratch []snmp.I
 		e.s(l.PortDescr)
 		e.s(l.SysName)
 	}
+	e.n(len(p.LLDPManAddrs), p.LLDPManAddrs == nil)
+	for i := range p.LLDPManAddrs {
+		a := &p.LLDPManAddrs[i]
+		e.i(int64(a.Neighbor))
+		e.i(int64(a.LocalPortNum))
+		e.addr(a.Addr)
+	}
 	e.n(len(p.CDP), p.CDP == nil)
 	for i := range p.CDP {
 		c := &p.CDP[i]
@@ -161,10 +169,43 @@ func AppendPoll(dst []byte, p *snmp.Poll, st *snmp.DeviceState, scratch []snmp.I
 		e.addr(b.Local)
 		e.i(int64(b.State))
 		e.bool(b.AdminUp)
+		e.u(uint64(b.Missing))
 		e.u(uint64(b.RemoteAS))
 		e.addr(b.RemoteID)
 		e.u(uint64(b.FSMEstablishedTransitions))
 		e.u(uint64(b.FSMEstablishedTime))
+	}
+	e.n(len(p.BGPPrefixes), p.BGPPrefixes == nil)
+	for i := range p.BGPPrefixes {
+		x := &p.BGPPrefixes[i]
+		e.addr(x.Remote)
+		e.s(x.Family)
+		e.u(uint64(x.AFI))
+		e.u(uint64(x.SAFI))
+		e.u(x.Accepted)
+	}
+	e.bool(p.Health != nil)
+	if h := p.Health; h != nil {
+		e.n(len(h.CPUs), h.CPUs == nil)
+		for _, c := range h.CPUs {
+			e.s(c.Name)
+			e.f64(c.Usage)
+		}
+		e.n(len(h.Memory), h.Memory == nil)
+		for _, m := range h.Memory {
+			e.s(m.Name)
+			e.u(m.Used)
+			e.u(m.Size)
+		}
+		e.n(len(h.Sensors), h.Sensors == nil)
+		for _, x := range h.Sensors {
+			e.i(int64(x.Index))
+			e.s(x.Name)
+			e.u(uint64(x.Kind))
+			e.i(int64(x.Status))
+			e.f64(x.Value)
+			e.bool(x.HasValue)
+		}
 	}
 	e.n(len(p.Problems), p.Problems == nil)
 	for _, x := range p.Problems {
@@ -244,6 +285,19 @@ func (d *dec) i32() int32 {
 		d.fail("an integer out of range")
 	}
 	return int32(v)
+}
+
+func (d *dec) f64() float64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.err = errShort
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	return v
 }
 
 func (d *dec) fail(what string) {
@@ -395,6 +449,15 @@ func DecodePoll(b []byte) (*PollObservation, error) {
 			l.SysName = d.s()
 		}
 	}
+	if n, isNil := d.count(3); !isNil {
+		p.LLDPManAddrs = make([]snmp.LLDPManAddr, n)
+		for i := range p.LLDPManAddrs {
+			a := &p.LLDPManAddrs[i]
+			a.Neighbor = int(d.i32())
+			a.LocalPortNum = d.i32()
+			a.Addr = d.addr()
+		}
+	}
 	if n, isNil := d.count(6); !isNil {
 		p.CDP = make([]snmp.CDPNeighbor, n)
 		for i := range p.CDP {
@@ -407,7 +470,7 @@ func DecodePoll(b []byte) (*PollObservation, error) {
 			c.Platform = d.s()
 		}
 	}
-	if n, isNil := d.count(8); !isNil {
+	if n, isNil := d.count(9); !isNil {
 		p.BGPPeers = make([]snmp.BGPPeer, n)
 		for i := range p.BGPPeers {
 			x := &p.BGPPeers[i]
@@ -415,11 +478,51 @@ func DecodePoll(b []byte) (*PollObservation, error) {
 			x.Local = d.addr()
 			x.State = int(d.i32())
 			x.AdminUp = d.bool()
+			x.Missing = snmp.BGPColumns(min(d.u(), 255))
 			x.RemoteAS = uint32(min(d.u(), math.MaxUint32))
 			x.RemoteID = d.addr()
 			x.FSMEstablishedTransitions = uint32(min(d.u(), math.MaxUint32))
 			x.FSMEstablishedTime = time.Duration(d.u())
 		}
+	}
+	if n, isNil := d.count(5); !isNil {
+		p.BGPPrefixes = make([]snmp.BGPPrefixes, n)
+		for i := range p.BGPPrefixes {
+			x := &p.BGPPrefixes[i]
+			x.Remote = d.addr()
+			x.Family = d.s()
+			x.AFI = uint16(min(d.u(), 65535))
+			x.SAFI = uint8(min(d.u(), 255))
+			x.Accepted = d.u()
+		}
+	}
+	if d.bool() {
+		h := &snmp.Health{}
+		if n, isNil := d.count(9); !isNil {
+			h.CPUs = make([]snmp.CPU, n)
+			for i := range h.CPUs {
+				h.CPUs[i] = snmp.CPU{Name: d.s(), Usage: d.f64()}
+			}
+		}
+		if n, isNil := d.count(3); !isNil {
+			h.Memory = make([]snmp.MemoryPool, n)
+			for i := range h.Memory {
+				h.Memory[i] = snmp.MemoryPool{Name: d.s(), Used: d.u(), Size: d.u()}
+			}
+		}
+		if n, isNil := d.count(13); !isNil {
+			h.Sensors = make([]snmp.Sensor, n)
+			for i := range h.Sensors {
+				x := &h.Sensors[i]
+				x.Index = d.i32()
+				x.Name = d.s()
+				x.Kind = snmp.SensorKind(min(d.u(), 255))
+				x.Status = int(d.i32())
+				x.Value = d.f64()
+				x.HasValue = d.bool()
+			}
+		}
+		p.Health = h
 	}
 	if n, isNil := d.count(3); !isNil {
 		p.Problems = make([]snmp.Problem, n)

@@ -25,9 +25,13 @@ func samplePolls() map[string]*snmp.Poll {
 				DiscontinuityTime: 5 * time.Second},
 			{Index: 2147483647, Has: snmp.ColSpeed | snmp.ColInOctets32, Name: "Tu0", OperStatus: 7, Speed: 100e6, InOctets: 1<<32 - 1},
 		},
-		LLDP:            []snmp.LLDPNeighbor{{LocalPortNum: 3, LocalPort: "Gi0/0", ChassisID: "aa:bb:cc:dd:ee:ff", PortID: "Gi1/0/3", PortDescr: "to ce", SysName: "agg-lyon-1"}},
+		LLDP:         []snmp.LLDPNeighbor{{LocalPortNum: 3, LocalPort: "Gi0/0", ChassisID: "aa:bb:cc:dd:ee:ff", PortID: "Gi1/0/3", PortDescr: "to ce", SysName: "agg-lyon-1"}},
+		LLDPManAddrs: []snmp.LLDPManAddr{{Neighbor: 0, LocalPortNum: 3, Addr: netip.MustParseAddr("192.0.2.7")}, {Neighbor: -1, LocalPortNum: 9}},
+		BGPPrefixes:  []snmp.BGPPrefixes{{Remote: netip.MustParseAddr("10.0.0.1"), Family: "l3vpn-ipv4-unicast", AFI: 1, SAFI: 128, Accepted: 1 << 33}},
+		Health: &snmp.Health{CPUs: []snmp.CPU{{Name: "cpu0", Usage: 12.5}}, Memory: []snmp.MemoryPool{{Name: "Processor", Used: 1 << 30, Size: 4 << 30}},
+			Sensors: []snmp.Sensor{{Index: 1001, Name: "Te0/1 Rx", Kind: snmp.SensorReceiveDBm, Status: snmp.SensorOK, Value: -3.25, HasValue: true}, {Index: 7}}},
 		CDP:             []snmp.CDPNeighbor{{IfIndex: 1, LocalPort: "Gi0/0", DeviceID: "agg-lyon-1(FOC123)", Port: "Gi1/0/3", Address: netip.MustParseAddr("2001:db8::1"), Platform: "C9300"}, {IfIndex: 2}},
-		BGPPeers:        []snmp.BGPPeer{{Remote: netip.MustParseAddr("10.0.0.1"), Local: netip.MustParseAddr("10.0.0.2"), State: 6, AdminUp: true, RemoteAS: 4200000000, RemoteID: netip.MustParseAddr("1.1.1.1"), FSMEstablishedTransitions: 3, FSMEstablishedTime: time.Hour}},
+		BGPPeers:        []snmp.BGPPeer{{Remote: netip.MustParseAddr("10.0.0.1"), Local: netip.MustParseAddr("10.0.0.2"), State: 6, AdminUp: true, Missing: snmp.BGPColRemoteAS, RemoteAS: 4200000000, RemoteID: netip.MustParseAddr("1.1.1.1"), FSMEstablishedTransitions: 3, FSMEstablishedTime: time.Hour}},
 		Problems:        []snmp.Problem{{Table: "lldp", Reason: snmp.ReasonLoop, Detail: "OID went backwards"}},
 		Discontinuities: []snmp.CounterDiscontinuity{{IfIndex: 1, Interface: "Gi0/0", Reason: snmp.DiscontinuityDecrease, Counter: "ifHCInOctets"}},
 		Varbinds:        321, Requests: 4,
@@ -81,8 +85,8 @@ func TestPollFieldsCovered(t *testing.T) {
 		v    any
 		want int
 	}{
-		{snmp.Poll{}, 14}, {snmp.System{}, 4}, {snmp.Interface{}, 16}, {snmp.LLDPNeighbor{}, 6},
-		{snmp.CDPNeighbor{}, 6}, {snmp.BGPPeer{}, 8}, {snmp.Problem{}, 3}, {snmp.CounterDiscontinuity{}, 4},
+		{snmp.Poll{}, 17}, {snmp.System{}, 4}, {snmp.Interface{}, 16}, {snmp.LLDPNeighbor{}, 6},
+		{snmp.CDPNeighbor{}, 6}, {snmp.BGPPeer{}, 9}, {snmp.LLDPManAddr{}, 3}, {snmp.BGPPrefixes{}, 5}, {snmp.Health{}, 3}, {snmp.CPU{}, 2}, {snmp.MemoryPool{}, 3}, {snmp.Sensor{}, 6}, {snmp.Problem{}, 3}, {snmp.CounterDiscontinuity{}, 4},
 		{snmp.InterfaceTotals{}, 7},
 	} {
 		if n := reflect.TypeOf(c.v).NumField(); n != c.want {

@@ -1,5 +1,6 @@
 // Package web serves vigie's HTTP endpoints: /metrics for Prometheus, the
-// JSON API under /api/v1/, health and readiness probes, and a landing page.
+// JSON API under /api/v1/, health and readiness probes, and the web console
+// at / (package web/console; a landing page when there is no API).
 // TLS, client certificates and basic auth come from the Prometheus
 // ecosystem's web config file (prometheus/exporter-toolkit), so operators
 // secure vigie exactly as they secure their exporters.
@@ -30,6 +31,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/vigie-rie/vigie/web/console"
 )
 
 // DefaultListen is vigie's default address. 9742 is unused in the
@@ -183,7 +186,17 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: landing page: %w", err)
 	}
-	mux.Handle("/", landing)
+	if opts.API != nil {
+		// The console (web/console) reads /api/v1: without it, the
+		// landing page stays.
+		c, err := console.New()
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", c)
+	} else {
+		mux.Handle("/", landing)
+	}
 	s.handler = mux
 	return s, nil
 }

@@ -8,6 +8,9 @@
 //	vigie-lab restore FILE [WHAT]     undo one cut, or every cut
 //	vigie-lab exec    FILE -- CMD...  run CMD in the lab's mgmt namespace (where vigie runs)
 //	vigie-lab reach   FILE NODE SRC DST  packets from NODE (address SRC) to DST, and back?
+//	vigie-lab inventory FILE [-o OUT] the vigie inventory of the lab, from its labels and link vars
+//	vigie-lab rehearse FILE [--scenario S]... [--scenarios F] [--format text|json|markdown]
+//	                                  vigie's prediction of failures against the lab's routers
 //	vigie-lab kernel                  which optional kernel features (netem, VRF) this machine has
 //
 // The logic lives in package lab; this file is flags, wiring and signals.
@@ -25,6 +28,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -37,14 +41,22 @@ func main() {
 }
 
 const usage = `usage: vigie-lab COMMAND FILE [ARGS] [flags]   (flags may also come first)
-  up FILE                  wire the lab, start FRR, snmpd and lldpd, wait for BGP and LLDP
+  up FILE                  wire the lab, start FRR, snmpd and lldpd, wait until converged (OSPF, IS-IS,
+                           BGP, LLDP as FRR and lldpd say, routes settled) or say what did not
   down FILE|NAME           remove the lab's namespaces, processes and state (idempotent)
   status FILE              daemons, BGP sessions and LLDP neighbours per node, and the cuts
   cut FILE WHAT            internet | link NODE:IF | node NODE | srlg ID | scenario NAME
   restore FILE [WHAT]      undo one cut, or every cut
   exec FILE -- CMD [ARGS]  run CMD in the lab's mgmt namespace
   reach FILE NODE SRC DST  does NODE, sending from its address SRC, reach DST (TCP, both ways)?
-  kernel                   probe the kernel for netem (impairments, -mode loss) and VRF devices
+  inventory FILE [-o OUT]  write the lab's vigie inventory (from node labels and link vars)
+  rehearse FILE [--scenario internet|srlg:X|device:Y|link:NODE:IF|link:A--B]... [--scenarios FILE]
+           [--format text|json|markdown]
+                           up (or use the running lab), run vigie in it, and per failure compare
+                           vigie's what-if with vigie's live view and the routers' packets;
+                           exit 0 only when prediction == observation
+  -substitute KIND=linux   with any command: run nodes of vendor kinds (nokia_srlinux, ceos...) as linux nodes
+  kernel                   probe the kernel for netem (delay, jitter; else nftables and tbf) and VRF devices
 flags:
 `
 
@@ -53,12 +65,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	state := fs.String("state", lab.DefaultStateRoot, "directory of the labs' state (pid files, logs, cuts)")
-	timeout := fs.Duration("timeout", 90*time.Second, "up: how long to wait for BGP and LLDP")
+	timeout := fs.Duration("timeout", 90*time.Second, "up: how long to wait for convergence; rehearse: also each wait of the rehearsal")
 	parallel := fs.Int("parallel", 4, "up: nodes started at once")
-	keep := fs.Bool("keep", false, "up: leave a lab that failed to converge in place, for inspection")
-	mode := fs.String("mode", "down", "cut: down (interfaces down) or loss (netem 100% loss)")
-	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE)")
+	keep := fs.Bool("keep", false, "up: leave a lab that failed to converge in place, for inspection; rehearse: leave the lab up afterwards")
+	mode := fs.String("mode", "down", "cut: down (interfaces down) or loss (100% loss, links up: netem, else nftables)")
+	scenarios := fs.String("scenarios", "", "cut: scenario file (default: scenarios.yml beside FILE); rehearse: rehearse every scenario of this file")
 	verbose := fs.Bool("v", false, "log every phase")
+	output := fs.String("o", "", "inventory: write to this file instead of stdout")
+	substitute := fs.String("substitute", "", "run nodes of vendor kinds as linux nodes (FRR stand-ins): KIND=linux[,KIND=linux]")
+	var rehearseScenarios multiFlag
+	fs.Var(&rehearseScenarios, "scenario", "rehearse: a failure (internet, srlg:ID, device:NODE, link:NODE:IF, link:A--B); repeat for several (default internet)")
+	format := fs.String("format", "text", "rehearse: report format, text, json or markdown")
+	vigieBin := fs.String("vigie", "", "rehearse: the vigie binary (default: beside vigie-lab, else on PATH)")
+	dir := fs.String("dir", "", "rehearse: where the inventory, vigie's database and log go (default: a directory under $TMPDIR named after the lab)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -73,8 +92,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	// Warnings reach the user once, from Up's result; the log says failures.
-	level := slog.LevelError
+	sub, err := parseSubstitute(*substitute)
+	if err != nil {
+		fmt.Fprintln(stderr, "vigie-lab:", err)
+		return 2
+	}
+	if rest[0] == "rehearse" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		ro := rehearseOpts{file: rest[1], scenarios: rehearseScenarios, scenarioFile: *scenarios, format: *format, vigie: *vigieBin, dir: *dir, keep: *keep, timeout: *timeout}
+		ok, err := rehearse(ctx, ro, lab.Options{StateRoot: *state, Progress: stderr, ReadyTimeout: *timeout, Parallel: *parallel, Substitute: sub}, stdout, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "vigie-lab:", err)
+			return 1
+		}
+		if !ok {
+			return 1
+		}
+		return 0
+	}
+	if rest[0] == "inventory" {
+		if err := writeInventory(rest[1], *output, sub, stdout); err != nil {
+			fmt.Fprintln(stderr, "vigie-lab:", err)
+			return 1
+		}
+		return 0
+	}
+	// Warnings reach the user once, from Up's result, and errors once, from
+	// the command's: the log is for -v only.
+	level := slog.LevelError + 1
 	if *verbose {
 		level = slog.LevelInfo
 	}
@@ -85,11 +131,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ReadyTimeout:  *timeout,
 		Parallel:      *parallel,
 		KeepOnFailure: *keep,
+		Substitute:    sub,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cmd, file := rest[0], rest[1]
-	err := dispatch(ctx, cmd, file, rest[2:], opts, *mode, *scenarios, stdout, stderr)
+	err = dispatch(ctx, cmd, file, rest[2:], opts, *mode, *scenarios, stdout, stderr)
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return ee.ExitCode()
@@ -129,7 +176,7 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 	switch cmd {
 	case "up", "down", "status", "cut", "restore", "exec", "reach":
 	default:
-		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore, exec, reach or kernel", cmd)
+		return fmt.Errorf("unknown command %q: use up, down, status, cut, restore, exec, reach, inventory or kernel", cmd)
 	}
 	switch cmd {
 	case "up":
@@ -145,13 +192,13 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 		for _, p := range l.Phases {
 			phases = append(phases, fmt.Sprintf("%s %.1fs", p.Name, p.Duration.Seconds()))
 		}
-		fmt.Fprintf(stdout, "lab %s up in %.1fs (%s); mgmt namespace %s, agent address %s\n",
+		fmt.Fprintf(stdout, "lab %s up and converged in %.1fs (%s); mgmt namespace %s, agent address %s\n",
 			l.Topo.Name, time.Since(start).Seconds(), strings.Join(phases, ", "), l.MgmtNetns(), l.MgmtGateway())
 		return nil
 	case "down":
 		name := file
 		if strings.HasSuffix(file, ".yml") || strings.HasSuffix(file, ".yaml") {
-			t, err := lab.LoadTopology(file)
+			t, err := lab.LoadTopologySubstituting(file, opts.Substitute)
 			if err != nil {
 				return fmt.Errorf("%w (if the file is gone, give the lab's name instead)", err)
 			}
@@ -241,6 +288,172 @@ func dispatch(ctx context.Context, cmd, file string, args []string, opts lab.Opt
 	return nil
 }
 
+// parseSubstitute reads -substitute KIND=linux[,KIND=linux].
+func parseSubstitute(s string) (map[string]string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" || v != "linux" {
+			return nil, fmt.Errorf("-substitute %q: write KIND=linux (e.g. nokia_srlinux=linux,ceos=linux)", kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// multiFlag is a flag that may be repeated.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+type rehearseOpts struct {
+	file, scenarioFile, format, vigie, dir string
+	scenarios                              []string
+	keep                                   bool
+	timeout                                time.Duration
+}
+
+// rehearse brings the lab up unless it runs, rehearses, prints the report
+// on stdout (progress on stderr) and takes the lab down again if it
+// brought it up (unless -keep). ok is whether prediction == observation.
+func rehearse(ctx context.Context, o rehearseOpts, opts lab.Options, stdout, stderr io.Writer) (bool, error) {
+	if o.format != "text" && o.format != "json" && o.format != "markdown" {
+		return false, fmt.Errorf("rehearse: -format %q: use text, json or markdown", o.format)
+	}
+	topo, err := lab.LoadTopologySubstituting(o.file, opts.Substitute)
+	if err != nil {
+		return false, err
+	}
+	var rs []lab.Rehearsal
+	for _, s := range o.scenarios {
+		r, err := topo.ParseRehearsal(s)
+		if err != nil {
+			return false, err
+		}
+		rs = append(rs, r)
+	}
+	if o.scenarioFile != "" {
+		all, err := lab.LoadScenarios(o.scenarioFile)
+		if err != nil {
+			return false, err
+		}
+		names := make([]string, 0, len(all))
+		for n := range all {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			r, err := topo.RehearsalFromScenario(all[n])
+			if err != nil {
+				return false, err
+			}
+			rs = append(rs, r)
+		}
+	}
+	if len(rs) == 0 {
+		r, err := topo.ParseRehearsal("internet")
+		if err != nil {
+			return false, err
+		}
+		rs = append(rs, r)
+	}
+	if _, _, err := topo.Inventory(); err != nil {
+		return false, err // before anything is brought up
+	}
+	bin, err := findVigie(o.vigie)
+	if err != nil {
+		return false, err
+	}
+	if o.dir == "" {
+		o.dir = filepath.Join(os.TempDir(), "vigie-lab-rehearse-"+topo.Name)
+	}
+	var l *lab.Lab
+	if lab.Running(topo.Name) {
+		if l, err = lab.Open(o.file, opts); err != nil {
+			return false, err
+		}
+		fmt.Fprintf(stderr, "lab %s is running: rehearsing on it (it stays up)\n", topo.Name)
+	} else {
+		start := time.Now()
+		if l, err = lab.Up(ctx, o.file, opts); err != nil {
+			return false, err
+		}
+		fmt.Fprintf(stderr, "lab %s up and converged in %.1fs\n", topo.Name, time.Since(start).Seconds())
+		if !o.keep {
+			defer func() {
+				if err := l.Down(context.Background()); err != nil {
+					fmt.Fprintln(stderr, "vigie-lab: down:", err)
+				}
+			}()
+		}
+	}
+	rep, err := l.Rehearse(ctx, rs, lab.RehearseOptions{Vigie: bin, Dir: o.dir, Timeout: o.timeout, Progress: stderr})
+	if rep != nil && len(rep.Scenarios) > 0 {
+		if werr := rep.WriteReport(stdout, o.format); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return false, err
+	}
+	return rep.Agree, nil
+}
+
+// findVigie returns the vigie binary: the one given, else the one beside
+// vigie-lab, else the one on PATH.
+func findVigie(given string) (string, error) {
+	if given != "" {
+		if _, err := os.Stat(given); err != nil {
+			return "", fmt.Errorf("rehearse: -vigie %s: %w", given, err)
+		}
+		return filepath.Abs(given)
+	}
+	if self, err := os.Executable(); err == nil {
+		if p := filepath.Join(filepath.Dir(self), "vigie"); fileExists(p) {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath("vigie"); err == nil {
+		return filepath.Abs(p)
+	}
+	return "", errors.New("rehearse needs the vigie binary: build it beside vigie-lab (go build -o bin/ ./cmd/vigie ./cmd/vigie-lab) or give -vigie PATH")
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// writeInventory writes the lab's inventory to out ("" = stdout); it needs
+// no root and no running lab.
+func writeInventory(file, out string, sub map[string]string, stdout io.Writer) error {
+	t, err := lab.LoadTopologySubstituting(file, sub)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err := t.WriteInventory(stdout)
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(out), ".inventory-*")
+	if err != nil {
+		return fmt.Errorf("inventory: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if _, err := t.WriteInventory(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), out)
+}
+
 // kernel prints what ProbeKernel finds; exit status 1 when a feature is
 // missing, so that a script can check a machine before a planner's session.
 func kernel(stdout, stderr io.Writer) int {
@@ -254,7 +467,7 @@ func kernel(stdout, stderr io.Writer) int {
 		name, use string
 		err       error
 	}{
-		{"netem", "link impairments (vars.netem), cut -mode loss", k.Netem},
+		{"netem", "delay and jitter (vars.netem); loss and rate and cut -mode loss fall back to nftables and tbf", k.Netem},
 		{"vrf", "kernel VRFs on nodes (labels vigie.vrf.NAME)", k.VRF},
 	} {
 		if f.err != nil {

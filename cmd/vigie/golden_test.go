@@ -56,7 +56,8 @@ func TestGoldenExposition(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	var stderr logbuf.Buffer
 	vigie := startVigie(t, bin, "", simEnv(), &stderr, &stderr, stderr.String,
-		"run", "--config", g.config(t, dir), "--db", "-", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+		"run", "--config", g.config(t, dir), "--db", "-", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port),
+		"--snmp.trap-listen-address", "127.0.0.1:0")
 
 	// Converged: every device polled, every BGP session up, the slow
 	// router's timeouts counted, and /metrics the same (normalised) for

@@ -34,6 +34,7 @@ func commands() []command {
 		{"whatif", "predict which sites a failure (e.g. an internet cut) would isolate", cmdWhatIf},
 		{"report", "availability report by site, region, department or ministry from the store", cmdReport},
 		{"inventory", "compare two inventories before a reload (inventory diff OLD NEW)", cmdInventory},
+		{"discover", "crawl LLDP/CDP over SNMP from seed addresses; write what the inventory lacks", cmdDiscover},
 		{"version", "print version information", cmdVersion},
 	}
 }

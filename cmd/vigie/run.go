@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vigie-rie/vigie/collector/trap"
 	"github.com/vigie-rie/vigie/daemon"
 	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/inventory"
@@ -31,9 +33,14 @@ cannot take effect is reported and the running configuration kept
 (vigie_config_last_reload_successful 0). SIGTERM or Ctrl-C stops after
 in-flight polls and store writes.
 
+With --snmp.trap-listen-address, SNMP traps and informs from inventory
+devices (their profiles' credentials) make vigie poll the sender at once
+(docs/traps.md); port 162 needs CAP_NET_BIND_SERVICE.
+
 Examples:
   vigie check-config --secrets /etc/vigie/vigie.yml && vigie run --config /etc/vigie/vigie.yml
   vigie run --config vigie.yml --web.config.file web.yml   # TLS and basic auth, exporter-toolkit format
+  vigie run --config vigie.yml --snmp.trap-listen-address :9162   # traps and informs poll their device at once
 `
 
 // listFlag is a repeatable string flag.
@@ -111,6 +118,9 @@ func parseMemoryLimit(v string) (int64, error) {
 func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := newFlagSet("run", runUsage, stderr)
 	config := fs.String("config", "", "inventory file (required)")
+	trapListen := fs.String("snmp.trap-listen-address", "", "UDP address to receive SNMP traps and informs on, such as :162 (needs CAP_NET_BIND_SERVICE)\n"+
+		"or 127.0.0.1:9162; a notification from an inventory device polls it at once (docs/traps.md). Default: off")
+	trapEngine := fs.String("snmp.trap-engine-id", fmt.Sprintf("%x", trap.DefaultEngineID), "SNMPv3 engine ID (hex) that v3 informs are sent to")
 	var sf serveFlags
 	sf.register(fs, ":9742")
 	var of observationFlags
@@ -148,6 +158,24 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		if err := of.central(&opts, *consumer, logger); err != nil {
 			return err
 		}
+	}
+	if *trapListen != "" {
+		engine, err := hex.DecodeString(strings.TrimPrefix(*trapEngine, "0x"))
+		if err != nil {
+			return fmt.Errorf("--snmp.trap-engine-id=%q: want hexadecimal octets, such as %x", *trapEngine, trap.DefaultEngineID)
+		}
+		recv, err := trap.New(trap.Options{Listen: *trapListen, EngineID: engine, Logger: logger.With("component", "notifications")})
+		if err != nil {
+			return err
+		}
+		opts.Notifications = recv
+		rctx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- recv.Run(rctx) }()
+		defer func() {
+			cancel()
+			<-done
+		}()
 	}
 	return runReloading(ctx, inv, load, hup, opts, logger)
 }

@@ -57,7 +57,7 @@ func leakForms(webHash string) map[string]string {
 
 // buildVigie compiles the real binary, so that the test sees exactly what
 // an operator's terminal, journal and scraper would.
-func buildVigie(t *testing.T) string {
+func buildVigie(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "vigie")
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")

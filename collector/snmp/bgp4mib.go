@@ -41,12 +41,13 @@ func bgpColumnOIDs() []string {
 // bgpDecoder joins bgpPeerTable columns by remote address.
 type bgpDecoder struct {
 	rows  []BGPPeer
+	has   []BGPColumns // per row: the columns answered
 	byIdx map[netip.Addr]int
 	bad   int
 }
 
 func (d *bgpDecoder) reset() {
-	d.rows = d.rows[:0]
+	d.rows, d.has = d.rows[:0], d.has[:0]
 	if d.byIdx == nil {
 		d.byIdx = make(map[netip.Addr]int, 8)
 	}
@@ -92,10 +93,12 @@ func (d *bgpDecoder) add(col int, index []uint32, v *varbind) {
 	if !seen {
 		i = len(d.rows)
 		d.rows = append(d.rows, BGPPeer{Remote: remote})
+		d.has = append(d.has, 0)
 		d.byIdx[remote] = i
 	}
 	p := &d.rows[i]
 	var n uint64
+	var c BGPColumns
 	switch col {
 	case bgpColIdentifier:
 		p.RemoteID, ok = asIPAddress(v)
@@ -104,30 +107,40 @@ func (d *bgpDecoder) add(col int, index []uint32, v *varbind) {
 	case bgpColState:
 		p.State, ok = asInt(v)
 		ok = ok && p.State >= 1 && p.State <= 6
+		c = BGPColState
 	case bgpColAdminStatus:
 		var s int
 		s, ok = asInt(v)
 		p.AdminUp = s == 2
+		c = BGPColAdminStatus
 	case bgpColRemoteAs:
 		var as int
 		as, ok = asInt(v)
 		ok = ok && as >= 0 && as <= 1<<32-1
 		p.RemoteAS = uint32(as)
+		c = BGPColRemoteAS
 	case bgpColTransitions:
 		n, ok = asCounter(v, gosnmp.Counter32)
 		p.FSMEstablishedTransitions = uint32(n)
+		c = BGPColTransitions
 	case bgpColEstablishedTime:
 		n, ok = asCounter(v, gosnmp.Gauge32)
 		p.FSMEstablishedTime = time.Duration(n) * time.Second
+		c = BGPColEstablishedTime
 	}
 	if !ok {
 		d.bad++
+		return
 	}
+	d.has[i] |= c
 }
 
 // finish returns the peers sorted by remote address; the slice is a copy.
 func (d *bgpDecoder) finish() []BGPPeer {
 	out := slices.Clone(d.rows)
+	for i := range out {
+		out[i].Missing = bgpColumnsAll &^ d.has[i]
+	}
 	slices.SortFunc(out, func(a, b BGPPeer) int { return a.Remote.Compare(b.Remote) })
 	return out
 }

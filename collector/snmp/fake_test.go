@@ -130,7 +130,7 @@ type fakeAgent struct {
 	respond func(req *gosnmp.SnmpPacket, normal []byte) []byte
 }
 
-func startFakeAgent(t *testing.T, mib fakeMIB) *fakeAgent {
+func startFakeAgent(t testing.TB, mib fakeMIB) *fakeAgent {
 	t.Helper()
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {

@@ -2,6 +2,7 @@ package snmp
 
 import (
 	"bytes"
+	"math"
 	"reflect"
 	"testing"
 
@@ -12,11 +13,15 @@ import (
 // group, and GetBulks of each table with and without the system group as
 // non-repeaters.
 func fuzzSeeds() [][]byte {
-	mib := healthyMIB()
+	mib := newStaticMIB(append(healthyMIB(), ciscoHealthVars()...)...)
 	seeds := [][]byte{answer(mib, &gosnmp.SnmpPacket{PDUType: gosnmp.GetRequest,
 		Variables: pdus([]string{oidSysDescr, oidSysObjectID, oidSysUpTime, oidSysName})})}
 	sysCols := []string{".1.3.6.1.2.1.1.1", ".1.3.6.1.2.1.1.2", ".1.3.6.1.2.1.1.3", ".1.3.6.1.2.1.1.5"}
-	for _, cols := range [][]string{ifColumnOIDs(), lldpColumnOIDs(), bgpColumnOIDs()} {
+	var health []string
+	for _, c := range healthColumns {
+		health = append(health, c.oid)
+	}
+	for _, cols := range [][]string{ifColumnOIDs(), lldpColumnOIDs(), bgpColumnOIDs(), health} {
 		seeds = append(seeds,
 			answer(mib, &gosnmp.SnmpPacket{PDUType: gosnmp.GetBulkRequest, MaxRepetitions: 3, Variables: pdus(cols)}),
 			answer(mib, &gosnmp.SnmpPacket{PDUType: gosnmp.GetBulkRequest, MaxRepetitions: 2, NonRepeaters: 4,
@@ -85,12 +90,24 @@ func FuzzDecoders(f *testing.F) {
 		s.lldpd.reset()
 		s.bgpd.reset()
 		s.cdpd.reset()
+		s.cbgpd.reset()
+		s.jbgpd.reset()
+		s.mand.reset()
+		s.hd.reset()
+		s.hd.cols = s.hd.cols[:0]
+		for c := range healthCols {
+			s.hd.cols = append(s.hd.cols, uint8(c))
+		}
 		for _, tw := range []*tableWalk{
 			{name: "interfaces", cols: s.ifCols, visit: s.ifd.add, hint: new(int)},
 			{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add, hint: new(int)},
 			{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add, hint: new(int)},
 			{name: "interfaces", cols: s.if32Cols, visit: s.ifd.add32, hint: new(int)},
 			{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add, hint: new(int)},
+			{name: "bgp", cols: s.cbgpCols, visit: s.cbgpd.add, hint: new(int)},
+			{name: "bgp", cols: s.jbgpCols, visit: s.jbgpd.add, hint: new(int)},
+			{name: "lldp", cols: s.manCols, visit: s.mand.add, hint: new(int)},
+			{name: "health", cols: s.healthCols, visit: s.hd.add, hint: new(int)},
 		} {
 			for i := range vars {
 				for c, col := range tw.cols {
@@ -117,6 +134,18 @@ func FuzzDecoders(f *testing.F) {
 		_ = s.lldpd.finish(func(int32) string { return "" }, nil)
 		_ = s.bgpd.finish()
 		_ = s.cdpd.finish(func(int32) string { return "" })
+		_, _ = s.cbgpd.finish()
+		_, _ = s.jbgpd.finish()
+		for _, m := range s.mand.finish(&s.lldpd, true) {
+			if !m.Addr.IsValid() || m.Neighbor >= len(s.lldpd.rows) {
+				t.Fatalf("management address %+v: invalid, or joined to a neighbour the table does not have", m)
+			}
+		}
+		for _, sn := range s.hd.finish(func(uint32) string { return "" }).Sensors {
+			if math.IsNaN(sn.Value) || math.IsInf(sn.Value, 0) {
+				t.Fatalf("sensor %+v: not a finite reading", sn)
+			}
+		}
 		// Decoded again with the first decoding as the previous poll's rows
 		// (whose strings are then reused), the rows must be the same.
 		ifs, lldp := decodeRows(s, vars, nil, nil)

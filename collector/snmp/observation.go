@@ -1,7 +1,8 @@
 // Package snmp polls one device over SNMP (gosnmp underneath) and returns
 // typed observations: the system group, IF-MIB interfaces, LLDP neighbours
-// and BGP4-MIB peers. It knows the MIBs; the fleet scheduler in collector/
-// decides when to poll, and topology/ decides what the observations mean.
+// and BGP peers (BGP4-MIB, and Cisco's and Juniper's own peer tables). It
+// knows the MIBs; the fleet scheduler in collector/ decides when to poll,
+// and topology/ decides what the observations mean.
 package snmp
 
 import (
@@ -25,11 +26,23 @@ type Poll struct {
 	System     System
 	Interfaces []Interface
 	LLDP       []LLDPNeighbor
+	// LLDPManAddrs is lldpRemManAddrTable, the neighbours' management
+	// addresses, read only with TableNeighborAddrs (discovery); nil
+	// otherwise.
+	LLDPManAddrs []LLDPManAddr
 	// CDP is the CISCO-CDP-MIB neighbour cache, read with the LLDP table
 	// (tables: lldp means the neighbours); nil when not read this poll,
 	// as for a device that never showed CDP (cdpRetryPolls).
 	CDP      []CDPNeighbor
 	BGPPeers []BGPPeer
+	// BGPPrefixes are the prefixes accepted from the BGPPeers per address
+	// family, sorted by peer, AFI and SAFI: only from the vendor peer
+	// tables (BGP4-MIB has no such column).
+	BGPPrefixes []BGPPrefixes
+	// Health is the device's CPU, memory and sensors (tables: health);
+	// nil when not read this poll. A device that has none of its MIBs
+	// gives an empty Health at each probe and nil between.
+	Health   *Health
 	Problems []Problem
 	// Discontinuities lists the interfaces whose counters jumped in this
 	// poll in a way neither traffic nor a reboot explains (cleared by an
@@ -59,7 +72,7 @@ const (
 
 // Problem is a contained fault in one table of a poll.
 type Problem struct {
-	Table  string // "interfaces", "lldp", "cdp", "bgp"
+	Table  string // "interfaces", "lldp", "cdp", "bgp", "health"
 	Reason Reason
 	Detail string
 }
@@ -197,16 +210,54 @@ type CDPNeighbor struct {
 	Platform string     // cdpCachePlatform
 }
 
-// BGPPeer is one row of BGP4-MIB bgpPeerTable.
+// BGPPeer is one BGP peer of the device: a row of BGP4-MIB bgpPeerTable,
+// or of a vendor's peer table (bgpvendor.go: CISCO-BGP4-MIB cbgpPeer2Table,
+// BGP4-V2-MIB-JUNIPER jnxBgpM2PeerTable), which also show IPv6 peers and
+// count prefixes per address family. A peer in both is the vendor's row.
 type BGPPeer struct {
-	Remote                    netip.Addr    // bgpPeerRemoteAddr (index)
+	Remote                    netip.Addr    // bgpPeerRemoteAddr (index); IPv4 or IPv6 from a vendor table
 	Local                     netip.Addr    // bgpPeerLocalAddr
 	State                     int           // bgpPeerState: idle(1) connect(2) active(3) opensent(4) openconfirm(5) established(6)
 	AdminUp                   bool          // bgpPeerAdminStatus == start(2)
+	Missing                   BGPColumns    // the columns the device did not answer for this row (see BGPColumns)
 	RemoteAS                  uint32        // bgpPeerRemoteAs
 	RemoteID                  netip.Addr    // bgpPeerIdentifier
 	FSMEstablishedTransitions uint32        // bgpPeerFsmEstablishedTransitions
 	FSMEstablishedTime        time.Duration // bgpPeerFsmEstablishedTime
+}
+
+// BGPColumns is a set of the value columns of a BGPPeer. BGPPeer.Missing
+// lists those the device did not answer for a row, whose values are 0 and
+// must not be reported as measured: a set of what is missing rather than
+// of what is there, so that a row written by hand (tests, the simulator)
+// is complete. (It sits in AdminUp's padding: a BGPPeer stays 104 bytes.)
+type BGPColumns uint8
+
+// The value columns of a BGPPeer.
+const (
+	BGPColState BGPColumns = 1 << iota
+	BGPColAdminStatus
+	BGPColRemoteAS
+	BGPColTransitions
+	BGPColEstablishedTime
+	bgpColumnsAll = BGPColState | BGPColAdminStatus | BGPColRemoteAS | BGPColTransitions | BGPColEstablishedTime
+)
+
+// Has reports whether the device answered every column of c for the row.
+func (p *BGPPeer) Has(c BGPColumns) bool { return p.Missing&c == 0 }
+
+// BGPPrefixes is the count of prefixes accepted from a peer in one address
+// family (cbgpPeer2AcceptedPrefixes, jnxBgpM2PrefixInPrefixesAccepted).
+// They are kept beside the peers (Poll.BGPPrefixes), not in them, so that a
+// BGPPeer stays comparable.
+type BGPPrefixes struct {
+	Remote netip.Addr // the peer's remote address, as in its BGPPeer
+	// Family names the AFI/SAFI pair as the families of vigie's own BGP
+	// sessions do: "ipv4-unicast", "ipv6-unicast", "l3vpn-ipv4-unicast" ...
+	Family   string
+	AFI      uint16
+	SAFI     uint8
+	Accepted uint64
 }
 
 // Established reports whether the session is in state established(6).

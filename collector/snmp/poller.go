@@ -240,11 +240,14 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 		st.maxRep = t.MaxRepetitions
 	}
 	s.walking = s.walking[:0]
-	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP} {
+	for slot, flag := range [tableSlots]Tables{TableInterfaces, TableInterfaces, TableLLDP, TableBGP, TableLLDP, TableBGP, TableBGP, TableHealth} {
 		if t.Tables&flag == 0 || (slot == tableSlotIf32 && st.if32 != if32Needed) {
 			continue
 		}
-		if slot == tableSlotCDP && (st.cdpSkip > 0 || !st.cdpAsked) {
+		if isVendorBGPSlot(slot) && !s.planVendorBGP(slot, st) {
+			continue
+		}
+		if slot == tableSlotCDP && t.Tables&TableNeighborAddrs == 0 && (st.cdpSkip > 0 || !st.cdpAsked) {
 			// The first poll goes without: the second knows every
 			// table's rows, so the probe costs its columns a few
 			// repetitions rather than max-repetitions each.
@@ -258,10 +261,21 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			// with rows costs one more request, as a table that grew.
 			st.rowHint[slot] = 1
 		}
+		if slot == tableSlotHealth && !s.planHealth(st) {
+			continue
+		}
 		w := &s.tables[slot]
 		w.slot = slot
 		w.hint = &st.rowHint[slot]
 		s.walking = append(s.walking, w)
+	}
+	if t.Tables&(TableLLDP|TableNeighborAddrs) == TableLLDP|TableNeighborAddrs {
+		s.manHint = 0
+		s.manWalk.hint = &s.manHint
+		// Its decoder is reset here only: a refused first GetBulk (the
+		// errSystemRefused path below) decodes nothing.
+		s.mand.reset()
+		s.walking = append(s.walking, &s.manWalk)
 	}
 	defer func() {
 		for _, w := range s.walking {
@@ -272,6 +286,9 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 	s.lldpd.reset()
 	s.bgpd.reset()
 	s.cdpd.reset()
+	s.cbgpd.reset()
+	s.jbgpd.reset()
+	s.hd.reset()
 	halvedBefore := st.maxRep
 
 	// A device that answered its last poll gets the system group as
@@ -289,6 +306,9 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			s.lldpd.reset()
 			s.bgpd.reset()
 			s.cdpd.reset()
+			s.cbgpd.reset()
+			s.jbgpd.reset()
+			s.hd.reset()
 		case errors.Is(walkErr, errSystem):
 			st.answered = false
 			res.Reason = classify(walkErr)
@@ -332,6 +352,7 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 			ifComplete = ifComplete && len(w.problems) == 0 && !w.failed
 		}
 	}
+	var vendorPeers []BGPPeer
 	for _, w := range s.walking {
 		res.Problems = append(res.Problems, w.problems...)
 		if w.failed && len(w.problems) == 0 {
@@ -385,7 +406,29 @@ func (p *Poller) poll(ctx context.Context, s *session, t *Target, st *DeviceStat
 					Detail: fmt.Sprintf("%d values of the wrong type or index skipped", s.bgpd.bad)})
 			}
 			res.BGPPeers = s.bgpd.finish()
+		case tableSlotCiscoBGP, tableSlotJuniperBGP:
+			peers, pfx, bad := s.finishVendorBGP(w, st)
+			if bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "bgp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%s: %d values of the wrong type or index skipped", vendorBGPTable(w.slot), bad)})
+			}
+			vendorPeers = append(vendorPeers, peers...)
+			res.BGPPrefixes = append(res.BGPPrefixes, pfx...)
+		case tableSlotLLDPManAddr:
+			if s.mand.bad > 0 {
+				res.Problems = append(res.Problems, Problem{Table: "lldp", Reason: ReasonMalformed,
+					Detail: fmt.Sprintf("%d lldpRemManAddrTable indexes of the wrong shape skipped", s.mand.bad)})
+			}
+			// The LLDP table comes first in s.walking: its decoder still
+			// holds the neighbours' indexes.
+			res.LLDPManAddrs = s.mand.finish(&s.lldpd, res.LLDP != nil)
+		case tableSlotHealth:
+			res.Health = p.finishHealth(ctx, s, t, st, w, res)
 		}
+	}
+	if len(vendorPeers) > 0 {
+		res.BGPPeers = mergeBGPPeers(res.BGPPeers, vendorPeers)
+		slices.SortStableFunc(res.BGPPrefixes, comparePrefixes)
 	}
 	// Grow back towards the profile's size after a run of clean polls, so
 	// that one bad minute does not slow a device down forever.

@@ -54,6 +54,14 @@ type session struct {
 	lldpCols [][]uint32
 	bgpCols  [][]uint32
 	cdpCols  [][]uint32
+	cbgpCols [][]uint32
+	jbgpCols [][]uint32
+	manCols  [][]uint32
+	// healthCols is every health column (hc* order), healthWalk those of
+	// the groups a poll reads.
+	healthCols [][]uint32
+	healthWalk [][]uint32
+	entIdx     []uint32
 
 	// Walk scratch space, reused across polls: per column of the walk
 	// (every table's columns, in order) its OID, next OID, table, state.
@@ -70,11 +78,19 @@ type session struct {
 	oids     [][]uint32
 	tables   [tableSlots]tableWalk
 	walking  []*tableWalk
+	// manWalk is lldpRemManAddrTable's walk (TableNeighborAddrs), with a
+	// row hint of its own that every poll resets.
+	manWalk tableWalk
+	manHint int
 
 	ifd   ifDecoder
 	lldpd lldpDecoder
 	bgpd  bgpDecoder
 	cdpd  cdpDecoder
+	cbgpd ciscoBGPDecoder
+	jbgpd juniperBGPDecoder
+	mand  lldpManAddrDecoder
+	hd    healthDecoder
 }
 
 func newSession() (*session, error) {
@@ -85,6 +101,9 @@ func newSession() (*session, error) {
 		lldpCols: oids(lldpColumnOIDs()...),
 		bgpCols:  oids(bgpColumnOIDs()...),
 		cdpCols:  oids(cdpColumnOIDs()...),
+		cbgpCols: oids(ciscoBGPColumnOIDs()...),
+		jbgpCols: oids(juniperBGPColumnOIDs()...),
+		manCols:  oids(lldpManAddrColumnOIDs()...),
 		rx:       make([]byte, 65536), // the largest UDP datagram
 		reqID:    rand.Uint32N(1 << 31),
 		dec:      &gosnmp.GoSNMP{Version: gosnmp.Version2c, Context: context.Background()},
@@ -101,6 +120,14 @@ func newSession() (*session, error) {
 	s.tables[tableSlotLLDP] = tableWalk{name: "lldp", cols: s.lldpCols, visit: s.lldpd.add}
 	s.tables[tableSlotBGP] = tableWalk{name: "bgp", cols: s.bgpCols, visit: s.bgpd.add}
 	s.tables[tableSlotCDP] = tableWalk{name: "cdp", cols: s.cdpCols, visit: s.cdpd.add}
+	// The vendor peer tables' problems count as BGP4-MIB's (one label).
+	s.tables[tableSlotCiscoBGP] = tableWalk{name: "bgp", cols: s.cbgpCols, visit: s.cbgpd.add}
+	s.tables[tableSlotJuniperBGP] = tableWalk{name: "bgp", cols: s.jbgpCols, visit: s.jbgpd.add}
+	s.manWalk = tableWalk{name: "lldp", slot: tableSlotLLDPManAddr, cols: s.manCols, visit: s.mand.add}
+	for _, c := range healthColumns {
+		s.healthCols = append(s.healthCols, mustOID(c.oid))
+	}
+	s.tables[tableSlotHealth] = tableWalk{name: "health", visit: s.hd.add}
 	conn, err := newRetargetConn()
 	if err != nil {
 		return nil, fmt.Errorf("snmp: open the session's UDP socket: %w", err)

@@ -50,9 +50,15 @@ type DeviceState struct {
 	// (see cdpRetryPolls).
 	cdpSeen, cdpAsked bool
 	cdpSkip           uint8
-	prevUptime        time.Duration
-	prevAt            time.Time
-	reboots           uint64
+	// health is what the poller knows of the device's health tables.
+	health     healthState
+	prevUptime time.Duration
+	prevAt     time.Time
+	reboots    uint64
+
+	// bgpCisco and bgpJuniper say whether the device has CISCO-BGP4-MIB's
+	// and BGP4-V2-MIB-JUNIPER's peer tables (bgpvendor.go).
+	bgpCisco, bgpJuniper bgpVendorProbe
 
 	// ifs is the interfaces' counters, sorted by ifIndex.
 	ifs []ifCounters
@@ -153,5 +159,15 @@ const (
 	tableSlotLLDP
 	tableSlotBGP
 	tableSlotCDP
+	// The vendor peer tables (bgpvendor.go), read with BGP4-MIB on the
+	// devices that have them.
+	tableSlotCiscoBGP
+	tableSlotJuniperBGP
+	// tableSlotHealth is the health tables the device has (health.go).
+	tableSlotHealth
 	tableSlots
+	// tableSlotLLDPManAddr is lldpRemManAddrTable (TableNeighborAddrs). It
+	// has no row hint in DeviceState: a crawl polls a device once, and the
+	// daemon never reads it.
+	tableSlotLLDPManAddr = tableSlots
 )

@@ -17,7 +17,16 @@ type Tables uint8
 const (
 	TableInterfaces Tables = 1 << iota // IF-MIB ifTable + ifXTable
 	TableLLDP                          // LLDP-MIB lldpRemTable + lldpLocPortTable, and CISCO-CDP-MIB cdpCacheTable
-	TableBGP                           // BGP4-MIB bgpPeerTable
+	TableBGP                           // BGP4-MIB bgpPeerTable, and the vendor peer tables (bgpvendor.go)
+	// TableNeighborAddrs adds the neighbours' management addresses to
+	// TableLLDP: LLDP-MIB lldpRemManAddrTable, and the CDP cache from the
+	// first poll rather than the second. For a crawl (vigie discover),
+	// which polls each device once; not a polling.tables word.
+	TableNeighborAddrs
+	// TableHealth is CPU, memory and sensors (health.go): the tables of
+	// HOST-RESOURCES-MIB, CISCO-PROCESS-MIB, CISCO-MEMORY-POOL-MIB and
+	// ENTITY-SENSOR-MIB the device has.
+	TableHealth
 )
 
 // ParseTables turns inventory Polling.Tables into a set. "system" is
@@ -33,8 +42,10 @@ func ParseTables(words []string) (Tables, error) {
 			t |= TableLLDP
 		case "bgp":
 			t |= TableBGP
+		case "health":
+			t |= TableHealth
 		default:
-			return 0, fmt.Errorf("polling.tables: unknown table %q: use system, interfaces, lldp or bgp", w)
+			return 0, fmt.Errorf("polling.tables: unknown table %q: use system, interfaces, lldp, bgp or health", w)
 		}
 	}
 	return t, nil

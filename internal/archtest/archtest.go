@@ -40,6 +40,8 @@ var forbidden = []struct{ from, to, why string }{
 	{"exposition", "observe", "the exposition renders polls the same way from one box or from collectors"},
 	{"observe", "topology", "observations carry what collectors see (polls), upstream of the topology the central builds"},
 	{"observe", "daemon", "the daemon takes the consumer as a Source; observe stays a leaf that cmd/vigie wires in"},
+	{"discover", "topology", "a crawl reads devices with the SNMP poller and compares them with the inventory; it needs no live model"},
+	{"discover", "sim", "discover runs against real devices; tests serve it the simulator through internal/simtest"},
 }
 
 // Violation is one broken rule, at a place in the source.

@@ -35,7 +35,7 @@ func TestVigie(t *testing.T) {
 	for _, p := range pkgs {
 		seen[p.rel] = true
 	}
-	for _, want := range append(flow, "collector/bgp", "topology/store", "daemon", "demo", "lab", "internal/simtest") {
+	for _, want := range append(flow, "collector/bgp", "collector/trap", "topology/store", "daemon", "demo", "lab", "internal/simtest", "discover") {
 		if !seen[want] {
 			t.Errorf("Check did not read package %s", want)
 		}

@@ -268,6 +268,9 @@ var (
 	oidUSMStats    = []uint32{1, 3, 6, 1, 6, 3, 15, 1, 1}      // SNMP-USER-BASED-SM-MIB usmStats
 )
 
+// oidLLDPRemManAddr is LLDP-MIB lldpRemManAddrEntry.
+var oidLLDPRemManAddr = []uint32{1, 0, 8802, 1, 1, 2, 1, 4, 2, 1}
+
 func sub(prefix []uint32, arcs ...uint32) []uint32 {
 	return append(slices.Clip(prefix), arcs...)
 }
@@ -406,6 +409,21 @@ func newMIB(f *fleet) *mib {
 				col.get(v, p, pi, out)
 			}})
 	}
+
+	// lldpRemManAddrTable: each neighbour's management address (the one it
+	// is polled at), in the index after the neighbour's:
+	// 0.LocalPortNum.1.ipv4(1).4.A.B.C.D; lldpRemManAddrIfSubtype
+	// ifIndex(2). What vigie discover follows from device to device.
+	manIndex := func(v *view, row int, dst []uint32) []uint32 {
+		p, _ := peer(&v.d.ifaces[v.lldp()[row]])
+		dst = append(dst, 0, uint32(v.lldp()[row]+1), 1, 1, 4)
+		for _, o := range p.addr {
+			dst = append(dst, uint32(o))
+		}
+		return dst
+	}
+	m.cols = append(m.cols, column{oid: sub(oidLLDPRemManAddr, 3), rows: func(v *view) int { return len(v.lldp()) },
+		index: manIndex, get: intValue(2)})
 
 	// SNMPv2-MIB system group.
 	m.scalar(sub(oidSystem, 1), func(v *view, out *value) { *out = value{tag: tagOctetString, s: v.d.descr} })

@@ -177,3 +177,70 @@ func itoa(n int) string {
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
 }
+
+// Region is a whole region's lab for measuring the runner at scale (it is
+// not committed under lab/: BenchmarkRegionLabUp writes it to a temporary
+// directory): four backbone routers (two route reflectors), a datacentre,
+// eight aggregation routers in four PoPs, and sites sites, every third one
+// dual-homed to both aggregation routers of its PoP.
+func Region(sites int) *Design {
+	d := &Design{
+		Name:       "region",
+		Comment:    "region: a whole region at scale (4 backbone, 1 datacentre, 8 aggregation, many sites).",
+		MgmtSubnet: "172.31.8.0/23",
+		Regions:    [][3]string{{"ara", "Auvergne-Rhône-Alpes", ""}},
+		DCs:        [][3]string{{"dc-lyon", "Centre de production Lyon", "ara"}},
+	}
+	for p := 1; p <= 4; p++ {
+		d.PoPs = append(d.PoPs, [3]string{"pop-" + itoa(p), "PoP " + itoa(p), "ara"})
+	}
+	for b := 1; b <= 4; b++ {
+		d.Nodes = append(d.Nodes, &Node{Name: "bb-" + itoa(b), Kind: KBackbone, RR: b <= 2, PoP: "pop-" + itoa(b)})
+	}
+	d.Nodes = append(d.Nodes, &Node{Name: "dc-1", Kind: KDC, DC: "dc-lyon", Announce: []string{"10.200.1.0/24"}})
+	ring := [][2]string{{"bb-1:eth1", "bb-2:eth1"}, {"bb-2:eth2", "bb-3:eth1"}, {"bb-3:eth2", "bb-4:eth1"}, {"bb-4:eth2", "bb-1:eth2"}, {"bb-1:eth3", "bb-3:eth3"},
+		{"dc-1:eth1", "bb-1:eth4"}, {"dc-1:eth2", "bb-2:eth4"}}
+	for _, r := range ring {
+		d.Links = append(d.Links, &Link{A: r[0], B: r[1], Tech: "fibre"})
+	}
+	for a := 1; a <= 8; a++ {
+		name := "agg-" + itoa(a)
+		d.Nodes = append(d.Nodes, &Node{Name: name, Kind: KAgg, PoP: "pop-" + itoa((a+1)/2)})
+		// Each aggregation router to two backbone routers.
+		b1, b2 := (a-1)%4+1, a%4+1
+		d.Links = append(d.Links,
+			&Link{A: name + ":eth1", B: "bb-" + itoa(b1) + ":eth" + itoa(4+a), Tech: "fibre"},
+			&Link{A: name + ":eth2", B: "bb-" + itoa(b2) + ":eth" + itoa(12+a), Tech: "fibre"})
+	}
+	next := map[int]int{} // agg -> its next site-facing interface
+	for i := 1; i <= sites; i++ {
+		name := "s" + pad3(i)
+		id := "S-" + pad3(i)
+		d.Nodes = append(d.Nodes, &Node{Name: name, Kind: KSite, AS: uint32(65100 + i), Site: id, Announce: []string{"10.100." + itoa(i) + ".0/24"}})
+		a := (i-1)%8 + 1
+		aggs := []int{a}
+		prot := "single"
+		if i%3 == 0 {
+			// Dual: both aggregation routers of the PoP.
+			aggs = []int{a, a + 1 - 2*((a+1)%2)}
+			prot = "dual"
+		}
+		for k, ag := range aggs {
+			if next[ag] == 0 {
+				next[ag] = 11
+			}
+			d.Links = append(d.Links, &Link{A: name + ":eth" + itoa(k+1), B: "agg-" + itoa(ag) + ":eth" + itoa(next[ag]), Tech: "fibre"})
+			next[ag]++
+		}
+		d.Sites = append(d.Sites, Site{ID: id, Name: "Site " + itoa(i), Region: "ara", Protection: prot, CE: name})
+	}
+	return d
+}
+
+func pad3(n int) string {
+	s := itoa(n)
+	for len(s) < 3 {
+		s = "0" + s
+	}
+	return s
+}

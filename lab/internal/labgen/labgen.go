@@ -252,6 +252,9 @@ func (d *Design) clab() string {
 			role = "internet"
 		}
 		fmt.Fprintf(&b, "      labels:\n        vigie.role: %s\n", role)
+		for _, kv := range d.labels(n) {
+			fmt.Fprintf(&b, "        %s: %s\n", kv[0], yamlString(kv[1]))
+		}
 	}
 	b.WriteString("  links:\n")
 	for _, l := range d.Links {
@@ -263,6 +266,9 @@ func (d *Design) clab() string {
 		if l.Internet || l.ViaInternet {
 			vars = append(vars, "internet: true")
 		}
+		if l.Tech != "" && l.Tech != "fibre" {
+			vars = append(vars, "technology: "+l.Tech)
+		}
 		if l.DelayMS > 0 {
 			vars = append(vars, fmt.Sprintf("netem: {delay: %dms, jitter: %dms}", l.DelayMS, max(1, l.DelayMS/20)))
 		}
@@ -271,6 +277,87 @@ func (d *Design) clab() string {
 		}
 	}
 	return b.String()
+}
+
+// labels are the node labels `vigie-lab inventory` reads (docs/lab.md), so
+// that the inventory written from the clab file alone equals vigie.yml.
+func (d *Design) labels(n *Node) [][2]string {
+	var out [][2]string
+	add := func(k, v string) { out = append(out, [2]string{k, v}) }
+	region := func(id string) {
+		for _, r := range d.Regions {
+			if r[0] == id {
+				add("vigie.region", id)
+				add("vigie.region-name", r[1])
+				if r[2] != "" {
+					add("vigie.overseas", "true")
+				}
+			}
+		}
+	}
+	place := func(kind, id string, places [][3]string) {
+		for _, p := range places {
+			if p[0] == id {
+				add("vigie."+kind, id)
+				add("vigie."+kind+"-name", p[1])
+				region(p[2])
+			}
+		}
+	}
+	switch {
+	case n.Kind == KSite:
+		for _, s := range d.Sites {
+			if s.CE == n.Name {
+				add("vigie.site", s.ID)
+				add("vigie.site-name", s.Name)
+				add("vigie.protection", s.Protection)
+				add("vigie.prefixes", strings.Join(n.Announce, ","))
+				region(s.Region)
+			}
+		}
+	case n.DC != "":
+		place("datacentre", n.DC, d.DCs)
+		if n.Kind == KDC && len(n.Announce) > 0 {
+			// What rehearse reaches from each site (its first address
+			// sits on the node's loopback).
+			add("vigie.prefixes", strings.Join(n.Announce, ","))
+		}
+	case n.PoP != "":
+		place("pop", n.PoP, d.PoPs)
+	case !n.runsAgents():
+		for _, x := range d.Interconnects {
+			for _, l := range d.Links {
+				if (l.A == x[3] && strings.HasPrefix(l.B, n.Name+":")) || (l.B == x[3] && strings.HasPrefix(l.A, n.Name+":")) {
+					add("vigie.interconnect", x[0])
+					add("vigie.interconnect-kind", x[2])
+					add("vigie.name", x[1])
+					if x[4] != "" {
+						add("vigie.vrf-name", x[4])
+					}
+				}
+			}
+		}
+		if n.Kind == KUpstream {
+			add("vigie.canaries", strings.Join(canaries, ","))
+		}
+	}
+	if n.RR {
+		add("vigie.bgp-peer", fmt.Sprint(RIEAS))
+	}
+	return out
+}
+
+// canaries are the internet prefixes both upstream stand-ins announce,
+// which vigie watches as the internet's canaries.
+var canaries = []string{"198.18.0.0/24", "198.18.1.0/24"}
+
+// yamlString quotes a label value whenever YAML could read it as something
+// else than a string.
+func yamlString(s string) string {
+	if s == "" || strings.ContainsAny(s, ":,#'\"{}[]&*!|>%@`") || s == "true" || s == "false" || strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0 || s != strings.TrimSpace(s) {
+		return fmt.Sprintf("%q", s)
+	}
+	return s
 }
 
 func (d *Design) snmpd(n *Node, i int) string {
@@ -287,7 +374,27 @@ sysServices 72
 rocommunity vigie-lab %[3]s
 createUser vigie SHA "vigie-lab-auth" AES "vigie-lab-priv"
 rouser vigie priv
-`, n.Name, d.Name, d.MgmtSubnet)
+`, n.Name, d.Name, d.MgmtSubnet) + d.snmpdNotifications()
+}
+
+// snmpdNotifications makes a node's snmpd tell vigie, in the mgmt
+// namespace, when one of its links goes down or up (docs/traps.md): the
+// DisMan monitor reads ifOperStatus every second (internal queries as a
+// user of their own, as `rouser vigie priv` refuses the authNoPriv they
+// make) and sends IF-MIB linkDown/linkUp as SNMPv3 authPriv traps, with
+// the user vigie polls with, from the node's mgmt address. With no vigie
+// listening on port 162 they are dropped at the namespace's door.
+func (d *Design) snmpdNotifications() string {
+	return fmt.Sprintf(`# SNMP notifications to vigie in the mgmt namespace (vigie run --snmp.trap-listen-address %[1]s:162).
+createUser vigie-iquery SHA "vigie-lab-iquery"
+rouser vigie-iquery auth
+iquerySecName vigie-iquery
+trapsess -v 3 -u vigie -l authPriv -a SHA -A vigie-lab-auth -x AES -X vigie-lab-priv %[1]s:162
+notificationEvent vigieLinkDown .1.3.6.1.6.3.1.1.5.3 .1.3.6.1.2.1.2.2.1.1 .1.3.6.1.2.1.2.2.1.7 .1.3.6.1.2.1.2.2.1.8
+notificationEvent vigieLinkUp .1.3.6.1.6.3.1.1.5.4 .1.3.6.1.2.1.2.2.1.1 .1.3.6.1.2.1.2.2.1.7 .1.3.6.1.2.1.2.2.1.8
+monitor -r 1 -e vigieLinkDown "linkDown" .1.3.6.1.2.1.2.2.1.8 == 2
+monitor -r 1 -e vigieLinkUp "linkUp" .1.3.6.1.2.1.2.2.1.8 == 1
+`, d.mgmtGateway())
 }
 
 func (d *Design) frr(n *Node) string {
@@ -517,6 +624,6 @@ func (d *Design) inventory() string {
 		}
 	}
 	sort.Strings(rrs)
-	fmt.Fprintf(&b, "\nbgp:\n  local_as: %d\n  router_id: %s\n  canaries: [198.18.0.0/24, 198.18.1.0/24]\n  peers:\n%s", VigieAS, d.mgmtGateway(), strings.Join(rrs, ""))
+	fmt.Fprintf(&b, "\nbgp:\n  local_as: %d\n  router_id: %s\n  canaries: [%s]\n  peers:\n%s", VigieAS, d.mgmtGateway(), strings.Join(canaries, ", "), strings.Join(rrs, ""))
 	return b.String()
 }

@@ -35,3 +35,16 @@ func TestFilesUpToDate(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionDesign: the region design generates (addresses, sessions,
+// interfaces) for at least 100 nodes.
+func TestRegionDesign(t *testing.T) {
+	d := Region(91)
+	files, err := d.Files()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Nodes) < 100 || files["region.clab.yml"] == "" {
+		t.Errorf("%d nodes, %d files", len(d.Nodes), len(files))
+	}
+}
