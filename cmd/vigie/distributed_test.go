@@ -556,3 +556,20 @@ func TestNATSRestartNothingLost(t *testing.T) {
 		}
 	}
 }
+
+// TestCentralRefusesTraps: a notification triggers a poll, and a central
+// polls nothing: `vigie run --observations` with a trap listener stops at
+// once with one line saying so, rather than failing on the first trap.
+func TestCentralRefusesTraps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs nats-server")
+	}
+	f := newDistFleet(t, 4, 20, natstest.Options{})
+	cmd := exec.Command(f.bin, "run", "--config", f.config, "--db", "-", "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t)),
+		"--observations", f.nats.URL(), "--snmp.trap-listen-address", fmt.Sprintf("127.0.0.1:%d", freeport.TCP(t)))
+	cmd.Env = simEnv()
+	out, err := cmd.CombinedOutput()
+	if exitCode(err) != 1 || !strings.Contains(string(out), "--snmp.trap-listen-address and --observations do not go together") {
+		t.Errorf("exit %d, output:\n%s", exitCode(err), out)
+	}
+}
