@@ -18,6 +18,7 @@ import (
 	"github.com/vigie-rie/vigie/demo"
 	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/demotest"
+	"github.com/vigie-rie/vigie/observe"
 )
 
 // prometheusNames are the names metrics.txt lists that Prometheus makes
@@ -33,7 +34,9 @@ var prometheusNames = []string{"up"}
 // metrics.txt is rewritten to match first (catalog.Update).
 func TestMetricsListMatchesCode(t *testing.T) {
 	d, _ := demotest.Start(t, demo.Options{Sites: 60, Seed: 5, Interval: time.Second, Faults: true, BGP: true,
-		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db"), Notifications: notificationReceiver(t)}})
+		// A distributed vigie's families, which one box does not export.
+		Daemon: daemon.Options{DB: filepath.Join(t.TempDir(), "vigie.db"), Notifications: notificationReceiver(t),
+			ExtraCollectors: observe.Described()}})
 	demotest.Eventually(t, 30*time.Second, "every device polled once, the BGP sessions up, a store commit", func() bool {
 		pending, _ := demotest.Gauge(t, d, "vigie_collector_devices", map[string]string{"state": "pending"})
 		_, bgp := demotest.Gauge(t, d, "vigie_bgp_session_up", nil)

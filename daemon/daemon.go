@@ -65,6 +65,21 @@ type Options struct {
 	// daemon points it at its own devices, credentials and collector when
 	// it runs. Each daemon registers its metrics.
 	Notifications *trap.Receiver
+	// Source, when set, replaces the SNMP collector: the central of a
+	// distributed vigie receives its polls from regional collectors
+	// (observe.Consumer, docs/distributed.md). Nothing is polled then.
+	Source Source
+}
+
+// Source hands polls to onPoll as the collector would: one device's in
+// order, with the device's state after each. Run returns when ctx ends
+// and may be called again (by the daemon of a reloaded inventory).
+//
+// onCollector says when a collector is lost (no heartbeat for two of its
+// periods) and when it is back: the devices it polls become unobserved
+// meanwhile, neither up nor down (docs/distributed.md).
+type Source interface {
+	Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState), onCollector func(name string, up bool)) error
 }
 
 // DefaultMemoryLimit is the soft memory limit of a daemon. The full
@@ -231,16 +246,23 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		topts.Store = d.store.Store
 	}
 
+	topts.Distributed = opts.Source != nil
 	topts.MaxNeighbors, topts.MaxDeviceEvents = inv.Agent.MaxLLDPNeighbors, inv.Agent.MaxDeviceEvents
 	topts.Logger, topts.Registerer = d.log.With("component", "topology"), reg
 	d.topo, err = topology.New(inv, topts)
 	if err != nil {
 		return nil, fmt.Errorf("topology: %w", err)
 	}
-	d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll,
-		Logger: d.log.With("component", "collector"), Registerer: reg})
-	if err != nil {
-		return nil, fmt.Errorf("collector: %w", err)
+	if opts.Source == nil {
+		d.coll, err = collector.New(inv, collector.Options{OnPoll: d.onPoll,
+			Logger: d.log.With("component", "collector"), Registerer: reg})
+		if err != nil {
+			return nil, fmt.Errorf("collector: %w", err)
+		}
+	}
+	if opts.Notifications != nil && d.coll == nil {
+		// A notification triggers a poll, and a central polls nothing.
+		return nil, errors.New("--snmp.trap-listen-address and --observations do not go together: a central polls nothing, so a notification cannot trigger a poll; send the devices' notifications to a single box, not to a central, for now (docs/distributed.md)")
 	}
 	if opts.Notifications != nil {
 		if d.notify, err = opts.Notifications.View(inv, d.coll.PollNow); err != nil {
@@ -332,6 +354,23 @@ func (d *Daemon) onPoll(p *snmp.Poll, st *snmp.DeviceState) {
 	}
 }
 
+// onCollector makes the devices of a lost collector unobserved; they are
+// observed again with their next poll.
+func (d *Daemon) onCollector(name string, up bool) {
+	if up {
+		d.log.Info("collector heard again: its devices are observed again with their next poll", "collector", name)
+		return
+	}
+	var devs []string
+	for i := range d.inv.Devices {
+		if d.inv.CollectorOf(&d.inv.Devices[i]) == name {
+			devs = append(devs, d.inv.Devices[i].Name)
+		}
+	}
+	d.log.Warn("collector lost: no heartbeat for two periods; its devices are unobserved", "collector", name, "devices", len(devs))
+	d.topo.Unobserve("collector:"+name, devs, time.Now())
+}
+
 // onBGPEvent records the monitor's events (sessions, default route,
 // max-prefix trips, discrepancies) in the topology's change log.
 func (d *Daemon) onBGPEvent(e bgp.Event) {
@@ -372,7 +411,7 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.registry }
 // Topology returns the live topology.
 func (d *Daemon) Topology() *topology.Topology { return d.topo }
 
-// Collector returns the SNMP collector.
+// Collector returns the SNMP collector (nil for a central fed by a Source).
 func (d *Daemon) Collector() *collector.Collector { return d.coll }
 
 // Handler returns the HTTP routes, for tests.
@@ -413,7 +452,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		d.opts.Notifications.Use(d.notify)
 	}
 	start("topology", d.topo.Run)
-	start("collector", d.coll.Run)
+	if d.coll != nil {
+		start("collector", d.coll.Run)
+	} else {
+		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll, d.onCollector) })
+	}
 	if d.bgp != nil {
 		start("bgp", d.bgp.Run)
 	}

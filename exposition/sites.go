@@ -102,14 +102,14 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis, inv *inventory.Inventor
 		}
 	}
 
-	total := [3]int{}
-	byRegion := map[string]*[3]int{}
+	total := [4]int{}
+	byRegion := map[string]*[4]int{}
 	regionOver := map[string]bool{}
 	for i := range a.Sites {
 		s := &a.Sites[i]
 		r := byRegion[s.Region]
 		if r == nil {
-			r = new([3]int)
+			r = new([4]int)
 			byRegion[s.Region] = r
 			if reg := inv.Region(s.Region); reg != nil {
 				regionOver[s.Region] = reg.Overseas
@@ -125,13 +125,13 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis, inv *inventory.Inventor
 	if len(byRegion) > 0 {
 		tw.header(famRegionSites)
 		for _, r := range slices.Sorted(maps.Keys(byRegion)) {
-			for k, st := range topology.SiteStates {
+			for k, st := range a.States() {
 				tw.series(famRegionSites, byRegion[r][k], r, overseas(regionOver[r]), st)
 			}
 		}
 	}
 	tw.header(famSites)
-	for k, st := range topology.SiteStates {
+	for k, st := range a.States() {
 		tw.series(famSites, total[k], st)
 	}
 
@@ -186,6 +186,8 @@ func stateIndex(state string) int {
 		return 1
 	case topology.SiteIsolated:
 		return 2
+	case topology.SiteUnobserved:
+		return 3
 	}
 	return 0
 }

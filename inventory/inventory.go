@@ -34,6 +34,9 @@ type Inventory struct {
 	BGP BGP
 	// Maintenance lists the declared planned-works windows (maintenance.go).
 	Maintenance []Maintenance
+	// Collectors say which regional collector polls which devices when
+	// vigie runs distributed (collectors.go); empty on one box.
+	Collectors []CollectorShare
 
 	regionByID     map[string]int
 	datacentreByID map[string]int

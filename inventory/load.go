@@ -163,7 +163,7 @@ func (d *decoder) result() error {
 	return nil
 }
 
-var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "vrfs", "bgp", "maintenance"}
+var topKeys = []string{"agent", "polling", "snmp_profiles", "regions", "datacentres", "pops", "devices", "sites", "links", "interconnects", "vrfs", "bgp", "maintenance", "collectors"}
 
 // document decodes the sections in dependency order, whatever their order
 // in the file, so that each reference is checked where it is written.
@@ -238,6 +238,9 @@ func (d *decoder) document(doc *yaml.Node) {
 	d.interconnectPeers(top.k("interconnects"))
 	if v := sections["maintenance"]; v != nil {
 		d.maintenanceList(v, top.k("maintenance"))
+	}
+	if v := sections["collectors"]; v != nil {
+		d.collectorList(v, top.k("collectors"))
 	}
 	inv.Index()
 }

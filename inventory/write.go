@@ -262,6 +262,7 @@ func (e *writer) inventory(inv *Inventory) {
 
 	e.bgp(&inv.BGP)
 	e.maintenance(inv.Maintenance)
+	e.collectors(inv.Collectors)
 }
 
 func sortedRoles(m map[Role]time.Duration) []Role {

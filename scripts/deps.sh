@@ -2,7 +2,8 @@
 # Installs the real peers vigie's tests talk to, from Debian's packages, when
 # they are missing: net-snmp (snmpd, snmpbulkwalk), snmpsim (recorded devices), FRR with its SNMP module,
 # lldpd, gobgpd, Prometheus (promtool), Alertmanager (amtool), NetworkX and
-# igraph, Chromium (headless: the printable HTML report, the web console). Idempotent: does
+# igraph, Chromium (headless: the printable HTML report, the web console), nats-server (JetStream, distributed
+# mode). Idempotent: does
 # nothing when everything is there.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ declare -A need=(
   [/usr/sbin/ip]=iproute2
   [/usr/sbin/nft]=nftables
   [/usr/bin/chromium]=chromium
+  [/usr/sbin/nats-server]=nats-server
 )
 missing=()
 for path in "${!need[@]}"; do

@@ -23,6 +23,8 @@ type Analysis struct {
 	Interconnects        []InterconnectView `json:"interconnects"`
 
 	siteIdx map[string]int
+	// distributed: the sites may be unobserved (States).
+	distributed bool
 }
 
 // SiteResult is one site's resilience under the failures analysed.

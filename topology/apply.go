@@ -76,12 +76,16 @@ func (t *Topology) setDeviceState(d *device, s DeviceState, now time.Time, why s
 	from := d.state
 	d.state, d.since = s, now
 	t.markDirty(d)
-	if from == DeviceUnknown && s == DeviceReachable {
-		// The first good poll after start is not news, but if BGP calls
+	if (from == DeviceUnknown || from == DeviceUnobserved) && s == DeviceReachable {
+		// The first good poll after start (or after its collector came
+		// back: unobserved.go) is not news, but if BGP calls
 		// the CE's site unrouted, the next analysis must run to report
 		// that the two sources disagree.
 		if d.inv != nil && t.rt.unrouted(d.inv.Site) {
 			t.rt.dirty, t.failDirty = true, true
+		}
+		if from == DeviceUnobserved {
+			t.observedAgain()
 		}
 		return
 	}

@@ -18,6 +18,10 @@ type Options struct {
 	// NoRestore leaves the state in Store unread: the caller hands the
 	// state over with Adopt (a reload that keeps the same store).
 	NoRestore bool
+	// Distributed says that regional collectors poll the devices
+	// (docs/distributed.md): devices and sites may then be unobserved
+	// (unobserved.go), a state a single box never shows.
+	Distributed bool
 	// UnreachableAfter is how many consecutive failed polls mark a device
 	// unreachable (default 2): one lost UDP exchange must not fail every
 	// link of an aggregation router and page for 300 sites.

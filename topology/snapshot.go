@@ -195,6 +195,9 @@ func (t *Topology) Counts() Counts {
 		LinkStates:    map[LinkState]int{LinkUp: 0, LinkDown: 0, LinkUnknown: 0},
 		Disagreements: make(map[string]int, len(Disagreements)),
 	}
+	if t.opts.Distributed {
+		c.Devices[DeviceUnobserved] = 0
+	}
 	for _, k := range Disagreements {
 		c.Disagreements[k] = 0
 	}

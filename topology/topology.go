@@ -63,6 +63,8 @@ type message struct {
 	// internet is BGP's verdict on the internet (RecordInternetLoss).
 	internet *bool
 	barrier  chan struct{}
+	// unobserve marks devices unobserved (unobserved.go).
+	unobserve *unobserve
 }
 
 // Topology is the live model. Create it with New, start Run, feed it with
@@ -77,6 +79,9 @@ type Topology struct {
 
 	in   chan message
 	done chan struct{}
+	// obsDirty: devices became unobserved, the sites' states must be
+	// analysed again (unobserved.go).
+	obsDirty bool
 
 	// mu guards st; the writer holds it for writing while it applies a
 	// batch of polls, readers for reading.
@@ -480,6 +485,8 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 			t.applyRouting(msg.routes)
 		case msg.ics != nil:
 			t.applyInterconnects(msg.ics)
+		case msg.unobserve != nil:
+			t.applyUnobserve(msg.unobserve)
 		case msg.internet != nil:
 			if *msg.internet != t.internetLost {
 				t.internetLost = *msg.internet
@@ -601,7 +608,7 @@ func (t *Topology) runAnalysis(now time.Time) {
 	t.failDirty = false
 	clear(t.changed)
 	t.lastAnalyse = time.Now()
-	if prev != nil && f.equal(t.failed) && !t.rt.dirty {
+	if prev != nil && f.equal(t.failed) && !t.rt.dirty && !t.obsDirty {
 		if t.availDirty {
 			t.updateAvailability(now)
 		}
@@ -618,6 +625,7 @@ func (t *Topology) runAnalysis(now time.Time) {
 	a.Time, a.Duration = now, took
 	t.routingVerdicts(a)
 	a.index()
+	t.unobservedSites(a)
 	dated := prev
 	if dated == nil {
 		dated, t.adopted = t.adopted, nil // the first analysis after a reload

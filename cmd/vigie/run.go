@@ -123,6 +123,9 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	trapEngine := fs.String("snmp.trap-engine-id", fmt.Sprintf("%x", trap.DefaultEngineID), "SNMPv3 engine ID (hex) that v3 informs are sent to")
 	var sf serveFlags
 	sf.register(fs, ":9742")
+	var of observationFlags
+	of.register(fs, "NATS server to read regional collectors' observations from, instead of polling (docs/distributed.md)")
+	consumer := fs.String("observations.consumer", "central", "this central's durable consumer name: each central of an HA pair needs its own")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -150,6 +153,11 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 	opts, err := sf.options(logger)
 	if err != nil {
 		return err
+	}
+	if of.url != "" {
+		if err := of.central(&opts, *consumer, logger); err != nil {
+			return err
+		}
 	}
 	if *trapListen != "" {
 		engine, err := hex.DecodeString(strings.TrimPrefix(*trapEngine, "0x"))

@@ -35,6 +35,11 @@ var flowText = strings.Join(flow, " -> ")
 var forbidden = []struct{ from, to, why string }{
 	{"collector/bgp", "collector/snmp", "the BGP monitor and the SNMP poller are independent sources; what joins them (Reconcile's input) is built by the daemon"},
 	{"daemon", "sim", "the daemon runs against real devices; the simulator is wired in by package demo"},
+	{"daemon", "observe", "the daemon takes a Source of polls; the NATS consumer is wired in by cmd/vigie"},
+	{"topology", "observe", "the topology is fed polls the same way from one box or from collectors; it knows nothing of NATS"},
+	{"exposition", "observe", "the exposition renders polls the same way from one box or from collectors"},
+	{"observe", "topology", "observations carry what collectors see (polls), upstream of the topology the central builds"},
+	{"observe", "daemon", "the daemon takes the consumer as a Source; observe stays a leaf that cmd/vigie wires in"},
 	{"discover", "topology", "a crawl reads devices with the SNMP poller and compares them with the inventory; it needs no live model"},
 	{"discover", "sim", "discover runs against real devices; tests serve it the simulator through internal/simtest"},
 }

@@ -1,0 +1,166 @@
+// This file decodes and writes the "collectors:" section: which regional
+// collector (`vigie collect --collector NAME`) polls which regions, PoPs and
+// devices when vigie runs distributed (docs/distributed.md). Without the
+// section vigie runs on one box and the section means nothing.
+
+package inventory
+
+import (
+	"regexp"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// CollectorShare is one regional collector and what it polls. A device is
+// polled by the collector that names it, else the one that names its PoP,
+// else the one that names its region (CollectorOf).
+type CollectorShare struct {
+	// Name is the collector's name: its NATS subjects
+	// (vigie.obs.NAME.>) and its credentials carry it.
+	Name    string
+	Regions []string
+	PoPs    []string
+	Devices []string
+	Line    int
+}
+
+// collectorName is what a collector's name may hold: it is a NATS subject
+// token and a label value.
+var collectorName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ValidCollectorName reports whether s can name a collector.
+func ValidCollectorName(s string) bool { return collectorName.MatchString(s) }
+
+var collectorKeys = []string{"name", "regions", "pops", "devices"}
+
+// collectorList decodes collectors:. It runs after regions, PoPs and
+// devices, which it names. A region, PoP or device given to two collectors
+// is an error: each device has exactly one poller.
+func (d *decoder) collectorList(n *yaml.Node, p fpath) {
+	names := map[string]int{}
+	owner := map[string]string{} // "region:ara" -> collector
+	d.list(n, p, "[{name: mainland, regions: [ara, idf]}, {name: reunion, regions: [reu]}]", func(i int, item *yaml.Node) {
+		q := p.i(i)
+		c := CollectorShare{Line: item.Line}
+		ok := d.fields(item, q, "a collector", func(key string, k, v *yaml.Node) {
+			r := q.k(key)
+			switch key {
+			case "name":
+				if s, ok := d.name(v, r, "collector name"); ok {
+					if !ValidCollectorName(s) {
+						d.errf(v.Line, r, "collector name %q: use lower-case letters, digits, '-' and '_' (it is a NATS subject token), e.g. reunion", s)
+					} else {
+						c.Name = s
+					}
+				}
+			case "regions":
+				c.Regions = d.refs(v, r, "region", d.regions, "unknown region %q: name a region declared under regions:")
+			case "pops":
+				c.PoPs = d.refs(v, r, "PoP", d.pops, "unknown PoP %q: name a PoP declared under pops:")
+			case "devices":
+				c.Devices = d.refs(v, r, "device", d.devices, "unknown device %q: name a device declared under devices:")
+			default:
+				d.unknown(k, q, collectorKeys)
+			}
+		})
+		if !ok {
+			return
+		}
+		if c.Name == "" {
+			d.missing(c.Line, q.k("name"), "missing name: name the collector as its `vigie collect --collector NAME` does")
+			return
+		}
+		if first, dup := names[c.Name]; dup {
+			d.errf(c.Line, q.k("name"), "duplicate collector %q (first declared at line %d): give each collector its own name", c.Name, first)
+			return
+		}
+		names[c.Name] = c.Line
+		if len(c.Regions)+len(c.PoPs)+len(c.Devices) == 0 {
+			d.errf(c.Line, q, "collector %q polls nothing: list the regions, pops or devices it polls", c.Name)
+			return
+		}
+		for _, x := range []struct {
+			kind string
+			ids  []string
+		}{{"region", c.Regions}, {"PoP", c.PoPs}, {"device", c.Devices}} {
+			for _, id := range x.ids {
+				key := x.kind + ":" + id
+				if other, taken := owner[key]; taken {
+					d.errf(c.Line, q, "%s %q is given to collectors %q and %q: give it to one (each device has one poller)", x.kind, id, other, c.Name)
+					continue
+				}
+				owner[key] = c.Name
+			}
+		}
+		d.inv.Collectors = append(d.inv.Collectors, c)
+	})
+}
+
+// CollectorOf returns the name of the collector that polls d: the one that
+// names the device, else its PoP, else its region ("" when no collector
+// covers it, or without a collectors: section).
+func (inv *Inventory) CollectorOf(d *Device) string {
+	if len(inv.Collectors) == 0 {
+		return ""
+	}
+	for _, c := range inv.Collectors {
+		if slices.Contains(c.Devices, d.Name) {
+			return c.Name
+		}
+	}
+	if d.PoP != "" {
+		for _, c := range inv.Collectors {
+			if slices.Contains(c.PoPs, d.PoP) {
+				return c.Name
+			}
+		}
+	}
+	region := inv.DeviceRegion(d)
+	for _, c := range inv.Collectors {
+		if slices.Contains(c.Regions, region) {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// Collector returns the declared collector named name, or nil.
+func (inv *Inventory) Collector(name string) *CollectorShare {
+	for i := range inv.Collectors {
+		if inv.Collectors[i].Name == name {
+			return &inv.Collectors[i]
+		}
+	}
+	return nil
+}
+
+// Share returns a copy of inv whose devices are only those collector name
+// polls: what `vigie collect --collector NAME` polls. The rest (sites,
+// links) is shared with inv and must not be modified.
+func (inv *Inventory) Share(name string) *Inventory {
+	c := *inv
+	c.Devices = nil
+	for i := range inv.Devices {
+		if inv.CollectorOf(&inv.Devices[i]) == name {
+			c.Devices = append(c.Devices, inv.Devices[i])
+		}
+	}
+	c.Index()
+	return &c
+}
+
+// collectors writes the collectors section, one flow-style line each.
+func (e *writer) collectors(cs []CollectorShare) {
+	e.section("collectors", len(cs))
+	for _, c := range cs {
+		e.raw("  - {")
+		first := true
+		e.kv(&first, "name", c.Name)
+		e.kvList(&first, "regions", c.Regions)
+		e.kvList(&first, "pops", c.PoPs)
+		e.kvList(&first, "devices", c.Devices)
+		e.raw("}")
+		e.line()
+	}
+}

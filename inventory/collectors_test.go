@@ -1,0 +1,73 @@
+package inventory
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+const collectorsBase = `snmp_profiles:
+  - {name: default, username: vigie, auth_password: {env: A}, priv_password: {env: P}}
+regions: [{id: ara}, {id: reu, overseas: true}]
+pops: [{id: pop-lyon, region: ara}, {id: pop-lyon-2, region: ara}, {id: pop-reu, region: reu}]
+devices:
+  - {name: agg-lyon-1, role: collection, pop: pop-lyon, address: 192.0.2.1}
+  - {name: agg-lyon-2, role: collection, pop: pop-lyon-2, address: 192.0.2.2}
+  - {name: agg-reu-1, role: collection, pop: pop-reu, address: 192.0.2.3}
+`
+
+// TestCollectorsShare: a device goes to the collector naming it, else its
+// PoP, else its region; Share keeps only its own; the section writes back.
+func TestCollectorsShare(t *testing.T) {
+	doc := collectorsBase + `collectors:
+  - {name: mainland, regions: [ara]}
+  - {name: reunion, regions: [reu], devices: [agg-lyon-2]}
+  - {name: lyon-1, pops: [pop-lyon]}
+`
+	inv, err := Parse("vigie.yml", []byte(doc), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for dev, want := range map[string]string{"agg-lyon-1": "lyon-1", "agg-lyon-2": "reunion", "agg-reu-1": "reunion"} {
+		if got := inv.CollectorOf(inv.Device(dev)); got != want {
+			t.Errorf("CollectorOf(%s) = %q, want %q", dev, got, want)
+		}
+	}
+	if s := inv.Share("reunion"); len(s.Devices) != 2 || s.Device("agg-reu-1") == nil || s.Device("agg-lyon-1") != nil {
+		t.Errorf("Share(reunion) = %+v, want agg-lyon-2 and agg-reu-1", s.Devices)
+	}
+	if s := inv.Share("mainland"); len(s.Devices) != 0 {
+		t.Errorf("Share(mainland) = %+v, want none (each of its devices is given elsewhere)", s.Devices)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse("again.yml", buf.Bytes(), LoadOptions{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if len(again.Collectors) != 3 || again.CollectorOf(again.Device("agg-lyon-2")) != "reunion" {
+		t.Errorf("written and read again: %+v", again.Collectors)
+	}
+}
+
+// TestCollectorsRefused: each mistake gives one line naming the field and
+// what to do.
+func TestCollectorsRefused(t *testing.T) {
+	for _, tc := range []struct{ section, want string }{
+		{`[{name: Reunion, regions: [reu]}]`, `collectors[0].name: collector name "Reunion": use lower-case letters`},
+		{`[{name: a, regions: [nowhere]}]`, `unknown region "nowhere"`},
+		{`[{name: a, pops: [pop-x]}]`, `unknown PoP "pop-x"`},
+		{`[{name: a, regions: [ara]}, {name: a, regions: [reu]}]`, `duplicate collector "a"`},
+		{`[{name: a}]`, `collector "a" polls nothing`},
+		{`[{regions: [ara]}]`, `missing name`},
+		{`[{name: a, regions: [ara]}, {name: b, regions: [ara]}]`, `region "ara" is given to collectors "a" and "b"`},
+		{`[{name: a, region: [ara]}]`, `did you mean "regions"`},
+	} {
+		_, err := Parse("vigie.yml", []byte(collectorsBase+"collectors: "+tc.section+"\n"), LoadOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("collectors: %s\n got %v\nwant an error with %q", tc.section, err, tc.want)
+		}
+	}
+}

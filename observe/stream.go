@@ -1,0 +1,129 @@
+package observe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// The JetStream stream every collector publishes to and every central
+// reads: one stream, subjects per collector, so that server permissions
+// can give each collector its own subjects only (docs/distributed.md).
+const (
+	StreamName    = "VIGIE_OBS"
+	SubjectPrefix = "vigie.obs."
+)
+
+// Stream limits, the buffer bound of "nothing lost": what JetStream keeps
+// for a central that is away, or replays to one that comes back. A
+// collector cut from NATS keeps its own bounded queue (PublisherOptions.Queue).
+const (
+	// StreamMaxAge is how long an observation stays in the stream.
+	StreamMaxAge = time.Hour
+	// StreamMaxBytes bounds the stream on disk; the oldest go first.
+	StreamMaxBytes = 1 << 30
+	// DuplicateWindow is how long JetStream remembers a message id: a
+	// collector that republishes after a lost acknowledgement within it
+	// stores nothing twice.
+	DuplicateWindow = 10 * time.Minute
+)
+
+// PollSubject and HeartbeatSubject are a collector's subjects.
+func PollSubject(collector string) string      { return SubjectPrefix + collector + ".poll" }
+func HeartbeatSubject(collector string) string { return SubjectPrefix + collector + ".hb" }
+
+// collectorOf returns the collector token of a subject of the stream.
+func collectorOf(subject string) (name, kind string, ok bool) {
+	if len(subject) <= len(SubjectPrefix) || subject[:len(SubjectPrefix)] != SubjectPrefix {
+		return "", "", false
+	}
+	rest := subject[len(SubjectPrefix):]
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '.' {
+			return rest[:i], rest[i+1:], i > 0
+		}
+	}
+	return "", "", false
+}
+
+func streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:       StreamName,
+		Subjects:   []string{SubjectPrefix + ">"},
+		Storage:    jetstream.FileStorage,
+		Retention:  jetstream.LimitsPolicy,
+		MaxAge:     StreamMaxAge,
+		MaxBytes:   StreamMaxBytes,
+		Duplicates: DuplicateWindow,
+		Discard:    jetstream.DiscardOld,
+	}
+}
+
+// ensureStream creates the stream if it does not exist; an existing one is
+// left as its operator configured it.
+func ensureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, StreamName)
+	if err == nil {
+		return s, nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, err
+	}
+	s, err = js.CreateStream(ctx, streamConfig())
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return js.Stream(ctx, StreamName)
+	}
+	return s, err
+}
+
+// Connection says how to reach NATS: the URL of --observations and the
+// options the credentials and TLS settings give.
+type Connection struct {
+	URL string
+	// Name is the client name the server's monitoring shows.
+	Name    string
+	Options []nats.Option
+}
+
+// connect opens a connection that keeps trying to reconnect for ever: a
+// collector cut from NATS goes on polling and buffers.
+func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*nats.Conn, error) {
+	// The handlers may repeat a state (connected at once, and the connect
+	// handler): report changes only.
+	var mu sync.Mutex
+	state := -1
+	change := func(up bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if v := int(b2f(up)); v != state {
+			state = v
+			onChange(up)
+		}
+	}
+	opts := append([]nats.Option{
+		nats.Name(c.Name),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(time.Second),
+		nats.ConnectHandler(func(*nats.Conn) { change(true) }),
+		nats.ReconnectHandler(func(*nats.Conn) { change(true) }),
+		nats.DisconnectErrHandler(func(*nats.Conn, error) { change(false) }),
+		// The server's asynchronous errors (a permission refused) go to
+		// the log, not to stderr as nats.go would print them.
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			log.Warn("NATS server error", "err", err)
+		}),
+	}, c.Options...)
+	nc, err := nats.Connect(c.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("--observations %s: %w", redact(c.URL), err)
+	}
+	change(nc.IsConnected())
+	return nc, nil
+}
