@@ -3,14 +3,10 @@ package main
 import (
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigie-rie/vigie/internal/freeport"
-	"github.com/vigie-rie/vigie/internal/logbuf"
 )
 
 // labelValue returns the value of label name in a series key of scrape's.
@@ -55,9 +51,7 @@ func TestVendorBGPPeersThroughRun(t *testing.T) {
 	}
 	bin := buildVigie(t)
 	ports := snmpsim(t, 2)
-	dir := t.TempDir()
-	config := filepath.Join(dir, "vigie.yml")
-	yml := fmt.Sprintf(`polling:
+	vigie := runOnRecordings(t, bin, fmt.Sprintf(`polling:
   intervals: {collection: 5s, backbone: 5s, pfai: 5s, pfs: 5s}
   tables: [system, interfaces, lldp, bgp]
 snmp_profiles:
@@ -72,16 +66,9 @@ pops:
 devices:
   - {name: pe-paris-1, role: backbone, pop: pop-paris, address: "127.0.0.1:%d"}
   - {name: pe-lyon-1, role: backbone, pop: pop-lyon, address: "127.0.0.1:%d", snmp_profile: juniper}
-`, ports[0], ports[1])
-	if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freeport.TCP(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	env := append(os.Environ(), "VIGIE_REC_CISCO=cisco-pe", "VIGIE_REC_JUNIPER=juniper-pe")
-	var stderr logbuf.Buffer
-	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
-		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+`, ports[0], ports[1]),
+		"VIGIE_REC_CISCO=cisco-pe", "VIGIE_REC_JUNIPER=juniper-pe")
+	base := vigie.base
 
 	const accepted = "vigie_device_bgp_peer_accepted_prefixes"
 	// The vendor tables are probed in a device's second poll and read from
@@ -143,10 +130,5 @@ devices:
 			}
 		}
 	}
-	if strings.Contains(stderr.String(), "level=ERROR") {
-		t.Errorf("errors in the log:\n%s", stderr.String())
-	}
-	if _, err := vigie.stop(stopBound); err != nil {
-		t.Errorf("vigie run exited with %v after SIGTERM\n%s", err, stderr.String())
-	}
+	vigie.end(t)
 }

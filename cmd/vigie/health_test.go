@@ -3,14 +3,10 @@ package main
 import (
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vigie-rie/vigie/internal/freeport"
-	"github.com/vigie-rie/vigie/internal/logbuf"
 )
 
 // ofHealth returns the series of family for device by the value of its
@@ -18,14 +14,9 @@ import (
 func ofHealth(m map[string]map[string]float64, family, device, label string) map[string]float64 {
 	out := map[string]float64{}
 	for k, v := range m[family] {
-		if !strings.Contains(k, `device="`+device+`"`) {
-			continue
+		if labelValue(k, "device") == device {
+			out[labelValue(k, label)] = v
 		}
-		name := ""
-		if _, rest, ok := strings.Cut(k, label+`="`); ok {
-			name, _, _ = strings.Cut(rest, `"`)
-		}
-		out[name] = v
 	}
 	return out
 }
@@ -45,9 +36,7 @@ func TestDeviceHealthThroughRun(t *testing.T) {
 	}
 	bin := buildVigie(t)
 	ports := snmpsim(t, 3)
-	dir := t.TempDir()
-	config := filepath.Join(dir, "vigie.yml")
-	yml := fmt.Sprintf(`polling:
+	vigie := runOnRecordings(t, bin, fmt.Sprintf(`polling:
   intervals: {collection: 5s, backbone: 5s, pfai: 5s, pfs: 5s}
 snmp_profiles:
   - {name: default, version: 2c, community: {env: VIGIE_REC_OLD}, timeout: 3s, retries: 1, max_repetitions: 10}
@@ -61,16 +50,9 @@ devices:
   - {name: agg-paris-1, role: collection, pop: pop-paris, address: "127.0.0.1:%d"}
   - {name: srv-supervision-1, role: collection, pop: pop-paris, address: "127.0.0.1:%d", snmp_profile: linux}
   - {name: agg-lyon-1, role: collection, pop: pop-paris, address: "127.0.0.1:%d", snmp_profile: cisco}
-`, ports[0], ports[1], ports[2])
-	if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freeport.TCP(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	env := append(os.Environ(), "VIGIE_REC_OLD=old-switch", "VIGIE_REC_LINUX=linux-host", "VIGIE_REC_CISCO=cisco-core")
-	var stderr logbuf.Buffer
-	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
-		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+`, ports[0], ports[1], ports[2]),
+		"VIGIE_REC_OLD=old-switch", "VIGIE_REC_LINUX=linux-host", "VIGIE_REC_CISCO=cisco-core")
+	base := vigie.base
 
 	const (
 		linux = "srv-supervision-1"
@@ -137,10 +119,5 @@ devices:
 	if _, ok := ofHealth(m, "vigie_device_sensor_celsius", cisco, "entity")["Temp: Outlet R0"]; ok {
 		t.Error("the nonoperational sensor Temp: Outlet R0 has a reading; want its status only")
 	}
-	if strings.Contains(stderr.String(), "level=ERROR") {
-		t.Errorf("errors in the log:\n%s", stderr.String())
-	}
-	if _, err := vigie.stop(stopBound); err != nil {
-		t.Errorf("vigie run exited with %v after SIGTERM\n%s", err, stderr.String())
-	}
+	vigie.end(t)
 }

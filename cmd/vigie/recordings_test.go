@@ -127,6 +127,41 @@ func snmpsim(t *testing.T, agents int) []int {
 	return ports
 }
 
+// recordedRun is `vigie run` polling devices that snmpsimd serves from
+// recordings.
+type recordedRun struct {
+	*vigieProc
+	base   string // http://127.0.0.1:PORT
+	stderr *logbuf.Buffer
+}
+
+// runOnRecordings writes yml as the inventory and starts `vigie run` on it,
+// env naming the recordings (snmpsimd's communities) for its {env:} secrets.
+func runOnRecordings(t *testing.T, bin, yml string, env ...string) *recordedRun {
+	t.Helper()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "vigie.yml")
+	if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freeport.TCP(t)
+	r := &recordedRun{base: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: new(logbuf.Buffer)}
+	r.vigieProc = startVigie(t, bin, "", append(os.Environ(), env...), r.stderr, r.stderr, r.stderr.String,
+		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+	return r
+}
+
+// end checks that vigie logged no error and stops cleanly on SIGTERM.
+func (r *recordedRun) end(t *testing.T) {
+	t.Helper()
+	if strings.Contains(r.stderr.String(), "level=ERROR") {
+		t.Errorf("errors in the log:\n%s", r.stderr.String())
+	}
+	if _, err := r.stop(stopBound); err != nil {
+		t.Errorf("vigie run exited with %v after SIGTERM\n%s", err, r.stderr.String())
+	}
+}
+
 // TestRecordedDevicesThroughRun: `vigie run` polls two recorded devices
 // served by snmpsimd (collector/snmp/testdata/recordings): an old switch
 // with ifTable only, whose speed comes from ifSpeed and whose 32-bit
@@ -143,9 +178,7 @@ func TestRecordedDevicesThroughRun(t *testing.T) {
 	// and vigie must see them before.
 	bin := buildVigie(t)
 	ports := snmpsim(t, 2)
-	dir := t.TempDir()
-	config := filepath.Join(dir, "vigie.yml")
-	yml := fmt.Sprintf(`polling:
+	vigie := runOnRecordings(t, bin, fmt.Sprintf(`polling:
   intervals: {collection: 5s, backbone: 5s, pfai: 5s, pfs: 5s}
   tables: [system, interfaces, lldp, bgp]
 snmp_profiles:
@@ -165,16 +198,9 @@ sites:
     protection: single
     access:
       - {technology: fibre, router: ce-s0001-a, router_interface: Gi0/0/0, device: agg-paris-1, interface: FastEthernet0/1}
-`, ports[0], ports[1])
-	if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freeport.TCP(t)
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	env := append(os.Environ(), "VIGIE_REC_OLD=old-switch", "VIGIE_REC_CISCO=cisco-access")
-	var stderr logbuf.Buffer
-	vigie := startVigie(t, bin, "", env, &stderr, &stderr, stderr.String,
-		"run", "--config", config, "--db", filepath.Join(dir, "vigie.db"), "--web.listen-address", fmt.Sprintf("127.0.0.1:%d", port))
+`, ports[0], ports[1]),
+		"VIGIE_REC_OLD=old-switch", "VIGIE_REC_CISCO=cisco-access")
+	base := vigie.base
 
 	const (
 		old   = "agg-paris-1"
@@ -253,10 +279,5 @@ sites:
 	if m := scrape(base + "/metrics"); m["vigie_topology_links"][`source="cdp"`] != 2 {
 		t.Errorf("vigie_topology_links{source=\"cdp\"} = %v, want 2", m["vigie_topology_links"][`source="cdp"`])
 	}
-	if strings.Contains(stderr.String(), "level=ERROR") {
-		t.Errorf("errors in the log:\n%s", stderr.String())
-	}
-	if _, err := vigie.stop(stopBound); err != nil {
-		t.Errorf("vigie run exited with %v after SIGTERM\n%s", err, stderr.String())
-	}
+	vigie.end(t)
 }
