@@ -7,7 +7,7 @@
 # RSS, observations a second at the central, bytes an observation. The
 # simulator and nats-server run in their own processes, measured apart.
 #
-#   flock /work/brief/bench.lock bench/distributed.sh
+#   bench/distributed.sh
 #   SITES=2000 WARMUP=60 WINDOW=60 bench/distributed.sh
 #
 # Everything runs on loopback; every process started here is stopped here.

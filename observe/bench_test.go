@@ -97,7 +97,7 @@ func (r *udpRelay) serve(tb testing.TB, upstream int) int {
 // second go through a real nats-server from a publisher to a central's
 // consumer. Run it under the bench lock:
 //
-//	flock /work/brief/bench.lock go test -tags gosnmp_nodebug -run X -bench Observations -benchtime 1x ./observe
+//	go test -tags gosnmp_nodebug -run X -bench Observations -benchtime 1x ./observe
 func BenchmarkObservations(b *testing.B) {
 	inv := sim.Generate(sim.GenerateOptions{Sites: 300, Seed: 9})
 	agent := simtest.Serve(b, inv, snmpagent.Options{Seed: 9, Logger: slog.New(slog.DiscardHandler)})

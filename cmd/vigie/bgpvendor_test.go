@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // labelValue returns the value of label name in a series key of scrape's.

@@ -430,7 +430,7 @@ func TestConsoleInBrowser(t *testing.T) {
 // full draw (base map, every site in its state), and the frame time while
 // panning. Run it alone on the machine:
 //
-//	flock /work/brief/bench.lock go test -tags gosnmp_nodebug -run '^$' -bench ConsoleFullRIE -benchtime 1x ./cmd/vigie
+//	go test -tags gosnmp_nodebug -run '^$' -bench ConsoleFullRIE -benchtime 1x ./cmd/vigie
 func BenchmarkConsoleFullRIE(b *testing.B) {
 	sites := 14000
 	if s := os.Getenv("VIGIE_CONSOLE_SITES"); s != "" {
