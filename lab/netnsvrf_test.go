@@ -72,7 +72,8 @@ func TestRewriteVRFNames(t *testing.T) {
 // for every session, the VRF's included), the partner's route lands in the
 // VRF's own kernel table, the monitor receives it as VPNv4 with the VRF's
 // RD, the PE's link interface stays in the PE's namespace (its snmpd still
-// sees it), and Down removes the VRF's namespace.
+// sees it), a cut of that link downs the VRF's interface and withdraws the
+// route, and Down removes the VRF's namespace.
 func TestNetnsVRF(t *testing.T) {
 	requireLab(t)
 	l := upForTest(t, "testdata/kernel/netns-vrf.clab.yml", Options{StateRoot: t.TempDir(), ReadyTimeout: 60 * time.Second})
@@ -131,6 +132,26 @@ func TestNetnsVRF(t *testing.T) {
 	if _, err := h.LinkByName("eth1"); err != nil {
 		t.Errorf("pe's eth1 left the PE's namespace (its snmpd would lose it): %v", err)
 	}
+
+	// A cut of the PE's link (its interface in the PE's namespace) takes
+	// the VRF's macvlan down with it, and the partner's route with it.
+	if err := l.Cut(ctx, Target{Kind: CutLink, Name: "pe:eth1"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the VRF's eth1 down and the partner's route withdrawn after the cut", func() (bool, string) {
+		lk, err := vh.LinkByName("eth1")
+		if err != nil {
+			return false, err.Error()
+		}
+		out, err := l.Vtysh(ctx, "mon", "show bgp ipv4 vpn json")
+		if err != nil {
+			return false, err.Error()
+		}
+		if lk.Attrs().OperState == netlink.OperUp {
+			return false, "the VRF's eth1 still up"
+		}
+		return !vpnHas(out, "65000:100", "10.210.1.0/24"), "the monitor still has 10.210.1.0/24"
+	})
 
 	if err := l.Down(context.Background()); err != nil {
 		t.Fatal(err)
