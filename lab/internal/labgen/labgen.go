@@ -364,6 +364,12 @@ func (d *Design) labels(n *Node) [][2]string {
 					if x[4] != "" {
 						add("vigie.vrf-name", x[4])
 					}
+					if dev, ifn := split(x[3]); x[4] != "" {
+						if v, rd := d.vrfOf(dev, ifn); v != "" {
+							add("vigie.vrf-rd", rd)
+							add("vigie.prefixes", strings.Join(n.Announce, ","))
+						}
+					}
 				}
 			}
 		}
