@@ -223,6 +223,9 @@ func (r *nodeRun) startFRR(ctx context.Context, agentx string) error {
 		if err != nil {
 			return fmt.Errorf("node %s: %w", r.node.Name, err)
 		}
+		if name == "frr.conf" {
+			b = rewriteVRFNames(b, r.node.netnsVRFs)
+		}
 		files[name] = b
 	}
 	for name, b := range files {
@@ -253,6 +256,9 @@ func (r *nodeRun) startFRR(ctx context.Context, agentx string) error {
 			if _, err := os.Stat(filepath.Join(frrModuleDir, d+"_snmp.so")); err == nil {
 				args = append(args, "-M", "snmp")
 			}
+		}
+		if d == "zebra" && len(r.node.netnsVRFs) > 0 {
+			args = append(args, "-n") // VRFs as namespaces (netnsvrf.go)
 		}
 		cmd := exec.Command(filepath.Join(frrLibDir, d), args...)
 		cmd.Env = daemonEnv("SNMPCONFPATH="+snmpConf, "MIBS=")

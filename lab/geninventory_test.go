@@ -154,3 +154,68 @@ func TestInventoryLabelErrors(t *testing.T) {
 		t.Error("transoceanic is no longer a technology")
 	}
 }
+
+// TestInventoryVRFsFromLabels: the inventory written from rie-slice's
+// labels declares the PFS's VRFs with the RDs the PFS exports (vigie.vrf-rd
+// on the partner nodes), expects each partner's prefixes in its VRF, and
+// asks the route reflectors for VPNv4, as the hand-kept vigie.yml does.
+func TestInventoryVRFsFromLabels(t *testing.T) {
+	topo, err := LoadTopology("rie-slice/rie-slice.clab.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, _, err := topo.Inventory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hand, err := inventory.Load("rie-slice/vigie.yml", inventory.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hand.VRFs) != 2 {
+		t.Fatalf("vigie.yml declares VRFs %+v, want testa and renater", hand.VRFs)
+	}
+	for _, w := range hand.VRFs {
+		g := gen.VRF(w.Name)
+		if g == nil || !slices.Equal(g.RDs, w.RDs) {
+			t.Errorf("VRF %s: from labels %+v, vigie.yml has RDs %v", w.Name, g, w.RDs)
+		}
+	}
+	for _, w := range hand.Interconnects {
+		i := slices.IndexFunc(gen.Interconnects, func(x inventory.Interconnect) bool { return x.ID == w.ID })
+		if i < 0 {
+			t.Errorf("interconnect %s missing from the labels' inventory", w.ID)
+			continue
+		}
+		if g := gen.Interconnects[i]; g.VRF != w.VRF || !slices.Equal(g.Prefixes, w.Prefixes) {
+			t.Errorf("interconnect %s: from labels vrf %q prefixes %v, vigie.yml vrf %q prefixes %v", w.ID, g.VRF, g.Prefixes, w.VRF, w.Prefixes)
+		}
+	}
+	for _, p := range gen.BGP.Peers {
+		if !slices.Contains(p.Families, inventory.FamilyVPNv4) {
+			t.Errorf("peer %s carries %v, want VPNv4 too", p.Device, p.Families)
+		}
+	}
+
+	base, err := os.ReadFile("rie-slice/rie-slice.clab.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{`vigie.vrf-rd: "65000:100"`, `vigie.vrf-rd: "65000"`, `node testa: label vigie.vrf-rd: "65000"`},
+		{"vigie.vrf-name: renater", "vigie.vrf-nam: renater", "node renater: label vigie.vrf-rd needs vigie.vrf-name"},
+		{"vigie.prefixes: 10.210.1.0/24", "vigie.prefixes: 10.210.1.0", `node testa: label vigie.prefixes: "10.210.1.0" is not a prefix`},
+	} {
+		if !bytes.Contains(base, []byte(tc.from)) {
+			t.Fatalf("rie-slice.clab.yml has no %q", tc.from)
+		}
+		src := bytes.Replace(base, []byte(tc.from), []byte(tc.to), 1)
+		topo, err := ParseTopology(filepath.Join(moduleRoot(t), "lab", "rie-slice", "rie-slice.clab.yml"), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err = topo.Inventory(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s -> %s: %v\nwant %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+}

@@ -41,6 +41,7 @@ const (
 	LabelInterconnectKind = "vigie.interconnect-kind" // internet, testa, renater, partner
 	LabelName             = "vigie.name"              // the interconnect's name
 	LabelVRF              = "vigie.vrf-name"          // the interconnect's VRF
+	LabelVRFRD            = "vigie.vrf-rd"            // on a partner node: the RD of its VRF's VPN routes (with vigie.prefixes: what it announces)
 	LabelCanaries         = "vigie.canaries"          // on an internet node: canary prefixes, comma-separated
 )
 
@@ -168,6 +169,12 @@ func (g *invGen) build() (*inventory.Inventory, error) {
 	inv.BGP.Canaries = slices.Compact(inv.BGP.Canaries)
 	if len(inv.BGP.Peers) == 0 {
 		inv.BGP = inventory.BGP{}
+	}
+	// VRFs reach vigie as VPNv4 routes, through the same sessions.
+	if len(inv.VRFs) > 0 {
+		for i := range inv.BGP.Peers {
+			inv.BGP.Peers[i].Families = []string{inventory.FamilyIPv4Unicast, inventory.FamilyVPNv4}
+		}
 	}
 	if len(g.errs) > 0 {
 		return nil, fmt.Errorf("lab: %s: cannot write the inventory:\n  %s\n(labels and link vars: docs/lab.md, \"The lab's inventory\")", t.File, strings.Join(g.errs, "\n  "))
@@ -358,8 +365,9 @@ func (g *invGen) link(lk *Link) {
 		if name == "" {
 			name = on.Name
 		}
-		g.inv.Interconnects = append(g.inv.Interconnects, inventory.Interconnect{
-			ID: id, Name: name, Kind: kind, Device: rie.Node, Interface: rie.Interface, VRF: on.Labels[LabelVRF], SRLGs: lk.SRLGs})
+		ic := inventory.Interconnect{ID: id, Name: name, Kind: kind, Device: rie.Node, Interface: rie.Interface, VRF: on.Labels[LabelVRF], SRLGs: lk.SRLGs}
+		g.vrf(on, &ic)
+		g.inv.Interconnects = append(g.inv.Interconnects, ic)
 	case aHost || bHost:
 		return // a host's LAN (containerlab's PCs)
 	case a.Role() == "site" || b.Role() == "site":
@@ -382,6 +390,41 @@ func (g *invGen) link(lk *Link) {
 		g.inv.Links = append(g.inv.Links, inventory.Link{
 			A: inventory.Endpoint{Device: lk.A.Node, Interface: lk.A.Interface}, B: inventory.Endpoint{Device: lk.B.Node, Interface: lk.B.Interface},
 			Technology: tech, SRLGs: lk.SRLGs, ViaInternet: lk.Internet})
+	}
+}
+
+// vrf reads a partner node's vigie.vrf-rd label: the interconnect's VRF
+// is declared with that RD, and the partner's vigie.prefixes are what the
+// interconnect expects in it (vigie judges it by BGP too).
+func (g *invGen) vrf(on *Node, ic *inventory.Interconnect) {
+	text := on.Labels[LabelVRFRD]
+	if text == "" {
+		return
+	}
+	if ic.VRF == "" {
+		g.fail("node %s: label %s needs %s (the VRF the RD belongs to)", on.Name, LabelVRFRD, LabelVRF)
+		return
+	}
+	rd, err := inventory.ParseRD(text)
+	if err != nil {
+		g.fail("node %s: label %s: %q: %v (e.g. \"65000:100\")", on.Name, LabelVRFRD, text, err)
+		return
+	}
+	i := slices.IndexFunc(g.inv.VRFs, func(v inventory.VRF) bool { return v.Name == ic.VRF })
+	if i < 0 {
+		g.inv.VRFs = append(g.inv.VRFs, inventory.VRF{Name: ic.VRF})
+		i = len(g.inv.VRFs) - 1
+	}
+	if !slices.Contains(g.inv.VRFs[i].RDs, rd) {
+		g.inv.VRFs[i].RDs = append(g.inv.VRFs[i].RDs, rd)
+	}
+	for _, p := range splitList(on.Labels[LabelPrefixes]) {
+		pp, err := netip.ParsePrefix(p)
+		if err != nil {
+			g.fail("node %s: label %s: %q is not a prefix (e.g. 10.210.1.0/24)", on.Name, LabelPrefixes, p)
+			continue
+		}
+		ic.Prefixes = append(ic.Prefixes, pp)
 	}
 }
 

@@ -232,6 +232,9 @@ func (l *Lab) up(ctx context.Context) error {
 		if err := l.wireVRFs(n); err != nil {
 			return err
 		}
+		if err := l.wireNetnsVRFs(n); err != nil {
+			return err
+		}
 	}
 	l.phase("wire", start)
 

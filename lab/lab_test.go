@@ -341,9 +341,11 @@ func TestRIESliceLab(t *testing.T) {
 	})
 	// The datacentres still reach each other and the partners do not depend
 	// on the internet.
-	out, err = l.Vtysh(ctx, "pfs-paris", "show ip route 10.210.1.0/24")
+	// TESTA's VRF is a namespace of pfs-paris (vigie.netns-vrf), which
+	// FRR names the VRF after.
+	out, err = l.Vtysh(ctx, "pfs-paris", "show ip route vrf "+netnsVRFNetns(l.Topo.Name, "pfs-paris", "testa")+" 10.210.1.0/24")
 	if err != nil || !strings.Contains(string(out), "bgp") {
-		t.Errorf("TESTA's prefix lost with the internet: %v\n%s", err, out)
+		t.Errorf("TESTA's prefix lost from its VRF with the internet: %v\n%s", err, out)
 	}
 	stop := time.Now()
 	if err := l.Down(ctx); err != nil {

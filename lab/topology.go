@@ -65,7 +65,8 @@ type Node struct {
 	// runs it as a linux node ("" otherwise).
 	SubstitutedFrom string
 
-	vrfs []VRF // from the vigie.vrf.NAME labels (kernel.go)
+	vrfs      []VRF      // from the vigie.vrf.NAME labels (kernel.go)
+	netnsVRFs []NetnsVRF // from the vigie.netns-vrf.NAME labels (netnsvrf.go)
 }
 
 // errKind marks a node of a kind vigie-lab cannot run itself.
@@ -352,6 +353,9 @@ func parseTopology(path string, data []byte, sub map[string]string) (*Topology, 
 			return nil, fmt.Errorf("lab: %s: %w", path, err)
 		}
 		n.vrfs = vrfs
+		if n.netnsVRFs, err = parseNetnsVRFs(t.Name, n, ifaces, names); err != nil {
+			return nil, fmt.Errorf("lab: %s: %w", path, err)
+		}
 	}
 	return t, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -137,6 +138,35 @@ func (d *Design) end(l *Link, node string) (ifname string, local, remote netip.A
 		return ai, a1, a2, d.byName[bn]
 	}
 	return bi, a2, a1, d.byName[an]
+}
+
+// vrfOf returns the VRF an interconnect puts node:ifname in ("" for none),
+// with the RD and route target its routes carry (the partner's community).
+func (d *Design) vrfOf(node, ifname string) (vrf, rd string) {
+	for _, x := range d.Interconnects {
+		if x[3] != node+":"+ifname || x[4] == "" {
+			continue
+		}
+		for _, l := range d.linksOf(node) {
+			if i, _, _, far := d.end(l, node); i == ifname && far.Community != "" {
+				return x[4], far.Community
+			}
+		}
+	}
+	return "", ""
+}
+
+// hasVRFs says whether the node runs VRFs (as network namespaces: this
+// project's kernel has no VRF devices).
+func (d *Design) hasVRFs(n *Node) bool {
+	for _, l := range d.linksOf(n.Name) {
+		if i, _, _, _ := d.end(l, n.Name); i != "" {
+			if v, _ := d.vrfOf(n.Name, i); v != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (d *Design) linksOf(node string) []*Link {
@@ -334,6 +364,12 @@ func (d *Design) labels(n *Node) [][2]string {
 					if x[4] != "" {
 						add("vigie.vrf-name", x[4])
 					}
+					if dev, ifn := split(x[3]); x[4] != "" {
+						if v, rd := d.vrfOf(dev, ifn); v != "" {
+							add("vigie.vrf-rd", rd)
+							add("vigie.prefixes", strings.Join(n.Announce, ","))
+						}
+					}
 				}
 			}
 		}
@@ -343,6 +379,12 @@ func (d *Design) labels(n *Node) [][2]string {
 	}
 	if n.RR {
 		add("vigie.bgp-peer", fmt.Sprint(RIEAS))
+	}
+	for _, l := range d.linksOf(n.Name) {
+		i, _, _, _ := d.end(l, n.Name)
+		if v, _ := d.vrfOf(n.Name, i); v != "" {
+			add("vigie.netns-vrf."+v, i)
+		}
 	}
 	return out
 }
@@ -422,8 +464,27 @@ func (d *Design) frr(n *Node) string {
 		ebgp   bool
 	}
 	var nbrs []nbr
+	type vrfNbr struct {
+		nbr
+		vrf, rd string
+		local   netip.Addr
+	}
+	var vrfNbrs []vrfNbr
+	if d.hasVRFs(n) {
+		for _, l := range d.linksOf(n.Name) {
+			if i, _, _, _ := d.end(l, n.Name); func() bool { v, _ := d.vrfOf(n.Name, i); return v != "" }() {
+				v, _ := d.vrfOf(n.Name, i)
+				fmt.Fprintf(&b, "! A VRF as a network namespace (vigie-lab's vigie.netns-vrf label, zebra -n).\nvrf %s\nexit-vrf\n!\n", v)
+			}
+		}
+	}
 	for _, l := range d.linksOf(n.Name) {
 		ifn, local, remote, far := d.end(l, n.Name)
+		if v, rd := d.vrfOf(n.Name, ifn); v != "" {
+			fmt.Fprintf(&b, "interface %s vrf %s\n description to %s\n ip address %s/30\n!\n", ifn, v, far.Name, local)
+			vrfNbrs = append(vrfNbrs, vrfNbr{nbr{addr: remote, as: far.as(), desc: far.Name, ebgp: true}, v, rd, local})
+			continue
+		}
 		fmt.Fprintf(&b, "interface %s\n description to %s\n ip address %s/30\n", ifn, far.Name, local)
 		igp := ospf && far.inRIE() && far.Kind != KSite
 		if igp {
@@ -498,10 +559,34 @@ func (d *Design) frr(n *Node) string {
 	if n.RR {
 		fmt.Fprintf(&b, "  neighbor %s route-map vigie-deny out\n", d.mgmtGateway())
 	}
-	b.WriteString(" exit-address-family\n!\n")
+	b.WriteString(" exit-address-family\n")
+	// VPNv4 carries the PFS's VRFs to the route reflectors, and from them
+	// to vigie.
+	if vpn := d.vpnNeighbours(n); len(vpn) > 0 {
+		b.WriteString(" !\n address-family ipv4 vpn\n")
+		for _, x := range nbrs {
+			if !x.ebgp && slices.Contains(vpn, x.desc) {
+				fmt.Fprintf(&b, "  neighbor %s activate\n", x.addr)
+				if x.client {
+					fmt.Fprintf(&b, "  neighbor %s route-reflector-client\n", x.addr)
+				}
+			}
+		}
+		if n.RR {
+			fmt.Fprintf(&b, "  neighbor %s activate\n  neighbor %s route-map vigie-deny out\n", d.mgmtGateway(), d.mgmtGateway())
+		}
+		b.WriteString(" exit-address-family\n")
+	}
+	b.WriteString("!\n")
+	for _, x := range vrfNbrs {
+		fmt.Fprintf(&b, "router bgp %d vrf %s\n bgp router-id %s\n no bgp ebgp-requires-policy\n no bgp network import-check\n bgp log-neighbor-changes\n", n.as(), x.vrf, x.local)
+		fmt.Fprintf(&b, " neighbor %s remote-as %d\n neighbor %s description %s\n neighbor %s timers 3 9\n neighbor %s timers connect 5\n", x.addr, x.as, x.addr, x.desc, x.addr, x.addr)
+		fmt.Fprintf(&b, " !\n address-family ipv4 unicast\n  neighbor %s route-map from-%s in\n  label vpn export auto\n  rd vpn export %s\n  rt vpn both %s\n  export vpn\n  import vpn\n exit-address-family\n!\n", x.addr, x.desc, x.rd, x.rd)
+		nbrs = append(nbrs, x.nbr) // for the route map below
+	}
 	for _, x := range nbrs {
 		if p := d.byName[x.desc]; x.ebgp && p != nil && p.Community != "" {
-			fmt.Fprintf(&b, "! Partner routes are tagged with the partner's community: the lab's stand-in\n! for a VRF, since this kernel may lack CONFIG_NET_VRF.\nroute-map from-%s permit 10\n set community %s additive\n!\n", p.Name, p.Community)
+			fmt.Fprintf(&b, "! Partner routes are tagged with the partner's community (in a VRF, also its\n! RD and route target).\nroute-map from-%s permit 10\n set community %s additive\n!\n", p.Name, p.Community)
 		}
 	}
 	if n.RR {
@@ -509,6 +594,27 @@ func (d *Design) frr(n *Node) string {
 	}
 	b.WriteString("line vty\n!\n")
 	return b.String()
+}
+
+// vpnNeighbours lists the iBGP neighbours of n that carry VPNv4: a node
+// with VRFs and the route reflectors exchange it ("" when none).
+func (d *Design) vpnNeighbours(n *Node) []string {
+	var pe []*Node
+	for _, o := range d.Nodes {
+		if d.hasVRFs(o) {
+			pe = append(pe, o)
+		}
+	}
+	if len(pe) == 0 || (!n.RR && !d.hasVRFs(n)) {
+		return nil
+	}
+	var out []string
+	for _, o := range d.Nodes {
+		if o != n && (o.RR || (n.RR && d.hasVRFs(o))) {
+			out = append(out, o.Name)
+		}
+	}
+	return out
 }
 
 func (d *Design) firstRR() *Node {
@@ -606,6 +712,17 @@ func (d *Design) inventory() string {
 		}
 		b.WriteString("}\n")
 	}
+	// The VRFs the PFS runs, named from the RD their VPNv4 routes carry.
+	var vrfs []string
+	for _, x := range d.Interconnects {
+		dev, ifn := split(x[3])
+		if v, rd := d.vrfOf(dev, ifn); v != "" {
+			vrfs = append(vrfs, fmt.Sprintf("  - {name: %s, rd: [%q]}\n", v, rd))
+		}
+	}
+	if len(vrfs) > 0 {
+		b.WriteString("\nvrfs:\n" + strings.Join(vrfs, ""))
+	}
 	if len(d.Interconnects) > 0 {
 		b.WriteString("\ninterconnects:\n")
 		for _, x := range d.Interconnects {
@@ -614,13 +731,25 @@ func (d *Design) inventory() string {
 			if x[4] != "" {
 				fmt.Fprintf(&b, ", vrf: %s", x[4])
 			}
+			// In a real VRF, vigie judges the partner by its prefixes too.
+			if v, _ := d.vrfOf(dev, ifn); v != "" {
+				for _, l := range d.linksOf(dev) {
+					if i, _, _, far := d.end(l, dev); i == ifn && len(far.Announce) > 0 {
+						fmt.Fprintf(&b, ", prefixes: [%s]", strings.Join(far.Announce, ", "))
+					}
+				}
+			}
 			b.WriteString("}\n")
 		}
+	}
+	families := ""
+	if len(vrfs) > 0 {
+		families = ", families: [ipv4-unicast, l3vpn-ipv4-unicast]"
 	}
 	var rrs []string
 	for i, n := range d.Nodes {
 		if n.RR {
-			rrs = append(rrs, fmt.Sprintf("    - {device: %s, address: %s, remote_as: %d}\n", n.Name, d.mgmtAddr(i), RIEAS))
+			rrs = append(rrs, fmt.Sprintf("    - {device: %s, address: %s, remote_as: %d%s}\n", n.Name, d.mgmtAddr(i), RIEAS, families))
 		}
 	}
 	sort.Strings(rrs)
