@@ -82,6 +82,16 @@ type Source interface {
 	Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.DeviceState), onCollector func(name string, up bool)) error
 }
 
+// PartitionSource is a Source that also tells, once a lost collector's
+// buffered observations have replayed, that it was partitioned from the
+// centre rather than down, and which devices it saw alive during the cut
+// [from, to): the daemon then rewrites the sites' unobserved intervals of
+// that cut (docs/distributed.md).
+type PartitionSource interface {
+	Source
+	OnPartition(fn func(collector string, from, to time.Time, alive []string))
+}
+
 // DefaultMemoryLimit is the soft memory limit of a daemon. The full
 // 14,000-site RIE needs none (a live heap of about 200 MB, 465 MiB of RSS
 // with the garbage collector's default pacing, which lets the heap grow to
@@ -371,6 +381,12 @@ func (d *Daemon) onCollector(name string, up bool) {
 	d.topo.Unobserve("collector:"+name, devs, time.Now())
 }
 
+// onPartition hands the topology what a partitioned collector's replay
+// showed: its sites' unobserved intervals of the cut are rewritten.
+func (d *Daemon) onPartition(collector string, from, to time.Time, alive []string) {
+	d.topo.Partitioned("collector:"+collector, alive, from, to)
+}
+
 // onBGPEvent records the monitor's events (sessions, default route,
 // max-prefix trips, discrepancies) in the topology's change log.
 func (d *Daemon) onBGPEvent(e bgp.Event) {
@@ -455,6 +471,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	if d.coll != nil {
 		start("collector", d.coll.Run)
 	} else {
+		if ps, ok := d.opts.Source.(PartitionSource); ok {
+			ps.OnPartition(d.onPartition)
+		}
 		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll, d.onCollector) })
 	}
 	if d.bgp != nil {

@@ -43,6 +43,8 @@ type Consumer struct {
 	mu         sync.Mutex
 	heartbeats map[string]Heartbeat
 	seen       map[string]*seenCollector
+	// onPartition hears what a lost collector's replay showed (partition.go).
+	onPartition func(collector string, from, to time.Time, alive []string)
 }
 
 // seenCollector is when a collector was last heard from, and whether it
@@ -51,6 +53,10 @@ type seenCollector struct {
 	at       time.Time
 	interval time.Duration
 	lost     bool
+	lostAt   time.Time
+	// replay is set from the moment a lost collector is heard again until
+	// its replay reaches that moment (partition.go).
+	replay *replay
 }
 
 // NewConsumer checks opts; Run connects.
@@ -215,6 +221,7 @@ func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.Devic
 		}
 		st.SetRemote(o.Reboots, o.Discontinuities, o.Totals)
 		onPoll(&o.Poll, st)
+		c.replayed(collector, dev, o.Poll.Start, o.Poll.Err == nil, true, 0)
 	case "hb":
 		h, err := DecodeHeartbeat(data)
 		if err != nil {
@@ -232,6 +239,7 @@ func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.Devic
 			c.m.devices.WithLabelValues(collector).Set(float64(h.Devices))
 		}
 		c.mu.Unlock()
+		c.replayed(collector, "", h.Time, true, false, h.Seq)
 	default:
 		c.m.invalid.Inc()
 	}
@@ -273,6 +281,9 @@ func (c *Consumer) heard(collector string, now time.Time, onCollector func(strin
 	s.at = now
 	back := s.lost
 	s.lost = false
+	if back {
+		s.replay = &replay{from: s.lostAt, to: now, alive: map[string]bool{}, seq: c.heartbeats[collector].Seq}
+	}
 	c.m.up.WithLabelValues(collector).Set(1)
 	c.mu.Unlock()
 	if back {
@@ -289,7 +300,7 @@ func (c *Consumer) watch(now time.Time, onCollector func(string, bool)) {
 	c.mu.Lock()
 	for name, s := range c.seen {
 		if !s.lost && s.interval > 0 && now.Sub(s.at) > lostAfter*s.interval {
-			s.lost = true
+			s.lost, s.lostAt, s.replay = true, now, nil
 			c.m.up.WithLabelValues(name).Set(0)
 			lost = append(lost, name)
 		}

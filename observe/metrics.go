@@ -54,6 +54,9 @@ type conMetrics struct {
 	heartbeat  *prometheus.GaugeVec
 	devices    *prometheus.GaugeVec
 	up         *prometheus.GaugeVec
+	// partitioned: what a lost collector's buffered observations showed
+	// once replayed (partition.go).
+	partitioned *prometheus.GaugeVec
 }
 
 func newConMetrics() *conMetrics {
@@ -72,6 +75,8 @@ func newConMetrics() *conMetrics {
 			Help: "How many devices each collector says it polls (from its last heartbeat)."}, []string{"collector"}),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_collector_up",
 			Help: "1 while a collector is heard from, 0 once it is lost (no word for two heartbeat periods: its devices are unobserved)."}, []string{"collector"}),
+		partitioned: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_collector_partitioned_devices",
+			Help: "Devices that a collector's buffered observations, replayed after it was lost, showed reachable during the cut: >0 the collector was partitioned from the centre with its devices alive locally, 0 it was down (or saw nothing alive)."}, []string{"collector"}),
 	}
 }
 
@@ -79,7 +84,7 @@ func newConMetrics() *conMetrics {
 // (built again at each reload).
 func (c *Consumer) Collectors() []prometheus.Collector {
 	m := c.m
-	return []prometheus.Collector{m.connected, m.received, m.duplicates, m.invalid, m.heartbeat, m.devices, m.up}
+	return []prometheus.Collector{m.connected, m.received, m.duplicates, m.invalid, m.heartbeat, m.devices, m.up, m.partitioned}
 }
 
 // redact returns u without its password, for logs.
@@ -98,5 +103,5 @@ func redact(u string) string {
 func Described() []prometheus.Collector {
 	p, c := newPubMetrics(), newConMetrics()
 	return []prometheus.Collector{p.connected, p.queued, p.queueBytes, p.published, p.bytes, p.dropped, p.errors,
-		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up}
+		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up, c.partitioned}
 }

@@ -30,6 +30,8 @@ type availSite struct {
 	id   string
 	devs []*device
 	cur  availCur
+	// cut is the last unobserved interval, once closed (partition.go).
+	cut availCut
 }
 
 // availSites lists the inventory's sites sorted by id, as the analysis
@@ -160,6 +162,9 @@ func (t *Topology) updateAvailability(now time.Time) {
 		since := now
 		if cur.open && now.After(cur.since) {
 			t.putInterval(store.Interval{Site: s.ID, Start: cur.since, End: now, State: cur.state, Cause: cur.cause})
+			if cur.state == store.AvailUnobserved {
+				as.cut = availCut{start: cur.since, end: now, state: state, cause: cause}
+			}
 		} else if cur.open {
 			since = cur.since // the same second: this state replaces that one
 		}

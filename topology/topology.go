@@ -65,6 +65,8 @@ type message struct {
 	barrier  chan struct{}
 	// unobserve marks devices unobserved (unobserved.go).
 	unobserve *unobserve
+	// partition rewrites a partitioned collector's cut (partition.go).
+	partition *partition
 }
 
 // Topology is the live model. Create it with New, start Run, feed it with
@@ -82,6 +84,8 @@ type Topology struct {
 	// obsDirty: devices became unobserved, the sites' states must be
 	// analysed again (unobserved.go).
 	obsDirty bool
+	// partitions wait, applied, for settlePartitions (partition.go).
+	partitions []*partition
 
 	// mu guards st; the writer holds it for writing while it applies a
 	// batch of polls, readers for reading.
@@ -430,6 +434,9 @@ func (t *Topology) Run(ctx context.Context) error {
 			return nil
 		case msg := <-t.in:
 			barriers := t.applyQueued(msg)
+			if len(t.partitions) > 0 {
+				t.settlePartitions()
+			}
 			if t.availDirty && !t.failDirty {
 				// A site's first verdict that changed no failure: the
 				// published analysis already holds its state.
@@ -487,6 +494,8 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 			t.applyInterconnects(msg.ics)
 		case msg.unobserve != nil:
 			t.applyUnobserve(msg.unobserve)
+		case msg.partition != nil:
+			t.partitions = append(t.partitions, msg.partition)
 		case msg.internet != nil:
 			if *msg.internet != t.internetLost {
 				t.internetLost = *msg.internet

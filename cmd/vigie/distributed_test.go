@@ -405,6 +405,11 @@ func TestLostCollector(t *testing.T) {
 			gauge("vigie_topology_devices", `state="unobserved"`) == 0 &&
 			gauge("vigie_sites", `state="nominal"`) == float64(len(f.inv.Sites))
 	})
+	// Killed, not partitioned: the restarted collector had nothing queued
+	// from the time it was lost (partition_test.go has the other case).
+	if v := gauge("vigie_observations_collector_partitioned_devices", `collector="overseas"`); v != 0 {
+		t.Errorf("vigie_observations_collector_partitioned_devices{collector=\"overseas\"} = %v after a kill, want 0 (down, not partitioned)", v)
+	}
 }
 
 // TestSecureCollectors: NATS over TLS with a user and password per

@@ -1,0 +1,109 @@
+package observe
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/vigie-rie/vigie/collector"
+	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/internal/natstest"
+	"github.com/vigie-rie/vigie/internal/simtest"
+	"github.com/vigie-rie/vigie/sim"
+	"github.com/vigie-rie/vigie/sim/snmpagent"
+)
+
+// replayObservations is 10 minutes of one region's observations: a
+// collector of 2,000 devices at the default intervals publishes about 35 a
+// second (BENCHMARKS.md, distributed section).
+const replayObservations = 35 * 600
+
+// BenchmarkReplay measures the catch-up after a cut: a collector whose
+// queue holds 10 minutes of one region's polls (real polls of the
+// simulated RIE, dated over the last 10 minutes) connects to a real
+// nats-server, and the clock runs until a central's consumer has decoded
+// and handed over every one of them (publish in batches of 256 with
+// JetStream's acknowledgements, pull consumer, de-duplication). Run it
+// under the bench lock:
+//
+//	flock /work/brief/bench.lock go test -tags gosnmp_nodebug -run X -bench Replay -benchtime 1x ./observe
+func BenchmarkReplay(b *testing.B) {
+	inv := sim.Generate(sim.GenerateOptions{Sites: 300, Seed: 9})
+	agent := simtest.Serve(b, inv, snmpagent.Options{Seed: 9, Logger: slog.New(slog.DiscardHandler)})
+	sim.SetPort(inv, uint16(agent.Port()))
+	inv.Index()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var sample []*snmp.Poll
+	var states []*snmp.DeviceState
+	c, err := collector.New(inv, collector.Options{OnPoll: func(p *snmp.Poll, st *snmp.DeviceState) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[p.Device] && p.Err == nil {
+			seen[p.Device] = true
+			cp := *p
+			sample = append(sample, &cp)
+			states = append(states, st)
+		}
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = c.Run(ctx) }()
+	for first := time.Now(); time.Since(first) < 60*time.Second; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		n := len(sample)
+		mu.Unlock()
+		if n >= len(inv.Devices) {
+			break
+		}
+	}
+	cancel()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sample) == 0 {
+		b.Fatal("no poll of the simulated RIE")
+	}
+
+	srv := natstest.Start(b, natstest.Options{})
+	pub, err := NewPublisher(PublisherOptions{Connection: Connection{URL: srv.URL()}, Collector: "reunion"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The queue a cut left: every poll of the 10 minutes, in order.
+	base := time.Now().Add(-10 * time.Minute)
+	var bytes int
+	for i := range replayObservations {
+		p := *sample[i%len(sample)]
+		p.Start = base.Add(time.Duration(i) * 10 * time.Minute / replayObservations)
+		p.End = p.Start.Add(50 * time.Millisecond)
+		pub.Observe(&p, states[i%len(sample)])
+	}
+	pub.mu.Lock()
+	bytes = pub.bytes
+	pub.mu.Unlock()
+	con, err := NewConsumer(ConsumerOptions{Connection: Connection{URL: srv.URL()}, Durable: "central-a"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var got atomic.Int64
+	rctx, rcancel := context.WithCancel(context.Background())
+	defer rcancel()
+	go func() { _ = con.Run(rctx, func(*snmp.Poll, *snmp.DeviceState) { got.Add(1) }, func(string, bool) {}) }()
+	start := time.Now()
+	go func() { _ = pub.Run(rctx) }()
+	for got.Load() < replayObservations && time.Since(start) < 120*time.Second {
+		time.Sleep(10 * time.Millisecond)
+	}
+	took := time.Since(start)
+	if n := got.Load(); n < replayObservations {
+		b.Fatalf("only %d of %d observations replayed within %s", n, replayObservations, took)
+	}
+	b.ReportMetric(took.Seconds(), "catchup_s")
+	b.ReportMetric(float64(replayObservations)/took.Seconds(), "obs/s")
+	b.ReportMetric(float64(bytes)/(1<<20), "queued_MiB")
+}
