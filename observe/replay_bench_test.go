@@ -29,7 +29,7 @@ const replayObservations = 35 * 600
 // JetStream's acknowledgements, pull consumer, de-duplication). Run it
 // under the bench lock:
 //
-//	flock /work/brief/bench.lock go test -tags gosnmp_nodebug -run X -bench Replay -benchtime 1x ./observe
+//	go test -tags gosnmp_nodebug -run X -bench Replay -benchtime 1x ./observe
 func BenchmarkReplay(b *testing.B) {
 	inv := sim.Generate(sim.GenerateOptions{Sites: 300, Seed: 9})
 	agent := simtest.Serve(b, inv, snmpagent.Options{Seed: 9, Logger: slog.New(slog.DiscardHandler)})
