@@ -88,26 +88,12 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 		}
 	}
 	c.mu.Unlock()
-	conn := c.opts.Connection
-	if conn.Name == "" {
-		conn.Name = "vigie run " + c.opts.Durable
-	}
-	nc, err := conn.connect(func(up bool) {
-		c.m.connected.Set(b2f(up))
-		if up {
-			c.log.Info("connected to NATS", "server", redact(conn.URL))
-		} else {
-			c.log.Warn("disconnected from NATS: observations wait in JetStream until it comes back", "server", redact(conn.URL))
-		}
-	}, c.log)
+	nc, js, err := c.opts.Connection.open("vigie run "+c.opts.Durable, c.m.connected,
+		"observations wait in JetStream until it comes back", c.log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
 	var cons jetstream.Consumer
 	for attempt := 0; ; attempt++ {
 		cons, err = c.consumer(ctx, js)

@@ -162,26 +162,12 @@ func (p *Publisher) done(n int) {
 // meanwhile is retried for ever while the queue buffers. On the way out
 // it tries, for a few seconds, to publish what is queued.
 func (p *Publisher) Run(ctx context.Context) error {
-	conn := p.opts.Connection
-	if conn.Name == "" {
-		conn.Name = "vigie collect " + p.opts.Collector
-	}
-	nc, err := conn.connect(func(up bool) {
-		p.m.connected.Set(b2f(up))
-		if up {
-			p.log.Info("connected to NATS", "server", redact(conn.URL))
-		} else {
-			p.log.Warn("disconnected from NATS: observations are queued until it comes back", "server", redact(conn.URL))
-		}
-	}, p.log)
+	nc, js, err := p.opts.Connection.open("vigie collect "+p.opts.Collector, p.m.connected,
+		"observations are queued until it comes back", p.log)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
 	// The central normally creates the stream; a collector started first
 	// does, if its credentials allow it.
 	ensured, tried := false, time.Time{}

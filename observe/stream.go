@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The JetStream stream every collector publishes to and every central
@@ -91,8 +92,36 @@ type Connection struct {
 	Options []nats.Option
 }
 
-// connect opens a connection that keeps trying to reconnect for ever: a
-// collector cut from NATS goes on polling and buffers.
+// open connects as name (unless the Connection names itself) and returns
+// the connection and its JetStream. It keeps trying to reconnect for ever (a
+// collector cut from NATS goes on polling and buffers), keeps connected in
+// step and logs each change; whileDown says what becomes of observations
+// meanwhile.
+func (c Connection) open(name string, connected prometheus.Gauge, whileDown string, log *slog.Logger) (*nats.Conn, jetstream.JetStream, error) {
+	if c.Name == "" {
+		c.Name = name
+	}
+	nc, err := c.connect(func(up bool) {
+		connected.Set(b2f(up))
+		if up {
+			log.Info("connected to NATS", "server", redact(c.URL))
+		} else {
+			log.Warn("disconnected from NATS: "+whileDown, "server", redact(c.URL))
+		}
+	}, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
+}
+
+// connect opens a connection that keeps trying to reconnect for ever,
+// calling onChange when it goes up or down.
 func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*nats.Conn, error) {
 	// The handlers may repeat a state (connected at once, and the connect
 	// handler): report changes only.
