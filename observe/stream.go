@@ -127,13 +127,27 @@ func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*n
 	// handler): report changes only.
 	var mu sync.Mutex
 	state := -1
+	var lastRefusal string
 	change := func(up bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		if v := int(b2f(up)); v != state {
 			state = v
+			if up {
+				lastRefusal = "" // a later refusal is news again
+			}
 			onChange(up)
 		}
+	}
+	refused := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !isAuthError(err) || err.Error() == lastRefusal {
+			return
+		}
+		lastRefusal = err.Error()
+		log.Error("NATS refuses this client's credentials: give the user or seed the server's authorization lists (--observations.user and --observations.password, or --observations.nkey); retrying",
+			"server", redact(c.URL), "err", err)
 	}
 	opts := append([]nats.Option{
 		nats.Name(c.Name),
@@ -148,6 +162,11 @@ func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*n
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			log.Warn("NATS server error", "err", err)
 		}),
+		// Refused credentials (a seed or password the server does not
+		// know) are retried like an unreachable server, so that fixing
+		// the server's users is enough; logged once per distinct refusal.
+		nats.IgnoreAuthErrorAbort(),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) { refused(err) }),
 	}, c.Options...)
 	nc, err := nats.Connect(c.URL, opts...)
 	if err != nil {
@@ -155,4 +174,9 @@ func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*n
 	}
 	change(nc.IsConnected())
 	return nc, nil
+}
+
+// isAuthError reports whether the server refused the client's credentials.
+func isAuthError(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked)
 }

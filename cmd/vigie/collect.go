@@ -40,6 +40,7 @@ Examples:
 type observationFlags struct {
 	url                    string
 	user, password         string
+	nkey                   string
 	tlsCA, tlsCert, tlsKey string
 }
 
@@ -47,6 +48,8 @@ func (o *observationFlags) register(fs *flag.FlagSet, what string) {
 	fs.StringVar(&o.url, "observations", "", what)
 	fs.StringVar(&o.user, "observations.user", "", "NATS user name (each collector its own: the server's permissions give it its own subjects only)")
 	fs.StringVar(&o.password, "observations.password", "", "NATS password, as {env:NAME} or {file:PATH} (a file readable by its owner only); never the password itself")
+	fs.StringVar(&o.nkey, "observations.nkey", "", "NATS user seed (NKey), as {file:PATH} (a file readable by its owner only, as `vigie nkey-gen` writes it)\n"+
+		"or {env:NAME}; instead of --observations.user: the server knows the public key only")
 	fs.StringVar(&o.tlsCA, "observations.tls.ca", "", "PEM file of the CA that signed the NATS server's certificate (enables TLS)")
 	fs.StringVar(&o.tlsCert, "observations.tls.cert", "", "PEM client certificate, for a server that verifies clients (with --observations.tls.key)")
 	fs.StringVar(&o.tlsKey, "observations.tls.key", "", "PEM key of --observations.tls.cert")
@@ -62,6 +65,16 @@ func (o *observationFlags) connection() (observe.Connection, error) {
 		return observe.Connection{}, fmt.Errorf("--observations=%q: a password in the URL shows in ps and in logs; give --observations.user and --observations.password {env:NAME} or {file:PATH}", redactURL(o.url))
 	}
 	c := observe.Connection{URL: o.url}
+	if o.nkey != "" && (o.user != "" || o.password != "") {
+		return c, errors.New("--observations.nkey and --observations.user/--observations.password are two ways to log in: give the one the server's entry for this user has (nkey: or user: and password:)")
+	}
+	if o.nkey != "" {
+		opt, err := nkeyOption(o.nkey)
+		if err != nil {
+			return c, err
+		}
+		c.Options = append(c.Options, opt)
+	}
 	if o.password != "" && o.user == "" {
 		return c, errors.New("--observations.password needs --observations.user")
 	}

@@ -30,6 +30,7 @@ func commands() []command {
 		{"demo", "run vigie on an embedded simulated RIE: no config needed", cmdDemo},
 		{"run", "run the daemon on an inventory file", cmdRun},
 		{"collect", "run a regional collector publishing to NATS for a central vigie run", cmdCollect},
+		{"nkey-gen", "write a new NATS user seed for a collector's --observations.nkey; print its public key", cmdNkeyGen},
 		{"check-config", "validate an inventory file and report every problem", cmdCheckConfig},
 		{"whatif", "predict which sites a failure (e.g. an internet cut) would isolate", cmdWhatIf},
 		{"report", "availability report by site, region, department or ministry from the store", cmdReport},

@@ -63,11 +63,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	dir := tb.TempDir()
 	s := &Server{tb: tb, Port: freeport.TCP(tb), Dir: dir, Log: filepath.Join(dir, "nats.log"),
 		conf: filepath.Join(dir, "nats.conf")}
-	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  max_memory_store: 64MB\n  max_file_store: 2GB\n}\n%s\n",
-		s.Port, filepath.Join(dir, "js"), opts.Config)
-	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
-		tb.Fatal(err)
-	}
+	s.writeConf(opts.Config)
 	s.Start()
 	tb.Cleanup(s.Stop)
 	return s
@@ -141,4 +137,41 @@ func (s *Server) Logs() string {
 		out = "..." + out[len(out)-4000:]
 	}
 	return strings.TrimSpace(out)
+}
+
+func (s *Server) writeConf(extra string) {
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  max_memory_store: 64MB\n  max_file_store: 2GB\n}\n%s\n",
+		s.Port, filepath.Join(s.Dir, "js"), extra)
+	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
+		s.tb.Fatal(err)
+	}
+}
+
+// Reload replaces the extra configuration (Options.Config) of the running
+// server and has it reload, as `nats-server --signal reload` does in
+// production (SIGHUP); it waits, at most 10 s, for the server to log the
+// reload.
+func (s *Server) Reload(extra string) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		s.tb.Fatal("natstest: Reload of a stopped server")
+	}
+	reloads := func() int {
+		b, _ := os.ReadFile(s.Log)
+		return strings.Count(string(b), "Reloaded server configuration")
+	}
+	before := reloads()
+	s.writeConf(extra)
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		s.tb.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for reloads() == before {
+		if time.Now().After(deadline) {
+			s.tb.Fatalf("nats-server did not reload its configuration within 10s:\n%s", s.Logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
