@@ -100,6 +100,7 @@ var sections = []struct {
 	{"bgp", bgpThings},
 	{"bgp_peer", peerThings},
 	{"maintenance", maintenanceThings},
+	{"collector", collectorThings},
 }
 
 func diffThings(kind string, prev, next []thing) []Change {
@@ -151,6 +152,12 @@ func changeWord(kind string, fields []FieldChange) string {
 			return "moved"
 		case kind == "device" && f.Field == "address":
 			return "re-addressed"
+		}
+	}
+	// A device polled by another collector: both collectors are to reload.
+	for _, f := range fields {
+		if kind == "device" && f.Field == "collector" {
+			return "moved"
 		}
 	}
 	return "changed"
@@ -237,7 +244,12 @@ func placeThing(id, name, region, address string, line int) thing {
 
 func deviceThings(inv *Inventory) []thing {
 	out := make([]thing, 0, len(inv.Devices))
-	for _, d := range inv.Devices {
+	var collector func(*Device) string
+	if len(inv.Collectors) > 0 {
+		collector = collectorOf(inv)
+	}
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
 		t := thing{id: d.Name, line: d.Line}
 		t.set("role", string(d.Role))
 		t.set("address", formatAddrPort(d.Address))
@@ -245,6 +257,13 @@ func deviceThings(inv *Inventory) []thing {
 		t.set("pop", d.PoP)
 		t.set("datacentre", d.Datacentre)
 		t.set("snmp_profile", d.Profile)
+		// Last, and only with a collectors: section: diffThings compares
+		// the fields both sides have, so that adding or removing the whole
+		// section (every device from one box to collectors, or back) shows
+		// as the collectors added or removed, not as every device moved.
+		if collector != nil {
+			t.set("collector", collector(d))
+		}
 		out = append(out, t)
 	}
 	return out

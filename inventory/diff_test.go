@@ -20,6 +20,14 @@ func TestDiff(t *testing.T) {
 		{"changes", "changes.old", "changes.new"},
 		// Backwards: the region is removed.
 		{"reverse", "changes.new", "changes.old"},
+		// Collectors added, removed and given other regions and PoPs;
+		// each device polled by another collector is "moved", one
+		// also re-addressed, one left to no collector.
+		{"collectors", "collectors.old", "collectors.new"},
+		// The section added to a one-box inventory: the collectors are
+		// added, the devices do not each show as moved; and removed.
+		{"collectors-added", "collectors.base", "collectors.old"},
+		{"collectors-removed", "collectors.old", "collectors.base"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			load := func(name string) *Inventory {
@@ -39,6 +47,9 @@ func TestDiff(t *testing.T) {
 				b.WriteString("\n")
 			}
 			b.WriteString(DiffSummary(changes) + "\n")
+			if cs := CollectorsAffected(changes); len(cs) > 0 {
+				b.WriteString("collectors affected: " + strings.Join(cs, " ") + "\n")
+			}
 			golden := filepath.Join("testdata/diff", tc.name+".diff")
 			if *update {
 				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {

@@ -26,7 +26,12 @@ devices, links, interconnects, BGP peers, profiles and settings added, removed
 or changed, field by field. Changes a review must not miss are named: an access
 "moved" (it lands on another device or interface), a device "re-addressed"
 (polled at another address). Secrets show where they come from, never their
-value. Accesses are named SITE/CE[:IFNAME], links by their two ends in a fixed
+value. With a collectors: section (docs/distributed.md), collectors added,
+removed or given other regions, PoPs or devices show, and each device polled
+by another collector is "moved" (field collector, "" when no collector polls
+it any more), followed by the collectors whose share changes, to restart;
+adding or removing the whole section shows the collectors only.
+Accesses are named SITE/CE[:IFNAME], links by their two ends in a fixed
 order, so that a reordered file shows no change. Exit status, as diff(1): 0
 when nothing changes, 1 when something does, 2 when a file cannot be read or is
 not a valid inventory (its problems are printed, as by check-config).
@@ -297,6 +302,9 @@ func writeChanges(w io.Writer, oldPath, newPath string, changes []inventory.Chan
 		fmt.Fprintln(w, line)
 	}
 	fmt.Fprintln(w, inventory.DiffSummary(changes))
+	if cs := inventory.CollectorsAffected(changes); len(cs) > 0 {
+		fmt.Fprintf(w, "collectors whose share changes (each reads it at start: restart them with the new inventory): %s\n", strings.Join(cs, " "))
+	}
 }
 
 // quoteEmpty shows an empty value as "" so that "a -> " reads as a removal.
