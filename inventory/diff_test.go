@@ -94,3 +94,37 @@ func BenchmarkDiffFullSize(b *testing.B) {
 	}
 	reportCPU(b, start)
 }
+
+// BenchmarkDiffFullSizeCollectors: the full-size RIE shared between one
+// collector per region, one region given to its neighbour's collector.
+func BenchmarkDiffFullSizeCollectors(b *testing.B) {
+	split := func(inv *Inventory, moved int) {
+		for i, r := range inv.Regions {
+			c := CollectorShare{Name: "c-" + r.ID, Regions: []string{r.ID}}
+			if i == moved {
+				inv.Collectors[len(inv.Collectors)-1].Regions = append(inv.Collectors[len(inv.Collectors)-1].Regions, r.ID)
+				continue
+			}
+			inv.Collectors = append(inv.Collectors, c)
+		}
+	}
+	prev, next := fullSize(14000), fullSize(14000)
+	split(prev, -1)
+	split(next, 1)
+	var moved int
+	for _, c := range Diff(prev, next) {
+		if c.Change == "moved" {
+			moved++
+		}
+	}
+	if moved == 0 {
+		b.Fatal("no device moved")
+	}
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		Diff(prev, next)
+	}
+	reportCPU(b, start)
+	b.ReportMetric(float64(moved), "devices-moved")
+}
