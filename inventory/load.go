@@ -243,6 +243,9 @@ func (d *decoder) document(doc *yaml.Node) {
 		d.collectorList(v, top.k("collectors"))
 	}
 	inv.Index()
+	if v := sections["collectors"]; v != nil {
+		d.uncollected(v.Line, top.k("collectors"))
+	}
 }
 
 // The enums as word lists, built once.
