@@ -146,7 +146,7 @@ func (c Connection) connect(onChange func(connected bool), log *slog.Logger) (*n
 			return
 		}
 		lastRefusal = err.Error()
-		log.Error("NATS refuses this client's credentials: give the user or seed the server's authorization lists (--observations.user and --observations.password, or --observations.nkey); retrying",
+		log.Error("NATS refuses this client's credentials: the server's authorization must list this user (--observations.user and --observations.password) or its NKey's public key (--observations.nkey); retrying",
 			"server", redact(c.URL), "err", err)
 	}
 	opts := append([]nats.Option{
