@@ -33,8 +33,8 @@ const (
 	prometheusBin   = "/usr/bin/prometheus"
 	alertmanagerBin = "/usr/bin/prometheus-alertmanager"
 	// haForScale divides every rule's "for" in the test's copy of the rules
-	// (VigieCollectorLost's 1m becomes 5 s, VigieDown's 2m 10 s).
-	haForScale = 12
+	// (VigieCollectorLost's 1m becomes 2 s, VigieDown's 2m 5 s).
+	haForScale = 24
 	// haPeerTimeout is the Alertmanagers' --cluster.peer-timeout: the
 	// second of the pair waits that long for the first's notification
 	// log before it sends a notification itself.
