@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -138,8 +139,9 @@ func labelsHold(l, want map[string]string) bool {
 }
 
 // startTool runs a Debian tool until the test ends (killed by its PID),
-// and shows the end of its log if the test failed.
-func startTool(t *testing.T, name, bin string, args ...string) {
+// and shows the end of its log if the test failed. The channel is closed
+// when the tool exits.
+func startTool(t *testing.T, name, bin string, args ...string) <-chan struct{} {
 	t.Helper()
 	logf, err := os.Create(filepath.Join(t.TempDir(), name+".log"))
 	if err != nil {
@@ -150,9 +152,14 @@ func startTool(t *testing.T, name, bin string, args ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 		logf.Close()
 		if t.Failed() {
 			b, _ := os.ReadFile(logf.Name())
@@ -162,6 +169,23 @@ func startTool(t *testing.T, name, bin string, args ...string) {
 			t.Logf("end of %s's log:\n%s", name, b)
 		}
 	})
+	return exited
+}
+
+// gossipPort returns a loopback port free for both TCP and UDP, as an
+// Alertmanager's --cluster.listen-address needs (freeport checks TCP only).
+func gossipPort(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		port := freeport.TCP(t)
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			u.Close()
+			return port
+		}
+	}
+	t.Fatal("no loopback port free for both TCP and UDP in 20 tries")
+	return 0
 }
 
 // getJSON decodes what url answers into v; false when it does not answer.
@@ -252,11 +276,12 @@ func startHAAlerting(t *testing.T, targets [2]string) *haAlerting {
 	}
 	var web, cluster [2]int
 	for i := range web {
-		web[i], cluster[i] = freeport.TCP(t), freeport.TCP(t)
+		web[i], cluster[i] = freeport.TCP(t), gossipPort(t)
 	}
+	var exited [2]<-chan struct{}
 	for i, r := range []string{"a", "b"} {
 		h.am = append(h.am, fmt.Sprintf("http://127.0.0.1:%d", web[i]))
-		startTool(t, "alertmanager-"+r, alertmanagerBin, "--config.file="+amCfg,
+		exited[i] = startTool(t, "alertmanager-"+r, alertmanagerBin, "--config.file="+amCfg,
 			"--storage.path="+filepath.Join(dir, "am-"+r),
 			fmt.Sprintf("--web.listen-address=127.0.0.1:%d", web[i]),
 			fmt.Sprintf("--cluster.listen-address=127.0.0.1:%d", cluster[i]),
@@ -265,7 +290,7 @@ func startHAAlerting(t *testing.T, targets [2]string) *haAlerting {
 			"--cluster.reconnect-interval=1s", "--log.level=info")
 	}
 	// Both ready and each a member of a two-peer cluster.
-	for _, am := range h.am {
+	for i, am := range h.am {
 		deadline := time.Now().Add(30 * time.Second)
 		for {
 			var st struct {
@@ -280,7 +305,11 @@ func startHAAlerting(t *testing.T, targets [2]string) *haAlerting {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: not in a ready two-peer cluster after 30 s (status %+v)", am, st.Cluster)
 			}
-			time.Sleep(200 * time.Millisecond)
+			select {
+			case <-exited[i]:
+				t.Fatalf("alertmanager %s exited (its log follows)", am)
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
 	}
 
