@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -41,6 +43,7 @@ func TestFullScale(t *testing.T) {
 		t.Skip("the full simulated RIE: builds the binary, runs nats-server and six vigie processes for about two minutes")
 	}
 	start := time.Now()
+	placeIDs.Clear() // another test's vigie may have had these ports
 	f := newDistFleet(t, sim.DefaultSites, 1, natstest.Options{})
 	for r := range f.inv.Polling.Intervals {
 		f.inv.Polling.Intervals[r] = fullScaleInterval
@@ -157,24 +160,38 @@ func waitFull(t *testing.T, within time.Duration, what string, cond func() (stri
 // u: GET /api/v1/console/state), by site ID.
 func consoleState(metricsURL string) (map[string]byte, bool) {
 	base := strings.TrimSuffix(metricsURL, "/metrics")
-	var places struct {
-		Sites [][]any `json:"sites"`
+	ids, _ := placeIDs.Load(base)
+	if ids == nil {
+		var places struct {
+			Sites [][]any `json:"sites"`
+		}
+		if !getJSON(base+"/api/v1/console/places", &places) {
+			return nil, false
+		}
+		var l []string
+		for _, p := range places.Sites {
+			if len(p) > 0 {
+				id, _ := p[0].(string)
+				l = append(l, id)
+			}
+		}
+		ids = l
+		placeIDs.Store(base, l)
 	}
 	var st exposition.ConsoleState
-	if !getJSON(base+"/api/v1/console/places", &places) || !getJSON(base+"/api/v1/console/state", &st) ||
-		len(st.States) != len(places.Sites) {
+	if !getJSON(base+"/api/v1/console/state", &st) || len(st.States) != len(ids.([]string)) {
 		return nil, false
 	}
 	out := make(map[string]byte, len(st.States))
-	for i, p := range places.Sites {
-		if len(p) > 0 {
-			if id, ok := p[0].(string); ok {
-				out[id] = st.States[i]
-			}
-		}
+	for i, id := range ids.([]string) {
+		out[id] = st.States[i]
 	}
 	return out, true
 }
+
+// placeIDs caches the site IDs of each vigie's console places, in their
+// order: they change only with the inventory.
+var placeIDs sync.Map
 
 // getJSON decodes url's JSON answer into v.
 func getJSON(url string, v any) bool {
@@ -272,8 +289,10 @@ func scrapeFamilies(url, only string) map[string]map[string]float64 {
 	if err != nil {
 		return nil
 	}
+	// Uncompressed: gzip would double the cost of 120 MB on both sides.
+	req.Header.Set("Accept-Encoding", "identity")
 	req.Header.Set("Accept", "text/plain;version=0.0.4")
-	resp, err := (&http.Client{Timeout: 60 * time.Second}).Do(req)
+	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
 	if err != nil {
 		return nil
 	}
@@ -281,39 +300,40 @@ func scrapeFamilies(url, only string) map[string]map[string]float64 {
 	if resp.StatusCode != http.StatusOK {
 		return nil
 	}
+	keep := func(fam []byte) bool {
+		if only != "" {
+			return string(fam) == only
+		}
+		return bytes.HasPrefix(fam, []byte("vigie_site_")) || bytes.HasPrefix(fam, []byte("vigie_device_")) ||
+			string(fam) == "vigie_sites" || string(fam) == "vigie_region_sites" || string(fam) == "vigie_interface_up" ||
+			string(fam) == "vigie_transoceanic_link_up"
+	}
 	out := map[string]map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
+		line := sc.Bytes()
+		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		end := strings.IndexAny(line, "{ ")
-		if end < 0 {
+		end := bytes.IndexAny(line, "{ ")
+		if end < 0 || !keep(line[:end]) {
 			continue
 		}
-		fam := line[:end]
-		if only != "" && fam != only {
-			continue
-		}
-		if only == "" && !strings.HasPrefix(fam, "vigie_site_") && !strings.HasPrefix(fam, "vigie_device_") &&
-			fam != "vigie_sites" && fam != "vigie_region_sites" && fam != "vigie_interface_up" && fam != "vigie_transoceanic_link_up" {
-			continue
-		}
+		fam := string(line[:end])
 		labels, rest := "", line[end:]
 		if rest[0] == '{' {
-			close := strings.LastIndexByte(rest, '}')
+			close := bytes.LastIndexByte(rest, '}')
 			if close < 0 {
 				continue
 			}
-			labels, rest = rest[1:close], rest[close+1:]
+			labels, rest = string(rest[1:close]), rest[close+1:]
 		}
-		fields := strings.Fields(rest)
+		fields := bytes.Fields(rest)
 		if len(fields) == 0 {
 			continue
 		}
-		v, err := strconv.ParseFloat(fields[0], 64)
+		v, err := strconv.ParseFloat(string(fields[0]), 64)
 		if err != nil {
 			continue
 		}
