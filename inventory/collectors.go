@@ -136,18 +136,44 @@ func (inv *Inventory) Collector(name string) *CollectorShare {
 }
 
 // Share returns a copy of inv whose devices are only those collector name
-// polls: what `vigie collect --collector NAME` polls. The rest (sites,
-// links) is shared with inv and must not be modified.
+// polls: what `vigie collect --collector NAME` polls. Its sites are only
+// those its devices stand in or give access to, in slices of their own, so
+// that a collector need not keep the whole RIE once it has its share (on
+// 14,000 sites the share of a region is a tenth of it). The rest (links,
+// PoPs, profiles) is shared with inv and must not be modified.
 func (inv *Inventory) Share(name string) *Inventory {
 	c := *inv
 	c.Devices = nil
+	mine := map[string]bool{}  // its devices' names
+	where := map[string]bool{} // the sites they stand in
 	for i := range inv.Devices {
-		if inv.CollectorOf(&inv.Devices[i]) == name {
-			c.Devices = append(c.Devices, inv.Devices[i])
+		if d := &inv.Devices[i]; inv.CollectorOf(d) == name {
+			c.Devices = append(c.Devices, *d)
+			mine[d.Name] = true
+			if d.Site != "" {
+				where[d.Site] = true
+			}
+		}
+	}
+	c.Sites = nil
+	for i := range inv.Sites {
+		if s := &inv.Sites[i]; where[s.ID] || accessThrough(s, mine) {
+			c.Sites = append(c.Sites, *s)
 		}
 	}
 	c.Index()
 	return &c
+}
+
+// accessThrough reports whether an access of s goes through one of the
+// devices named in mine.
+func accessThrough(s *Site, mine map[string]bool) bool {
+	for _, a := range s.Access {
+		if mine[a.Router] || mine[a.Device] {
+			return true
+		}
+	}
+	return false
 }
 
 // collectors writes the collectors section, one flow-style line each.

@@ -207,19 +207,9 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	inv, err := inventory.Load(*config, inventory.LoadOptions{
-		ResolveSecrets: true,
-		OnWarning:      func(p inventory.Problem) { logger.Warn("inventory", "problem", p.String()) },
-	})
+	share, err := loadShare(*config, *name, logger)
 	if err != nil {
-		return fmt.Errorf("%w\n(fix the inventory; vigie check-config --secrets %s lists every problem)", err, *config)
-	}
-	if inv.Collector(*name) == nil {
-		return fmt.Errorf("--collector %q: %s declares no such collector; add it to its collectors: section, e.g. collectors: [{name: %s, regions: [...]}]", *name, *config, *name)
-	}
-	share := inv.Share(*name)
-	if len(share.Devices) == 0 {
-		return fmt.Errorf("--collector %q: the collectors: section of %s gives it no device", *name, *config)
+		return err
 	}
 	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, logger)
 }
