@@ -264,6 +264,7 @@ func TestCentralHA(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server and five vigie processes")
 	}
+	t.Parallel() // with the 2-minute partition test, which mostly waits
 	f := newDistFleet(t, 30, 16, natstest.Options{})
 	site := singleHomedSite(t, f.inv)
 	_, aURL := f.runOn(t, "central-a", freeport.TCP(t), filepath.Join(t.TempDir(), "central-a.db")) // a store: its availability
@@ -342,6 +343,7 @@ func TestLostCollector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server and four vigie processes")
 	}
+	t.Parallel() // with the 2-minute partition test, which mostly waits
 	f := newDistFleet(t, 30, 17, natstest.Options{})
 	_, url := f.run(t, "central-a")
 	procs := map[string]*vigieProc{}
@@ -505,6 +507,7 @@ func TestNATSRestartNothingLost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server and four vigie processes")
 	}
+	t.Parallel() // with the 2-minute partition test, which mostly waits
 	f := newDistFleet(t, 24, 19, natstest.Options{})
 	site := singleHomedSite(t, f.inv)
 	central, url := f.run(t, "central-a")
