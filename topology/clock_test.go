@@ -200,3 +200,42 @@ func TestReplayNeverBeforeTheSiteState(t *testing.T) {
 		t.Errorf("site_state events:\n got %+v\nwant %+v", sites, wantEv)
 	}
 }
+
+// TestObservedAgainReusesTheAnalysis: the CE routers' collector lost, then
+// heard again, changes no failure (S2's fibre is still seen down from the
+// aggregation router): the analyses that follow reuse the engine's last
+// result (no engine run) with only the unobserved sites computed again,
+// and give the sites the engine gave.
+func TestObservedAgainReusesTheAnalysis(t *testing.T) {
+	h := newHarness(t, Options{Distributed: true})
+	h.down["agg-lyon-1:ge2"] = true // S2 degraded: a result worth keeping
+	h.round()
+	before, runs := h.topo.Analysis(), analysisCount(h)
+	// The collector of the CE routers lost; the aggregation routers'
+	// still says agg-lyon-1:ge2 is down.
+	h.topo.Unobserve("collector:ce", []string{"ce-s1", "ce-s2", "ce-s3"}, h.now)
+	h.sync()
+	for _, s := range h.topo.Analysis().Sites {
+		if s.State != SiteUnobserved {
+			t.Errorf("site %s %s while its CE routers are unobserved", s.ID, s.State)
+		}
+	}
+	h.round()
+	after := h.topo.Analysis()
+	if n := analysisCount(h) - runs; n != 0 {
+		t.Errorf("%d engine analyses for devices unobserved then observed again, failures unchanged; want 0", n)
+	}
+	if len(after.Sites) != len(before.Sites) {
+		t.Fatalf("%d sites, want %d", len(after.Sites), len(before.Sites))
+	}
+	for i := range after.Sites {
+		a, b := after.Sites[i], before.Sites[i]
+		a.Since, b.Since = time.Time{}, time.Time{}
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("site %s observed again: %+v, want the engine's %+v", a.ID, a, b)
+		}
+	}
+	if s := after.Site("S2"); s == nil || s.State != SiteDegraded {
+		t.Errorf("S2 observed again: %+v, want degraded", s)
+	}
+}
