@@ -133,7 +133,7 @@ func siteState(s *SiteResult) string {
 func (a *Analysis) carrySince(prev *Analysis, now time.Time) {
 	for i := range a.Sites {
 		s := &a.Sites[i]
-		if p := prev.Site(s.ID); p != nil && p.State == s.State && !p.Since.IsZero() {
+		if p := prev.siteAt(i, s.ID); p != nil && p.State == s.State && !p.Since.IsZero() {
 			s.Since = p.Since
 		} else {
 			s.Since = now
@@ -141,10 +141,27 @@ func (a *Analysis) carrySince(prev *Analysis, now time.Time) {
 	}
 }
 
+// index sets each site's state and indexes the sites by id; an overlay
+// (clock.go) keeps its source's index, its sites being in the same order.
 func (a *Analysis) index() {
-	a.siteIdx = make(map[string]int, len(a.Sites))
+	build := a.siteIdx == nil
+	if build {
+		a.siteIdx = make(map[string]int, len(a.Sites))
+	}
 	for i := range a.Sites {
 		a.Sites[i].State = siteState(&a.Sites[i])
-		a.siteIdx[a.Sites[i].ID] = i
+		if build {
+			a.siteIdx[a.Sites[i].ID] = i
+		}
 	}
+}
+
+// siteAt returns the result of site id, the i-th of another analysis of
+// the same inventory: at i when the sites are in the same order (they are,
+// sorted by id), else by id.
+func (a *Analysis) siteAt(i int, id string) *SiteResult {
+	if a != nil && i < len(a.Sites) && a.Sites[i].ID == id {
+		return &a.Sites[i]
+	}
+	return a.Site(id)
 }

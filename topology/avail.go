@@ -130,7 +130,10 @@ func (t *Topology) updateAvailability(now time.Time) {
 		return
 	}
 	t.availDirty = false
-	now = now.Truncate(time.Second)
+	defer t.analysed()
+	// A central dates the changes by the observations (clock.go); a
+	// site's interval never starts before its current one (below).
+	now = t.dated(now).Truncate(time.Second)
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for i := range a.Sites {
@@ -166,7 +169,12 @@ func (t *Topology) updateAvailability(now time.Time) {
 				as.cut = availCut{start: cur.since, end: now, state: state, cause: cause}
 			}
 		} else if cur.open {
-			since = cur.since // the same second: this state replaces that one
+			// The same second, or a replayed observation older than the
+			// interval: this state replaces that one.
+			since = cur.since
+			if cur.state == store.AvailUnobserved {
+				as.cut = availCut{start: cur.since, end: cur.since, state: state, cause: cause}
+			}
 		}
 		*cur = availCur{state: state, cause: cause, since: since, open: true}
 		t.putInterval(store.Interval{Site: s.ID, Start: since, State: state, Cause: cause})

@@ -2,10 +2,14 @@ package topology
 
 // partition.go: a lost collector that was only cut from the centre. While
 // it is lost its sites are unobserved; once its buffered observations have
-// replayed, the central knows they were alive locally, and the sites'
-// unobserved intervals of the cut are rewritten with the state the
-// replayed polls gave them: the availability history has no gap for a
-// cut of the centre's own view (docs/distributed.md).
+// replayed, the central knows they were alive locally: the availability
+// history has no gap for a cut of the centre's own view
+// (docs/distributed.md). The replayed polls date the sites' changes by
+// their own times (clock.go), so a site's intervals inside the cut follow
+// what they showed; what is left is the site's unobserved interval from
+// the loss to its first replayed poll. A site whose first replayed poll was
+// made before the loss had it replaced at once; for the others it is
+// rewritten here, with the state that first poll gave.
 
 import (
 	"fmt"
@@ -29,7 +33,8 @@ type partition struct {
 }
 
 // availCut is a site's last unobserved interval, closed when the site was
-// observed again, with the state that followed it.
+// observed again (end == start: replaced by an observation older than it),
+// with the state that followed it.
 type availCut struct {
 	start, end   time.Time
 	state, cause string
@@ -56,13 +61,7 @@ func (t *Topology) Partitioned(why string, alive []string, from, to time.Time) {
 // site's interval after its cut is known, then rewrites the cuts. It runs
 // on the writer goroutine, without t.mu.
 func (t *Topology) settlePartitions() {
-	now := t.opts.Now()
-	if t.failDirty || t.obsDirty {
-		t.runAnalysis(now)
-	}
-	if t.availDirty {
-		t.updateAvailability(now)
-	}
+	t.analysePending()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, p := range t.partitions {
@@ -84,8 +83,10 @@ func (t *Topology) settlePartitions() {
 			if !seen {
 				continue
 			}
-			// Same key (site, start): the unobserved record is replaced.
-			t.putInterval(store.Interval{Site: as.id, Start: c.start, End: c.end, State: c.state, Cause: c.cause})
+			if c.end.After(c.start) {
+				// Same key (site, start): the unobserved record is replaced.
+				t.putInterval(store.Interval{Site: as.id, Start: c.start, End: c.end, State: c.state, Cause: c.cause})
+			} // else a replayed poll older than the loss already replaced it
 			as.cut = availCut{}
 			n++
 		}

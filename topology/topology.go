@@ -86,6 +86,10 @@ type Topology struct {
 	obsDirty bool
 	// partitions wait, applied, for settlePartitions (partition.go).
 	partitions []*partition
+	// dueAt and liveAt date the changes waiting for the analysis and for
+	// the availability update: on a central, the observation that made
+	// them due (clock.go); zero when none waits.
+	dueAt, liveAt time.Time
 
 	// mu guards st; the writer holds it for writing while it applies a
 	// batch of polls, readers for reading.
@@ -483,6 +487,14 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for n := 0; ; n++ {
+		if t.apart(msg.poll) {
+			// A replay: analyse what is pending before a poll made a
+			// Debounce away from it (clock.go).
+			t.mu.Unlock()
+			t.analysePending()
+			t.mu.Lock()
+		}
+		due, live := t.analysisDue(), t.availDirty
 		switch {
 		case msg.barrier != nil:
 			barriers = append(barriers, msg.barrier)
@@ -504,6 +516,7 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 		default:
 			t.applyPoll(msg.poll)
 		}
+		t.noteDue(&msg, due, live)
 		if n == 1000 || len(t.in) == 0 {
 			break
 		}
@@ -621,36 +634,49 @@ func (t *Topology) runAnalysis(now time.Time) {
 		if t.availDirty {
 			t.updateAvailability(now)
 		}
+		t.analysed()
 		return // a flap that came back before the debounce fired
 	}
-	start := time.Now()
-	a, err := t.eng.analyze(f, changed)
-	took := time.Since(start)
-	if err != nil {
-		t.log.Error("resilience analysis failed; serving the previous one", "err", err)
-		return
+	var a *Analysis
+	if prev != nil && f.equal(t.failed) && !t.rt.dirty {
+		// Only which devices are observed changed (clock.go).
+		a = overlay(prev, now)
+	} else {
+		start := time.Now()
+		var err error
+		a, err = t.eng.analyze(f, changed)
+		took := time.Since(start)
+		if err != nil {
+			t.log.Error("resilience analysis failed; serving the previous one", "err", err)
+			return
+		}
+		t.m.analysisDuration.Observe(took.Seconds())
+		a.Time, a.Duration = now, took
+		t.routingVerdicts(a)
 	}
-	t.m.analysisDuration.Observe(took.Seconds())
-	a.Time, a.Duration = now, took
-	t.routingVerdicts(a)
 	a.index()
 	t.unobservedSites(a)
 	dated := prev
 	if dated == nil {
 		dated, t.adopted = t.adopted, nil // the first analysis after a reload
 	}
-	a.carrySince(dated, now)
+	at := t.dated(now) // now, but on a central (clock.go)
+	a.carrySince(dated, at)
+	if t.opts.Distributed {
+		t.floorSince(a, dated)
+	}
 	if prev != nil {
 		for i := range a.Sites {
 			s := &a.Sites[i]
-			if p := prev.Site(s.ID); p != nil && p.State != s.State {
-				t.emit(Event{Time: now, Kind: EventSiteState, Subject: s.ID, From: p.State, To: s.State, Detail: s.CauseKind + ":" + s.Cause})
+			if p := prev.siteAt(i, s.ID); p != nil && p.State != s.State {
+				t.emit(Event{Time: s.Since, Kind: EventSiteState, Subject: s.ID, From: p.State, To: s.State, Detail: s.CauseKind + ":" + s.Cause})
 			}
 		}
 	}
 	t.failed = f
 	t.analysis.Store(a)
 	t.updateAvailability(now)
+	t.analysed()
 }
 
 // Analysis returns the last published resilience analysis.

@@ -258,14 +258,16 @@ func sameViews(t *testing.T, what string, sites int, want string, got ...string)
 // the same site and device series. One killed (SIGKILL) misses a site
 // cut off; restarted on its store, it catches up from its durable
 // consumer: it shows the site isolated, and every event the other central
-// recorded meanwhile, at the same times (no gap).
+// recorded meanwhile, at the same times (no gap), the site's isolation and
+// the availability intervals included (sameSiteHistory).
 func TestCentralHA(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server and five vigie processes")
 	}
+	t.Parallel() // with the 2-minute partition test, which mostly waits
 	f := newDistFleet(t, 30, 16, natstest.Options{})
 	site := singleHomedSite(t, f.inv)
-	_, aURL := f.run(t, "central-a")
+	_, aURL := f.runOn(t, "central-a", freeport.TCP(t), filepath.Join(t.TempDir(), "central-a.db")) // a store: its availability
 	bPort, bDB := freeport.TCP(t), filepath.Join(t.TempDir(), "central-b.db")
 	b, bURL := f.runOn(t, "central-b", bPort, bDB)
 	for _, n := range distCollectors {
@@ -293,15 +295,16 @@ func TestCentralHA(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(2 * time.Second) // more polls central-b misses
+	// central-b misses 15 s: dated by its replay, its site changes would
+	// fall well after central-a's.
+	time.Sleep(time.Until(killed.Add(15 * time.Second)))
 	base := strings.TrimSuffix(aURL, "/metrics")
 	aEvents, ok := eventKeys(base)
 	if !ok {
 		t.Fatal("central-a serves no events")
 	}
 	// The link and device events are dated by the polls that show them:
-	// replayed, they must come out at the same times. (Site states are
-	// dated by the analysis, when the central runs it: docs/distributed.md.)
+	// replayed, they must come out at the same times.
 	missed := map[string]bool{}
 	for k := range aEvents {
 		parts := strings.Split(k, "|")
@@ -327,6 +330,8 @@ func TestCentralHA(t *testing.T) {
 		t.Errorf("central-b lacks %v", lacking)
 	}
 	sameViews(t, site.ID+" cut", len(f.inv.Sites), aURL, bURL)
+	time.Sleep(1500 * time.Millisecond) // one flush of the stores (1 s)
+	sameSiteHistory(t, base, bBase, killed)
 }
 
 // TestLostCollector: the overseas collector killed (SIGKILL), the central
@@ -338,6 +343,7 @@ func TestLostCollector(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server and four vigie processes")
 	}
+	t.Parallel() // with the 2-minute partition test, which mostly waits
 	f := newDistFleet(t, 30, 17, natstest.Options{})
 	_, url := f.run(t, "central-a")
 	procs := map[string]*vigieProc{}
@@ -501,6 +507,7 @@ func TestNATSRestartNothingLost(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server and four vigie processes")
 	}
+	t.Parallel() // with the 2-minute partition test, which mostly waits
 	f := newDistFleet(t, 24, 19, natstest.Options{})
 	site := singleHomedSite(t, f.inv)
 	central, url := f.run(t, "central-a")
