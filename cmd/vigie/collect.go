@@ -170,6 +170,8 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var listen listFlag
 	fs.Var(&listen, "web.listen-address", "address to serve /metrics on, repeatable (default :9743)")
 	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config file enabling TLS and/or basic auth")
+	var parts collectParts
+	parts.register(fs)
 	var lf logFlags
 	lf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -208,12 +210,20 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if len(share.Devices) == 0 {
 		return fmt.Errorf("--collector %q: the collectors: section of %s gives it no device", *name, *config)
 	}
-	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, logger)
+	if err := parts.open(logger); err != nil {
+		return err
+	}
+	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, &parts, logger)
 }
 
 // runCollector polls share and publishes to NATS until ctx ends.
 func runCollector(ctx context.Context, share *inventory.Inventory, name string, conn observe.Connection,
-	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, logger *slog.Logger) error {
+	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, parts *collectParts, logger *slog.Logger) (err error) {
+	defer func() {
+		if err != nil {
+			parts.close()
+		}
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub, err := observe.NewPublisher(observe.PublisherOptions{Connection: conn, Collector: name, Heartbeat: heartbeat,
@@ -243,6 +253,11 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	partsWait, err := parts.start(ctx, share, coll, reg)
+	if err != nil {
+		_ = coll.Close()
+		return err
+	}
 	// The collector stops first and the publisher last, so that the last
 	// polls are queued before the publisher flushes its queue.
 	collCtx, stopColl := context.WithCancel(context.Background())
@@ -270,6 +285,7 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	}()
 	logger.Info("vigie collector started", "collector", name, "devices", len(share.Devices), "server", redactURL(conn.URL))
 	<-ctx.Done()
+	partsWait()
 	stopColl()
 	err = <-collDone
 	stopPub()
