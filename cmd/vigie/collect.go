@@ -210,7 +210,7 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if len(share.Devices) == 0 {
 		return fmt.Errorf("--collector %q: the collectors: section of %s gives it no device", *name, *config)
 	}
-	if err := parts.open(logger); err != nil {
+	if err := parts.open(inv, *name, logger); err != nil {
 		return err
 	}
 	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, &parts, logger)
@@ -253,7 +253,7 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	partsWait, err := parts.start(ctx, share, coll, reg)
+	partsWait, err := parts.start(ctx, share, coll, pub, reg, cancel)
 	if err != nil {
 		_ = coll.Close()
 		return err
