@@ -32,8 +32,14 @@ vigie.obs.NAME.*), where the central "vigie run --observations" reads them.
 While NATS is unreachable the observations are queued (--observations.queue)
 and published in order when it comes back. Its own health is on /metrics.
 
+The collector whose collectors: entry has bgp: true also runs the inventory's
+BGP sessions and publishes the monitor's state (vigie.obs.NAME.bgp); the
+central then opens none. With --snmp.trap-listen-address it receives its own
+devices' traps and informs and polls the device at once.
+
 Examples:
   vigie collect --config /etc/vigie/vigie.yml --collector reunion --observations nats://nats.rie:4222
+  vigie collect --config /etc/vigie/vigie.yml --collector reunion --observations nats://nats.rie:4222 --snmp.trap-listen-address :162
 `
 
 // observationFlags are the NATS flags of collect and run.
