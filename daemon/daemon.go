@@ -272,7 +272,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	}
 	if opts.Notifications != nil && d.coll == nil {
 		// A notification triggers a poll, and a central polls nothing.
-		return nil, errors.New("--snmp.trap-listen-address and --observations do not go together: a central polls nothing, so a notification cannot trigger a poll; send each device's notifications to the collector that polls it (vigie collect --snmp.trap-listen-address, docs/distributed.md)")
+		return nil, errors.New("--snmp.trap-listen-address and --observations do not go together: a central polls nothing, so a notification cannot trigger a poll; send each device's notifications to the collector that polls it, which receives them with vigie collect --snmp.trap-listen-address ADDR (docs/distributed.md)")
 	}
 	if opts.Notifications != nil {
 		if d.notify, err = opts.Notifications.View(inv, d.coll.PollNow); err != nil {
