@@ -30,7 +30,7 @@ func sampleView() *bgp.View {
 		Sites: []bgp.SiteView{routed, routed, routed, {State: bgp.RoutingPartlyRouted, Missing: 1, Paths: 0, MinPaths: 0},
 			routed, {State: bgp.RoutingUnknown, Unknown: 2}},
 		Interconnects: []bgp.InterconnectRouting{{Interconnect: "ix-testa", VRF: "testa", State: bgp.InterconnectPrefixesMissing,
-			Peer: netip.MustParseAddr("127.0.0.3"), Prefixes: 3, Missing: 1}},
+			Peer: netip.MustParseAddr("127.0.0.3"), Prefixes: 3, Missing: 1, Unknown: 1}},
 		Events: []bgp.Event{{Kind: bgp.EventPeerDown, Time: at, Peer: netip.MustParseAddr("127.0.0.2"), Device: "rr-2",
 			Detail: "BGP session with rr-2 (127.0.0.2) went down after 1h0m0s; its routes are forgotten"},
 			{Kind: bgp.EventPFAIDefaultRouteLost, Time: at, Device: "pfai-1", Family: "ipv4-unicast", Detail: "lost"}},
@@ -151,5 +151,29 @@ func BenchmarkBGPView(b *testing.B) {
 			}
 			b.ReportMetric(float64(n), "bytes/view")
 		})
+	}
+}
+
+// TestBGPFieldsCovered fails when a field is added to a View (or to what
+// it holds) that sampleView leaves zero: the round trip would not test it,
+// and the codec may well lack it. Set it in sampleView and carry it in
+// AppendBGP and DecodeBGP.
+func TestBGPFieldsCovered(t *testing.T) {
+	v := sampleView()
+	for _, s := range []struct {
+		name string
+		xs   any
+	}{{"View", []bgp.View{*v}}, {"PeerView", v.Peers}, {"PFAIView", v.PFAIs}, {"SiteView", v.Sites},
+		{"InterconnectRouting", v.Interconnects}, {"Event", v.Events}, {"FamilyCount", v.Peers[0].Prefixes}} {
+		rv := reflect.ValueOf(s.xs)
+		for i := range rv.Type().Elem().NumField() {
+			set := false
+			for j := range rv.Len() {
+				set = set || !rv.Index(j).Field(i).IsZero()
+			}
+			if !set {
+				t.Errorf("%s.%s is zero in every sample: set it in sampleView and check the codec carries it", s.name, rv.Type().Elem().Field(i).Name)
+			}
+		}
 	}
 }
