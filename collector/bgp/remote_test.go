@@ -2,6 +2,8 @@ package bgp
 
 import (
 	"bytes"
+	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"github.com/vigie-rie/vigie/inventory"
 )
 
 // exposition renders a registry as text, for comparisons.
@@ -137,5 +141,36 @@ func TestMirrorServesTheView(t *testing.T) {
 	}
 	if err := live.Apply(v); err == nil {
 		t.Errorf("Apply on a monitor with its own sessions succeeded")
+	}
+}
+
+// BenchmarkView is what a BGP collector pays for one View of a full RIE:
+// 14,000 sites with a prefix each, every one held through two reflectors.
+func BenchmarkView(b *testing.B) {
+	inv := &inventory.Inventory{Regions: []inventory.Region{{ID: "idf"}},
+		PoPs:    []inventory.PoP{{ID: "pop1", Region: "idf"}},
+		Devices: []inventory.Device{{Name: "rr-1", Role: inventory.RoleBackbone, PoP: "pop1"}, {Name: "rr-2", Role: inventory.RoleBackbone, PoP: "pop1"}}}
+	for i := range 14000 {
+		inv.Sites = append(inv.Sites, inventory.Site{ID: fmt.Sprintf("S-%05d", i), Region: "idf",
+			Prefixes: []netip.Prefix{netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)}})
+	}
+	inv.Index()
+	cfg := inventory.BGP{LocalAS: 65000, RouterID: ip("192.0.2.1"), Peers: []inventory.BGPPeer{
+		{Device: "rr-1", Address: ip("192.0.2.11"), RemoteAS: 65000}, {Device: "rr-2", Address: ip("192.0.2.12"), RemoteAS: 65000}}}
+	m, err := New(cfg, inv, DefaultOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	var add []rpath
+	for _, s := range inv.Sites {
+		add = append(add, rpath{0, s.Prefixes[0].String(), "10.0.0.1", "", 0}, rpath{1, s.Prefixes[0].String(), "10.0.0.2", "", 0})
+	}
+	applyStep(m.st, rstep{up: []int{0, 1}, eor: []int{0, 1}, add: add}, t0)
+	m.st.refresh(t0, time.Minute)
+	for b.Loop() {
+		if v := m.View(); len(v.Sites) != 14000 {
+			b.Fatalf("%d sites", len(v.Sites))
+		}
 	}
 }
