@@ -42,12 +42,14 @@ func reflectorTOML(as uint32, addr string, port int) gobgpdtest.Config {
 }
 
 // bgpView is what must not depend on where the sessions run: every
-// vigie_bgp_* series but the uptimes (times), and the site routing series.
+// vigie_bgp_* series but the uptimes (times), the site routing series and
+// the interconnects' (BGP judges those with expected prefixes).
 func bgpView(m map[string]map[string]float64) map[string]float64 {
 	out := map[string]float64{}
 	for fam, series := range m {
 		keep := strings.HasPrefix(fam, "vigie_bgp_") && fam != "vigie_bgp_session_uptime_seconds" ||
-			fam == "vigie_site_routed" || fam == "vigie_site_route_next_hops" || fam == "vigie_sites_routing"
+			fam == "vigie_site_routed" || fam == "vigie_site_route_next_hops" || fam == "vigie_sites_routing" ||
+			strings.HasPrefix(fam, "vigie_interconnect_") && !strings.HasSuffix(fam, "_seconds")
 		if !keep {
 			continue
 		}
