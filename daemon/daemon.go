@@ -272,7 +272,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 	}
 	if opts.Notifications != nil && d.coll == nil {
 		// A notification triggers a poll, and a central polls nothing.
-		return nil, errors.New("--snmp.trap-listen-address and --observations do not go together: a central polls nothing, so a notification cannot trigger a poll; send the devices' notifications to a single box, not to a central, for now (docs/distributed.md)")
+		return nil, errors.New("--snmp.trap-listen-address and --observations do not go together: a central polls nothing, so a notification cannot trigger a poll; send each device's notifications to the collector that polls it, which receives them with vigie collect --snmp.trap-listen-address ADDR (docs/distributed.md)")
 	}
 	if opts.Notifications != nil {
 		if d.notify, err = opts.Notifications.View(inv, d.coll.PollNow); err != nil {
@@ -305,7 +305,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		// decide with the attachment whether an interconnect is up.
 		bopts.OnInterconnects = d.topo.RecordInterconnects
 		bopts.Logger, bopts.Registerer = d.log.With("component", "bgp"), reg
-		d.bgp, err = bgp.New(inv.BGP, inv, bopts)
+		d.bgp, err = newBGPMonitor(inv, opts, bopts)
 		if err != nil {
 			return nil, fmt.Errorf("bgp: %w", err)
 		}
@@ -367,6 +367,9 @@ func (d *Daemon) onPoll(p *snmp.Poll, st *snmp.DeviceState) {
 // onCollector makes the devices of a lost collector unobserved; they are
 // observed again with their next poll.
 func (d *Daemon) onCollector(name string, up bool) {
+	if !up {
+		d.bgpCollectorLost(name)
+	}
 	if up {
 		d.log.Info("collector heard again: its devices are observed again with their next poll", "collector", name)
 		return
@@ -474,6 +477,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if ps, ok := d.opts.Source.(PartitionSource); ok {
 			ps.OnPartition(d.onPartition)
 		}
+		if bs, ok := d.opts.Source.(BGPSource); ok {
+			bs.OnBGP(d.onBGPView)
+		}
 		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll, d.onCollector) })
 	}
 	if d.bgp != nil {
@@ -525,6 +531,7 @@ func (d *Daemon) takeOver(ctx context.Context) bool {
 	if d.adopt {
 		d.topo.Adopt(d.prev.topo)
 	}
+	d.adoptBGP(d.prev)
 	d.prev = nil // let it be collected
 	return true
 }

@@ -22,7 +22,11 @@ type CollectorShare struct {
 	Regions []string
 	PoPs    []string
 	Devices []string
-	Line    int
+	// BGP says this collector runs the bgp: section's sessions (near the
+	// route reflectors); the central then opens none and serves what the
+	// collector publishes. At most one collector has it.
+	BGP  bool
+	Line int
 }
 
 // collectorName is what a collector's name may hold: it is a NATS subject
@@ -32,13 +36,14 @@ var collectorName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // ValidCollectorName reports whether s can name a collector.
 func ValidCollectorName(s string) bool { return collectorName.MatchString(s) }
 
-var collectorKeys = []string{"name", "regions", "pops", "devices"}
+var collectorKeys = []string{"name", "regions", "pops", "devices", "bgp"}
 
 // collectorList decodes collectors:. It runs after regions, PoPs and
 // devices, which it names. A region, PoP or device given to two collectors
 // is an error: each device has exactly one poller.
 func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 	names := map[string]int{}
+	bgpBy := ""
 	owner := map[string]string{} // "region:ara" -> collector
 	d.list(n, p, "[{name: mainland, regions: [ara, idf]}, {name: reunion, regions: [reu]}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
@@ -60,6 +65,8 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 				c.PoPs = d.refs(v, r, "PoP", d.pops, "unknown PoP %q: name a PoP declared under pops:")
 			case "devices":
 				c.Devices = d.refs(v, r, "device", d.devices, "unknown device %q: name a device declared under devices:")
+			case "bgp":
+				c.BGP, _ = d.boolean(v, r)
 			default:
 				d.unknown(k, q, collectorKeys)
 			}
@@ -76,6 +83,16 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 			return
 		}
 		names[c.Name] = c.Line
+		if c.BGP {
+			switch {
+			case len(d.inv.BGP.Peers) == 0:
+				d.errf(c.Line, q.k("bgp"), "collector %q has bgp: true but the inventory's bgp: section has no peers: declare the sessions under bgp:, or remove bgp: true", c.Name)
+			case bgpBy != "":
+				d.errf(c.Line, q.k("bgp"), "collectors %q and %q both have bgp: true: one collector runs the BGP sessions (two would open each session twice)", bgpBy, c.Name)
+			default:
+				bgpBy = c.Name
+			}
+		}
 		if len(c.Regions)+len(c.PoPs)+len(c.Devices) == 0 {
 			d.errf(c.Line, q, "collector %q polls nothing: list the regions, pops or devices it polls", c.Name)
 			return
@@ -119,6 +136,17 @@ func (inv *Inventory) CollectorOf(d *Device) string {
 	region := inv.DeviceRegion(d)
 	for _, c := range inv.Collectors {
 		if slices.Contains(c.Regions, region) {
+			return c.Name
+		}
+	}
+	return ""
+}
+
+// BGPCollector returns the name of the collector that runs the BGP
+// sessions (bgp: true), "" when none does (the central runs them).
+func (inv *Inventory) BGPCollector() string {
+	for _, c := range inv.Collectors {
+		if c.BGP {
 			return c.Name
 		}
 	}
@@ -186,6 +214,9 @@ func (e *writer) collectors(cs []CollectorShare) {
 		e.kvList(&first, "regions", c.Regions)
 		e.kvList(&first, "pops", c.PoPs)
 		e.kvList(&first, "devices", c.Devices)
+		if c.BGP {
+			e.kvTrue(&first, "bgp")
+		}
 		e.raw("}")
 		e.line()
 	}

@@ -64,10 +64,44 @@ func TestCollectorsRefused(t *testing.T) {
 		{`[{regions: [ara]}]`, `missing name`},
 		{`[{name: a, regions: [ara]}, {name: b, regions: [ara]}]`, `region "ara" is given to collectors "a" and "b"`},
 		{`[{name: a, region: [ara]}]`, `did you mean "regions"`},
+		{`[{name: a, regions: [ara], bgp: true}]`, `collectors[0].bgp: collector "a" has bgp: true but the inventory's bgp: section has no peers`},
+		{`[{name: a, regions: [ara], bgp: yes}]`, `collectors[0].bgp:`},
 	} {
 		_, err := Parse("vigie.yml", []byte(collectorsBase+"collectors: "+tc.section+"\n"), LoadOptions{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("collectors: %s\n got %v\nwant an error with %q", tc.section, err, tc.want)
 		}
+	}
+}
+
+// TestCollectorsBGP: the collector with bgp: true runs the sessions, is
+// written back with it, and only one may have it.
+func TestCollectorsBGP(t *testing.T) {
+	base := collectorsBase + `bgp:
+  local_as: 65000
+  router_id: 192.0.2.100
+  peers: [{device: agg-lyon-1, address: 192.0.2.1, remote_as: 65000}]
+`
+	inv, err := Parse("vigie.yml", []byte(base+"collectors: [{name: mainland, regions: [ara], bgp: true}, {name: reunion, regions: [reu]}]\n"), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := inv.BGPCollector(); got != "mainland" {
+		t.Errorf("BGPCollector() = %q, want mainland", got)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse("again.yml", buf.Bytes(), LoadOptions{})
+	if err != nil || again.BGPCollector() != "mainland" {
+		t.Errorf("written and read again: %v, BGP collector %q\n%s", err, again.BGPCollector(), buf.String())
+	}
+	_, err = Parse("vigie.yml", []byte(base+"collectors: [{name: a, regions: [ara], bgp: true}, {name: b, regions: [reu], bgp: true}]\n"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `collectors "a" and "b" both have bgp: true`) {
+		t.Errorf("two BGP collectors: %v", err)
+	}
+	if inv, err := Parse("vigie.yml", []byte(base), LoadOptions{}); err != nil || inv.BGPCollector() != "" {
+		t.Errorf("no collectors: section: BGP collector %q (%v), want none", inv.BGPCollector(), err)
 	}
 }

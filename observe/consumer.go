@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/collector/snmp"
 )
 
@@ -45,6 +46,8 @@ type Consumer struct {
 	seen       map[string]*seenCollector
 	// onPartition hears what a lost collector's replay showed (partition.go).
 	onPartition func(collector string, from, to time.Time, alive []string)
+	// onBGP hears the BGP Views of the collector running the sessions (bgp.go).
+	onBGP func(collector string, v *bgp.View)
 }
 
 // seenCollector is when a collector was last heard from, and whether it
@@ -226,6 +229,8 @@ func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.Devic
 		}
 		c.mu.Unlock()
 		c.replayed(collector, "", h.Time, true, false, h.Seq)
+	case "bgp":
+		c.handleBGP(collector, data)
 	default:
 		c.m.invalid.Inc()
 	}

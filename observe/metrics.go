@@ -64,7 +64,7 @@ func newConMetrics() *conMetrics {
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{Name: "vigie_observations_nats_connected",
 			Help: "1 while the connection to NATS is up, else 0."}),
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "vigie_observations_received_total",
-			Help: "Observations received from each collector, by kind (poll, heartbeat)."}, []string{"collector", "kind"}),
+			Help: "Observations received from each collector, by kind (poll, heartbeat, bgp)."}, []string{"collector", "kind"}),
 		duplicates: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigie_observations_duplicates_total",
 			Help: "Poll observations dropped because one of the same device as recent or more was already applied (a replay)."}),
 		invalid: prometheus.NewCounter(prometheus.CounterOpts{Name: "vigie_observations_invalid_total",

@@ -32,8 +32,14 @@ vigie.obs.NAME.*), where the central "vigie run --observations" reads them.
 While NATS is unreachable the observations are queued (--observations.queue)
 and published in order when it comes back. Its own health is on /metrics.
 
+The collector whose collectors: entry has bgp: true also runs the inventory's
+BGP sessions and publishes the monitor's state (vigie.obs.NAME.bgp); the
+central then opens none. With --snmp.trap-listen-address it receives its own
+devices' traps and informs and polls the device at once.
+
 Examples:
   vigie collect --config /etc/vigie/vigie.yml --collector reunion --observations nats://nats.rie:4222
+  vigie collect --config /etc/vigie/vigie.yml --collector reunion --observations nats://nats.rie:4222 --snmp.trap-listen-address :162
 `
 
 // observationFlags are the NATS flags of collect and run.
@@ -183,6 +189,8 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	var listen listFlag
 	fs.Var(&listen, "web.listen-address", "address to serve /metrics on, repeatable (default :9743)")
 	webConfig := fs.String("web.config.file", "", "exporter-toolkit web config file enabling TLS and/or basic auth")
+	var parts collectParts
+	parts.register(fs)
 	var lf logFlags
 	lf.register(fs)
 	if err := parseFlags(fs, args); err != nil {
@@ -211,12 +219,20 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, logger)
+	if err := parts.open(inv, *name, logger); err != nil {
+		return err
+	}
+	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, &parts, logger)
 }
 
 // runCollector polls share and publishes to NATS until ctx ends.
 func runCollector(ctx context.Context, share *inventory.Inventory, name string, conn observe.Connection,
-	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, logger *slog.Logger) error {
+	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, parts *collectParts, logger *slog.Logger) (err error) {
+	defer func() {
+		if err != nil {
+			parts.close()
+		}
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub, err := observe.NewPublisher(observe.PublisherOptions{Connection: conn, Collector: name, Heartbeat: heartbeat,
@@ -246,6 +262,11 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	partsWait, err := parts.start(ctx, share, coll, pub, reg, cancel)
+	if err != nil {
+		_ = coll.Close()
+		return err
+	}
 	// The collector stops first and the publisher last, so that the last
 	// polls are queued before the publisher flushes its queue.
 	collCtx, stopColl := context.WithCancel(context.Background())
@@ -273,6 +294,7 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	}()
 	logger.Info("vigie collector started", "collector", name, "devices", len(share.Devices), "server", redactURL(conn.URL))
 	<-ctx.Done()
+	partsWait()
 	stopColl()
 	err = <-collDone
 	stopPub()

@@ -57,70 +57,19 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector: a monitor's series are those
+// of its View (remote.go), its own or, for a mirror, the one it serves.
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	m := c.m
-	now := m.opts.Now()
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	st := m.st
-	for _, p := range st.peers {
-		up, uptime := 0.0, 0.0
-		if p.established {
-			up, uptime = 1, now.Sub(p.since).Seconds()
-		}
-		ch <- prometheus.MustNewConstMetric(descSessionUp, prometheus.GaugeValue, up, p.addr, p.device, p.role, p.region)
-		ch <- prometheus.MustNewConstMetric(descUptime, prometheus.GaugeValue, uptime, p.addr, p.device, p.role, p.region)
-		ch <- prometheus.MustNewConstMetric(descFlaps, prometheus.CounterValue, float64(p.flaps), p.addr, p.device, p.role, p.region)
-		ch <- prometheus.MustNewConstMetric(descTrips, prometheus.CounterValue, float64(p.trips), p.addr, p.device)
-		ch <- prometheus.MustNewConstMetric(descUpdates, prometheus.CounterValue, float64(p.updates), p.addr, p.device)
-		for h, n := range p.malformed {
-			ch <- prometheus.MustNewConstMetric(descMalformed, prometheus.CounterValue, float64(n), p.addr, p.device, handlingNames[h])
-		}
-		for _, name := range families(p.cfg) {
-			// Families the peer carries are always exposed, at 0 when empty,
-			// so that a family going to zero is a value and not a gap.
-			f := familyByName[name]
-			if f == famIPv4 || f == famIPv6 {
-				if _, ok := p.counts[famRD{f, 0}]; !ok {
-					ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, 0, p.addr, p.device, name, "", "")
-				}
-			}
-		}
-		for b, n := range p.counts {
-			vrf, rd := st.vrfLabels(b.rd)
-			ch <- prometheus.MustNewConstMetric(descReceived, prometheus.GaugeValue, float64(n), p.addr, p.device, b.fam.String(), vrf, rd)
-		}
-		if p.role == "pfai" {
-			ch <- prometheus.MustNewConstMetric(descDefault, prometheus.GaugeValue, b2f(p.defaultPaths > 0), p.addr, p.device)
-			for j, cn := range st.canaries {
-				ch <- prometheus.MustNewConstMetric(descCanary, prometheus.GaugeValue, b2f(p.canaryPaths[j] > 0), p.addr, p.device, cn.String())
-			}
-		}
+	var v *View
+	if m.mirror {
+		m.mu.RLock()
+		v = m.remote
+		m.mu.RUnlock()
+	} else {
+		v = m.liveView(false)
 	}
-	// Unknown verdicts have no series: say nothing rather than "absent".
-	for _, ps := range st.rt.pfais {
-		if ps.def != presenceUnknown {
-			ch <- prometheus.MustNewConstMetric(descPFAIDefault, prometheus.GaugeValue, b2f(ps.def == presencePresent), ps.name, ps.region)
-		}
-		for j, cn := range st.canaries {
-			if ps.canaries[j] != presenceUnknown {
-				ch <- prometheus.MustNewConstMetric(descPFAICanary, prometheus.GaugeValue, b2f(ps.canaries[j] == presencePresent), ps.name, cn.String())
-			}
-		}
-	}
-	missing := 0
-	for i := range st.sites {
-		minPaths := st.minPaths(i)
-		if minPaths == 0 {
-			missing++
-		}
-		ch <- prometheus.MustNewConstMetric(descSitePaths, prometheus.GaugeValue, float64(minPaths), st.sites[i].id, st.sites[i].region)
-	}
-	ch <- prometheus.MustNewConstMetric(descSitesMissing, prometheus.GaugeValue, float64(missing))
-	ch <- prometheus.MustNewConstMetric(descHeld, prometheus.GaugeValue, float64(st.held))
-	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(m.skipped.Load()), "unsupported")
-	ch <- prometheus.MustNewConstMetric(descSkipped, prometheus.CounterValue, float64(m.badPath.Load()), "undecodable")
+	m.render(ch, v, m.opts.Now())
 }
 
 func b2f(b bool) float64 {

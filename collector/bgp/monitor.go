@@ -61,6 +61,13 @@ type Monitor struct {
 	// at debug level (gobgplog.go).
 	connecting atomic.Int32
 
+	// mirror: the sessions are a regional collector's, and remote is the
+	// View it last published (remote.go); fp is the configuration's
+	// fingerprint, which a View must carry.
+	mirror bool
+	remote *View
+	fp     uint64
+
 	skipped atomic.Uint64 // paths of families vigie does not account
 	badPath atomic.Uint64 // paths vigie could not decode
 	running atomic.Bool
@@ -85,6 +92,7 @@ func New(cfg inventory.BGP, inv *inventory.Inventory, opts Options) (*Monitor, e
 		reported: map[string]map[string]bool{},
 		lastIdx:  -1,
 	}
+	m.fp = fingerprint(m.st, cfg.LocalAS)
 	for i, p := range cfg.Peers {
 		if p.LocalAddress.IsValid() {
 			m.st.peers[i].localAddr = p.LocalAddress
@@ -106,7 +114,7 @@ func New(cfg inventory.BGP, inv *inventory.Inventory, opts Options) (*Monitor, e
 // running configuration stops (GoBGP binds it only in Run). It does
 // nothing when the inventory sets no listen port.
 func (m *Monitor) CheckListen() error {
-	if m.cfg.ListenPort == 0 {
+	if m.cfg.ListenPort == 0 || m.mirror {
 		return nil
 	}
 	for _, a := range m.opts.ListenAddresses {
@@ -133,6 +141,9 @@ func (m *Monitor) CheckListen() error {
 func (m *Monitor) Run(ctx context.Context) error {
 	if !m.running.CompareAndSwap(false, true) {
 		return errors.New("bgp: Run called twice; create another Monitor")
+	}
+	if m.mirror {
+		return m.runMirror(ctx)
 	}
 	s := server.NewBgpServer(server.LoggerOption(&gobgpLogger{m: m, log: m.log.With("source", "gobgp")}))
 	go s.Serve()
@@ -534,6 +545,9 @@ func (m *Monitor) hintStuckSessions() {
 func (m *Monitor) Peers() []PeerStatus {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.mirror {
+		return m.mirrorPeers()
+	}
 	out := make([]PeerStatus, 0, len(m.st.peers))
 	for i, p := range m.st.peers {
 		ps := PeerStatus{
@@ -563,6 +577,9 @@ func (m *Monitor) Peers() []PeerStatus {
 func (m *Monitor) SitePrefixes() map[string]SiteRoutes {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.mirror {
+		return nil // a View carries verdicts, not prefixes
+	}
 	out := make(map[string]SiteRoutes, len(m.st.sites))
 	for i := range m.st.sites {
 		sr := m.st.siteRoutes(i)
@@ -592,6 +609,9 @@ func (m *Monitor) Interconnects() []InterconnectRouting {
 func (m *Monitor) PFAIRoutes() []PFAIRoutes {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.mirror {
+		return m.mirrorPFAIRoutes()
+	}
 	out := make([]PFAIRoutes, 0, len(m.st.rt.pfais))
 	for _, ps := range m.st.rt.pfais {
 		pr := PFAIRoutes{Device: ps.name, Region: ps.region, Known: ps.def != presenceUnknown,
@@ -615,6 +635,12 @@ func (m *Monitor) PFAIRoutes() []PFAIRoutes {
 func (m *Monitor) PathsHeld() int {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if m.mirror {
+		if m.remote == nil {
+			return 0
+		}
+		return m.remote.Held
+	}
 	return m.st.held
 }
 
