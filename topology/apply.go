@@ -32,6 +32,9 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	}
 	d.polls++
 	d.seen = now
+	if d.vouched != "" {
+		d.vouched, t.obsDirty = "", true // observed again: no witness needed
+	}
 	t.markDirty(d)
 	if p.Err != nil {
 		d.failures++
