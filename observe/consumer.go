@@ -45,6 +45,8 @@ type Consumer struct {
 	seen       map[string]*seenCollector
 	// onPartition hears what a lost collector's replay showed (partition.go).
 	onPartition func(collector string, from, to time.Time, alive []string)
+	// wit holds the witnesses' verdicts on lost collectors (witness.go).
+	wit witnessed
 }
 
 // seenCollector is when a collector was last heard from, and whether it
@@ -226,6 +228,8 @@ func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.Devic
 		}
 		c.mu.Unlock()
 		c.replayed(collector, "", h.Time, true, false, h.Seq)
+	case "witness":
+		c.witnessReport(collector, data)
 	default:
 		c.m.invalid.Inc()
 	}
@@ -270,8 +274,13 @@ func (c *Consumer) heard(collector string, now time.Time, onCollector func(strin
 	if back {
 		s.replay = &replay{from: s.lostAt, to: now, alive: map[string]bool{}, seq: c.heartbeats[collector].Seq}
 	}
+	var unvouched [][2]string
+	if back {
+		unvouched = c.unvouch(collector) // witness.go
+	}
 	c.m.up.WithLabelValues(collector).Set(1)
 	c.mu.Unlock()
+	c.withdraw(unvouched, "")
 	if back {
 		c.log.Info("collector heard again", "collector", collector)
 		onCollector(collector, true)
@@ -291,7 +300,9 @@ func (c *Consumer) watch(now time.Time, onCollector func(string, bool)) {
 			lost = append(lost, name)
 		}
 	}
+	expired := c.expireVerdicts(now) // witness.go
 	c.mu.Unlock()
+	c.withdraw(expired, "a witness has not reported for two probe periods: its verdict is withdrawn")
 	for _, name := range lost {
 		c.log.Warn("collector lost: no word from it for two heartbeat periods", "collector", name)
 		onCollector(name, false)
