@@ -474,6 +474,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if ps, ok := d.opts.Source.(PartitionSource); ok {
 			ps.OnPartition(d.onPartition)
 		}
+		if ws, ok := d.opts.Source.(WitnessSource); ok {
+			ws.OnWitness(d.onWitness) // witness.go
+		}
 		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll, d.onCollector) })
 	}
 	if d.bgp != nil {

@@ -208,12 +208,12 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if len(share.Devices) == 0 {
 		return fmt.Errorf("--collector %q: the collectors: section of %s gives it no device", *name, *config)
 	}
-	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, logger)
+	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, logger, inv)
 }
 
 // runCollector polls share and publishes to NATS until ctx ends.
 func runCollector(ctx context.Context, share *inventory.Inventory, name string, conn observe.Connection,
-	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, logger *slog.Logger) error {
+	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, logger *slog.Logger, inv *inventory.Inventory) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	pub, err := observe.NewPublisher(observe.PublisherOptions{Connection: conn, Collector: name, Heartbeat: heartbeat,
@@ -226,6 +226,13 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	if err != nil {
 		return err
 	}
+	// A witness of other collectors (witness.go); nil when none names it.
+	wit, closeWit, err := newWitness(inv, name, conn, heartbeat, pub, reg, logger)
+	if err != nil {
+		_ = coll.Close()
+		return err
+	}
+	defer func() { _ = closeWit() }()
 	if len(listen) == 0 {
 		listen = []string{":9743"}
 	}
@@ -259,6 +266,16 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 		cancel(err)
 		pubDone <- err
 	}()
+	witDone := make(chan error, 1)
+	go func() {
+		if wit == nil {
+			witDone <- nil
+			return
+		}
+		err := wit.Run(collCtx) // stops with the collector, before the publisher flushes
+		cancel(err)
+		witDone <- err
+	}()
 	webDone := make(chan error, 1)
 	go func() {
 		err := srv.Run(ctx)
@@ -272,6 +289,9 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	<-ctx.Done()
 	stopColl()
 	err = <-collDone
+	if e := <-witDone; err == nil {
+		err = e
+	}
 	stopPub()
 	for _, e := range []error{<-pubDone, <-webDone} {
 		if err == nil {
