@@ -255,7 +255,7 @@ func (w *Witness) watch(ctx context.Context, nc *nats.Conn, of string) {
 				continue
 			}
 			next = now.Add(w.opts.Interval)
-			r := w.round(ctx, of)
+			r := w.Round(ctx, of)
 			if ctx.Err() != nil {
 				return
 			}
@@ -265,8 +265,9 @@ func (w *Witness) watch(ctx context.Context, nc *nats.Conn, of string) {
 	}
 }
 
-// round probes every device of of, Concurrency at once.
-func (w *Witness) round(ctx context.Context, of string) WitnessReport {
+// Round probes every device of of, Concurrency at once: what Run does
+// every Interval while of is lost.
+func (w *Witness) Round(ctx context.Context, of string) WitnessReport {
 	devs := w.opts.Of[of]
 	ok := make([]bool, len(devs))
 	sem := make(chan struct{}, w.opts.Concurrency)
