@@ -24,7 +24,7 @@ func BenchmarkWitnessRound(b *testing.B) {
 		sim.EnvCommunity: sim.DefaultCommunity} {
 		b.Setenv(k, v)
 	}
-	inv := sim.Generate(sim.GenerateOptions{Sites: 900, Seed: 1})
+	inv := sim.Generate(sim.GenerateOptions{Sites: 1400, Seed: 1})
 	simtest.Serve(b, inv, snmpagent.Options{Seed: 1})
 	lost := inventory.CollectorShare{Name: "lost", Witnesses: []string{"witness"}}
 	for _, r := range inv.Regions {
