@@ -301,10 +301,14 @@ func (c *Consumer) watch(now time.Time, onCollector func(string, bool)) {
 		}
 	}
 	expired := c.expireVerdicts(now) // witness.go
+	pending := c.pendingFor(lost, now)
 	c.mu.Unlock()
 	c.withdraw(expired, "a witness has not reported for two probe periods: its verdict is withdrawn")
 	for _, name := range lost {
 		c.log.Warn("collector lost: no word from it for two heartbeat periods", "collector", name)
 		onCollector(name, false)
+	}
+	for _, p := range pending {
+		c.accept(p.witness, p.r, now)
 	}
 }

@@ -301,6 +301,12 @@ func (w *Witness) Round(ctx context.Context, of string) WitnessReport {
 // lost collector, what each witness reaches. Guarded by Consumer.mu.
 type witnessed struct {
 	verdicts map[string]map[string]verdict // lost collector -> witness
+	// pending holds the last fresh report of each witness on a collector
+	// this central does not count lost (yet): the witness may see the
+	// heartbeats missing a moment before the central does.
+	pending map[[2]string]WitnessReport // {collector, witness}
+	// refusedLogged rate-limits the log of refused witnesses.
+	refusedLogged time.Time
 	// onWitness hears each verdict, and its withdrawal (alive nil).
 	onWitness func(collector, witness string, alive []string) bool
 }
@@ -335,15 +341,60 @@ func (c *Consumer) witnessReport(witness string, data []byte) {
 	now := time.Now()
 	c.mu.Lock()
 	s := c.seen[r.Of]
-	fn := c.wit.onWitness
-	// A report replayed late, or on a collector this central hears,
-	// says nothing about now.
+	// A report replayed late says nothing about now; one on a collector
+	// this central hears waits (pending) in case it counts it lost soon.
 	fresh := now.Sub(r.Time) <= lostAfter*r.Interval
-	if s == nil || !s.lost || !fresh || fn == nil || r.Of == witness {
+	if !fresh || r.Of == witness {
+		c.mu.Unlock()
+		return
+	}
+	if s == nil || !s.lost {
+		if c.wit.pending == nil {
+			c.wit.pending = map[[2]string]WitnessReport{}
+		}
+		c.wit.pending[[2]string{r.Of, witness}] = r
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
+	c.accept(witness, r, now)
+}
+
+// pendingReport is a witness's report waiting for the central to count
+// its collector lost.
+type pendingReport struct {
+	witness string
+	r       WitnessReport
+}
+
+// pendingFor takes the fresh pending reports on the collectors just
+// counted lost, and drops the stale ones. Called with c.mu held.
+func (c *Consumer) pendingFor(lost []string, now time.Time) []pendingReport {
+	var out []pendingReport
+	for k, r := range c.wit.pending {
+		if now.Sub(r.Time) > lostAfter*r.Interval {
+			delete(c.wit.pending, k)
+			continue
+		}
+		for _, name := range lost {
+			if k[0] == name {
+				out = append(out, pendingReport{witness: k[1], r: r})
+				delete(c.wit.pending, k)
+			}
+		}
+	}
+	return out
+}
+
+// accept hands a fresh report on a lost collector to the daemon and keeps
+// its verdict.
+func (c *Consumer) accept(witness string, r WitnessReport, now time.Time) {
+	c.mu.Lock()
+	fn := c.wit.onWitness
+	c.mu.Unlock()
+	if fn == nil {
+		return
+	}
 	if !fn(r.Of, witness, r.Reachable) {
 		c.refusedWitness(witness, r.Of)
 		return
@@ -366,8 +417,13 @@ func (c *Consumer) witnessReport(witness string, data []byte) {
 
 func (c *Consumer) refusedWitness(witness, of string) {
 	c.m.invalid.Inc()
-	if now := time.Now(); now.Sub(c.badLogged) >= time.Minute {
-		c.badLogged = now
+	c.mu.Lock()
+	now, last := time.Now(), c.wit.refusedLogged
+	if now.Sub(last) >= time.Minute {
+		c.wit.refusedLogged = now
+	}
+	c.mu.Unlock()
+	if now.Sub(last) >= time.Minute {
 		c.log.Warn("witness report refused (counted in vigie_observations_invalid_total): the inventory does not name this witness for the collector; add it to the collector's witnesses:",
 			"collector", of, "witness", witness)
 	}

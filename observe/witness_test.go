@@ -187,3 +187,47 @@ func TestWitnessThroughNATS(t *testing.T) {
 	})
 	waitUntil(t, 10*time.Second, "the witness stops probing", func() bool { return testutil.CollectAndCount(wit.reachable) == 0 })
 }
+
+// TestWitnessReportBeforeLoss: a witness may count a collector lost a
+// moment before the central does. Its fresh report waits and is applied
+// when the central counts the collector lost; a stale one never is, nor
+// one replayed from long ago.
+func TestWitnessReportBeforeLoss(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		age  time.Duration // of the report when the collector is counted lost
+		want bool
+	}{
+		{"fresh", 0, true},
+		{"older than two probe periods", 3 * time.Second, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewConsumer(ConsumerOptions{Durable: "central-a"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			c.OnWitness(func(of, witness string, alive []string) bool {
+				got = append(got, of+"/"+witness+"/"+strings.Join(alive, ","))
+				return true
+			})
+			start := time.Now()
+			noop := func(string, bool) {}
+			c.heard("reunion", start, noop)
+			c.seen["reunion"].interval = time.Second
+			lostAt := start.Add(3 * time.Second)
+			c.witnessReport("reunion-b", AppendWitness(nil, WitnessReport{Time: lostAt.Add(-tc.age), Interval: time.Second,
+				Of: "reunion", Probed: 2, Reachable: []string{"ce-reu-1"}}))
+			if len(got) != 0 {
+				t.Fatalf("a report applied while the central still hears reunion: %v", got)
+			}
+			c.watch(lostAt, noop) // counted lost
+			if applied := len(got) == 1 && got[0] == "reunion/reunion-b/ce-reu-1"; applied != tc.want {
+				t.Errorf("applied %v, want %v", got, tc.want)
+			}
+			if len(c.wit.pending) != 0 {
+				t.Errorf("pending reports left: %v", c.wit.pending)
+			}
+		})
+	}
+}
