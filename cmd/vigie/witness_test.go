@@ -86,7 +86,7 @@ func TestWitnessVouches(t *testing.T) {
 		t.Errorf("vigie_site_alive_locally exposed while every collector is heard")
 	}
 	if _, ok := scrape(urls[witnessName])["vigie_observations_witness_reachable_devices"]; ok {
-		t.Errorf("the witness probes while "+lost+"'s heartbeats come")
+		t.Errorf("the witness probes while " + lost + "'s heartbeats come")
 	}
 
 	if err := procs[lost].cmd.Process.Kill(); err != nil {
