@@ -480,6 +480,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		if bs, ok := d.opts.Source.(BGPSource); ok {
 			bs.OnBGP(d.onBGPView)
 		}
+		if ws, ok := d.opts.Source.(WitnessSource); ok {
+			ws.OnWitness(d.onWitness) // witness.go
+		}
 		start("observations", func(ctx context.Context) error { return d.opts.Source.Run(ctx, d.onPoll, d.onCollector) })
 	}
 	if d.bgp != nil {

@@ -101,6 +101,7 @@ func writeAnalysis(tw *textWriter, a *topology.Analysis, inv *inventory.Inventor
 			tw.series(famCause, 1, s.ID, s.Region, overseas(over[i]), s.CauseKind, s.Cause)
 		}
 	}
+	writeAliveLocally(tw, a, over) // witness.go
 
 	total := [4]int{}
 	byRegion := map[string]*[4]int{}

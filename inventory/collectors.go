@@ -25,8 +25,12 @@ type CollectorShare struct {
 	// BGP says this collector runs the bgp: section's sessions (near the
 	// route reflectors); the central then opens none and serves what the
 	// collector publishes. At most one collector has it.
-	BGP  bool
-	Line int
+	BGP bool
+	// Witnesses are the collectors that vouch for this one's devices while
+	// the central has lost it: each probes them (one SNMP Get each) and
+	// reports those it still reaches (docs/distributed.md, "Witnesses").
+	Witnesses []string
+	Line      int
 }
 
 // collectorName is what a collector's name may hold: it is a NATS subject
@@ -36,7 +40,16 @@ var collectorName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // ValidCollectorName reports whether s can name a collector.
 func ValidCollectorName(s string) bool { return collectorName.MatchString(s) }
 
-var collectorKeys = []string{"name", "regions", "pops", "devices", "bgp"}
+var collectorKeys = []string{"name", "regions", "pops", "devices", "bgp", "witnesses"}
+
+// witnessRef is a witness named by a collector, checked once every
+// collector is known (a witness may be declared after the collector it
+// vouches for).
+type witnessRef struct {
+	name, of string
+	line     int
+	p        fpath
+}
 
 // collectorList decodes collectors:. It runs after regions, PoPs and
 // devices, which it names. A region, PoP or device given to two collectors
@@ -45,9 +58,11 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 	names := map[string]int{}
 	bgpBy := ""
 	owner := map[string]string{} // "region:ara" -> collector
+	var witnesses []witnessRef
 	d.list(n, p, "[{name: mainland, regions: [ara, idf]}, {name: reunion, regions: [reu]}]", func(i int, item *yaml.Node) {
 		q := p.i(i)
 		c := CollectorShare{Line: item.Line}
+		start := len(witnesses) // this collector's witnesses come after
 		ok := d.fields(item, q, "a collector", func(key string, k, v *yaml.Node) {
 			r := q.k(key)
 			switch key {
@@ -67,6 +82,12 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 				c.Devices = d.refs(v, r, "device", d.devices, "unknown device %q: name a device declared under devices:")
 			case "bgp":
 				c.BGP, _ = d.boolean(v, r)
+			case "witnesses":
+				d.list(v, r, "[reunion-b]", func(i int, item *yaml.Node) {
+					if s, ok := d.name(item, r.i(i), "witness"); ok {
+						witnesses = append(witnesses, witnessRef{name: s, line: item.Line, p: r.i(i)})
+					}
+				})
 			default:
 				d.unknown(k, q, collectorKeys)
 			}
@@ -93,6 +114,9 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 				bgpBy = c.Name
 			}
 		}
+		for i := start; i < len(witnesses); i++ {
+			witnesses[i].of = c.Name
+		}
 		if len(c.Regions)+len(c.PoPs)+len(c.Devices) == 0 {
 			d.errf(c.Line, q, "collector %q polls nothing: list the regions, pops or devices it polls", c.Name)
 			return
@@ -112,6 +136,42 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 		}
 		d.inv.Collectors = append(d.inv.Collectors, c)
 	})
+	// Witnesses name collectors, possibly declared further down. Two
+	// collectors may vouch for each other: each watches the other's
+	// heartbeats, nothing loops.
+	for _, w := range witnesses {
+		if w.of == "" {
+			continue // the collector itself was refused
+		}
+		switch {
+		case w.name == w.of:
+			d.errf(w.line, w.p, "collector %q is its own witness: a witness must be another collector, one that reaches %s's devices by another path", w.of, w.of)
+		case names[w.name] == 0:
+			d.errf(w.line, w.p, "unknown witness %q: name a collector declared under collectors:", w.name)
+		default:
+			c := d.inv.Collector(w.of)
+			if c == nil {
+				continue
+			}
+			if slices.Contains(c.Witnesses, w.name) {
+				d.errf(w.line, w.p, "witness %q listed twice for collector %q: list it once", w.name, w.of)
+				continue
+			}
+			c.Witnesses = append(c.Witnesses, w.name)
+		}
+	}
+}
+
+// VouchesFor returns the collectors that name witness among their
+// witnesses: those whose devices it probes while they are lost.
+func (inv *Inventory) VouchesFor(witness string) []string {
+	var out []string
+	for _, c := range inv.Collectors {
+		if slices.Contains(c.Witnesses, witness) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // CollectorOf returns the name of the collector that polls d: the one that
@@ -217,6 +277,7 @@ func (e *writer) collectors(cs []CollectorShare) {
 		if c.BGP {
 			e.kvTrue(&first, "bgp")
 		}
+		e.kvList(&first, "witnesses", c.Witnesses)
 		e.raw("}")
 		e.line()
 	}

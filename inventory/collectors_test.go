@@ -105,3 +105,53 @@ func TestCollectorsBGP(t *testing.T) {
 		t.Errorf("no collectors: section: BGP collector %q (%v), want none", inv.BGPCollector(), err)
 	}
 }
+
+// TestCollectorWitnesses: a collector names the collectors that vouch for
+// it, declared before or after it; two may vouch for each other; the list
+// writes back; each mistake gives one line naming the field.
+func TestCollectorWitnesses(t *testing.T) {
+	doc := collectorsBase + `collectors:
+  - {name: mainland, regions: [ara], witnesses: [reunion]}
+  - {name: reunion, regions: [reu], witnesses: [mainland, reunion-b]}
+  - {name: reunion-b, devices: [agg-lyon-2]}
+`
+	inv, err := Parse("vigie.yml", []byte(doc), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := inv.Collector("reunion").Witnesses; strings.Join(w, ",") != "mainland,reunion-b" {
+		t.Errorf("reunion's witnesses = %v", w)
+	}
+	for witness, want := range map[string]string{"mainland": "reunion", "reunion": "mainland", "reunion-b": "reunion", "nobody": ""} {
+		if got := strings.Join(inv.VouchesFor(witness), ","); got != want {
+			t.Errorf("VouchesFor(%s) = %q, want %q", witness, got, want)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse("again.yml", buf.Bytes(), LoadOptions{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if w := again.Collector("reunion").Witnesses; strings.Join(w, ",") != "mainland,reunion-b" {
+		t.Errorf("written and read again, reunion's witnesses = %v\n%s", w, buf.String())
+	}
+
+	for _, tc := range []struct{ section, want string }{
+		{`[{name: a, regions: [ara], witnesses: [a]}]`, `collectors[0].witnesses[0]: collector "a" is its own witness`},
+		{`[{name: a, regions: [ara], witnesses: [ghost]}]`, `collectors[0].witnesses[0]: unknown witness "ghost": name a collector declared under collectors:`},
+		{`[{name: a, regions: [ara], witnesses: [b, b]}, {name: b, regions: [reu]}]`, `collectors[0].witnesses[1]: witness "b" listed twice`},
+		// A refused collector's witnesses are not given to the next one.
+		{`[{name: A, regions: [ara], witnesses: [b]}, {name: b, regions: [reu]}]`, `collector name "A"`},
+	} {
+		_, err := Parse("vigie.yml", []byte(collectorsBase+"collectors: "+tc.section+"\n"), LoadOptions{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("collectors: %s\n got %v\nwant an error with %q", tc.section, err, tc.want)
+		}
+		if err != nil && strings.Count(err.Error(), "witness") > 1 && !strings.Contains(tc.want, "witness") {
+			t.Errorf("collectors: %s: more than the one problem: %v", tc.section, err)
+		}
+	}
+}

@@ -381,7 +381,7 @@ func Decode(b []byte) (Kind, error) {
 		return 0, fmt.Errorf("observation encoding version %d, this vigie reads %d: run the same vigie version on collectors and centrals", b[0], Version)
 	}
 	switch k := Kind(b[1]); k {
-	case KindPoll, KindHeartbeat, KindBGP:
+	case KindPoll, KindHeartbeat, KindBGP, KindWitness:
 		return k, nil
 	default:
 		return 0, fmt.Errorf("unknown observation kind %d", b[1])

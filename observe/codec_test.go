@@ -135,6 +135,7 @@ func FuzzDecodePoll(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add(AppendHeartbeat(nil, Heartbeat{Time: time.Unix(1, 0), Devices: 3}))
+	f.Add(AppendWitness(nil, WitnessReport{Time: time.Unix(1, 0), Interval: time.Second, Of: "reunion", Probed: 2, Reachable: []string{"a"}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if o, err := DecodePoll(b); err == nil {
 			again, _ := AppendPoll(nil, &o.Poll, stateOf(o), nil)
@@ -143,6 +144,7 @@ func FuzzDecodePoll(f *testing.F) {
 			}
 		}
 		_, _ = DecodeHeartbeat(b)
+		_, _ = DecodeWitness(b)
 	})
 }
 

@@ -48,6 +48,8 @@ type Consumer struct {
 	onPartition func(collector string, from, to time.Time, alive []string)
 	// onBGP hears the BGP Views of the collector running the sessions (bgp.go).
 	onBGP func(collector string, v *bgp.View)
+	// wit holds the witnesses' verdicts on lost collectors (witness.go).
+	wit witnessed
 }
 
 // seenCollector is when a collector was last heard from, and whether it
@@ -231,6 +233,8 @@ func (c *Consumer) handle(msg jetstream.Msg, onPoll func(*snmp.Poll, *snmp.Devic
 		c.replayed(collector, "", h.Time, true, false, h.Seq)
 	case "bgp":
 		c.handleBGP(collector, data)
+	case "witness":
+		c.witnessReport(collector, data)
 	default:
 		c.m.invalid.Inc()
 	}
@@ -275,8 +279,13 @@ func (c *Consumer) heard(collector string, now time.Time, onCollector func(strin
 	if back {
 		s.replay = &replay{from: s.lostAt, to: now, alive: map[string]bool{}, seq: c.heartbeats[collector].Seq}
 	}
+	var unvouched [][2]string
+	if back {
+		unvouched = c.unvouch(collector) // witness.go
+	}
 	c.m.up.WithLabelValues(collector).Set(1)
 	c.mu.Unlock()
+	c.withdraw(unvouched, "")
 	if back {
 		c.log.Info("collector heard again", "collector", collector)
 		onCollector(collector, true)
@@ -296,9 +305,15 @@ func (c *Consumer) watch(now time.Time, onCollector func(string, bool)) {
 			lost = append(lost, name)
 		}
 	}
+	expired := c.expireVerdicts(now) // witness.go
+	pending := c.pendingFor(lost, now)
 	c.mu.Unlock()
+	c.withdraw(expired, "a witness has not reported for two probe periods: its verdict is withdrawn")
 	for _, name := range lost {
 		c.log.Warn("collector lost: no word from it for two heartbeat periods", "collector", name)
 		onCollector(name, false)
+	}
+	for _, p := range pending {
+		c.accept(p.witness, p.r, now)
 	}
 }

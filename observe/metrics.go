@@ -57,6 +57,8 @@ type conMetrics struct {
 	// partitioned: what a lost collector's buffered observations showed
 	// once replayed (partition.go).
 	partitioned *prometheus.GaugeVec
+	// vouched: what witnesses reach of lost collectors (witness.go).
+	vouched *prometheus.GaugeVec
 }
 
 func newConMetrics() *conMetrics {
@@ -77,6 +79,8 @@ func newConMetrics() *conMetrics {
 			Help: "1 while a collector is heard from, 0 once it is lost (no word for two heartbeat periods: its devices are unobserved)."}, []string{"collector"}),
 		partitioned: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_collector_partitioned_devices",
 			Help: "Devices that a collector's buffered observations, replayed after it was lost, showed reachable during the cut: >0 the collector was partitioned from the centre with its devices alive locally, 0 it was down (or saw nothing alive)."}, []string{"collector"}),
+		vouched: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_collector_vouched_devices",
+			Help: "Devices of a lost collector that a witness (another collector) reached in its last probe round: alive locally, partitioned from the centre. Present only while the collector is lost and the witness reports."}, []string{"collector", "witness"}),
 	}
 }
 
@@ -84,7 +88,7 @@ func newConMetrics() *conMetrics {
 // (built again at each reload).
 func (c *Consumer) Collectors() []prometheus.Collector {
 	m := c.m
-	return []prometheus.Collector{m.connected, m.received, m.duplicates, m.invalid, m.heartbeat, m.devices, m.up, m.partitioned}
+	return []prometheus.Collector{m.connected, m.received, m.duplicates, m.invalid, m.heartbeat, m.devices, m.up, m.partitioned, m.vouched}
 }
 
 // redact returns u without its password, for logs.
@@ -103,5 +107,5 @@ func redact(u string) string {
 func Described() []prometheus.Collector {
 	p, c := newPubMetrics(), newConMetrics()
 	return []prometheus.Collector{p.connected, p.queued, p.queueBytes, p.published, p.bytes, p.dropped, p.errors,
-		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up, c.partitioned}
+		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up, c.partitioned, c.vouched, newWitnessGauge()}
 }

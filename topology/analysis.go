@@ -55,6 +55,11 @@ type SiteResult struct {
 	// it, or vigie's start (or reload) for a state it found the site in.
 	// Left out of the JSON: the API's answers are unchanged by it.
 	Since time.Time `json:"-"`
+	// Witness, for an unobserved site of a distributed vigie, names the
+	// collector that still reaches its access routers while the centre has
+	// lost their own: the site is partitioned from the centre, alive
+	// locally (witness.go). Empty otherwise.
+	Witness string `json:"alive_locally_witness,omitempty"`
 }
 
 // InterconnectView is one partner interconnect's state.

@@ -32,6 +32,11 @@ func (t *Topology) applyPoll(p *snmp.Poll) {
 	}
 	d.polls++
 	d.seen = now
+	if d.vouched != "" {
+		// Its own collector speaks again: the witness's word is void, and
+		// its sites' verdicts must be analysed again.
+		d.vouched, t.obsDirty, t.failDirty = "", true, true
+	}
 	t.markDirty(d)
 	if p.Err != nil {
 		d.failures++

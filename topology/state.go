@@ -102,6 +102,9 @@ type device struct {
 	// live: polled to a verdict (reachable or unreachable) since this
 	// vigie started, so its sites are observed (avail.go).
 	live bool
+	// vouched names the witness that reaches the unobserved device
+	// (witness.go), until its next poll.
+	vouched string
 
 	lldpPolls int
 	lldp      []lldpEntry     // the last neighbour table (LLDP and CDP), in entryOrder

@@ -67,6 +67,8 @@ type message struct {
 	unobserve *unobserve
 	// partition rewrites a partitioned collector's cut (partition.go).
 	partition *partition
+	// vouch says what a witness reaches of a lost collector (witness.go).
+	vouch *vouch
 }
 
 // Topology is the live model. Create it with New, start Run, feed it with
@@ -508,6 +510,8 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 			t.applyUnobserve(msg.unobserve)
 		case msg.partition != nil:
 			t.partitions = append(t.partitions, msg.partition)
+		case msg.vouch != nil:
+			t.applyVouch(msg.vouch)
 		case msg.internet != nil:
 			if *msg.internet != t.internetLost {
 				t.internetLost = *msg.internet

@@ -104,6 +104,10 @@ func (t *Topology) unobservedSites(a *Analysis) {
 		if all {
 			s.State = SiteUnobserved
 		}
+		s.Witness = ""
+		if all {
+			s.Witness = t.aliveLocally(as) // witness.go
+		}
 	}
 }
 

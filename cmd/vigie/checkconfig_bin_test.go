@@ -49,6 +49,7 @@ devices:
 	const addresses = "../../inventory/testdata/bad/addresses.yml"
 	const typed = "../../inventory/testdata/bad/typed_secrets.yml"
 	const vrfs = "../../inventory/testdata/bad/vrfs.yml"
+	const witnesses = "../../inventory/testdata/bad/witnesses.yml"
 	tests := []struct {
 		name string
 		args []string
@@ -72,6 +73,11 @@ devices:
 			vrfs + `:20: interconnects[1].bgp_peer: interconnect "partner-1" names bgp_peer 192.0.2.99, which is not one of vigie's sessions`,
 			vrfs + `:22: interconnects[2].prefixes: interconnect "partner-2" expects 2001:db8::/32, judged from vigie's session 192.0.2.51 with pfs-2, which does not carry l3vpn-ipv6-unicast`,
 		}, nil},
+		{"bad witnesses of collectors", []string{witnesses}, []string{
+			witnesses + `:11: collectors[0].witnesses[0]: collector "mainland" is its own witness`,
+			witnesses + `:12: collectors[1].witnesses[1]: unknown witness "reunoin-b": name a collector declared under collectors:`,
+			witnesses + `:12: collectors[1].witnesses[2]: witness "reunion-b" listed twice for collector "reunion": list it once`,
+		}, []string{"collectors[2]"}},
 		{"two devices on one agent", []string{addresses}, []string{
 			addresses + `:16: devices[7].address: device "agg-lyon-2" has the address 192.0.2.1:161 of device "agg-lyon-1" (line 15)`,
 			addresses + `:18: devices[9].address: device "agg-lyon-4" has the address 192.0.2.3:161 of device "agg-lyon-3" (line 17)`,

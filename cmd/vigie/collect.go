@@ -215,19 +215,19 @@ func cmdCollect(ctx context.Context, args []string, _, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	share, err := loadShare(*config, *name, logger)
+	share, inv, err := loadShare(*config, *name, logger)
 	if err != nil {
 		return err
 	}
 	if err := parts.open(inv, *name, logger); err != nil {
 		return err
 	}
-	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, &parts, logger)
+	return runCollector(ctx, share, *name, conn, *heartbeat, int(queueBytes), listen, *webConfig, &parts, logger, inv)
 }
 
 // runCollector polls share and publishes to NATS until ctx ends.
 func runCollector(ctx context.Context, share *inventory.Inventory, name string, conn observe.Connection,
-	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, parts *collectParts, logger *slog.Logger) (err error) {
+	heartbeat time.Duration, queueBytes int, listen []string, webConfig string, parts *collectParts, logger *slog.Logger, inv *inventory.Inventory) (err error) {
 	defer func() {
 		if err != nil {
 			parts.close()
@@ -245,6 +245,13 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	if err != nil {
 		return err
 	}
+	// A witness of other collectors (witness.go); nil when none names it.
+	wit, closeWit, err := newWitness(inv, name, conn, heartbeat, pub, reg, logger)
+	if err != nil {
+		_ = coll.Close()
+		return err
+	}
+	defer func() { _ = closeWit() }()
 	if len(listen) == 0 {
 		listen = []string{":9743"}
 	}
@@ -283,6 +290,16 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 		cancel(err)
 		pubDone <- err
 	}()
+	witDone := make(chan error, 1)
+	go func() {
+		if wit == nil {
+			witDone <- nil
+			return
+		}
+		err := wit.Run(collCtx) // stops with the collector, before the publisher flushes
+		cancel(err)
+		witDone <- err
+	}()
 	webDone := make(chan error, 1)
 	go func() {
 		err := srv.Run(ctx)
@@ -297,6 +314,9 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	partsWait()
 	stopColl()
 	err = <-collDone
+	if e := <-witDone; err == nil {
+		err = e
+	}
 	stopPub()
 	for _, e := range []error{<-pubDone, <-webDone} {
 		if err == nil {

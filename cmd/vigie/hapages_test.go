@@ -188,16 +188,6 @@ func gossipPort(t *testing.T) int {
 	return 0
 }
 
-// getJSON decodes what url answers into v; false when it does not answer.
-func getJSON(url string, v any) bool {
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	return resp.StatusCode == http.StatusOK && json.NewDecoder(resp.Body).Decode(v) == nil
-}
-
 // replaceOnce replaces old in b, which must hold it exactly once: the
 // shipped file changed shape otherwise, and the test must follow it.
 func replaceOnce(t *testing.T, file string, b []byte, old, new string) []byte {

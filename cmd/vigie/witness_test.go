@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vigie-rie/vigie/exposition"
+	"github.com/vigie-rie/vigie/internal/natstest"
+	"github.com/vigie-rie/vigie/inventory"
+	"github.com/vigie-rie/vigie/topology"
+)
+
+// TestWitnessVouches: collector mainland-b names mainland-a its witness.
+// Killed (SIGKILL), the central loses it; mainland-a hears no more of its
+// heartbeats, probes its devices and reports those it reaches. The central
+// then shows mainland-b's sites partitioned from the centre, alive locally
+// (vigie_site_alive_locally, the site's alive_locally_witness in
+// /api/v1/sites/{id}, one collector_alive_locally event), still unobserved
+// and not isolated. A site whose CE router is switched off in the simulator
+// meanwhile is not vouched for: it stays plainly unobserved. The collector
+// restarted, every site is nominal again and the verdict is gone.
+func TestWitnessVouches(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary, runs nats-server and five vigie processes")
+	}
+	f := newDistFleet(t, 30, 24, natstest.Options{})
+	const lost, witnessName = "mainland-b", "mainland-a"
+	for i := range f.inv.Collectors {
+		if f.inv.Collectors[i].Name == lost {
+			f.inv.Collectors[i].Witnesses = []string{witnessName}
+		}
+	}
+	f.config = writeConfig(t, t.TempDir(), f.inv)
+	share := f.inv.Share(lost)
+	// The lost collector's sites: those whose access routers it polls.
+	var sites []*inventory.Site
+	var off *inventory.Site // single-homed, its CE switched off
+	for i := range f.inv.Sites {
+		s := &f.inv.Sites[i]
+		mine := len(s.Access) > 0
+		for _, a := range s.Access {
+			r := a.Router
+			if r == "" {
+				r = a.Device
+			}
+			if d := f.inv.Device(r); d == nil || f.inv.CollectorOf(d) != lost {
+				mine = false
+			}
+		}
+		if mine {
+			sites = append(sites, s)
+			if off == nil && len(s.Access) == 1 && s.Access[0].Router != "" {
+				off = s
+			}
+		}
+	}
+	if len(sites) < 2 || off == nil {
+		t.Fatalf("collector %s polls %d sites' access routers, none of a single-homed site with a CE: pick another seed", lost, len(sites))
+	}
+	_, url := f.run(t, "central-a")
+	base := strings.TrimSuffix(url, "/metrics")
+	procs := map[string]*vigieProc{}
+	urls := map[string]string{}
+	for _, n := range distCollectors {
+		procs[n], urls[n] = f.collect(t, n, "--observations.heartbeat", "1s")
+	}
+	var m map[string]map[string]float64
+	gauge := func(family string, labels ...string) float64 {
+		v, ok := seriesWith(m, family, labels...)
+		if !ok {
+			return -1
+		}
+		return v
+	}
+	witness := procs[witnessName]
+	witness.waitFor(60*time.Second, "every device reachable, every site nominal, every collector up", func() bool {
+		m = scrape(url)
+		return gauge("vigie_topology_devices", `state="reachable"`) == float64(len(f.inv.Devices)) &&
+			gauge("vigie_sites", `state="nominal"`) == float64(len(f.inv.Sites)) &&
+			gauge("vigie_observations_collector_up", fmt.Sprintf("collector=%q", lost)) == 1
+	})
+	if _, ok := m["vigie_site_alive_locally"]; ok {
+		t.Errorf("vigie_site_alive_locally exposed while every collector is heard")
+	}
+	if _, ok := scrape(urls[witnessName])["vigie_observations_witness_reachable_devices"]; ok {
+		t.Errorf("the witness probes while " + lost + "'s heartbeats come")
+	}
+
+	if err := procs[lost].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-procs[lost].exited
+	ce := off.Access[0].Router
+	if _, err := f.agent.Cut("device:" + ce); err != nil {
+		t.Fatal(err)
+	}
+	witness.waitFor(45*time.Second, lost+"'s sites alive locally, vouched for by "+witnessName+", but "+off.ID, func() bool {
+		m = scrape(url)
+		return gauge("vigie_observations_collector_up", fmt.Sprintf("collector=%q", lost)) == 0 &&
+			gauge("vigie_observations_collector_vouched_devices", fmt.Sprintf("collector=%q", lost), fmt.Sprintf("witness=%q", witnessName)) == float64(len(share.Devices)-1) &&
+			len(m["vigie_site_alive_locally"]) == len(sites)-1
+	})
+	if t.Failed() {
+		return
+	}
+	for labels := range m["vigie_site_alive_locally"] {
+		if strings.Contains(labels, fmt.Sprintf("site=%q", off.ID)) || !strings.Contains(labels, fmt.Sprintf("witness=%q", witnessName)) {
+			t.Errorf("vigie_site_alive_locally{%s}: want every site of %s but %s (its CE is off), witness %s", labels, lost, off.ID, witnessName)
+		}
+	}
+	if v := gauge("vigie_sites", `state="unobserved"`); v != float64(len(sites)) {
+		t.Errorf("%v sites unobserved, want the %d of the lost collector (alive locally is still unobserved: nobody polls them)", v, len(sites))
+	}
+	for labels, v := range m["vigie_site_isolated"] {
+		if v != 0 {
+			t.Errorf("vigie_site_isolated{%s} = 1: a lost collector must not page for sites", labels)
+		}
+	}
+	if v := gauge("vigie_topology_devices", `state="unreachable"`); v != 0 {
+		t.Errorf("%v devices unreachable: the witness's verdict must not make a device down", v)
+	}
+	if v, _ := seriesWith(scrape(urls[witnessName]), "vigie_observations_witness_reachable_devices", fmt.Sprintf("collector=%q", lost)); v != float64(len(share.Devices)-1) {
+		t.Errorf("the witness's own vigie_observations_witness_reachable_devices = %v, want %d", v, len(share.Devices)-1)
+	}
+	site := func(id string) exposition.SiteView {
+		t.Helper()
+		body, ok := httpGet(base + "/api/v1/sites/" + id)
+		var v exposition.SiteView
+		if !ok || json.Unmarshal([]byte(body), &v) != nil {
+			t.Fatalf("GET /api/v1/sites/%s: %s", id, body)
+		}
+		return v
+	}
+	for _, s := range sites {
+		v, want := site(s.ID), witnessName
+		if s == off {
+			want = ""
+		}
+		if v.State != topology.SiteUnobserved || v.Witness != want {
+			t.Errorf("/api/v1/sites/%s: state %q, alive_locally_witness %q; want unobserved, %q", s.ID, v.State, v.Witness, want)
+		}
+	}
+	body, ok := httpGet(base + "/api/v1/events?limit=1000")
+	var evs struct{ Events []topology.Event }
+	if !ok || json.Unmarshal([]byte(body), &evs) != nil {
+		t.Fatalf("GET /api/v1/events: %s", body)
+	}
+	alive := 0
+	for _, e := range evs.Events {
+		if e.Kind == topology.EventAliveLocally {
+			alive++
+			if e.Subject != "collector:"+lost || !strings.Contains(e.Detail, "witness "+witnessName) ||
+				!strings.Contains(e.Detail, fmt.Sprintf("%d sites", len(sites)-1)) {
+				t.Errorf("event %+v: want subject collector:%s, witness %s, %d sites", e, lost, witnessName, len(sites)-1)
+			}
+		}
+	}
+	if alive != 1 {
+		t.Errorf("%d collector_alive_locally events, want 1 (one for the loss, not one per site or per probe round)\n%s", alive, body)
+	}
+
+	if _, err := f.agent.Restore("device:" + ce); err != nil {
+		t.Fatal(err)
+	}
+	f.collect(t, lost, "--observations.heartbeat", "1s")
+	witness.waitFor(60*time.Second, lost+" back, every site nominal, no verdict left", func() bool {
+		m = scrape(url)
+		_, vouched := m["vigie_observations_collector_vouched_devices"]
+		_, aliveLocally := m["vigie_site_alive_locally"]
+		return gauge("vigie_observations_collector_up", fmt.Sprintf("collector=%q", lost)) == 1 &&
+			gauge("vigie_sites", `state="nominal"`) == float64(len(f.inv.Sites)) && !vouched && !aliveLocally
+	})
+	witness.waitFor(15*time.Second, "the witness stops probing", func() bool {
+		_, probing := scrape(urls[witnessName])["vigie_observations_witness_reachable_devices"]
+		return !probing
+	})
+}
