@@ -268,7 +268,10 @@ func (l *Lab) observeRouters(ctx context.Context, sites, dcs []*Node) map[string
 	sem := make(chan struct{}, 8)
 	for _, s := range sites {
 		src, _ := rehearsalAddr(s)
+		// Under the lock: the previous site's probes may still be appending.
+		mu.Lock()
 		out[s.Labels[LabelSite]] = []string{}
+		mu.Unlock()
 		for _, dc := range dcs {
 			dst, _ := rehearsalAddr(dc)
 			wg.Add(1)

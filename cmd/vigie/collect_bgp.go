@@ -48,6 +48,9 @@ type collectBGP struct {
 // port stops the collector at start. It judges every site's prefixes:
 // it takes the whole inventory, not the collector's share.
 func openBGP(inv *inventory.Inventory, name string, logger *slog.Logger) (*collectBGP, error) {
+	if inv == nil { // loadShare keeps the whole inventory only for a BGP collector or a witness
+		return nil, nil
+	}
 	if c := inv.Collector(name); c == nil || !c.BGP {
 		return nil, nil
 	}
