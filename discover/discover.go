@@ -257,7 +257,11 @@ func Crawl(ctx context.Context, opts Options) (*Result, error) {
 		fmt.Fprintf(opts.Progress, "discover: depth %d: %d address(es) to contact\n", depth, len(layer))
 		layer = c.layer(ctx, layer, depth)
 	}
-	c.res.TimedOut = ctx.Err() != nil && errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+	// The poller's exchanges read until the same deadline, and their socket
+	// timeouts can fire a moment before the context's own timer: a crawl
+	// that ended at its deadline timed out either way.
+	dl, _ := ctx.Deadline()
+	c.res.TimedOut = errors.Is(context.Cause(ctx), context.DeadlineExceeded) || !time.Now().Before(dl.Add(-20*time.Millisecond))
 	c.res.Elapsed = time.Since(c.res.Start)
 	c.res.Links = links(c.res.Devices)
 	return c.res, nil
