@@ -3,11 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vigie-rie/vigie/exposition"
+	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/natstest"
 	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
@@ -18,8 +21,8 @@ import (
 // heartbeats, probes its devices and reports those it reaches. The central
 // then shows mainland-b's sites partitioned from the centre, alive locally
 // (vigie_site_alive_locally, the site's alive_locally_witness in
-// /api/v1/sites/{id}, one collector_alive_locally event), still unobserved
-// and not isolated. A site whose CE router is switched off in the simulator
+// /api/v1/sites/{id}, one collector_alive_locally event, still one after a
+// reload of the central), still unobserved and not isolated. A site whose CE router is switched off in the simulator
 // meanwhile is not vouched for: it stays plainly unobserved. The collector
 // restarted, every site is nominal again and the verdict is gone.
 func TestWitnessVouches(t *testing.T) {
@@ -60,7 +63,7 @@ func TestWitnessVouches(t *testing.T) {
 	if len(sites) < 2 || off == nil {
 		t.Fatalf("collector %s polls %d sites' access routers, none of a single-homed site with a CE: pick another seed", lost, len(sites))
 	}
-	_, url := f.run(t, "central-a")
+	central, url := f.runOn(t, "central-a", freeport.TCP(t), filepath.Join(t.TempDir(), "central.db"))
 	base := strings.TrimSuffix(url, "/metrics")
 	procs := map[string]*vigieProc{}
 	urls := map[string]string{}
@@ -143,24 +146,55 @@ func TestWitnessVouches(t *testing.T) {
 			t.Errorf("/api/v1/sites/%s: state %q, alive_locally_witness %q; want unobserved, %q", s.ID, v.State, v.Witness, want)
 		}
 	}
-	body, ok := httpGet(base + "/api/v1/events?limit=1000")
-	var evs struct{ Events []topology.Event }
-	if !ok || json.Unmarshal([]byte(body), &evs) != nil {
-		t.Fatalf("GET /api/v1/events: %s", body)
-	}
-	alive := 0
-	for _, e := range evs.Events {
-		if e.Kind == topology.EventAliveLocally {
-			alive++
-			if e.Subject != "collector:"+lost || !strings.Contains(e.Detail, "witness "+witnessName) ||
-				!strings.Contains(e.Detail, fmt.Sprintf("%d sites", len(sites)-1)) {
-				t.Errorf("event %+v: want subject collector:%s, witness %s, %d sites", e, lost, witnessName, len(sites)-1)
+	oneEvent := func(when string) {
+		t.Helper()
+		body, ok := httpGet(base + "/api/v1/events?limit=1000")
+		var evs struct{ Events []topology.Event }
+		if !ok || json.Unmarshal([]byte(body), &evs) != nil {
+			t.Fatalf("GET /api/v1/events: %s", body)
+		}
+		alive := 0
+		for _, e := range evs.Events {
+			if e.Kind == topology.EventAliveLocally {
+				alive++
+				if e.Subject != "collector:"+lost || !strings.Contains(e.Detail, "witness "+witnessName) ||
+					!strings.Contains(e.Detail, fmt.Sprintf("%d sites", len(sites)-1)) {
+					t.Errorf("event %+v: want subject collector:%s, witness %s, %d sites", e, lost, witnessName, len(sites)-1)
+				}
 			}
 		}
+		if alive != 1 {
+			t.Errorf("%s: %d collector_alive_locally events, want 1 (one for the loss, not one per site, per probe round, reload or restart)\n%s",
+				when, alive, body)
+		}
 	}
-	if alive != 1 {
-		t.Errorf("%d collector_alive_locally events, want 1 (one for the loss, not one per site or per probe round)\n%s", alive, body)
+	oneEvent("during the loss")
+
+	// The same loss across a reload (SIGHUP) of the central: the verdict
+	// carries over, still one event. Two witness reports received after the
+	// reload prove the central heard the witness again.
+	reports := func() float64 {
+		v, _ := seriesWith(m, "vigie_observations_received_total", fmt.Sprintf("collector=%q", witnessName), `kind="witness"`)
+		return v
 	}
+	stillAlive := func() bool {
+		return len(m["vigie_site_alive_locally"]) == len(sites)-1 &&
+			gauge("vigie_observations_collector_vouched_devices", fmt.Sprintf("collector=%q", lost), fmt.Sprintf("witness=%q", witnessName)) == float64(len(share.Devices)-1)
+	}
+	loaded := gauge("vigie_config_last_reload_success_timestamp_seconds")
+	if err := central.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	central.waitFor(30*time.Second, "the reload taken", func() bool {
+		m = scrape(url)
+		return gauge("vigie_config_last_reload_success_timestamp_seconds") > loaded
+	})
+	before := reports()
+	central.waitFor(30*time.Second, "two witness reports after the reload, "+lost+"'s sites still alive locally", func() bool {
+		m = scrape(url)
+		return reports() >= before+2 && stillAlive()
+	})
+	oneEvent("after a reload of the central")
 
 	if _, err := f.agent.Restore("device:" + ce); err != nil {
 		t.Fatal(err)
