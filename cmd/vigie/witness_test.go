@@ -212,3 +212,77 @@ func TestWitnessVouches(t *testing.T) {
 		return !probing
 	})
 }
+
+// secureWitnesses is TestSecureCollectors' part on witnesses under the
+// server permissions docs/distributed.md shows: mainland-b names
+// mainland-a (allowed its heartbeats) and overseas (refused them) as
+// witnesses. overseas logs the refusal once, with the subject and what to
+// add to the server's configuration, says it in
+// vigie_observations_witness_listening and probes nothing; mainland-b
+// killed, mainland-a alone vouches for it. fix reloads the server with
+// overseas allowed: without a restart, overseas listens and vouches too.
+func secureWitnesses(t *testing.T, f *distFleet, url string, procs map[string]*vigieProc, urls map[string]string, fix func()) {
+	t.Helper()
+	const lost = "mainland-b"
+	share := f.inv.Share(lost)
+	listening := func(witness string) float64 {
+		v, ok := seriesWith(scrape(urls[witness]), "vigie_observations_witness_listening", fmt.Sprintf("collector=%q", lost))
+		if !ok {
+			return -1
+		}
+		return v
+	}
+	refusals := func() int {
+		n := 0
+		for _, l := range strings.Split(procs["overseas"].logs(), "\n") {
+			if strings.Contains(l, "NATS refuses this witness") {
+				n++
+				if !strings.Contains(l, "subject=vigie.obs.mainland-b.hb") || !strings.Contains(l, "subscribe: {allow: [...]}") ||
+					!strings.Contains(l, "Permissions Violation") || !strings.Contains(l, "level=ERROR") {
+					t.Errorf("the refusal's log line names not the subject, the server's violation and what to grant:\n%s", l)
+				}
+			}
+		}
+		return n
+	}
+	probing := func(witness string) bool {
+		_, ok := scrape(urls[witness])["vigie_observations_witness_reachable_devices"]
+		return ok
+	}
+	w := procs["overseas"]
+	w.waitFor(15*time.Second, "overseas refused mainland-b's heartbeats, mainland-a listening", func() bool {
+		return listening("overseas") == 0 && listening("mainland-a") == 1 && refusals() > 0
+	})
+	vouched := func(witness string) float64 {
+		v, ok := seriesWith(scrape(url), "vigie_observations_collector_vouched_devices", fmt.Sprintf("collector=%q", lost), fmt.Sprintf("witness=%q", witness))
+		if !ok {
+			return -1
+		}
+		return v
+	}
+
+	if err := procs[lost].cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-procs[lost].exited
+	w.waitFor(45*time.Second, "mainland-a vouches for every device of the killed "+lost, func() bool {
+		return vouched("mainland-a") == float64(len(share.Devices)) && len(scrape(url)["vigie_site_alive_locally"]) > 0
+	})
+	if probing("overseas") || vouched("overseas") != -1 {
+		t.Errorf("overseas, refused %s's heartbeats, probes for it (it cannot tell it lost)", lost)
+	}
+	if n := refusals(); n != 1 {
+		t.Errorf("%d log lines of the refused subscription, want 1 (retries log nothing new)", n)
+	}
+
+	fix()
+	w.waitFor(30*time.Second, "overseas listening and vouching once the server allows it", func() bool {
+		return listening("overseas") == 1 && vouched("overseas") == float64(len(share.Devices))
+	})
+	if n := refusals(); n != 1 {
+		t.Errorf("%d log lines of the refused subscription after the fix, want 1", n)
+	}
+	if !strings.Contains(w.logs(), "now allows the subscription") {
+		t.Errorf("overseas does not log that the server allows its subscription now:\n%s", w.logs())
+	}
+}
