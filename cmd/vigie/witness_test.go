@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/vigie-rie/vigie/exposition"
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/natstest"
@@ -169,6 +171,7 @@ func TestWitnessVouches(t *testing.T) {
 		}
 	}
 	oneEvent("during the loss")
+	consoleShowsWitness(t, base, sites[0].ID, witnessName, off.ID)
 
 	// The same loss across a reload (SIGHUP) of the central: the verdict
 	// carries over, still one event. Two witness reports received after the
@@ -284,5 +287,38 @@ func secureWitnesses(t *testing.T, f *distFleet, url string, procs map[string]*v
 	}
 	if !strings.Contains(w.logs(), "now allows the subscription") {
 		t.Errorf("overseas does not log that the server allows its subscription now:\n%s", w.logs())
+	}
+}
+
+// consoleShowsWitness opens the console of the central at base in headless
+// chromium, as an operator would: the panel of site aliveID says it is
+// partitioned from the centre, alive locally, and names witness; that of
+// site unobservedID (no witness reaches it) says it is unobserved, and
+// names no witness.
+func consoleShowsWitness(t *testing.T, base, aliveID, witness, unobservedID string) {
+	t.Helper()
+	b := newBrowser(t, 1200, 800, map[string]any{})
+	b.do(t, "opening site "+aliveID, chromedp.Navigate(base+"/#site="+aliveID))
+	b.wait(t, "the site panel of "+aliveID, fmt.Sprintf(`window.vigieConsole.site && window.vigieConsole.site.id === %q`, aliveID))
+	if got := b.text(t, "#site-alive-locally"); !strings.Contains(got, "Partitioned from the centre, alive locally") ||
+		!strings.Contains(got, "witness "+witness) {
+		t.Errorf("site %s's panel says %q, want partitioned from the centre, alive locally, witness %s", aliveID, got, witness)
+	}
+	if h := b.text(t, "#tab-site h2"); !strings.Contains(strings.ToLower(h), "unobserved") {
+		t.Errorf("site %s's panel heading %q: want its state, unobserved (alive locally is still unobserved)", aliveID, h)
+	}
+	b.do(t, "opening site "+unobservedID, chromedp.Navigate(base+"/#site="+unobservedID))
+	b.wait(t, "the site panel of "+unobservedID, fmt.Sprintf(`window.vigieConsole.site && window.vigieConsole.site.id === %q`, unobservedID))
+	if got := b.text(t, "#site-unobserved"); !strings.Contains(got, "no witness reaches them") {
+		t.Errorf("site %s's panel says %q, want unobserved, no witness", unobservedID, got)
+	}
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`document.getElementById('site-alive-locally') === null && window.vigieConsole.site.witness === ''`))
+	if err != nil || !ok {
+		t.Errorf("site %s's panel names a witness though none reaches it (%v)", unobservedID, err)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.exceptions) > 0 {
+		t.Errorf("the console threw: %v", b.exceptions)
 	}
 }
