@@ -60,6 +60,9 @@ type message struct {
 	event  *Event
 	routes []bgp.SiteRouting // routes.go
 	ics    []bgp.InterconnectRouting
+	// routesAt is when routes or ics were observed (a BGP collector's
+	// View), zero for now.
+	routesAt time.Time
 	// internet is BGP's verdict on the internet (RecordInternetLoss).
 	internet *bool
 	barrier  chan struct{}
@@ -523,9 +526,9 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 		case msg.event != nil:
 			t.emit(*msg.event)
 		case msg.routes != nil:
-			t.applyRouting(msg.routes)
+			t.applyRouting(msg.routes, msg.routesAt)
 		case msg.ics != nil:
-			t.applyInterconnects(msg.ics)
+			t.applyInterconnects(msg.ics, msg.routesAt)
 		case msg.unobserve != nil:
 			t.applyUnobserve(msg.unobserve)
 		case msg.partition != nil:
