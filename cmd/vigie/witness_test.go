@@ -23,8 +23,9 @@ import (
 // heartbeats, probes its devices and reports those it reaches. The central
 // then shows mainland-b's sites partitioned from the centre, alive locally
 // (vigie_site_alive_locally, the site's alive_locally_witness in
-// /api/v1/sites/{id}, one collector_alive_locally event, still one after a
-// reload of the central), still unobserved and not isolated. A site whose CE router is switched off in the simulator
+// /api/v1/sites/{id}, the console's site panel, one collector_alive_locally
+// event, still one after a reload and a restart of the central), still
+// unobserved and not isolated. A site whose CE router is switched off in the simulator
 // meanwhile is not vouched for: it stays plainly unobserved. The collector
 // restarted, every site is nominal again and the verdict is gone.
 func TestWitnessVouches(t *testing.T) {
@@ -65,7 +66,8 @@ func TestWitnessVouches(t *testing.T) {
 	if len(sites) < 2 || off == nil {
 		t.Fatalf("collector %s polls %d sites' access routers, none of a single-homed site with a CE: pick another seed", lost, len(sites))
 	}
-	central, url := f.runOn(t, "central-a", freeport.TCP(t), filepath.Join(t.TempDir(), "central.db"))
+	port, db := freeport.TCP(t), filepath.Join(t.TempDir(), "central.db")
+	central, url := f.runOn(t, "central-a", port, db)
 	base := strings.TrimSuffix(url, "/metrics")
 	procs := map[string]*vigieProc{}
 	urls := map[string]string{}
@@ -175,7 +177,7 @@ func TestWitnessVouches(t *testing.T) {
 
 	// The same loss across a reload (SIGHUP) of the central: the verdict
 	// carries over, still one event. Two witness reports received after the
-	// reload prove the central heard the witness again.
+	// reload prove the central heard the witness again. Then a restart.
 	reports := func() float64 {
 		v, _ := seriesWith(m, "vigie_observations_received_total", fmt.Sprintf("collector=%q", witnessName), `kind="witness"`)
 		return v
@@ -198,6 +200,18 @@ func TestWitnessVouches(t *testing.T) {
 		return reports() >= before+2 && stillAlive()
 	})
 	oneEvent("after a reload of the central")
+	// Restarted on its store, the central learns from the stream that the
+	// collector has been silent since before its start: lost again (the
+	// series at 0, not absent), the witness heard, still one event.
+	if _, err := central.stop(30 * time.Second); err != nil {
+		t.Fatalf("the central stopped with %v", err)
+	}
+	central, _ = f.runOn(t, "central-a", port, db)
+	central.waitFor(60*time.Second, "the central restarted: "+lost+" lost, two witness reports, its sites alive locally again", func() bool {
+		m = scrape(url)
+		return gauge("vigie_observations_collector_up", fmt.Sprintf("collector=%q", lost)) == 0 && reports() >= 2 && stillAlive()
+	})
+	oneEvent("after a restart of the central")
 
 	if _, err := f.agent.Restore("device:" + ce); err != nil {
 		t.Fatal(err)
