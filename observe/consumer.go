@@ -118,6 +118,7 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 		case <-time.After(time.Second):
 		}
 	}
+	c.seedHeartbeats(ctx, js) // seed.go
 
 	var mu sync.Mutex
 	var pending jetstream.Msg
