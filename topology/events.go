@@ -67,7 +67,7 @@ func (r *ring) add(e Event) {
 // live ones, and are served where they belong.
 func (r *ring) since(t time.Time, limit int) []Event {
 	r.mu.RLock()
-	var out []Event
+	out := []Event{} // an empty list in JSON, never null
 	add := func(es []Event) {
 		for _, e := range es {
 			if !e.Time.Before(t) {
