@@ -81,6 +81,15 @@ func readBounded(path string, limit int64) ([]byte, error) {
 // Parse is Load on bytes already read; name is used in problems and as the
 // base of relative {file: PATH} secrets.
 func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
+	if len(data) >= streamMin {
+		if inv, err, ok := parseStream(name, data, opts, streamPiece); ok {
+			return inv, err
+		}
+	}
+	return parseWhole(name, data, opts)
+}
+
+func newDecoder(name string, opts LoadOptions) *decoder {
 	d := &decoder{
 		file:   name,
 		dir:    filepath.Dir(name),
@@ -89,7 +98,13 @@ func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
 		inv:    &Inventory{Source: name},
 	}
 	d.null = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	return d
+}
 
+// parseWhole is Parse from a single parse of the whole file into a node
+// tree (on several cores when it is large: split.go).
+func parseWhole(name string, data []byte, opts LoadOptions) (*Inventory, error) {
+	d := newDecoder(name, opts)
 	root, extra, err := parseDocument(data)
 	if err != nil {
 		d.add(syntaxProblem(name, err))
@@ -567,10 +582,10 @@ func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
 	if n.Kind != yaml.SequenceNode {
 		return ids
 	}
-	for i, item := range n.Content {
+	d.items(n, func(i int, item *yaml.Node) {
 		item = d.deref(item)
 		if item.Kind != yaml.MappingNode {
-			continue
+			return
 		}
 		for j := 0; j+1 < len(item.Content); j += 2 {
 			if k, v := item.Content[j], d.deref(item.Content[j+1]); k.Value == "id" && v.Kind == yaml.ScalarNode {
@@ -580,7 +595,7 @@ func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
 				break
 			}
 		}
-	}
+	})
 	return ids
 }
 
@@ -716,6 +731,9 @@ func (d *decoder) count(n *yaml.Node) int {
 	}
 	if n == nil || n.Kind != yaml.SequenceNode {
 		return 0
+	}
+	if l := d.lazy[n]; l != nil {
+		return len(n.Content) + l.estimate
 	}
 	return len(n.Content)
 }
