@@ -582,21 +582,33 @@ func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
 	if n.Kind != yaml.SequenceNode {
 		return ids
 	}
-	d.items(n, func(i int, item *yaml.Node) {
-		item = d.deref(item)
-		if item.Kind != yaml.MappingNode {
-			return
-		}
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			if k, v := item.Content[j], d.deref(item.Content[j+1]); k.Value == "id" && v.Kind == yaml.ScalarNode {
-				if _, dup := ids[v.Value]; !dup {
-					ids[v.Value] = i
-				}
-				break
+	add := func(i int, item *yaml.Node) {
+		if id, ok := d.siteID(item); ok {
+			if _, dup := ids[id]; !dup {
+				ids[id] = i
 			}
 		}
-	})
+	}
+	if l := d.lazy[n]; l != nil && d.prescanText(n, l, ids, add) {
+		return ids
+	}
+	d.items(n, add)
 	return ids
+}
+
+// siteID returns the id the pre-scan takes from one item of sites: the
+// first id key whose value is a scalar.
+func (d *decoder) siteID(item *yaml.Node) (string, bool) {
+	item = d.deref(item)
+	if item.Kind != yaml.MappingNode {
+		return "", false
+	}
+	for j := 0; j+1 < len(item.Content); j += 2 {
+		if k, v := item.Content[j], d.deref(item.Content[j+1]); k.Value == "id" && v.Kind == yaml.ScalarNode {
+			return v.Value, true
+		}
+	}
+	return "", false
 }
 
 var deviceKeys = []string{"name", "role", "site", "pop", "datacentre", "address", "snmp_profile"}

@@ -17,6 +17,7 @@
 package inventory
 
 import (
+	"bytes"
 	"runtime"
 
 	"gopkg.in/yaml.v3"
@@ -40,6 +41,9 @@ type lazyList struct {
 	parts    []piece
 	estimate int  // their items, counted by line: a capacity, never a result
 	done     bool // every piece has parsed once with the expected shape
+	// expect holds, when the pre-scan read the pieces' text (prescanText),
+	// the id it read from each of their items, checked as they are walked.
+	expect []textID
 }
 
 // parseStream is Parse for a large file; ok is false when the file must be
@@ -174,9 +178,21 @@ func (d *decoder) rest(n *yaml.Node, l *lazyList, fn func(i int, item *yaml.Node
 			if d.broken {
 				return
 			}
+			if l.expect != nil {
+				j := i - len(n.Content)
+				id, found := d.siteID(item)
+				if j >= len(l.expect) || l.expect[j] != (textID{id, found}) {
+					d.broken = true
+					return
+				}
+			}
 			fn(i, item)
 			i++
 		}
+	}
+	if l.expect != nil && i-len(n.Content) != len(l.expect) {
+		d.broken = true
+		return
 	}
 	l.done = true
 }
@@ -221,4 +237,133 @@ func prefetch(data []byte, parts []piece, window int) (next func() *yaml.Node, s
 		return r
 	}
 	return next, func() { close(quit) }
+}
+
+// prescanText is the pre-scan of a streamed sites list without parsing the
+// pieces that continue it: the ids are read from the text, and the decoder
+// checks each against the parsed item when it walks the list (rest), so that
+// a text read differently from the parser breaks the stream and the load
+// starts again from a single parse. It returns false, having added nothing,
+// when the text is not plain enough to read.
+func (d *decoder) prescanText(n *yaml.Node, l *lazyList, ids map[string]int, add func(int, *yaml.Node)) bool {
+	var expect []textID
+	for _, p := range l.parts {
+		got, ok := textIDs(d.data[p.start:p.end])
+		if !ok {
+			return false
+		}
+		expect = append(expect, got...)
+	}
+	for i, item := range n.Content {
+		add(i, item)
+	}
+	for j, e := range expect {
+		if !e.found {
+			continue
+		}
+		if _, dup := ids[e.id]; !dup {
+			ids[e.id] = len(n.Content) + j
+		}
+	}
+	l.expect = expect
+	return true
+}
+
+// textID is the id the pre-scan would take from one item, read from text.
+type textID struct {
+	id    string
+	found bool
+}
+
+// textIDs reads, from the text of a piece continuing a top-level list, the
+// id of each item as siteID would find it in the parsed item. ok is false
+// when the text is not plain enough to be sure: an item that is no block
+// mapping, a key that is not a plain word, an id that is not a plain or
+// simply quoted scalar on its line.
+func textIDs(b []byte) (out []textID, ok bool) {
+	cur := -1 // the item being read, or -1 before the first
+	for len(b) > 0 {
+		end := bytes.IndexByte(b, '\n')
+		if end < 0 {
+			end = len(b)
+		}
+		line := b[:end]
+		if end < len(b) {
+			b = b[end+1:]
+		} else {
+			b = nil
+		}
+		trimmed := bytes.TrimLeft(line, " ")
+		indent := len(line) - len(trimmed)
+		var rest []byte
+		switch {
+		case len(trimmed) == 0 || trimmed[0] == '#':
+			continue
+		case indent == 2 && (bytes.HasPrefix(trimmed, []byte("- ")) || len(trimmed) == 1 && trimmed[0] == '-'):
+			out = append(out, textID{})
+			cur = len(out) - 1
+			rest = bytes.TrimLeft(trimmed[1:], " ")
+			if len(rest) == 0 {
+				return nil, false // the item's mapping starts on the next line
+			}
+		case cur < 0 || indent < 4:
+			return nil, false
+		case indent == 4:
+			rest = trimmed
+		default:
+			continue // inside a value
+		}
+		if out[cur].found {
+			continue
+		}
+		key, value, ok := plainKey(rest)
+		if !ok {
+			return nil, false
+		}
+		if key != "id" {
+			continue
+		}
+		id, ok := plainScalar(value)
+		if !ok {
+			return nil, false
+		}
+		out[cur] = textID{id: id, found: true}
+	}
+	return out, true
+}
+
+// plainKey splits "key: value" where key is a plain word; ok is false for
+// anything else.
+func plainKey(s []byte) (key string, value []byte, ok bool) {
+	i := 0
+	for i < len(s) && (s[i] >= 'a' && s[i] <= 'z' || s[i] >= 'A' && s[i] <= 'Z' || s[i] == '_' || i > 0 && (s[i] >= '0' && s[i] <= '9' || s[i] == '-')) {
+		i++
+	}
+	if i == 0 || i >= len(s) || s[i] != ':' || i+1 < len(s) && s[i+1] != ' ' {
+		return "", nil, false
+	}
+	return string(s[:i]), bytes.Trim(s[i+1:], " "), true
+}
+
+// plainScalar reads a value written on one line as a plain word or a
+// quoted string without escapes, the way yaml.v3 gives its Value; ok is
+// false for anything else (empty, a comment, a flow collection, an anchor,
+// a tag, a block scalar).
+func plainScalar(v []byte) (string, bool) {
+	if len(v) == 0 {
+		return "", false
+	}
+	switch v[0] {
+	case '"', '\'':
+		if len(v) < 2 || v[len(v)-1] != v[0] || bytes.IndexByte(v[1:len(v)-1], v[0]) >= 0 || bytes.IndexByte(v, '\\') >= 0 {
+			return "", false
+		}
+		return string(v[1 : len(v)-1]), true
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '/') {
+			return "", false
+		}
+	}
+	return string(v), true
 }

@@ -75,3 +75,7 @@ func problemsDiff(s, w error) string {
 	}
 	return ""
 }
+
+// ParseWhole is Parse from a single parse of the whole file, for the
+// benchmarks of package inventory_test.
+var ParseWhole = parseWhole

@@ -36,3 +36,32 @@ func TestStreamSimulatedRIE(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadSimulatedRIE parses the simulator's full RIE (11 MB of YAML)
+// both ways side by side: "whole" from a single parse into one node tree
+// (split over the cores, split.go), as before, and "streamed" as Parse does
+// now (stream.go). B/op counts every allocation, not the peak; the peak RSS
+// of the binaries is bench/loadmem.sh's.
+//
+//	flock /work/brief/bench.lock go test ./inventory/ -run '^$' -bench LoadSimulatedRIE -benchmem
+func BenchmarkLoadSimulatedRIE(b *testing.B) {
+	var buf bytes.Buffer
+	if err := inventory.Write(&buf, sim.Generate(sim.GenerateOptions{})); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, c := range []struct {
+		name  string
+		parse func(string, []byte, inventory.LoadOptions) (*inventory.Inventory, error)
+	}{{"whole", inventory.ParseWhole}, {"streamed", inventory.Parse}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.parse("vigie.yml", data, inventory.LoadOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -107,6 +108,9 @@ func TestStreamProblems(t *testing.T) {
 			j := strings.Index(s, "\nlinks:\n")
 			return s + "x-" + s[i+1:j+1]
 		}, true, true},
+		{"late site id read differently from the text (a plain scalar on two lines)", last("  - id: S-00390\n", "  - id: S-00390\n      X\n"), false, false},
+		{"late site id in a form the text reader declines", last("  - id: S-00390\n", "  - \"id\": S-00390\n"), true, true},
+		{"late site with a second id", last("  - id: S-00390\n", "  - id: S-00390\n    id: S-00391\n"), true, false},
 		{"syntax error in a late site", last("    region: ", "    region: [\n"), false, false},
 		{"anchor", last("    region: ", "    region: &r "), false, true},
 		{"second document (a warning)", func(s string) string { return s + "---\nagent: {}\n" }, false, true},
@@ -129,6 +133,65 @@ func TestStreamProblems(t *testing.T) {
 		}
 		if streamedAny != c.stream {
 			t.Errorf("%s: streamed %t, want %t", c.name, streamedAny, c.stream)
+		}
+	}
+}
+
+// TestTextIDs reads the site ids of a written inventory's pieces from their
+// text, and requires what the pre-scan takes from the parsed pieces.
+func TestTextIDs(t *testing.T) {
+	var buf bytes.Buffer
+	if err := Write(&buf, fullSize(200)); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	parts, ok := cutTarget(data, 3000)
+	if !ok {
+		t.Fatal("the written inventory does not cut")
+	}
+	d := newDecoder("t.yml", LoadOptions{})
+	items := 0
+	for _, p := range parts {
+		if !p.items || !bytes.Contains(data[p.start:p.end], []byte("  - id: S-")) {
+			continue
+		}
+		got, ok := textIDs(data[p.start:p.end])
+		if !ok {
+			t.Fatalf("line %d: the text reader declines a piece Write wrote", p.line)
+		}
+		r, ok := parsePiece(data, p)
+		if !ok || len(r.Content) != len(got) {
+			t.Fatalf("line %d: %d items read from the text, %d parsed", p.line, len(got), len(r.Content))
+		}
+		for i, item := range r.Content {
+			id, found := d.siteID(item)
+			if got[i] != (textID{id, found}) {
+				t.Errorf("line %d: %+v read from the text, %q %t parsed", item.Line, got[i], id, found)
+			}
+		}
+		items += len(got)
+	}
+	if items < 150 {
+		t.Fatalf("only %d sites read from pieces", items)
+	}
+	for _, c := range []struct {
+		text string
+		want []textID
+		ok   bool
+	}{
+		{"  - id: a\n    name: x\n  - name: y\n    id: 'b c'\n  -   id: \"d\"\n", []textID{{"a", true}, {"b c", true}, {"d", true}}, true},
+		{"  - name: a\n  - id: b\n", []textID{{}, {"b", true}}, true},
+		{"  - {id: a}\n", nil, false},
+		{"  -\n    id: a\n", nil, false},
+		{"  - id: \"a\\tb\"\n", nil, false},
+		{"  - id: a # comment\n", nil, false},
+		{"  - id:\n      x: 1\n", nil, false},
+		{"  - \"id\": a\n", nil, false},
+		{"   - id: a\n", nil, false},
+	} {
+		got, ok := textIDs([]byte(c.text))
+		if ok != c.ok || ok && !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%q: %+v %t, want %+v %t", c.text, got, ok, c.want, c.ok)
 		}
 	}
 }
