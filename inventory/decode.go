@@ -107,6 +107,12 @@ type decoder struct {
 	agents  map[netip.AddrPort]int
 	siteIDs map[string]int // from the pre-scan of sites, so devices can name them
 	sites   map[string]int
+
+	// When the file is streamed (stream.go): its bytes, the lists whose
+	// rest is parsed as they are walked, and whether a piece failed.
+	data   []byte
+	lazy   map[*yaml.Node]*lazyList
+	broken bool
 }
 
 func (d *decoder) add(p Problem) {
@@ -461,12 +467,12 @@ func (d *decoder) list(v *yaml.Node, p fpath, example string, fn func(i int, ite
 		d.errf(line, p, "expected a list, e.g. %s, found %s", example, kindName(v))
 		return
 	}
-	for i, item := range v.Content {
+	d.items(v, func(i int, item *yaml.Node) {
 		if d.exhausted {
 			return // past the alias budget, walking on would only report noise
 		}
 		fn(i, item)
-	}
+	})
 }
 
 // enums reads a list of words from valid (poll tables, BGP families); a

@@ -65,3 +65,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzStream decodes arbitrary bytes both ways, streamed in pieces of a
+// size the fuzzer chooses (stream.go) and from a single parse: when the
+// streamed decode is taken, the inventory and every problem must be the
+// same.
+//
+//	flock /work/brief/bench.lock go test ./inventory/ -run '^$' -fuzz FuzzStream -fuzztime 60s
+func FuzzStream(f *testing.F) {
+	for _, glob := range []string{"testdata/good/*.yml", "testdata/bad/*.yml", "../configs/*.yml"} {
+		files, _ := filepath.Glob(glob)
+		for _, name := range files {
+			data, err := os.ReadFile(name)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data, uint16(1))
+			f.Add(data, uint16(200))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte, target uint16) {
+		if _, diff := StreamVersusWhole("fuzz.yml", data, LoadOptions{}, max(int(target), 1)); diff != "" {
+			t.Fatalf("pieces of %d bytes: %s", target, diff)
+		}
+	})
+}

@@ -81,6 +81,15 @@ func readBounded(path string, limit int64) ([]byte, error) {
 // Parse is Load on bytes already read; name is used in problems and as the
 // base of relative {file: PATH} secrets.
 func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
+	if len(data) >= streamMin {
+		if inv, err, ok := parseStream(name, data, opts, streamPiece); ok {
+			return inv, err
+		}
+	}
+	return parseWhole(name, data, opts)
+}
+
+func newDecoder(name string, opts LoadOptions) *decoder {
 	d := &decoder{
 		file:   name,
 		dir:    filepath.Dir(name),
@@ -89,7 +98,13 @@ func Parse(name string, data []byte, opts LoadOptions) (*Inventory, error) {
 		inv:    &Inventory{Source: name},
 	}
 	d.null = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	return d
+}
 
+// parseWhole is Parse from a single parse of the whole file into a node
+// tree (on several cores when it is large: split.go).
+func parseWhole(name string, data []byte, opts LoadOptions) (*Inventory, error) {
+	d := newDecoder(name, opts)
 	root, extra, err := parseDocument(data)
 	if err != nil {
 		d.add(syntaxProblem(name, err))
@@ -567,21 +582,33 @@ func (d *decoder) prescanSites(n *yaml.Node) map[string]int {
 	if n.Kind != yaml.SequenceNode {
 		return ids
 	}
-	for i, item := range n.Content {
-		item = d.deref(item)
-		if item.Kind != yaml.MappingNode {
-			continue
-		}
-		for j := 0; j+1 < len(item.Content); j += 2 {
-			if k, v := item.Content[j], d.deref(item.Content[j+1]); k.Value == "id" && v.Kind == yaml.ScalarNode {
-				if _, dup := ids[v.Value]; !dup {
-					ids[v.Value] = i
-				}
-				break
+	add := func(i int, item *yaml.Node) {
+		if id, ok := d.siteID(item); ok {
+			if _, dup := ids[id]; !dup {
+				ids[id] = i
 			}
 		}
 	}
+	if l := d.lazy[n]; l != nil && d.prescanText(n, l, ids, add) {
+		return ids
+	}
+	d.items(n, add)
 	return ids
+}
+
+// siteID returns the id the pre-scan takes from one item of sites: the
+// first id key whose value is a scalar.
+func (d *decoder) siteID(item *yaml.Node) (string, bool) {
+	item = d.deref(item)
+	if item.Kind != yaml.MappingNode {
+		return "", false
+	}
+	for j := 0; j+1 < len(item.Content); j += 2 {
+		if k, v := item.Content[j], d.deref(item.Content[j+1]); k.Value == "id" && v.Kind == yaml.ScalarNode {
+			return v.Value, true
+		}
+	}
+	return "", false
 }
 
 var deviceKeys = []string{"name", "role", "site", "pop", "datacentre", "address", "snmp_profile"}
@@ -716,6 +743,9 @@ func (d *decoder) count(n *yaml.Node) int {
 	}
 	if n == nil || n.Kind != yaml.SequenceNode {
 		return 0
+	}
+	if l := d.lazy[n]; l != nil {
+		return len(n.Content) + l.estimate
 	}
 	return len(n.Content)
 }

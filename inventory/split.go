@@ -131,7 +131,11 @@ func topKeyLine(line []byte) (isKey, listHead bool) {
 // cut chooses the cut points: every top-level key line, and "  - " item
 // lines of top-level block lists once a piece has reached its target size.
 func cut(data []byte, pieces int) ([]piece, bool) {
-	target := max(len(data)/max(pieces, 1), 1)
+	return cutTarget(data, max(len(data)/max(pieces, 1), 1))
+}
+
+// cutTarget is cut with pieces of about target bytes.
+func cutTarget(data []byte, target int) ([]piece, bool) {
 	var parts []piece
 	cur := piece{start: -1}
 	inList := false   // inside a top-level block list whose items start with "  - "
