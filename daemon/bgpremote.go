@@ -43,7 +43,15 @@ func (d *Daemon) onBGPView(collector string, v *bgp.View) {
 	if want := d.inv.BGPCollector(); collector != want {
 		err = errWrongBGPCollector
 	} else {
+		// The View's verdicts are dated by its time: a partitioned
+		// collector's replayed Views keep the history of the cut.
+		d.viewMu.Lock()
+		if !v.Time.IsZero() {
+			d.viewAt.Store(v.Time.UnixNano())
+		}
 		err = d.bgp.Apply(v)
+		d.viewAt.Store(0)
+		d.viewMu.Unlock()
 	}
 	if err == nil {
 		return
@@ -67,7 +75,9 @@ func (d *Daemon) bgpCollectorLost(collector string) {
 		return
 	}
 	d.log.Warn("the collector running the BGP sessions is lost: BGP is unobserved (no vigie_bgp_* series, every routing verdict unknown) until it is heard again", "collector", collector)
+	d.viewMu.Lock()
 	d.bgp.Unobserve()
+	d.viewMu.Unlock()
 }
 
 // adoptBGP gives a reloaded central's mirror the View its predecessor

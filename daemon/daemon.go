@@ -138,6 +138,11 @@ type Daemon struct {
 	// internetLost is the last internet verdict told the topology
 	// (0 none yet, 1 not lost, 2 lost).
 	internetLost atomic.Int32
+	// viewMu serializes the mirror's Views and losses; viewAt is the time
+	// of the View being applied (Unix ns, 0 when none), which dates its
+	// verdicts (bgpremote.go).
+	viewMu sync.Mutex
+	viewAt atomic.Int64
 	// done is closed when Run returns: a successor's Run waits for it.
 	done chan struct{}
 
@@ -303,7 +308,7 @@ func build(inv *inventory.Inventory, opts Options, prev *Daemon) (_ *Daemon, err
 		bopts.OnRouting = d.onRouting
 		// Interconnect verdicts (session, expected prefixes in the VRF)
 		// decide with the attachment whether an interconnect is up.
-		bopts.OnInterconnects = d.topo.RecordInterconnects
+		bopts.OnInterconnects = d.onInterconnects
 		bopts.Logger, bopts.Registerer = d.log.With("component", "bgp"), reg
 		d.bgp, err = newBGPMonitor(inv, opts, bopts)
 		if err != nil {
@@ -406,8 +411,22 @@ func (d *Daemon) onBGPEvent(e bgp.Event) {
 // verdict with them: the PFAI routes become known (or unknown) with the
 // sessions that carry them, which is when site verdicts change too.
 func (d *Daemon) onRouting(rs []bgp.SiteRouting) {
-	d.topo.RecordRouting(rs)
+	if at := d.viewAt.Load(); at != 0 {
+		d.topo.RecordRoutingAt(rs, time.Unix(0, at)) // a collector's View (bgpremote.go)
+	} else {
+		d.topo.RecordRouting(rs)
+	}
 	d.internetVerdict()
+}
+
+// onInterconnects hands BGP's interconnect verdicts to the topology,
+// dated as onRouting's.
+func (d *Daemon) onInterconnects(rs []bgp.InterconnectRouting) {
+	if at := d.viewAt.Load(); at != 0 {
+		d.topo.RecordInterconnectsAt(rs, time.Unix(0, at))
+		return
+	}
+	d.topo.RecordInterconnects(rs)
 }
 
 // internetVerdict tells the topology whether BGP says the RIE has lost the

@@ -128,8 +128,8 @@ type ConsoleState struct {
 	Generation string    `json:"generation"`
 	Time       time.Time `json:"time"`
 	// States has one letter per site, in the order of the places' sites:
-	// n nominal, d degraded, i isolated, u unobserved (no analysis yet, or
-	// none of its routers polled yet).
+	// n nominal, d degraded, i isolated, u unobserved (no analysis yet,
+	// none of its routers polled yet, or on a central their collector lost).
 	States string `json:"states"`
 	// Counts are the sites by state word.
 	Counts map[string]int `json:"counts"`
@@ -394,7 +394,8 @@ func buildState(t *topology.Topology, gen string) *ConsoleState {
 			r = an.Site(id)
 		}
 		switch {
-		case r == nil || (!observed[id] && !r.Isolated):
+		case r == nil || (!observed[id] && !r.Isolated) || r.State == topology.SiteUnobserved:
+			// SiteUnobserved: a central that lost the site's collector.
 			b[i] = letterUnobserved
 			st.Counts["unobserved"]++
 		case r.State == topology.SiteIsolated:

@@ -30,7 +30,12 @@ type CollectorShare struct {
 	// the central has lost it: each probes them (one SNMP Get each) and
 	// reports those it still reaches (docs/distributed.md, "Witnesses").
 	Witnesses []string
-	Line      int
+	// JetStreamDomain is the JetStream domain of the NATS leaf node the
+	// collector publishes to, overseas: the leaf keeps its observations on
+	// its own disk while the cable is down, and the centrals' stream sources
+	// them from there when it is back ("" = the centrals' own NATS).
+	JetStreamDomain string
+	Line            int
 }
 
 // collectorName is what a collector's name may hold: it is a NATS subject
@@ -40,7 +45,7 @@ var collectorName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 // ValidCollectorName reports whether s can name a collector.
 func ValidCollectorName(s string) bool { return collectorName.MatchString(s) }
 
-var collectorKeys = []string{"name", "regions", "pops", "devices", "bgp", "witnesses"}
+var collectorKeys = []string{"name", "regions", "pops", "devices", "bgp", "witnesses", "jetstream_domain"}
 
 // witnessRef is a witness named by a collector, checked once every
 // collector is known (a witness may be declared after the collector it
@@ -82,6 +87,14 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 				c.Devices = d.refs(v, r, "device", d.devices, "unknown device %q: name a device declared under devices:")
 			case "bgp":
 				c.BGP, _ = d.boolean(v, r)
+			case "jetstream_domain":
+				if s, ok := d.name(v, r, "JetStream domain"); ok {
+					if !ValidCollectorName(s) {
+						d.errf(v.Line, r, "jetstream_domain %q: use lower-case letters, digits, '-' and '_', as in the leaf node's nats-server jetstream { domain: ... }, e.g. reunion", s)
+					} else {
+						c.JetStreamDomain = s
+					}
+				}
 			case "witnesses":
 				d.list(v, r, "[reunion-b]", func(i int, item *yaml.Node) {
 					if s, ok := d.name(item, r.i(i), "witness"); ok {
@@ -160,6 +173,31 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 			c.Witnesses = append(c.Witnesses, w.name)
 		}
 	}
+}
+
+// JetStreamDomains returns, sorted, the JetStream domains of the leaf
+// nodes the collectors publish to: those the centrals' stream sources.
+func (inv *Inventory) JetStreamDomains() []string {
+	var out []string
+	for _, c := range inv.Collectors {
+		if c.JetStreamDomain != "" && !slices.Contains(out, c.JetStreamDomain) {
+			out = append(out, c.JetStreamDomain)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// CollectorsIn returns the collectors that publish to the leaf node of
+// JetStream domain: the subjects its own stream keeps.
+func (inv *Inventory) CollectorsIn(domain string) []string {
+	var out []string
+	for _, c := range inv.Collectors {
+		if domain != "" && c.JetStreamDomain == domain {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // VouchesFor returns the collectors that name witness among their
@@ -278,6 +316,9 @@ func (e *writer) collectors(cs []CollectorShare) {
 			e.kvTrue(&first, "bgp")
 		}
 		e.kvList(&first, "witnesses", c.Witnesses)
+		if c.JetStreamDomain != "" {
+			e.kv(&first, "jetstream_domain", c.JetStreamDomain)
+		}
 		e.raw("}")
 		e.line()
 	}

@@ -155,3 +155,51 @@ func TestCollectorWitnesses(t *testing.T) {
 		}
 	}
 }
+
+// An overseas collector publishes to a NATS leaf node of its own JetStream
+// domain: the centrals' stream sources each domain, and the leaf's stream
+// keeps the subjects of the collectors that publish there.
+func TestCollectorJetStreamDomain(t *testing.T) {
+	doc := collectorsBase + `collectors:
+  - {name: mainland, regions: [ara]}
+  - {name: reunion, regions: [reu], jetstream_domain: reunion}
+  - {name: reunion-b, devices: [agg-lyon-2], jetstream_domain: reunion}
+`
+	inv, err := Parse("vigie.yml", []byte(doc), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(inv.JetStreamDomains(), ","); got != "reunion" {
+		t.Errorf("JetStreamDomains = %q, want reunion", got)
+	}
+	if got := strings.Join(inv.CollectorsIn("reunion"), ","); got != "reunion,reunion-b" {
+		t.Errorf("CollectorsIn(reunion) = %q", got)
+	}
+	if got := inv.CollectorsIn(""); len(got) != 0 {
+		t.Errorf("CollectorsIn(\"\") = %q: the hub's collectors are no leaf's", got)
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, inv); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse("again.yml", buf.Bytes(), LoadOptions{})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, buf.String())
+	}
+	if d := again.Collector("reunion-b").JetStreamDomain; d != "reunion" {
+		t.Errorf("written and read again, reunion-b's domain = %q\n%s", d, buf.String())
+	}
+	// Moved to the centrals' NATS: the collector is to restart.
+	moved, err := Parse("moved.yml", []byte(strings.Replace(doc, "[reu], jetstream_domain: reunion", "[reu]", 1)), LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(CollectorsAffected(Diff(inv, moved)), ","); got != "reunion" {
+		t.Errorf("collectors to restart after reunion's domain changed: %q, want reunion", got)
+	}
+
+	_, err = Parse("vigie.yml", []byte(collectorsBase+"collectors: [{name: a, regions: [ara], jetstream_domain: La Réunion}]\n"), LoadOptions{})
+	if err == nil || !strings.Contains(err.Error(), `collectors[0].jetstream_domain: jetstream_domain "La Réunion": use lower-case letters`) {
+		t.Errorf("a domain that is no NATS token: %v", err)
+	}
+}

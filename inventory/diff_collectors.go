@@ -7,6 +7,7 @@ package inventory
 import (
 	"maps"
 	"slices"
+	"strconv"
 )
 
 func collectorThings(inv *Inventory) []thing {
@@ -16,6 +17,10 @@ func collectorThings(inv *Inventory) []thing {
 		t.set("regions", list(c.Regions))
 		t.set("pops", list(c.PoPs))
 		t.set("devices", list(c.Devices))
+		// A collector reads these at start too: changed, it must restart.
+		t.set("bgp", strconv.FormatBool(c.BGP))
+		t.set("witnesses", list(c.Witnesses))
+		t.set("jetstream_domain", c.JetStreamDomain)
 		out = append(out, t)
 	}
 	return out

@@ -266,3 +266,50 @@ func TestSplitJSON(t *testing.T) {
 		t.Errorf("text for the second answer: %v", err)
 	}
 }
+
+// The `show ip ospf json` inputs are real outputs of FRR 8.4 on routers 1
+// and 2 of testdata/frr01: converged, and 0.1 s after router1:eth1 was set
+// down, when every adjacency left was still Full but the two databases
+// differed (router1 had re-originated its LSAs, router2 not yet).
+func TestLSDBDisagreements(t *testing.T) {
+	status := func(node, state string, adj map[string]string) NodeStatus {
+		s := NodeStatus{Node: node, ospfAdj: adj}
+		if err := parseOSPFProcess(readStatus(t, "frr01-"+node+"-ospf-process-"+state+".json"), &s); err != nil {
+			t.Fatalf("%s %s: %v", node, state, err)
+		}
+		return s
+	}
+	r1Adj := map[string]string{"10.10.10.2": "0.0.0.0", "10.10.10.3": "0.0.0.0"}
+	r2Adj := map[string]string{"10.10.10.1": "0.0.0.0", "10.10.10.3": "0.0.0.0"}
+	for _, tc := range []struct {
+		name string
+		all  []NodeStatus
+		want string
+	}{
+		{"converged", []NodeStatus{status("router1", "full", r1Adj), status("router2", "full", r2Adj)}, ""},
+		{"flooding", []NodeStatus{status("router1", "cut", r1Adj), status("router2", "cut", r2Adj)},
+			"ospf area 0.0.0.0: the databases of router1 (7 LSAs) and router2 (6 LSAs) differ"},
+		// The same area number in two OSPF domains: not neighbours, never compared.
+		{"not adjacent", []NodeStatus{status("router1", "cut", nil), status("router2", "full", nil)}, ""},
+		{"one end still early", []NodeStatus{status("router1", "full", r1Adj), status("router2", "cut", r2Adj)},
+			"ospf area 0.0.0.0: the databases of router1 (6 LSAs) and router2 (6 LSAs) differ"},
+	} {
+		if got := strings.Join(lsdbDisagreements(tc.all), "; "); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+
+	s := status("router1", "full", nil)
+	if s.ospfRouterID != "10.10.10.1" || len(s.OSPFPending) != 0 {
+		t.Errorf("converged router1: router ID %q, pending %q", s.ospfRouterID, s.OSPFPending)
+	}
+	// FRR gives spfTimerDueInMsecs only while an SPF run is scheduled.
+	s = NodeStatus{}
+	if err := parseOSPFProcess([]byte(`{"routerId":"10.10.10.1","spfTimerDueInMsecs":4200,"areas":{}}`), &s); err != nil ||
+		strings.Join(s.OSPFPending, ",") != "ospf SPF due in 4200 ms" || s.Ready() {
+		t.Errorf("SPF due: pending %q, ready %v, err %v; want it pending", s.OSPFPending, s.Ready(), err)
+	}
+	if err := parseOSPFProcess([]byte("% OSPF instance not found"), &s); err == nil {
+		t.Error("vtysh's error text parsed as the OSPF process")
+	}
+}

@@ -40,6 +40,12 @@ type NodeStatus struct {
 	// ISISPending says what of IS-IS has not converged.
 	ISISPeers   map[string]string
 	ISISPending []string
+	// ospfRouterID, ospfLSDB (area -> database fingerprint) and ospfAdj
+	// (the router ID of each Full neighbour -> the adjacency's area) tell
+	// WaitReady whether adjacent routers' databases agree.
+	ospfRouterID string
+	ospfLSDB     map[string]string
+	ospfAdj      map[string]string
 	// Routes counts the IPv4 routes in the node's FIB per protocol, and
 	// RoutesTotal in all (-1: the node runs no FRR). The lab has converged
 	// when no node's count changes between two samples.
@@ -160,10 +166,15 @@ func (l *Lab) Status(ctx context.Context) []NodeStatus {
 // missing.
 const routeSettle = 5 * time.Second
 
+// settleSamples is the fewest rounds that must agree within routeSettle.
+const settleSamples = 3
+
 // WaitReady waits until the lab has converged: every node ready (daemons,
-// OSPF and IS-IS adjacencies, BGP sessions, LLDP neighbours) and no node's
-// count of installed routes changed over the last routeSettle, sampled
-// every second. It writes one progress line per node as it becomes ready
+// OSPF and IS-IS adjacencies, no OSPF SPF due, BGP sessions, LLDP
+// neighbours), the databases of every two OSPF neighbours equal, and no
+// node's count of installed routes changed over the last routeSettle,
+// sampled every second, in at least settleSamples samples (a loaded
+// machine may take longer than routeSettle for one round). It writes one progress line per node as it becomes ready
 // and one when the lab has converged. On timeout the error says plainly
 // that the lab did not converge within the timeout and, per node, which
 // protocol is not there yet.
@@ -173,7 +184,8 @@ func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
 	ready := map[string]bool{}
 	prev := map[string]int{}
 	var settled time.Time // since when every node is ready and no count moved
-	var moving []string
+	var samples int       // rounds since settled
+	var moving, flooding []string
 	for {
 		// Every node each round, ready or not: a node ready early may
 		// still be learning routes from the others.
@@ -198,17 +210,21 @@ func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
 		if len(moved) > 0 {
 			moving = moved
 		}
+		flooding = lsdbDisagreements(all)
+		if !settled.IsZero() {
+			samples++
+		}
 		routing := slices.ContainsFunc(all, func(s NodeStatus) bool { return s.RoutesTotal >= 0 })
 		switch {
 		case len(pending) == 0 && !routing:
 			// No node routes (bare nodes): nothing to settle.
 			l.progress("converged after %.1fs: every node ready, no router", now.Sub(start).Seconds())
 			return nil
-		case len(pending) > 0 || len(moved) > 0:
-			settled = time.Time{}
+		case len(pending) > 0 || len(moved) > 0 || len(flooding) > 0:
+			settled, samples = time.Time{}, 0
 		case settled.IsZero():
-			settled = now
-		case now.Sub(settled) >= routeSettle:
+			settled, samples = now, 1
+		case now.Sub(settled) >= routeSettle && samples >= settleSamples:
 			l.progress("converged after %.1fs: %s", now.Sub(start).Seconds(), convergedSummary(all))
 			return nil
 		}
@@ -218,7 +234,10 @@ func (l *Lab) WaitReady(ctx context.Context, timeout time.Duration) error {
 			for _, s := range pending {
 				fmt.Fprintf(&b, "\n  %s: %s", s.Node, s.Summary())
 			}
-			if len(pending) == 0 {
+			for _, f := range flooding {
+				fmt.Fprintf(&b, "\n  %s", f)
+			}
+			if len(pending) == 0 && len(flooding) == 0 {
 				fmt.Fprintf(&b, "\n  routes still changing (FIB routes, before->after): %s", strings.Join(moving, ", "))
 			}
 			b.WriteString("\n(see the daemons' logs under " + l.dir + "/nodes and /var/run/frr/" + nsPrefix(l.Topo.Name) + "*)")
@@ -339,7 +358,7 @@ func (r *nodeRun) frrStatus(ctx context.Context, s *NodeStatus) error {
 		cmds = append(cmds, "show bgp vrf all summary json")
 	}
 	if ospf {
-		cmds = append(cmds, "show ip ospf neighbor json", "show ip ospf interface json")
+		cmds = append(cmds, "show ip ospf neighbor json", "show ip ospf interface json", "show ip ospf json")
 	}
 	cmds = append(cmds, "show ip route summary json")
 	njson := len(cmds)
@@ -364,7 +383,10 @@ func (r *nodeRun) frrStatus(ctx context.Context, s *NodeStatus) error {
 		if err := parseOSPF(parts[0], parts[1], ospfExpect, s); err != nil {
 			return err
 		}
-		parts = parts[2:]
+		if err := parseOSPFProcess(parts[2], s); err != nil {
+			return err
+		}
+		parts = parts[3:]
 	}
 	if s.Routes, s.RoutesTotal, err = parseRouteSummary(parts[0]); err != nil {
 		return err

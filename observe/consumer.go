@@ -22,6 +22,10 @@ type ConsumerOptions struct {
 	// own, so that two centrals each see every observation, and one
 	// restarted resumes where it stopped.
 	Durable string
+	// SourceDomains are the JetStream domains of the leaf nodes that
+	// collectors publish to (inventory JetStreamDomains): the stream
+	// sources each one's.
+	SourceDomains []string
 	// Logger receives connection changes and bad messages (nil: discard).
 	Logger *slog.Logger
 }
@@ -114,6 +118,7 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 		case <-time.After(time.Second):
 		}
 	}
+	c.seedHeartbeats(ctx, js) // seed.go
 
 	var mu sync.Mutex
 	var pending jetstream.Msg
@@ -167,7 +172,7 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 func (c *Consumer) consumer(ctx context.Context, js jetstream.JetStream) (jetstream.Consumer, error) {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := ensureStream(sctx, js); err != nil {
+	if _, err := ensureStream(sctx, js, streamConfig(c.opts.SourceDomains)); err != nil {
 		return nil, err
 	}
 	return js.CreateOrUpdateConsumer(sctx, StreamName, jetstream.ConsumerConfig{

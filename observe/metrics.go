@@ -107,5 +107,5 @@ func redact(u string) string {
 func Described() []prometheus.Collector {
 	p, c := newPubMetrics(), newConMetrics()
 	return []prometheus.Collector{p.connected, p.queued, p.queueBytes, p.published, p.bytes, p.dropped, p.errors,
-		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up, c.partitioned, c.vouched, newWitnessGauge()}
+		c.received, c.duplicates, c.invalid, c.heartbeat, c.devices, c.up, c.partitioned, c.vouched, newWitnessGauge(), newListeningGauge()}
 }

@@ -71,6 +71,14 @@ func (c *Consumer) replayed(collector string, device string, at time.Time, ok, p
 	}
 	r := s.replay
 	restarted := !poll && seq <= r.seq
+	if restarted && at.Before(r.to) && (r.hb || len(r.alive) > 0) {
+		// Restarted during the cut, after observations of the process
+		// before it came in: they were kept outside it, on its NATS leaf
+		// node (jetstream_domain). The replay goes on with the new process.
+		r.seq, r.hb = seq, true
+		c.mu.Unlock()
+		return
+	}
 	if at.Before(r.to) && !restarted {
 		if !at.Before(r.from) {
 			if !poll {

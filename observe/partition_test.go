@@ -32,6 +32,11 @@ func TestPartitionOrDown(t *testing.T) {
 			{"ce-2", 65 * time.Second, true, 0}}, []string{"agg-1", "ce-1"}, 1},
 		{"heartbeats only", []msg{{"", 25 * time.Second, true, 12}, {"", 70 * time.Second, true, 13}}, nil, 1},
 		{"restarted", []msg{{"", 59 * time.Second, true, 1}, {"ce-1", 59 * time.Second, true, 0}}, nil, 0},
+		// Behind a leaf node the observations of the process killed during
+		// the cut survive it, and come before the new process's.
+		{"restarted behind a leaf", []msg{{"", 25 * time.Second, true, 12}, {"ce-1", 30 * time.Second, true, 0},
+			{"", 40 * time.Second, true, 1}, {"ce-2", 45 * time.Second, true, 0}, {"", 50 * time.Second, true, 2},
+			{"", 61 * time.Second, true, 4}}, []string{"ce-1", "ce-2"}, 1},
 		{"polls before the loss only", []msg{{"ce-1", 10 * time.Second, true, 0}, {"", 61 * time.Second, true, 11}}, nil, 0},
 	}
 	for _, tc := range cases {

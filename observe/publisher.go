@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -30,6 +31,12 @@ type PublisherOptions struct {
 	// at the default intervals): past it the oldest are dropped, counted
 	// in vigie_observations_dropped_total.
 	QueueBytes int
+	// Domain is the JetStream domain of the NATS leaf node the collector
+	// publishes to ("" = the centrals' NATS); DomainCollectors are the
+	// collectors that publish there, whose subjects the leaf's own stream
+	// keeps while its link to the centrals is down.
+	Domain           string
+	DomainCollectors []string
 	// Devices is how many devices the collector polls (in heartbeats).
 	Devices int
 	// Logger receives connection changes and failures (nil: discard).
@@ -158,6 +165,19 @@ func (p *Publisher) done(n int) {
 	p.m.queueBytes.Set(float64(p.bytes))
 }
 
+// streamConfig is the stream the collector makes if it is missing: the
+// centrals' one, or its leaf node's.
+func (p *Publisher) streamConfig() jetstream.StreamConfig {
+	if p.opts.Domain != "" {
+		cs := p.opts.DomainCollectors
+		if !slices.Contains(cs, p.opts.Collector) {
+			cs = append(slices.Clone(cs), p.opts.Collector)
+		}
+		return leafStreamConfig(cs)
+	}
+	return streamConfig(nil)
+}
+
 // Run connects to NATS and publishes until ctx ends; a connection lost
 // meanwhile is retried for ever while the queue buffers. On the way out
 // it tries, for a few seconds, to publish what is queued.
@@ -166,6 +186,14 @@ func (p *Publisher) Run(ctx context.Context) error {
 		"observations are queued until it comes back", p.log)
 	if err != nil {
 		return err
+	}
+	if p.opts.Domain != "" {
+		// The leaf node's own JetStream, by its domain: its stream keeps
+		// what the collector publishes while the cable is down.
+		if js, err = jetstream.NewWithDomain(nc, p.opts.Domain); err != nil {
+			nc.Close()
+			return err
+		}
 	}
 	defer nc.Close()
 	// The central normally creates the stream; a collector started first
@@ -182,7 +210,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		if !ensured && nc.IsConnected() && time.Since(tried) > time.Minute {
 			tried = time.Now()
 			sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			_, err := ensureStream(sctx, js)
+			_, err := ensureStream(sctx, js, p.streamConfig())
 			cancel()
 			ensured = err == nil || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
 		}

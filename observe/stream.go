@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,8 +54,16 @@ func collectorOf(subject string) (name, kind string, ok bool) {
 	return "", "", false
 }
 
-func streamConfig() jetstream.StreamConfig {
-	return jetstream.StreamConfig{
+// LeafMaxAge is how long a leaf node's stream keeps its collectors'
+// observations: a transoceanic cable may take days to mend, and the
+// centrals source everything it holds when it is back.
+const LeafMaxAge = 7 * 24 * time.Hour
+
+// streamConfig is the centrals' stream: every collector's subjects, and the
+// stream of each leaf node's JetStream domain as a source, so that what a
+// leaf kept while its link was down comes in, in order, when it is back.
+func streamConfig(domains []string) jetstream.StreamConfig {
+	cfg := jetstream.StreamConfig{
 		Name:       StreamName,
 		Subjects:   []string{SubjectPrefix + ">"},
 		Storage:    jetstream.FileStorage,
@@ -64,23 +73,65 @@ func streamConfig() jetstream.StreamConfig {
 		Duplicates: DuplicateWindow,
 		Discard:    jetstream.DiscardOld,
 	}
+	for _, d := range domains {
+		cfg.Sources = append(cfg.Sources, leafSource(d))
+	}
+	return cfg
 }
 
-// ensureStream creates the stream if it does not exist; an existing one is
-// left as its operator configured it.
-func ensureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	s, err := js.Stream(ctx, StreamName)
-	if err == nil {
-		return s, nil
+// leafSource is the leaf node stream of JetStream domain d, as a source.
+func leafSource(d string) *jetstream.StreamSource {
+	return &jetstream.StreamSource{Name: StreamName, External: &jetstream.ExternalStream{APIPrefix: "$JS." + d + ".API"}}
+}
+
+// leafStreamConfig is a leaf node's own stream: the subjects of the
+// collectors that publish there only (a stream of every subject would draw
+// the whole country's observations over the cable).
+func leafStreamConfig(collectors []string) jetstream.StreamConfig {
+	cfg := streamConfig(nil)
+	cfg.Subjects = nil
+	for _, c := range collectors {
+		cfg.Subjects = append(cfg.Subjects, SubjectPrefix+c+".>")
 	}
-	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+	cfg.MaxAge = LeafMaxAge
+	return cfg
+}
+
+// ensureStream creates the stream if it does not exist. An existing one is
+// left as its operator configured it, except that the subjects and sources
+// cfg needs and it lacks are added (a collector or a leaf node declared
+// since it was made).
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		s, err = js.CreateStream(ctx, cfg)
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			s, err = js.Stream(ctx, cfg.Name)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
-	s, err = js.CreateStream(ctx, streamConfig())
-	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-		return js.Stream(ctx, StreamName)
+	have := s.CachedInfo().Config
+	update, changed := have, false
+	for _, subj := range cfg.Subjects {
+		if !slices.Contains(have.Subjects, subj) && !slices.Contains(have.Subjects, SubjectPrefix+">") {
+			update.Subjects = append(update.Subjects, subj)
+			changed = true
+		}
 	}
-	return s, err
+	for _, src := range cfg.Sources {
+		if !slices.ContainsFunc(have.Sources, func(h *jetstream.StreamSource) bool {
+			return h.Name == src.Name && h.External != nil && h.External.APIPrefix == src.External.APIPrefix
+		}) {
+			update.Sources = append(update.Sources, src)
+			changed = true
+		}
+	}
+	if !changed {
+		return s, nil
+	}
+	return js.UpdateStream(ctx, update)
 }
 
 // Connection says how to reach NATS: the URL of --observations and the

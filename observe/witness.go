@@ -14,12 +14,14 @@ package observe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -133,15 +135,25 @@ type Witness struct {
 	opts      WitnessOptions
 	log       *slog.Logger
 	reachable *prometheus.GaugeVec
+	listening *prometheus.GaugeVec
 
 	mu    sync.Mutex
 	heard map[string]time.Time
 	every map[string]time.Duration
+	// refused holds the collectors whose heartbeat subscription the NATS
+	// server refuses (its permissions): their silence proves nothing.
+	refused map[string]bool
 }
 
 func newWitnessGauge() *prometheus.GaugeVec {
 	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_witness_reachable_devices",
 		Help: "Devices of a collector this witness vouches for that answered its last probe round: present only while that collector's heartbeats are missing."},
+		[]string{"collector"})
+}
+
+func newListeningGauge() *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "vigie_observations_witness_listening",
+		Help: "1 while this witness is subscribed to the heartbeats of a collector it vouches for, 0 while the NATS server refuses that subscription (its permissions lack the subject): it cannot tell that collector lost and does not probe for it."},
 		[]string{"collector"})
 }
 
@@ -156,13 +168,80 @@ func NewWitness(opts WitnessOptions) (*Witness, error) {
 	if opts.Interval <= 0 || opts.Heartbeat <= 0 || opts.Probe == nil || opts.Publisher == nil {
 		return nil, fmt.Errorf("witness %s: a probe, a publisher and positive periods are needed", opts.Collector)
 	}
-	w := &Witness{opts: opts, log: opts.Logger, reachable: newWitnessGauge(), heard: map[string]time.Time{}, every: map[string]time.Duration{}}
+	w := &Witness{opts: opts, log: opts.Logger, reachable: newWitnessGauge(), listening: newListeningGauge(),
+		heard: map[string]time.Time{}, every: map[string]time.Duration{}, refused: map[string]bool{}}
 	if opts.Registerer != nil {
-		if err := opts.Registerer.Register(w.reachable); err != nil {
-			return nil, err
+		for _, g := range []prometheus.Collector{w.reachable, w.listening} {
+			if err := opts.Registerer.Register(g); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return w, nil
+}
+
+// onServerError handles the server's asynchronous errors on the witness's
+// connection. A refused heartbeat subscription is logged once, with what
+// to add to the server's configuration, until the subscription holds.
+func (w *Witness) onServerError(err error) {
+	if errors.Is(err, nats.ErrPermissionViolation) {
+		for of := range w.opts.Of {
+			subj := HeartbeatSubject(of)
+			if !strings.Contains(err.Error(), `"`+subj+`"`) {
+				continue
+			}
+			w.listening.WithLabelValues(of).Set(0)
+			w.mu.Lock()
+			was := w.refused[of]
+			w.refused[of] = true
+			w.mu.Unlock()
+			if !was {
+				w.log.Error(`NATS refuses this witness the heartbeats of a collector it vouches for: it cannot tell that collector lost and does not probe its devices; add the subject to this user's "subscribe: {allow: [...]}" in the server's authorization and reload the server (docs/distributed.md, "Security"); the witness retries by itself`,
+					"collector", of, "subject", subj, "witness", w.opts.Collector, "err", err)
+			}
+			return
+		}
+	}
+	w.log.Warn("NATS server error", "err", err)
+}
+
+// isRefused tells whether the server refuses the subscription to of's
+// heartbeats.
+func (w *Witness) isRefused(of string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.refused[of]
+}
+
+// resubscribe tries again a subscription the server refused: fixing its
+// permissions and reloading it (nats-server --signal reload) is then
+// enough, without restarting the witness. The server answers a refused
+// subscription before the PONG of Flush, so that once Flush returns a new
+// refusal is the connection's last error.
+func (w *Witness) resubscribe(nc *nats.Conn, of string, sub **nats.Subscription) {
+	if *sub != nil {
+		_ = (*sub).Unsubscribe()
+	}
+	before := nc.LastError()
+	s, err := nc.Subscribe(HeartbeatSubject(of), func(m *nats.Msg) { w.onHeartbeat(of, m.Data) })
+	if err != nil {
+		return
+	}
+	*sub = s
+	if err := nc.FlushTimeout(5 * time.Second); err != nil {
+		return
+	}
+	if last := nc.LastError(); last != before && errors.Is(last, nats.ErrPermissionViolation) &&
+		strings.Contains(last.Error(), `"`+HeartbeatSubject(of)+`"`) {
+		return
+	}
+	w.mu.Lock()
+	w.refused[of] = false
+	w.heard[of] = time.Now() // a grace of two periods from now
+	w.mu.Unlock()
+	w.listening.WithLabelValues(of).Set(1)
+	w.log.Info("witness: the NATS server now allows the subscription to a collector's heartbeats", "collector", of,
+		"subject", HeartbeatSubject(of))
 }
 
 // Run listens to the heartbeats until ctx ends and, for each collector
@@ -172,6 +251,10 @@ func (w *Witness) Run(ctx context.Context) error {
 	if conn.Name == "" {
 		conn.Name = "vigie collect " + w.opts.Collector + " (witness)"
 	}
+	// A later option wins: this connection's server errors come here.
+	conn.Options = append(slices.Clone(conn.Options), nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		w.onServerError(err)
+	}))
 	nc, err := conn.connect(func(bool) {}, w.log) // the publisher logs the connection's changes
 	if err != nil {
 		return err
@@ -182,18 +265,23 @@ func (w *Witness) Run(ctx context.Context) error {
 		w.heard[of] = time.Now() // a grace of two periods from the start
 	}
 	w.mu.Unlock()
+	subs := map[string]*nats.Subscription{}
 	for of := range w.opts.Of {
-		if _, err := nc.Subscribe(HeartbeatSubject(of), func(m *nats.Msg) { w.onHeartbeat(of, m.Data) }); err != nil {
+		w.listening.WithLabelValues(of).Set(1) // until the server refuses it
+		sub, err := nc.Subscribe(HeartbeatSubject(of), func(m *nats.Msg) { w.onHeartbeat(of, m.Data) })
+		if err != nil {
 			return fmt.Errorf("witness: subscribing to %s: %w", HeartbeatSubject(of), err)
 		}
+		subs[of] = sub
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for _, of := range slices.Sorted(maps.Keys(w.opts.Of)) {
 		wg.Add(1)
+		sub := subs[of]
 		go func() {
 			defer wg.Done()
-			w.watch(ctx, nc, of)
+			w.watch(ctx, nc, of, &sub)
 		}()
 	}
 	w.log.Info("witness listening", "vouches_for", slices.Sorted(maps.Keys(w.opts.Of)))
@@ -228,21 +316,31 @@ func (w *Witness) lost(of string, now time.Time) bool {
 // watch probes of's devices every Interval while of is lost and this
 // witness is connected (cut itself, it would hear no one: that proves
 // nothing).
-func (w *Witness) watch(ctx context.Context, nc *nats.Conn, of string) {
+func (w *Witness) watch(ctx context.Context, nc *nats.Conn, of string, sub **nats.Subscription) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	probing, next := false, time.Time{}
+	probing, next, retry := false, time.Time{}, time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			lost := nc.IsConnected() && w.lost(of, now)
+			refused := w.isRefused(of)
+			if refused && nc.IsConnected() && !now.Before(retry) {
+				retry = now.Add(min(w.opts.Interval, time.Minute))
+				w.resubscribe(nc, of, sub)
+				refused = w.isRefused(of)
+			}
+			lost := nc.IsConnected() && !refused && w.lost(of, now)
 			if !lost {
 				if probing {
 					probing = false
 					w.reachable.DeleteLabelValues(of)
-					w.log.Info("witness: collector heard again; probing stopped", "collector", of)
+					why := "collector heard again"
+					if refused {
+						why = "the server refuses its heartbeats"
+					}
+					w.log.Info("witness: "+why+"; probing stopped", "collector", of)
 				}
 				continue
 			}

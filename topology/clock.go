@@ -26,7 +26,8 @@ import (
 func (t *Topology) analysisDue() bool { return t.failDirty || t.obsDirty || t.rt.dirty }
 
 // observedAt is when msg's observation was made: a poll's end, a loss of
-// collector's time, now for the rest; never later than now.
+// collector's time, a BGP View's time, now for the rest; never later than
+// now.
 func (t *Topology) observedAt(msg *message, now time.Time) time.Time {
 	at := now
 	switch {
@@ -34,6 +35,8 @@ func (t *Topology) observedAt(msg *message, now time.Time) time.Time {
 		at = msg.poll.End
 	case msg.unobserve != nil && !msg.unobserve.at.IsZero():
 		at = msg.unobserve.at
+	case (msg.routes != nil || msg.ics != nil) && !msg.routesAt.IsZero():
+		at = msg.routesAt // a BGP collector's View (routes.go)
 	}
 	if at.After(now) {
 		return now // a collector's clock ahead of ours

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -61,25 +62,29 @@ func (r *ring) add(e Event) {
 	r.mu.Unlock()
 }
 
-// since returns up to limit events at or after t, oldest first.
+// since returns up to limit events at or after t, oldest first by their
+// own time: a partitioned collector's replayed events arrive after newer
+// live ones, and are served where they belong.
 func (r *ring) since(t time.Time, limit int) []Event {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
-	var ordered []Event
-	if r.full {
-		ordered = append(append(ordered, r.buf[r.next:]...), r.buf[:r.next]...)
-	} else {
-		ordered = r.buf[:r.next]
+	out := []Event{} // an empty list in JSON, never null
+	add := func(es []Event) {
+		for _, e := range es {
+			if !e.Time.Before(t) {
+				out = append(out, e)
+			}
+		}
 	}
-	out := make([]Event, 0, min(limit, len(ordered)))
-	for _, e := range ordered {
-		if e.Time.Before(t) {
-			continue
-		}
-		if len(out) == limit {
-			break
-		}
-		out = append(out, e)
+	if r.full {
+		add(r.buf[r.next:])
+	}
+	add(r.buf[:r.next])
+	r.mu.RUnlock()
+	// Stable: events of one time keep their order of arrival. The ring is
+	// nearly sorted already, which pdqsort's insertion runs make cheap.
+	slices.SortStableFunc(out, func(a, b Event) int { return a.Time.Compare(b.Time) })
+	if len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }

@@ -126,9 +126,45 @@ func (t *Topology) RecordRouting(rs []bgp.SiteRouting) {
 	}
 }
 
-// applyRouting folds verdicts into the model (writer goroutine, t.mu held).
-func (t *Topology) applyRouting(rs []bgp.SiteRouting) {
+// RecordRoutingAt is RecordRouting for verdicts observed at at: those of
+// the View of the collector running the BGP sessions, which a central may
+// apply long after (a partitioned collector's replay). Their changes are
+// dated at at, never later than now, as a central dates polls (clock.go).
+func (t *Topology) RecordRoutingAt(rs []bgp.SiteRouting, at time.Time) {
+	if len(rs) == 0 {
+		return
+	}
+	select {
+	case t.in <- message{routes: rs, routesAt: at}:
+	case <-t.done:
+	}
+}
+
+// RecordInterconnectsAt is RecordInterconnects for verdicts observed at
+// at, as RecordRoutingAt.
+func (t *Topology) RecordInterconnectsAt(rs []bgp.InterconnectRouting, at time.Time) {
+	if len(rs) == 0 {
+		return
+	}
+	select {
+	case t.in <- message{ics: rs, routesAt: at}:
+	case <-t.done:
+	}
+}
+
+// verdictTime is when BGP verdicts observed at at (zero: now) changed.
+func (t *Topology) verdictTime(at time.Time) time.Time {
 	now := t.opts.Now()
+	if !at.IsZero() && at.Before(now) {
+		return at
+	}
+	return now
+}
+
+// applyRouting folds verdicts observed at at into the model (writer
+// goroutine, t.mu held).
+func (t *Topology) applyRouting(rs []bgp.SiteRouting, at time.Time) {
+	now := t.verdictTime(at)
 	rt := t.rt
 	for _, r := range rs {
 		sr := rt.sites[r.Site]
@@ -190,8 +226,8 @@ func (t *Topology) RecordInterconnects(rs []bgp.InterconnectRouting) {
 // applyInterconnects folds interconnect verdicts into the model (writer
 // goroutine, t.mu held): a change between known states is an event, and
 // any change makes the next analysis run.
-func (t *Topology) applyInterconnects(rs []bgp.InterconnectRouting) {
-	now := t.opts.Now()
+func (t *Topology) applyInterconnects(rs []bgp.InterconnectRouting, at time.Time) {
+	now := t.verdictTime(at)
 	rt := t.rt
 	for _, r := range rs {
 		if prev, seen := rt.ics[r.Interconnect]; seen && prev == r {

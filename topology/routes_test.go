@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/vigie-rie/vigie/collector/bgp"
 	"github.com/vigie-rie/vigie/sim"
@@ -227,7 +228,7 @@ func BenchmarkRouting(b *testing.B) {
 				batch[j].State = st
 			}
 			h.topo.mu.Lock()
-			h.topo.applyRouting(batch)
+			h.topo.applyRouting(batch, time.Time{})
 			h.topo.mu.Unlock()
 		}
 	})

@@ -60,6 +60,9 @@ type message struct {
 	event  *Event
 	routes []bgp.SiteRouting // routes.go
 	ics    []bgp.InterconnectRouting
+	// routesAt is when routes or ics were observed (a BGP collector's
+	// View), zero for now.
+	routesAt time.Time
 	// internet is BGP's verdict on the internet (RecordInternetLoss).
 	internet *bool
 	barrier  chan struct{}
@@ -139,6 +142,10 @@ type Topology struct {
 	availByID  map[string]int
 	availDirty bool
 	lastBeat   time.Time
+	// announced lists the lost collectors ("collector:NAME") whose
+	// collector_alive_locally event is written for the current loss and
+	// verdict (witness.go); rebuilt from the events at a restore or reload.
+	announced map[string]bool
 }
 
 // New builds the live model of inv. When opts.Store is set, the last
@@ -233,6 +240,14 @@ func (t *Topology) Adopt(prev *Topology) {
 			nd.live = true // still observed: a reload is no blind time
 		}
 	}
+	vouched := map[string]string{}
+	prev.mu.RLock()
+	for name, d := range prev.st.devices {
+		if d.vouched != "" {
+			vouched[name] = d.vouched
+		}
+	}
+	prev.mu.RUnlock()
 	old := prev.events.since(time.Time{}, len(prev.events.buf))
 	evs := make([]store.Event, 0, min(len(old), t.opts.MaxEvents))
 	for _, e := range old[max(0, len(old)-t.opts.MaxEvents):] {
@@ -240,6 +255,13 @@ func (t *Topology) Adopt(prev *Topology) {
 	}
 	t.mu.Lock()
 	t.load(snap, evs)
+	// A witness's verdict holds across the reload: its sites stay alive
+	// locally without waiting for its next round (witness.go).
+	for name, w := range vouched {
+		if d := t.st.devices[name]; d != nil && d.state == DeviceUnobserved {
+			d.vouched = w
+		}
+	}
 	t.mu.Unlock()
 	// The analysis New made is of the empty model: drop it so that this
 	// one is made whatever the failed set.
@@ -315,6 +337,7 @@ func (t *Topology) load(snap store.Snapshot, evs []store.Event) {
 	}
 	for _, e := range evs {
 		t.events.add(Event{Time: e.Time, Kind: EventKind(e.Kind), Subject: e.Subject, From: e.From, To: e.To, Detail: e.Detail})
+		t.noteAnnounced(EventKind(e.Kind), e.Subject)
 	}
 	t.failed = t.failures()
 }
@@ -503,9 +526,9 @@ func (t *Topology) applyQueued(msg message) (barriers []chan struct{}) {
 		case msg.event != nil:
 			t.emit(*msg.event)
 		case msg.routes != nil:
-			t.applyRouting(msg.routes)
+			t.applyRouting(msg.routes, msg.routesAt)
 		case msg.ics != nil:
-			t.applyInterconnects(msg.ics)
+			t.applyInterconnects(msg.ics, msg.routesAt)
 		case msg.unobserve != nil:
 			t.applyUnobserve(msg.unobserve)
 		case msg.partition != nil:

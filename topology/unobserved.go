@@ -76,6 +76,7 @@ func (t *Topology) applyUnobserve(u *unobserve) {
 	}
 	t.emit(Event{Time: u.at, Kind: EventDevicesUnobserved, Subject: u.why, To: string(DeviceUnobserved),
 		Detail: strconv.Itoa(n) + " devices: no heartbeat from their collector"})
+	t.noteAnnounced(EventDevicesUnobserved, u.why) // witness.go
 	t.failuresChanged("")
 	t.obsDirty, t.availDirty = true, true
 }

@@ -77,7 +77,14 @@ func (t *Topology) applyVouch(v *vouch) {
 	}
 	t.obsDirty = true
 	t.failuresChanged("")
-	if before > 0 || now == 0 {
+	if now == 0 {
+		delete(t.announced, v.why) // withdrawn: a new verdict is news again
+		return
+	}
+	// One event per loss and verdict: not again when the verdict merely
+	// changes, nor when a reload or restart of this central lost track of
+	// it (announced comes back from the events).
+	if before > 0 || t.announced[v.why] {
 		return
 	}
 	sites := 0
@@ -89,6 +96,22 @@ func (t *Topology) applyVouch(v *vouch) {
 	t.emit(Event{Time: v.at, Kind: EventAliveLocally, Subject: v.why, From: string(DeviceUnobserved), To: SiteAliveLocally,
 		Detail: fmt.Sprintf("witness %s reaches %d of its %d devices: %d sites partitioned from the centre, alive locally (not polled: no interface data)",
 			v.witness, now, len(v.devices), sites)})
+	t.noteAnnounced(EventAliveLocally, v.why)
+}
+
+// noteAnnounced keeps announced up to date with each event written or
+// restored: a collector_alive_locally announces its collector's verdict,
+// a devices_unobserved opens a new loss that is not announced yet.
+func (t *Topology) noteAnnounced(kind EventKind, subject string) {
+	switch kind {
+	case EventAliveLocally:
+		if t.announced == nil {
+			t.announced = map[string]bool{}
+		}
+		t.announced[subject] = true
+	case EventDevicesUnobserved:
+		delete(t.announced, subject)
+	}
 }
 
 // aliveLocally returns the witness that reaches one of the site's access

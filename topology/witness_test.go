@@ -1,9 +1,15 @@
 package topology
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vigie-rie/vigie/collector/snmp"
+	"github.com/vigie-rie/vigie/topology/store"
 )
 
 // TestVouch: every device unobserved (the collector lost); a witness
@@ -82,5 +88,77 @@ func TestVouchSingleBox(t *testing.T) {
 	}
 	if evs := h.eventsOf(EventAliveLocally); len(evs) != 0 {
 		t.Errorf("events %+v on a single box", evs)
+	}
+}
+
+// TestVouchOneEventPerLoss: a reload (Adopt) during a loss carries the
+// verdict over, S1 stays alive locally before any new report, and the
+// witness's next report writes no second event; nor does one after a
+// restart on the store, whose events say the loss is announced. A new
+// loss (devices_unobserved again, after the collector came back) is news.
+func TestVouchOneEventPerLoss(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vigie.db")
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{Distributed: true, Store: st})
+	h.round()
+	at := t0.Add(2 * time.Minute)
+	var all []string
+	for _, d := range h.inv.Devices {
+		all = append(all, d.Name)
+	}
+	h.topo.Unobserve("collector:reunion", all, at)
+	h.topo.Vouch("collector:reunion", "reunion-b", all, []string{"ce-s1"}, at)
+	h.sync()
+	h.stop()
+
+	// A reload: the new topology adopts the stopped one.
+	h2 := &harness{t: t, inv: h.inv, reg: prometheus.NewPedanticRegistry(), now: h.now,
+		uptime: map[string]time.Duration{}, down: map[string]bool{}, lldpOff: map[string]bool{}, extraLLDP: map[string][]snmp.LLDPNeighbor{}}
+	topo, err := New(h2.inv, Options{Distributed: true, Debounce: time.Hour, Now: func() time.Time { return h2.now },
+		Registerer: h2.reg, Store: st, NoRestore: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo.Adopt(h.topo)
+	h2.topo, h2.portMap = topo, h2.ports()
+	h2.start()
+	if s := site(t, h2, "S1"); s.Witness != "reunion-b" {
+		t.Errorf("S1 right after the reload: witness %q, want reunion-b carried over", s.Witness)
+	}
+	h2.topo.Vouch("collector:reunion", "reunion-b", all, []string{"ce-s1"}, at.Add(time.Minute))
+	h2.sync()
+	if n := len(h2.eventsOf(EventAliveLocally)); n != 1 {
+		t.Errorf("after a reload: %d collector_alive_locally events, want 1", n)
+	}
+	h2.stop()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A restart on the store.
+	st2, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st2.Close() })
+	h3 := newHarness(t, Options{Distributed: true, Store: st2})
+	h3.topo.Vouch("collector:reunion", "reunion-b", all, []string{"ce-s1"}, at.Add(2*time.Minute))
+	h3.sync()
+	if s := site(t, h3, "S1"); s.Witness != "reunion-b" {
+		t.Errorf("S1 after a restart and a report: witness %q, want reunion-b", s.Witness)
+	}
+	if n := len(h3.eventsOf(EventAliveLocally)); n != 1 {
+		t.Errorf("after a restart: %d collector_alive_locally events, want 1", n)
+	}
+
+	h3.round() // the collector is back, then lost again: a new loss
+	h3.topo.Unobserve("collector:reunion", all, at.Add(10*time.Minute))
+	h3.topo.Vouch("collector:reunion", "reunion-b", all, []string{"ce-s1"}, at.Add(10*time.Minute))
+	h3.sync()
+	if n := len(h3.eventsOf(EventAliveLocally)); n != 2 {
+		t.Errorf("after a second loss: %d collector_alive_locally events, want 2", n)
 	}
 }

@@ -153,13 +153,15 @@ func resolveSecretFlag(flag, ref string) (string, error) {
 }
 
 // central makes opts those of a central: its polls come from the
-// collectors through NATS, under the durable consumer named consumer.
-func (o *observationFlags) central(opts *daemon.Options, consumer string, logger *slog.Logger) error {
+// collectors through NATS, under the durable consumer named consumer; the
+// stream sources the leaf nodes of JetStream domains (read at start: a
+// domain added to the inventory needs the centrals restarted).
+func (o *observationFlags) central(opts *daemon.Options, consumer string, domains []string, logger *slog.Logger) error {
 	conn, err := o.connection()
 	if err != nil {
 		return err
 	}
-	c, err := observe.NewConsumer(observe.ConsumerOptions{Connection: conn, Durable: consumer,
+	c, err := observe.NewConsumer(observe.ConsumerOptions{Connection: conn, Durable: consumer, SourceDomains: domains,
 		Logger: logger.With("component", "observations")})
 	if err != nil {
 		return err
@@ -235,8 +237,10 @@ func runCollector(ctx context.Context, share *inventory.Inventory, name string, 
 	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	domain := share.Collector(name).JetStreamDomain
 	pub, err := observe.NewPublisher(observe.PublisherOptions{Connection: conn, Collector: name, Heartbeat: heartbeat,
-		QueueBytes: queueBytes, Devices: len(share.Devices), Logger: logger.With("component", "observations"), Registerer: reg})
+		QueueBytes: queueBytes, Devices: len(share.Devices), Domain: domain, DomainCollectors: share.CollectorsIn(domain),
+		Logger: logger.With("component", "observations"), Registerer: reg})
 	if err != nil {
 		return err
 	}

@@ -431,22 +431,41 @@ func TestSecureCollectors(t *testing.T) {
 		t.Skip("builds the binary, runs nats-server and four vigie processes")
 	}
 	ca, cert, key := natstest.TLSFiles(t)
-	users := fmt.Sprintf(`  {user: central, password: %q, permissions: {publish: [">"], subscribe: [">"]}}`+"\n", "T-central-Pw3x")
-	for _, n := range distCollectors {
-		users += fmt.Sprintf(`  {user: %q, password: %q, permissions: {publish: {allow: ["vigie.obs.%s.>"]}, subscribe: {allow: ["_INBOX.>"]}}}`+"\n", n, "T-"+n+"-Pw", n)
+	// mainland-b names two witnesses: mainland-a with the subscription to
+	// its heartbeats that docs/distributed.md grants, overseas without it
+	// until the server's configuration is fixed and reloaded.
+	serverConfig := func(overseasWitness bool) string {
+		users := fmt.Sprintf(`  {user: central, password: %q, permissions: {publish: [">"], subscribe: [">"]}}`+"\n", "T-central-Pw3x")
+		for _, n := range distCollectors {
+			sub := `"_INBOX.>"`
+			if n == "mainland-a" || n == "overseas" && overseasWitness {
+				sub += `, "vigie.obs.mainland-b.hb"`
+			}
+			users += fmt.Sprintf(`  {user: %q, password: %q, permissions: {publish: {allow: ["vigie.obs.%s.>"]}, subscribe: {allow: [%s]}}}`+"\n", n, "T-"+n+"-Pw", n, sub)
+		}
+		return fmt.Sprintf("tls {\n  cert_file: %q\n  key_file: %q\n}\nauthorization {\n users = [\n%s ]\n}\n", cert, key, users)
 	}
-	f := newDistFleet(t, 24, 18, natstest.Options{Config: fmt.Sprintf("tls {\n  cert_file: %q\n  key_file: %q\n}\nauthorization {\n users = [\n%s ]\n}\n", cert, key, users)})
+	f := newDistFleet(t, 24, 18, natstest.Options{Config: serverConfig(false)})
+	for i := range f.inv.Collectors {
+		if f.inv.Collectors[i].Name == "mainland-b" {
+			f.inv.Collectors[i].Witnesses = []string{"mainland-a", "overseas"}
+		}
+	}
+	f.config = writeConfig(t, t.TempDir(), f.inv)
 	dir := t.TempDir()
 	t.Setenv("VIGIE_NATS_PASSWORD", "T-central-Pw3x")
 	central, url := f.run(t, "central-a", "--observations.user", "central", "--observations.password", "{env:VIGIE_NATS_PASSWORD}",
 		"--observations.tls.ca", ca)
 	var coll *vigieProc
+	procs, urls := map[string]*vigieProc{}, map[string]string{}
 	for _, n := range distCollectors {
 		pw := filepath.Join(dir, n+".pw")
 		if err := os.WriteFile(pw, []byte("T-"+n+"-Pw\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		coll, _ = f.collect(t, n, "--observations.user", n, "--observations.password", "{file:"+pw+"}", "--observations.tls.ca", ca)
+		coll, urls[n] = f.collect(t, n, "--observations.user", n, "--observations.password", "{file:"+pw+"}", "--observations.tls.ca", ca,
+			"--observations.heartbeat", "1s")
+		procs[n] = coll
 	}
 	coll.waitFor(60*time.Second, "every device reachable at the central, over TLS with each collector's credentials", func() bool {
 		m := scrape(url)
@@ -489,6 +508,7 @@ func TestSecureCollectors(t *testing.T) {
 	if v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total"); v != 1 {
 		t.Errorf("vigie_observations_invalid_total = %v, want 1: the forged message reached the central", v)
 	}
+	secureWitnesses(t, f, url, procs, urls, func() { f.nats.Reload(serverConfig(true)) })
 
 	// A password on the command line is refused, and not echoed.
 	out, err := exec.Command(f.bin, "collect", "--config", f.config, "--collector", "overseas", "--observations", f.nats.URL(),

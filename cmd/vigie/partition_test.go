@@ -281,6 +281,14 @@ func TestPartitionedCollector(t *testing.T) {
 	if !linkDown {
 		t.Errorf("no link_down event of %s's fibre after the replay", fibre.ID)
 	}
+	// The replayed events arrived after newer live ones; they are served in
+	// time order all the same.
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Time.Before(evs[i-1].Time) {
+			t.Errorf("/api/v1/events not in time order: %+v before %+v", evs[i-1], evs[i])
+			break
+		}
+	}
 	// Seen within two poll intervals of the fibre's cut (both ends are
 	// polled every 5 s), a minute before the replay.
 	isolated := siteChange(t, evs, fibre.ID, topology.SiteNominal, topology.SiteIsolated)

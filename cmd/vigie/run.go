@@ -155,7 +155,7 @@ func cmdRun(ctx context.Context, args []string, _, stderr io.Writer) error {
 		return err
 	}
 	if of.url != "" {
-		if err := of.central(&opts, *consumer, logger); err != nil {
+		if err := of.central(&opts, *consumer, inv.JetStreamDomains(), logger); err != nil {
 			return err
 		}
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	// Config is extra nats-server configuration (authorization, tls
 	// blocks) appended to the generated file.
 	Config string
+	// Domain is the server's JetStream domain: a leaf node with its own
+	// JetStream (an overseas territory's) needs one apart from the hub's.
+	Domain string
 }
 
 // Server is a running nats-server.
@@ -48,8 +51,9 @@ type Server struct {
 	Port int
 	Dir  string
 	// Log is the server's log file, for failure messages.
-	Log  string
-	conf string
+	Log    string
+	conf   string
+	domain string
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -62,7 +66,7 @@ func Start(tb testing.TB, opts Options) *Server {
 	Require(tb)
 	dir := tb.TempDir()
 	s := &Server{tb: tb, Port: freeport.TCP(tb), Dir: dir, Log: filepath.Join(dir, "nats.log"),
-		conf: filepath.Join(dir, "nats.conf")}
+		conf: filepath.Join(dir, "nats.conf"), domain: opts.Domain}
 	s.writeConf(opts.Config)
 	s.Start()
 	tb.Cleanup(s.Stop)
@@ -140,8 +144,12 @@ func (s *Server) Logs() string {
 }
 
 func (s *Server) writeConf(extra string) {
-	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  max_memory_store: 64MB\n  max_file_store: 2GB\n}\n%s\n",
-		s.Port, filepath.Join(s.Dir, "js"), extra)
+	domain := ""
+	if s.domain != "" {
+		domain = fmt.Sprintf("  domain: %q\n", s.domain)
+	}
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  max_memory_store: 64MB\n  max_file_store: 2GB\n%s}\n%s\n",
+		s.Port, filepath.Join(s.Dir, "js"), domain, extra)
 	if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
 		s.tb.Fatal(err)
 	}

@@ -355,6 +355,15 @@ function renderSite(tab, i, live, story, events, avail) {
     cause = live.cause_kind === 'internet' ? 'internet cut' : `${live.cause_kind} ${live.cause}`;
     tab.append(el('p', { id: 'site-cause' }, el('strong', {}, 'Isolated. Cause: '), cause));
   }
+  // A central's verdict on a site whose collector is lost (docs/distributed.md, "Witnesses").
+  const witness = live.alive_locally_witness || '';
+  if (witness) {
+    tab.append(el('p', { id: 'site-alive-locally' }, el('strong', {}, 'Partitioned from the centre, alive locally. '),
+      `Its collector is lost, but witness ${witness} reaches its access routers: the site is up locally; nobody polls it (no interface data).`));
+  } else if (live.state === 'unobserved') {
+    tab.append(el('p', { id: 'site-unobserved' }, el('strong', {}, 'Unobserved. '),
+      'The collector that polls its access routers is lost and no witness reaches them: vigie cannot tell whether the site is up.'));
+  }
   tab.append(el('p', {}, `Protection designed ${PROTECTION[live.designed] || live.designed}, effective ${PROTECTION[live.effective] || live.effective}; ${live.disjoint_paths} disjoint path${live.disjoint_paths === 1 ? '' : 's'} to the datacentres now` +
     (live.isolated_if_internet_cut ? '; cut off if internet is lost' : '') + (live.routing ? `; BGP: ${live.routing}` : '')));
   tab.append(el('h3', {}, 'Single points of failure'));
@@ -394,7 +403,7 @@ function renderSite(tab, i, live, story, events, avail) {
     for (const e of evs.slice(0, 15)) ul.append(el('li', {}, `${when(e.time)} ${e.kind} ${e.subject}${e.from || e.to ? `: ${e.from || ''} → ${e.to || ''}` : ''}${e.detail ? ' (' + e.detail + ')' : ''}`));
     tab.append(ul);
   } else tab.append(el('p', { class: 'muted' }, 'none in the recent history'));
-  pub.site = { id: story.id, state: st, cause, spofs: live.spofs, paths: story.paths.length, shared: story.shared.map((r) => r.risk) };
+  pub.site = { id: story.id, state: st, cause, witness, spofs: live.spofs, paths: story.paths.length, shared: story.shared.map((r) => r.risk) };
 }
 
 // ---- what-if --------------------------------------------------------------------
