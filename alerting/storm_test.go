@@ -51,7 +51,7 @@ func stormTest(n int) []byte {
       - eval_time: 2m
         alertname: VigieIsolationRootCause
         exp_alerts:
-          - exp_labels: {severity: critical, role: collection, region: ara, overseas: "false", job: vigie, instance: "vigie:9742", cause_kind: device, cause: agg-lyon-3}
+          - exp_labels: {severity: critical, role: collection, region: ara, overseas: "false", job: vigie, cause_kind: device, cause: agg-lyon-3}
             exp_annotations:
               summary: "%d sites cut off by one failure: device agg-lyon-3 (ara)"
               description: |

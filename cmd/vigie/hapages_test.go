@@ -28,6 +28,7 @@ import (
 
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/natstest"
+	"github.com/vigie-rie/vigie/inventory"
 )
 
 const (
@@ -383,6 +384,12 @@ func amAlerts(t *testing.T, base string, want map[string]string) []map[string]st
 // it, and nothing else pages: the lost collector's page neither resolves
 // nor pages again. (3) The remaining central still drives the pages: a
 // second collector killed then pages once.
+//
+// Between (1) and (2), a network incident: a single-homed site's CE
+// switched off in the simulator isolates the site. Both centrals export
+// it; it pages exactly once, one VigieSiteIsolated alert without instance
+// (the same in both Alertmanagers), and central-b's death in (2) sends no
+// notification about it, neither resolved nor again.
 func TestHAPairPagesOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary, runs nats-server, five vigie processes, two Prometheus and two Alertmanagers")
@@ -391,6 +398,22 @@ func TestHAPairPagesOnce(t *testing.T) {
 	requireTool(t, alertmanagerBin, "prometheus-alertmanager")
 	start := time.Now()
 	f := newDistFleet(t, 30, 21, natstest.Options{})
+	// The site cut off between (1) and (2): single-homed, its CE polled by
+	// mainland-a, which stays up to the end.
+	var cut *inventory.Site
+	for i := range f.inv.Sites {
+		s := &f.inv.Sites[i]
+		if len(s.Access) != 1 || s.Access[0].Router == "" {
+			continue
+		}
+		if d := f.inv.Device(s.Access[0].Router); d != nil && f.inv.CollectorOf(d) == "mainland-a" {
+			cut = s
+			break
+		}
+	}
+	if cut == nil {
+		t.Fatal("no single-homed site with a CE polled by mainland-a: pick another seed")
+	}
 	_, aURL := f.run(t, "central-a")
 	b, bURL := f.run(t, "central-b")
 	procs := map[string]*vigieProc{}
@@ -466,8 +489,33 @@ func TestHAPairPagesOnce(t *testing.T) {
 		}
 	}
 
+	// A site cut off: one page, one alert, whichever central sees it
+	// first; no instance on it, so that (2) does not resolve it.
+	if _, err := f.agent.Cut("device:" + cut.Access[0].Router); err != nil {
+		t.Fatal(err)
+	}
+	isolated := map[string]string{"alertname": "VigieSiteIsolated", "site": cut.ID}
+	alive.waitFor(60*time.Second, "a page for the isolated site "+cut.ID, func() bool {
+		return slices.ContainsFunc(h.hook.pages(), func(n haNotification) bool { return n.firing(isolated) })
+	})
+	t.Logf("%.0f s: the isolated site paged", time.Since(start).Seconds())
+	settle()
+	pages = h.hook.pages()[1:]
+	if len(pages) != 1 || len(pages[0].Alerts) != 1 || !pages[0].firing(isolated) || pages[0].Receiver != "oncall-collection" {
+		t.Fatalf("site %s cut off: want one new page to oncall-collection with one alert, VigieSiteIsolated; got %d:\n%s",
+			cut.ID, len(pages), pagesText(pages))
+	}
+	if l := pages[0].Alerts[0].Labels; l["instance"] != "" {
+		t.Errorf("the isolated site's alert names central %s: both centrals export the site, the alert is about the network: %v", l["instance"], l)
+	}
+	for _, am := range h.am {
+		if got := amAlerts(t, am, isolated); len(got) != 1 {
+			t.Errorf("%s holds %d VigieSiteIsolated alerts for %s, want 1 (both centrals' copies one alert): %v", am, len(got), cut.ID, got)
+		}
+	}
+
 	// (2) A central killed: one page, VigieDown for it; the lost
-	// collector's page stays one.
+	// collector's and the isolated site's pages stay one each.
 	if err := b.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +526,7 @@ func TestHAPairPagesOnce(t *testing.T) {
 	})
 	t.Logf("%.0f s: the killed central paged", time.Since(start).Seconds())
 	settle()
-	pages = h.hook.pages()[1:]
+	pages = h.hook.pages()[2:]
 	if len(pages) != 1 || len(pages[0].Alerts) != 1 || !pages[0].firing(down) || pages[0].Receiver != "oncall-vigie" {
 		t.Fatalf("central-b killed: want one new page to oncall-vigie, VigieDown for %s, and no other; got %d:\n%s",
 			centralB, len(pages), pagesText(pages))
@@ -495,14 +543,14 @@ func TestHAPairPagesOnce(t *testing.T) {
 		return slices.ContainsFunc(h.hook.pages(), func(n haNotification) bool { return n.firing(lostB) })
 	})
 	settle()
-	pages = h.hook.pages()[2:]
+	pages = h.hook.pages()[3:]
 	if len(pages) != 1 || !pages[0].firing(lostB) {
 		t.Fatalf("mainland-b lost with central-a alone: want one new page, VigieCollectorLost for mainland-b; got %d:\n%s",
 			len(pages), pagesText(pages))
 	}
 	for _, n := range h.hook.pages() {
 		for _, a := range n.Alerts {
-			if a.Labels["site"] != "" {
+			if a.Labels["site"] != "" && a.Labels["site"] != cut.ID {
 				t.Errorf("a site paged: %s", n)
 			}
 		}
