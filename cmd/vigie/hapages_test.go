@@ -246,7 +246,7 @@ type haAlerting struct {
 // duplicate of it come within seconds; routes and inhibitions as shipped)
 // and two Prometheus with prometheus-ha.yml, each scraping every target
 // and sending to both Alertmanagers.
-func startHAAlerting(t *testing.T, targets [2]string) *haAlerting {
+func startHAAlerting(t *testing.T, targets [2]string, collectors []string) *haAlerting {
 	t.Helper()
 	dir := t.TempDir()
 	h := &haAlerting{hook: newHAHook(t)}
@@ -319,6 +319,8 @@ func startHAAlerting(t *testing.T, targets [2]string) *haAlerting {
 		c = replaceOnce(t, promFile, c, "alertmanager-b.rie.example:9093", strings.TrimPrefix(h.am[1], "http://"))
 		c = replaceOnce(t, promFile, c, "central-a.rie.example:9742", targets[0])
 		c = replaceOnce(t, promFile, c, "central-b.rie.example:9742", targets[1])
+		c = replaceOnce(t, promFile, c, "collect-mainland-a.rie.example:9743, collect-mainland-b.rie.example:9743, collect-reunion.rie.example:9743",
+			strings.Join(collectors, ", "))
 		if bytes.Contains(c, []byte("rie.example")) {
 			t.Fatalf("%s: an address still points outside the test", promFile)
 		}
@@ -417,9 +419,6 @@ func TestHAPairPagesOnce(t *testing.T) {
 	_, aURL := f.run(t, "central-a")
 	b, bURL := f.run(t, "central-b")
 	procs := map[string]*vigieProc{}
-	for _, n := range distCollectors {
-		procs[n], _ = f.collect(t, n, "--observations.heartbeat", "1s")
-	}
 	hostport := func(metrics string) string {
 		u, err := url.Parse(metrics)
 		if err != nil {
@@ -427,8 +426,14 @@ func TestHAPairPagesOnce(t *testing.T) {
 		}
 		return u.Host
 	}
+	var collectURLs []string
+	for _, n := range distCollectors {
+		var u string
+		procs[n], u = f.collect(t, n, "--observations.heartbeat", "1s")
+		collectURLs = append(collectURLs, hostport(u))
+	}
 	centralB := hostport(bURL)
-	h := startHAAlerting(t, [2]string{hostport(aURL), centralB})
+	h := startHAAlerting(t, [2]string{hostport(aURL), centralB}, collectURLs)
 
 	alive := procs["mainland-a"] // waitFor needs a process that stays up
 	alive.waitFor(60*time.Second, "both centrals: every site nominal, every collector up", func() bool {
@@ -445,9 +450,10 @@ func TestHAPairPagesOnce(t *testing.T) {
 		}
 		return true
 	})
-	alive.waitFor(30*time.Second, "both Prometheus scraping both centrals, which say every collector is up", func() bool {
+	alive.waitFor(30*time.Second, "both Prometheus scraping both centrals, which say every collector is up, and the collectors", func() bool {
 		for _, p := range h.prom {
 			if promQuery(p, `count(up{job="vigie"} == 1)`) != 2 ||
+				promQuery(p, `count(up{job="vigie-collect"} == 1)`) != float64(len(distCollectors)) ||
 				promQuery(p, `count(vigie_observations_collector_up == 1)`) != float64(2*len(distCollectors)) {
 				return false
 			}
