@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/gobgpdtest"
 	"github.com/vigie-rie/vigie/internal/natstest"
 	"github.com/vigie-rie/vigie/inventory"
@@ -30,29 +29,12 @@ func TestBGPCollectorPartitioned(t *testing.T) {
 	}
 	gobgpdtest.Require(t)
 	f := newDistFleet(t, 6, 31, natstest.Options{})
-	const as = 64600
-	rrAddr := []string{"127.0.0.71", "127.0.0.72"}
-	var rrs []*gobgpdtest.Daemon
-	var peers []inventory.BGPPeer
-	for i, addr := range rrAddr {
-		port := freeport.TCP(t)
-		rrs = append(rrs, gobgpdtest.Start(t, reflectorTOML(as, addr, port)))
-		peers = append(peers, inventory.BGPPeer{Device: fmt.Sprintf("rr-%d", i+1), Address: netip.MustParseAddr(addr),
-			RemoteAS: as, Port: port, LocalAddress: netip.MustParseAddr("127.0.0.2")})
+	rrs, peers, last := startReflectors(t, f)
+	for i := range peers {
+		peers[i].LocalAddress = netip.MustParseAddr("127.0.0.2")
 	}
-	last := f.inv.Sites[len(f.inv.Sites)-1]
-	for i := range f.inv.Sites {
-		for j, rr := range rrs {
-			if s := &f.inv.Sites[i]; s.ID != last.ID || j == 1 {
-				rr.MustCLI("global", "rib", "add", "-a", "ipv4", s.Prefixes[0].String(), "nexthop", "10.0.0.1")
-			}
-		}
-	}
-	bgpColl := f.inv.CollectorOf(f.inv.Device("rr-1"))
-	for i := range f.inv.Collectors {
-		f.inv.Collectors[i].BGP = f.inv.Collectors[i].Name == bgpColl
-	}
-	f.inv.BGP = inventory.BGP{LocalAS: as, RouterID: netip.MustParseAddr("127.0.0.2"), RouteSettle: 3 * time.Second, Peers: peers}
+	bgpColl := f.bgpAtCollectorOf("rr-1")
+	f.inv.BGP = inventory.BGP{LocalAS: reflectorAS, RouterID: netip.MustParseAddr("127.0.0.2"), RouteSettle: 3 * time.Second, Peers: peers}
 	f.config = writeConfig(t, t.TempDir(), f.inv)
 
 	central, url := f.run(t, "central-a")
@@ -61,14 +43,8 @@ func TestBGPCollectorPartitioned(t *testing.T) {
 	coll, _ := f.collect(t, bgpColl, "--observations.heartbeat", "1s", "--observations", proxy.URL())
 
 	var m map[string]map[string]float64
-	gauge := func(family string, labels ...string) float64 {
-		v, ok := seriesWith(m, family, labels...)
-		if !ok {
-			return -1
-		}
-		return v
-	}
-	session := func(i int) float64 { return gauge("vigie_bgp_session_up", fmt.Sprintf("peer=%q", rrAddr[i])) }
+	gauge := func(family string, labels ...string) float64 { return gaugeIn(m, family, labels...) }
+	session := func(i int) float64 { return gauge("vigie_bgp_session_up", fmt.Sprintf("peer=%q", reflectorAddrs[i])) }
 	routed := func() float64 { return gauge("vigie_site_routed", fmt.Sprintf("site=%q", last.ID)) }
 	central.waitFor(60*time.Second, "both sessions up at the central, "+last.ID+" routed", func() bool {
 		m = scrape(url)
@@ -103,7 +79,7 @@ func TestBGPCollectorPartitioned(t *testing.T) {
 	var peerDown, unrouted, back []topology.Event
 	for _, e := range evs {
 		switch {
-		case e.Kind == "bgp_peer_down" && strings.HasSuffix(e.Subject, "/"+rrAddr[1]):
+		case e.Kind == "bgp_peer_down" && strings.HasSuffix(e.Subject, "/"+reflectorAddrs[1]):
 			peerDown = append(peerDown, e)
 		case e.Kind == topology.EventSiteRouting && e.Subject == last.ID && e.To == "unrouted":
 			unrouted = append(unrouted, e)

@@ -80,6 +80,49 @@ func apiRouting(base string, sites []inventory.Site) map[string]string {
 	return out
 }
 
+// reflectorAS and reflectorAddrs are the two gobgpd route reflectors of
+// the BGP-at-a-collector tests.
+const reflectorAS = 64600
+
+var reflectorAddrs = []string{"127.0.0.71", "127.0.0.72"}
+
+// startReflectors starts the two reflectors, rr-1 and rr-2 of the fleet,
+// with every site's prefix from both but the last site's, from rr-2 only,
+// and returns them with their peers (no local address set) and that site.
+func startReflectors(t *testing.T, f *distFleet) ([]*gobgpdtest.Daemon, []inventory.BGPPeer, inventory.Site) {
+	t.Helper()
+	var rrs []*gobgpdtest.Daemon
+	var peers []inventory.BGPPeer
+	for i, addr := range reflectorAddrs {
+		dev := fmt.Sprintf("rr-%d", i+1)
+		if f.inv.Device(dev) == nil {
+			t.Fatalf("the simulated RIE has no %s", dev)
+		}
+		port := freeport.TCP(t)
+		rrs = append(rrs, gobgpdtest.Start(t, reflectorTOML(reflectorAS, addr, port)))
+		peers = append(peers, inventory.BGPPeer{Device: dev, Address: netip.MustParseAddr(addr), RemoteAS: reflectorAS, Port: port})
+	}
+	last := f.inv.Sites[len(f.inv.Sites)-1]
+	for i := range f.inv.Sites {
+		for j, rr := range rrs {
+			if s := &f.inv.Sites[i]; s.ID != last.ID || j == 1 {
+				rr.MustCLI("global", "rib", "add", "-a", "ipv4", s.Prefixes[0].String(), "nexthop", "10.0.0.1")
+			}
+		}
+	}
+	return rrs, peers, last
+}
+
+// bgpAtCollectorOf gives the BGP sessions (bgp: true) to the collector
+// that polls device, and returns its name.
+func (f *distFleet) bgpAtCollectorOf(device string) string {
+	name := f.inv.CollectorOf(f.inv.Device(device))
+	for i := range f.inv.Collectors {
+		f.inv.Collectors[i].BGP = f.inv.Collectors[i].Name == name
+	}
+	return name
+}
+
 // TestBGPAtCollector: the collector the inventory marks bgp: true runs
 // the BGP sessions with two real route reflectors (gobgpd) and publishes
 // its view; the central, which opens no session, then serves the same
@@ -94,29 +137,8 @@ func TestBGPAtCollector(t *testing.T) {
 	}
 	gobgpdtest.Require(t)
 	f := newDistFleet(t, 6, 31, natstest.Options{})
-	const as = 64600
-	rrAddr := []string{"127.0.0.71", "127.0.0.72"}
-	var rrs []*gobgpdtest.Daemon
-	var peers []inventory.BGPPeer
-	for i, addr := range rrAddr {
-		dev := fmt.Sprintf("rr-%d", i+1)
-		if f.inv.Device(dev) == nil {
-			t.Fatalf("the simulated RIE has no %s", dev)
-		}
-		port := freeport.TCP(t)
-		rrs = append(rrs, gobgpdtest.Start(t, reflectorTOML(as, addr, port)))
-		peers = append(peers, inventory.BGPPeer{Device: dev, Address: netip.MustParseAddr(addr), RemoteAS: as, Port: port})
-	}
-	// Every site's prefix from both reflectors but the last site's, from
-	// rr-2 only; a PFAI's default route (by its next hop) from rr-1.
-	last := f.inv.Sites[len(f.inv.Sites)-1]
-	for i := range f.inv.Sites {
-		for j, rr := range rrs {
-			if s := &f.inv.Sites[i]; s.ID != last.ID || j == 1 {
-				rr.MustCLI("global", "rib", "add", "-a", "ipv4", s.Prefixes[0].String(), "nexthop", "10.0.0.1")
-			}
-		}
-	}
+	rrs, peers, last := startReflectors(t, f)
+	// A PFAI's default route (by its next hop) from rr-1.
 	var pfai *inventory.Device
 	for i := range f.inv.Devices {
 		if f.inv.Devices[i].Role == inventory.RolePFAI {
@@ -129,12 +151,9 @@ func TestBGPAtCollector(t *testing.T) {
 	}
 	rrs[0].MustCLI("global", "rib", "add", "-a", "ipv4", "0.0.0.0/0", "nexthop", pfai.Address.Addr().String())
 
-	bgpColl := f.inv.CollectorOf(f.inv.Device("rr-1"))
-	for i := range f.inv.Collectors {
-		f.inv.Collectors[i].BGP = f.inv.Collectors[i].Name == bgpColl
-	}
+	bgpColl := f.bgpAtCollectorOf("rr-1")
 	bgpSection := func(local string) inventory.BGP {
-		b := inventory.BGP{LocalAS: as, RouterID: netip.MustParseAddr(local), RouteSettle: 3 * time.Second}
+		b := inventory.BGP{LocalAS: reflectorAS, RouterID: netip.MustParseAddr(local), RouteSettle: 3 * time.Second}
 		for _, p := range peers {
 			p.LocalAddress = netip.MustParseAddr(local)
 			b.Peers = append(b.Peers, p)
@@ -200,7 +219,7 @@ func TestBGPAtCollector(t *testing.T) {
 		return -1
 	}
 	same("both sessions up, every site routed", func(m map[string]float64) bool {
-		return sessionUp(m, rrAddr[0]) == 1 && sessionUp(m, rrAddr[1]) == 1 && routed(m, last.ID) == 1 &&
+		return sessionUp(m, reflectorAddrs[0]) == 1 && sessionUp(m, reflectorAddrs[1]) == 1 && routed(m, last.ID) == 1 &&
 			m[fmt.Sprintf(`vigie_bgp_pfai_default_route_present{pfai=%q,region=%q}`, pfai.Name, f.inv.DeviceRegion(pfai))] == 1
 	})
 	logs := central.logs()
@@ -215,7 +234,7 @@ func TestBGPAtCollector(t *testing.T) {
 	}
 	downAt := time.Now()
 	same("rr-2's sessions down", func(m map[string]float64) bool {
-		return sessionUp(m, rrAddr[1]) == 0 && routed(m, last.ID) == 0
+		return sessionUp(m, reflectorAddrs[1]) == 0 && routed(m, last.ID) == 0
 	})
 	t.Logf("rr-2 down: the central equal to the single box within %v", time.Since(downAt).Round(100*time.Millisecond))
 	resp, err := http.Get(base(centralURL) + "/api/v1/events")
@@ -227,7 +246,7 @@ func TestBGPAtCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev := string(events); !strings.Contains(ev, "bgp_peer_down") || !strings.Contains(ev, rrAddr[1]) {
+	if ev := string(events); !strings.Contains(ev, "bgp_peer_down") || !strings.Contains(ev, reflectorAddrs[1]) {
 		t.Errorf("the central's events lack rr-2's bgp_peer_down: %s", ev)
 	}
 

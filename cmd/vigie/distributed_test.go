@@ -361,13 +361,7 @@ func TestLostCollector(t *testing.T) {
 		t.Fatalf("the simulated RIE has %d overseas sites, %d overseas devices", overseasSites, len(share.Devices))
 	}
 	var m map[string]map[string]float64
-	gauge := func(family string, labels ...string) float64 {
-		v, ok := seriesWith(m, family, labels...)
-		if !ok {
-			return -1
-		}
-		return v
-	}
+	gauge := func(family string, labels ...string) float64 { return gaugeIn(m, family, labels...) }
 	central := procs["overseas"] // any process: waitFor needs one alive
 	central.waitFor(60*time.Second, "every site nominal, every collector up", func() bool {
 		m = scrape(url)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/vigie-rie/vigie/internal/freeport"
 	"github.com/vigie-rie/vigie/internal/natstest"
-	"github.com/vigie-rie/vigie/inventory"
 	"github.com/vigie-rie/vigie/topology"
 )
 
@@ -63,29 +62,9 @@ func TestLeafNodeCollector(t *testing.T) {
 	}
 	overseasArgs := []string{"--observations.heartbeat", "1s", "--observations", leaf.URL()}
 	collector, overseasURL := f.collect(t, "overseas", overseasArgs...)
-	share := f.inv.Share("overseas")
-	var overseas []string
-	var fibre *inventory.Site
-	for i, s := range f.inv.Sites {
-		if !s.Overseas {
-			continue
-		}
-		overseas = append(overseas, s.ID)
-		if fibre == nil && len(s.Access) == 1 && s.Access[0].Router != "" {
-			fibre = &f.inv.Sites[i]
-		}
-	}
-	if len(overseas) == 0 || len(share.Devices) == 0 || fibre == nil {
-		t.Fatalf("the simulated RIE has %d overseas sites (single-homed: %v), %d overseas devices", len(overseas), fibre != nil, len(share.Devices))
-	}
+	share, overseas, fibre := f.overseas(t)
 	var m map[string]map[string]float64
-	gauge := func(family string, labels ...string) float64 {
-		v, ok := seriesWith(m, family, labels...)
-		if !ok {
-			return -1
-		}
-		return v
-	}
+	gauge := func(family string, labels ...string) float64 { return gaugeIn(m, family, labels...) }
 	central.waitFor(60*time.Second, "every device reachable through the hub and the leaf, every site nominal", func() bool {
 		m = scrape(url)
 		return gauge("vigie_topology_devices", `state="reachable"`) == float64(len(f.inv.Devices)) &&

@@ -28,6 +28,15 @@ next:
 	return 0, false
 }
 
+// gaugeIn returns the value of the one series of family in m with labels
+// (seriesWith), -1 when there is none.
+func gaugeIn(m map[string]map[string]float64, family string, labels ...string) float64 {
+	if v, ok := seriesWith(m, family, labels...); ok {
+		return v
+	}
+	return -1
+}
+
 // TestNOCSeriesThroughRun: what the NOC's dashboards read from `vigie run`
 // over a simulated RIE with an overseas territory. A site's
 // vigie_site_state_since_seconds moves to the time its only access is cut

@@ -97,6 +97,26 @@ func (p *cutProxy) Restore() {
 	p.mu.Unlock()
 }
 
+// overseas returns the overseas collector's share, the overseas sites and
+// one of them with a single access through a router (a fibre to cut).
+func (f *distFleet) overseas(t *testing.T) (share *inventory.Inventory, ids []string, fibre *inventory.Site) {
+	t.Helper()
+	share = f.inv.Share("overseas")
+	for i, s := range f.inv.Sites {
+		if !s.Overseas {
+			continue
+		}
+		ids = append(ids, s.ID)
+		if fibre == nil && len(s.Access) == 1 && s.Access[0].Router != "" {
+			fibre = &f.inv.Sites[i]
+		}
+	}
+	if len(ids) == 0 || len(share.Devices) == 0 || fibre == nil {
+		t.Fatalf("the simulated RIE has %d overseas sites (single-homed: %v), %d overseas devices", len(ids), fibre != nil, len(share.Devices))
+	}
+	return share, ids, fibre
+}
+
 // partitionCut is how long the overseas collector is cut from NATS: the
 // issue's 2 minutes (24 poll intervals of the test fleet, 120 heartbeats).
 const partitionCut = 2 * time.Minute
@@ -174,29 +194,9 @@ func TestPartitionedCollector(t *testing.T) {
 		f.collect(t, n, "--observations.heartbeat", "1s")
 	}
 	_, overseasURL := f.collect(t, "overseas", "--observations.heartbeat", "1s", "--observations", proxy.URL())
-	share := f.inv.Share("overseas")
-	var overseas []string
-	var fibre *inventory.Site
-	for i, s := range f.inv.Sites {
-		if !s.Overseas {
-			continue
-		}
-		overseas = append(overseas, s.ID)
-		if fibre == nil && len(s.Access) == 1 && s.Access[0].Router != "" {
-			fibre = &f.inv.Sites[i]
-		}
-	}
-	if len(overseas) == 0 || len(share.Devices) == 0 || fibre == nil {
-		t.Fatalf("the simulated RIE has %d overseas sites (single-homed: %v), %d overseas devices", len(overseas), fibre != nil, len(share.Devices))
-	}
+	share, overseas, fibre := f.overseas(t)
 	var m map[string]map[string]float64
-	gauge := func(family string, labels ...string) float64 {
-		v, ok := seriesWith(m, family, labels...)
-		if !ok {
-			return -1
-		}
-		return v
-	}
+	gauge := func(family string, labels ...string) float64 { return gaugeIn(m, family, labels...) }
 	// Every device polled (a site is nominal before its first poll, but
 	// observed only after it).
 	central.waitFor(60*time.Second, "every device reachable, every site nominal, every collector up", func() bool {

@@ -75,13 +75,7 @@ func TestWitnessVouches(t *testing.T) {
 		procs[n], urls[n] = f.collect(t, n, "--observations.heartbeat", "1s")
 	}
 	var m map[string]map[string]float64
-	gauge := func(family string, labels ...string) float64 {
-		v, ok := seriesWith(m, family, labels...)
-		if !ok {
-			return -1
-		}
-		return v
-	}
+	gauge := func(family string, labels ...string) float64 { return gaugeIn(m, family, labels...) }
 	witness := procs[witnessName]
 	witness.waitFor(60*time.Second, "every device reachable, every site nominal, every collector up", func() bool {
 		m = scrape(url)
