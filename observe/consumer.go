@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -169,10 +170,22 @@ func (c *Consumer) Run(ctx context.Context, onPoll func(*snmp.Poll, *snmp.Device
 	}
 }
 
+// SetSourceDomains replaces the leaf nodes' JetStream domains the stream
+// sources: a reloaded inventory's (JetStreamDomains). The next Run (the
+// reloaded daemon's) adds the sources the stream lacks; none is removed.
+func (c *Consumer) SetSourceDomains(domains []string) {
+	c.mu.Lock()
+	c.opts.SourceDomains = slices.Clone(domains)
+	c.mu.Unlock()
+}
+
 func (c *Consumer) consumer(ctx context.Context, js jetstream.JetStream) (jetstream.Consumer, error) {
 	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := ensureStream(sctx, js, streamConfig(c.opts.SourceDomains)); err != nil {
+	c.mu.Lock()
+	domains := c.opts.SourceDomains
+	c.mu.Unlock()
+	if _, err := ensureStream(sctx, js, streamConfig(domains)); err != nil {
 		return nil, err
 	}
 	return js.CreateOrUpdateConsumer(sctx, StreamName, jetstream.ConsumerConfig{

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"syscall"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,7 +22,8 @@ const leafCut = 30 * time.Second
 // TestLeafNodeCollector is the overseas deployment of docs/distributed.md:
 // the territory runs a nats-server leaf node with its own JetStream domain,
 // its collector publishes there (jetstream_domain: reunion), and the
-// centrals' stream on the hub sources the leaf's. The leaf's link to the
+// centrals' stream on the hub sources the leaf's, from the SIGHUP that gives
+// the running central the inventory naming the leaf. The leaf's link to the
 // hub goes through a TCP proxy, the cable. While it is cut the collector
 // goes on publishing, acknowledged by its leaf (nothing queued in its
 // memory), an overseas site's only fibre is cut, and the collector itself
@@ -42,6 +45,9 @@ func TestLeafNodeCollector(t *testing.T) {
 	cable := startCutProxy(t, fmt.Sprintf("127.0.0.1:%d", leafPort))
 	f := newDistFleet(t, 30, 29, natstest.Options{Domain: "hub",
 		Config: fmt.Sprintf("leafnodes {\n  listen: \"127.0.0.1:%d\"\n  advertise: %q\n}", leafPort, cable.ln.Addr().String())})
+	// The central starts on the inventory of before the leaf node, the
+	// collectors on the one that names it.
+	centralConfig := f.config
 	for i := range f.inv.Collectors {
 		if f.inv.Collectors[i].Name == "overseas" {
 			f.inv.Collectors[i].JetStreamDomain = "reunion"
@@ -55,7 +61,9 @@ func TestLeafNodeCollector(t *testing.T) {
 }`, cable.ln.Addr())})
 
 	port := freeport.TCP(t)
+	f.config, centralConfig = centralConfig, f.config
 	central, url := f.runOn(t, "central-a", port, filepath.Join(t.TempDir(), "vigie.db"))
+	f.config, centralConfig = centralConfig, f.config
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	for _, n := range []string{"mainland-a", "mainland-b"} {
 		f.collect(t, n, "--observations.heartbeat", "1s")
@@ -65,6 +73,26 @@ func TestLeafNodeCollector(t *testing.T) {
 	share, overseas, fibre := f.overseas(t)
 	var m map[string]map[string]float64
 	gauge := func(family string, labels ...string) float64 { return gaugeIn(m, family, labels...) }
+	// The leaf node declared to the running central: a SIGHUP, and its
+	// stream sources the leaf's.
+	central.waitFor(30*time.Second, "the mainland collectors heard", func() bool {
+		m = scrape(url)
+		return gauge("vigie_observations_collector_up", `collector="mainland-a"`) == 1 &&
+			gauge("vigie_observations_collector_up", `collector="mainland-b"`) == 1
+	})
+	if v := gauge("vigie_observations_collector_up", `collector="overseas"`); v == 1 {
+		t.Errorf("the central hears the overseas collector before it sources the leaf node: the test proves nothing")
+	}
+	declared, err := os.ReadFile(f.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(centralConfig, declared, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := central.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	central.waitFor(60*time.Second, "every device reachable through the hub and the leaf, every site nominal", func() bool {
 		m = scrape(url)
 		return gauge("vigie_topology_devices", `state="reachable"`) == float64(len(f.inv.Devices)) &&

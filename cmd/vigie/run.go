@@ -218,6 +218,11 @@ func runReloading(ctx context.Context, inv *inventory.Inventory, load func() (*i
 					logger.Error("reload refused: the new configuration cannot start; keeping the running configuration", "err", err)
 					continue
 				}
+				// A central: the leaf nodes the reloaded inventory names are
+				// sourced when the next daemon attaches to the stream.
+				if src, ok := opts.Source.(interface{ SetSourceDomains([]string) }); ok {
+					src.SetSourceDomains(n.JetStreamDomains())
+				}
 				logger.Info("reloading the inventory", "devices", len(n.Devices), "sites", len(n.Sites))
 			}
 		}
