@@ -3,9 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
-	"syscall"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
