@@ -7,7 +7,7 @@
 # 14,000-site inventory; once each serves /metrics, its peak RSS (VmHWM), its
 # RSS and the seconds it took to get there are printed, and it is stopped.
 # Nothing is polled: the simulator is not started, so the figures are those
-# of the load. Run it alone on the machine (flock /work/brief/bench.lock).
+# of the load. Run it alone on the machine.
 #
 #   bench/loadmem.sh
 #   bench/loadmem.sh /tmp/before/vigie bin/vigie

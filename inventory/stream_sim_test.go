@@ -43,7 +43,7 @@ func TestStreamSimulatedRIE(t *testing.T) {
 // now (stream.go). B/op counts every allocation, not the peak; the peak RSS
 // of the binaries is bench/loadmem.sh's.
 //
-//	flock /work/brief/bench.lock go test ./inventory/ -run '^$' -bench LoadSimulatedRIE -benchmem
+//	go test ./inventory/ -run '^$' -bench LoadSimulatedRIE -benchmem
 func BenchmarkLoadSimulatedRIE(b *testing.B) {
 	var buf bytes.Buffer
 	if err := inventory.Write(&buf, sim.Generate(sim.GenerateOptions{})); err != nil {
