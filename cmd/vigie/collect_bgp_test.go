@@ -20,25 +20,7 @@ import (
 // waiting (passive) for two vigies: the single box from 127.0.0.1 and the
 // BGP collector from 127.0.0.2.
 func reflectorTOML(as uint32, addr string, port int) gobgpdtest.Config {
-	toml := fmt.Sprintf("[global.config]\n  as = %d\n  router-id = %q\n  port = %d\n  local-address-list = [%q]\n", as, addr, port, addr)
-	for _, vigie := range []string{"127.0.0.1", "127.0.0.2"} {
-		toml += fmt.Sprintf(`[[neighbors]]
-  [neighbors.config]
-    neighbor-address = %q
-    peer-as = %d
-  [neighbors.transport.config]
-    passive-mode = true
-    local-address = %q
-  [neighbors.timers.config]
-    connect-retry = 1
-    hold-time = 9
-    keepalive-interval = 3
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-`, vigie, as, addr)
-	}
-	return gobgpdtest.Config{TOML: toml}
+	return gobgpdtest.PassiveFor(as, addr, port, []string{"127.0.0.1", "127.0.0.2"}, as, "ipv4-unicast")
 }
 
 // bgpView is what must not depend on where the sessions run: every

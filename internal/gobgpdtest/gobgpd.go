@@ -144,12 +144,20 @@ func (d *Daemon) AdjInCount(addr, family string) (int, error) {
 // "ipv4-unicast", "l3vpn-ipv4-unicast"...). Short timers: a test sees a
 // session come and go in seconds.
 func Passive(as uint32, addr string, port int, vigieAddr string, vigieAS uint32, families ...string) Config {
+	return PassiveFor(as, addr, port, []string{vigieAddr}, vigieAS, families...)
+}
+
+// PassiveFor is Passive with one such neighbour per address of vigies (a
+// single box and a collector peering with the same reflector).
+func PassiveFor(as uint32, addr string, port int, vigies []string, vigieAS uint32, families ...string) Config {
 	toml := fmt.Sprintf(`[global.config]
   as = %d
   router-id = %q
   port = %d
   local-address-list = [%q]
-[[neighbors]]
+`, as, addr, port, addr)
+	for _, v := range vigies {
+		toml += fmt.Sprintf(`[[neighbors]]
   [neighbors.config]
     neighbor-address = %q
     peer-as = %d
@@ -160,9 +168,10 @@ func Passive(as uint32, addr string, port int, vigieAddr string, vigieAS uint32,
     connect-retry = 1
     hold-time = 9
     keepalive-interval = 3
-`, as, addr, port, addr, vigieAddr, vigieAS, addr)
-	for _, f := range families {
-		toml += fmt.Sprintf("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", f)
+`, v, vigieAS, addr)
+		for _, f := range families {
+			toml += fmt.Sprintf("  [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = %q\n", f)
+		}
 	}
 	return Config{TOML: toml}
 }
