@@ -474,34 +474,7 @@ func TestSecureCollectors(t *testing.T) {
 	_ = central
 
 	// The overseas collector's credentials, on mainland-a's subject.
-	nc, err := nats.Connect(f.nats.URL(), nats.UserInfo("overseas", "T-overseas-Pw"), nats.RootCAs(ca),
-		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})) // the refusal is asserted below
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := js.Publish(ctx, observe.PollSubject("mainland-a"), []byte("forged")); err == nil {
-		t.Fatal("the overseas collector's credentials published on mainland-a's subject")
-	}
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel2()
-	if _, err := js.Publish(ctx2, observe.PollSubject("overseas"), []byte("garbage")); err != nil {
-		t.Fatalf("the overseas collector's credentials cannot publish on its own subject: %v", err)
-	}
-	coll.waitFor(20*time.Second, "the message on the collector's own subject at the central", func() bool {
-		v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total")
-		return v == 1 // the forged one never arrived: it would make 2
-	})
-	time.Sleep(time.Second)
-	if v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total"); v != 1 {
-		t.Errorf("vigie_observations_invalid_total = %v, want 1: the forged message reached the central", v)
-	}
+	assertOwnSubjectOnly(t, f.nats.URL(), url, coll, "credentials", nats.UserInfo("overseas", "T-overseas-Pw"), nats.RootCAs(ca))
 	secureWitnesses(t, f, url, procs, urls, func() { f.nats.Reload(serverConfig(true)) })
 
 	// A password on the command line is refused, and not echoed.
@@ -597,5 +570,41 @@ func TestCentralRefusesTraps(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if exitCode(err) != 1 || !strings.Contains(string(out), "--snmp.trap-listen-address and --observations do not go together") {
 		t.Errorf("exit %d, output:\n%s", exitCode(err), out)
+	}
+}
+
+// assertOwnSubjectOnly connects to NATS at natsURL as the overseas
+// collector (opts: its credentials, what names them) and checks that the
+// server refuses it mainland-a's subject and lets it publish on its own,
+// which the central at url counts invalid (garbage) exactly once.
+func assertOwnSubjectOnly(t *testing.T, natsURL, url string, coll *vigieProc, what string, opts ...nats.Option) {
+	t.Helper()
+	opts = append(opts, nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})) // the refusal is asserted below
+	nc, err := nats.Connect(natsURL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.Publish(ctx, observe.PollSubject("mainland-a"), []byte("forged")); err == nil {
+		t.Fatalf("the overseas collector's %s published on mainland-a's subject", what)
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	if _, err := js.Publish(ctx2, observe.PollSubject("overseas"), []byte("garbage")); err != nil {
+		t.Fatalf("the overseas collector's %s cannot publish on its own subject: %v", what, err)
+	}
+	coll.waitFor(20*time.Second, "the message on the collector's own subject at the central", func() bool {
+		v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total")
+		return v == 1 // the forged one never arrived: it would make 2
+	})
+	time.Sleep(time.Second)
+	if v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total"); v != 1 {
+		t.Errorf("vigie_observations_invalid_total = %v, want 1: the forged message reached the central", v)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,11 +11,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
 
 	"github.com/vigie-rie/vigie/internal/natstest"
-	"github.com/vigie-rie/vigie/observe"
 )
 
 // TestNKeyCollectors: NATS over TLS where every client logs in with its
@@ -129,34 +126,7 @@ func TestNKeyCollectors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(f.nats.URL(), nats.Nkey(pubs["overseas"], kp.Sign), nats.RootCAs(ca),
-		nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {})) // the refusal is asserted below
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := js.Publish(ctx, observe.PollSubject("mainland-a"), []byte("forged")); err == nil {
-		t.Fatal("the overseas collector's seed published on mainland-a's subject")
-	}
-	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel2()
-	if _, err := js.Publish(ctx2, observe.PollSubject("overseas"), []byte("garbage")); err != nil {
-		t.Fatalf("the overseas collector's seed cannot publish on its own subject: %v", err)
-	}
-	coll.waitFor(20*time.Second, "the message on the collector's own subject at the central", func() bool {
-		v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total")
-		return v == 1 // the forged one never arrived: it would make 2
-	})
-	time.Sleep(time.Second)
-	if v, _ := seriesWith(scrape(url), "vigie_observations_invalid_total"); v != 1 {
-		t.Errorf("vigie_observations_invalid_total = %v, want 1: the forged message reached the central", v)
-	}
+	assertOwnSubjectOnly(t, f.nats.URL(), url, coll, "seed", nats.Nkey(pubs["overseas"], kp.Sign), nats.RootCAs(ca))
 }
 
 // TestNKeyRefusals: the NKey flags' mistakes stop `vigie collect` before
