@@ -47,6 +47,20 @@ func ValidCollectorName(s string) bool { return collectorName.MatchString(s) }
 
 var collectorKeys = []string{"name", "regions", "pops", "devices", "bgp", "witnesses", "jetstream_domain"}
 
+// token decodes a name that is also a NATS subject token (a collector's, a
+// JetStream domain's): "" with one problem when it cannot be one.
+func (d *decoder) token(v *yaml.Node, p fpath, what, why string) string {
+	s, ok := d.name(v, p, what)
+	if !ok {
+		return ""
+	}
+	if !ValidCollectorName(s) {
+		d.errf(v.Line, p, "%s %q: use lower-case letters, digits, '-' and '_' (%s), e.g. reunion", what, s, why)
+		return ""
+	}
+	return s
+}
+
 // witnessRef is a witness named by a collector, checked once every
 // collector is known (a witness may be declared after the collector it
 // vouches for).
@@ -72,13 +86,7 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 			r := q.k(key)
 			switch key {
 			case "name":
-				if s, ok := d.name(v, r, "collector name"); ok {
-					if !ValidCollectorName(s) {
-						d.errf(v.Line, r, "collector name %q: use lower-case letters, digits, '-' and '_' (it is a NATS subject token), e.g. reunion", s)
-					} else {
-						c.Name = s
-					}
-				}
+				c.Name = d.token(v, r, "collector name", "it is a NATS subject token")
 			case "regions":
 				c.Regions = d.refs(v, r, "region", d.regions, "unknown region %q: name a region declared under regions:")
 			case "pops":
@@ -88,13 +96,7 @@ func (d *decoder) collectorList(n *yaml.Node, p fpath) {
 			case "bgp":
 				c.BGP, _ = d.boolean(v, r)
 			case "jetstream_domain":
-				if s, ok := d.name(v, r, "JetStream domain"); ok {
-					if !ValidCollectorName(s) {
-						d.errf(v.Line, r, "jetstream_domain %q: use lower-case letters, digits, '-' and '_', as in the leaf node's nats-server jetstream { domain: ... }, e.g. reunion", s)
-					} else {
-						c.JetStreamDomain = s
-					}
-				}
+				c.JetStreamDomain = d.token(v, r, "jetstream_domain", "as in the leaf node's nats-server jetstream { domain: ... }")
 			case "witnesses":
 				d.list(v, r, "[reunion-b]", func(i int, item *yaml.Node) {
 					if s, ok := d.name(item, r.i(i), "witness"); ok {
