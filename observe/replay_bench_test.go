@@ -98,22 +98,28 @@ func BenchmarkReplay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var got atomic.Int64
 	rctx, rcancel := context.WithCancel(context.Background())
 	defer rcancel()
-	go func() { _ = con.Run(rctx, func(*snmp.Poll, *snmp.DeviceState) { got.Add(1) }, func(string, bool) {}) }()
 	start := time.Now()
 	go func() { _ = pub.Run(rctx) }()
+	catchUp(rctx, b, con, start, "replayed")
+	b.ReportMetric(float64(bytes)/(1<<20), "queued_MiB")
+}
+
+// catchUp runs con until it has handed over replayObservations polls, at
+// most 2 minutes, and reports the time since start and the rate.
+func catchUp(ctx context.Context, b *testing.B, con *Consumer, start time.Time, what string) {
+	var got atomic.Int64
+	go func() { _ = con.Run(ctx, func(*snmp.Poll, *snmp.DeviceState) { got.Add(1) }, func(string, bool) {}) }()
 	for got.Load() < replayObservations && time.Since(start) < 120*time.Second {
 		time.Sleep(10 * time.Millisecond)
 	}
 	took := time.Since(start)
 	if n := got.Load(); n < replayObservations {
-		b.Fatalf("only %d of %d observations replayed within %s", n, replayObservations, took)
+		b.Fatalf("only %d of %d observations %s within %s", n, replayObservations, what, took)
 	}
 	b.ReportMetric(took.Seconds(), "catchup_s")
 	b.ReportMetric(float64(replayObservations)/took.Seconds(), "obs/s")
-	b.ReportMetric(float64(bytes)/(1<<20), "queued_MiB")
 }
 
 // BenchmarkLeafReplay measures the catch-up of an overseas territory whose
@@ -163,15 +169,5 @@ func BenchmarkLeafReplay(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var got atomic.Int64
-	go func() { _ = con.Run(ctx, func(*snmp.Poll, *snmp.DeviceState) { got.Add(1) }, func(string, bool) {}) }()
-	for got.Load() < replayObservations && time.Since(start) < 120*time.Second {
-		time.Sleep(10 * time.Millisecond)
-	}
-	took := time.Since(start)
-	if n := got.Load(); n < replayObservations {
-		b.Fatalf("only %d of %d observations sourced from the leaf within %s", n, replayObservations, took)
-	}
-	b.ReportMetric(took.Seconds(), "catchup_s")
-	b.ReportMetric(float64(replayObservations)/took.Seconds(), "obs/s")
+	catchUp(ctx, b, con, start, "sourced from the leaf")
 }
